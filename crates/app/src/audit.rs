@@ -1,0 +1,64 @@
+//! The audit trail: writing security events and reading them back for owners and managers.
+
+use std::sync::Arc;
+
+use latch_domain::Permission;
+use latch_domain::audit::AuditKind;
+
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent};
+
+/// Who did what to whom, from where: the parts of an event a use case knows.
+pub(crate) struct Event<'a> {
+    pub practice_id: &'a str,
+    pub kind: AuditKind,
+    pub actor_id: Option<&'a str>,
+    pub subject_id: Option<&'a str>,
+    pub client: Option<&'a ClientInfo>,
+    /// A short, masked description; never a code, token, password or full phone number.
+    pub detail: String,
+}
+
+pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError> {
+    let row = NewAuditEvent {
+        practice_id: event.practice_id.to_owned(),
+        at: core.clock.now(),
+        kind: event.kind.as_str(),
+        actor_id: event.actor_id.map(str::to_owned),
+        subject_id: event.subject_id.map(str::to_owned),
+        ip: event.client.map(|c| c.ip.clone()),
+        user_agent: event.client.map(|c| c.user_agent.clone()),
+        detail: event.detail,
+    };
+    core.store.append_audit(&row).await?;
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct AuditService {
+    core: Arc<Core>,
+}
+
+impl AuditService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        AuditService { core }
+    }
+
+    /// The practice's events, newest first.
+    pub async fn events(
+        &self,
+        actor: &Account,
+        mut query: AuditQuery,
+    ) -> Result<Vec<AuditEvent>, AppError> {
+        if !actor.person.role.allows(Permission::ViewAudit) {
+            return Err(AppError::Forbidden);
+        }
+        query.limit = query.limit.clamp(1, 500);
+        Ok(self
+            .core
+            .store
+            .audit_events(&actor.practice.id, &query)
+            .await?)
+    }
+}

@@ -1,0 +1,141 @@
+//! Randomness, token hashing and the per-purpose keys derived from the server key.
+
+use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::secret::Secret;
+
+/// Per-purpose keys, derived with HKDF-SHA-256 from the one server key (`LATCH_SECRET_KEY`), so
+/// that a key leaked from one use tells nothing about another. The same on every node.
+#[derive(Clone)]
+pub struct Keys {
+    csrf: [u8; 32],
+    setup: [u8; 32],
+}
+
+impl Keys {
+    pub fn derive(server_key: &[u8]) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(b"latch key derivation v1"), server_key);
+        let expand = |info: &[u8]| {
+            let mut okm = [0u8; 32];
+            // 32 bytes is far below HKDF-SHA-256's limit, so expand cannot fail.
+            hk.expand(info, &mut okm)
+                .expect("32 bytes is a valid HKDF-SHA-256 length");
+            okm
+        };
+        Keys {
+            csrf: expand(b"csrf form token"),
+            setup: expand(b"one-time setup token"),
+        }
+    }
+
+    /// The form token that goes with a browser's CSRF cookie.
+    pub fn csrf_token_for(&self, cookie_value: &str) -> String {
+        hmac_hex(&self.csrf, cookie_value.as_bytes())
+    }
+
+    /// The installation's one-time setup token: every node with the same key derives the same
+    /// token from the installation's nonce, so each can show it while only its hash is stored.
+    pub fn setup_token(&self, installation_nonce: &str) -> Secret {
+        Secret::new(hmac_hex(&self.setup, installation_nonce.as_bytes())[..32].to_owned())
+    }
+}
+
+fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(message);
+    hex(&mac.finalize().into_bytes())
+}
+
+/// `n` bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes
+}
+
+/// A 256-bit random token for a cookie.
+pub fn new_token() -> Secret {
+    Secret::new(hex(&random_bytes::<32>()))
+}
+
+/// An opaque 128-bit random id for a row that people may name (a session, a person).
+pub fn new_id() -> String {
+    hex(&random_bytes::<16>())
+}
+
+/// SHA-256 of a token, as stored: a leaked database gives no usable cookie.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two strings in time independent of where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+/// Reads hex digits (either case) into bytes.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bits_and_distinct() {
+        let a = new_token();
+        let b = new_token();
+        assert_eq!(a.expose().len(), 64);
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn a_token_hash_is_not_the_token() {
+        let t = new_token();
+        let h = token_hash(t.expose());
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, t.expose());
+        assert_eq!(h, token_hash(t.expose()));
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_by_server_key() {
+        let k1 = Keys::derive(&[7u8; 32]);
+        let k2 = Keys::derive(&[8u8; 32]);
+        assert_ne!(k1.csrf_token_for("x"), k2.csrf_token_for("x"));
+        assert_ne!(k1.csrf_token_for("x"), k1.setup_token("x").expose());
+        assert_eq!(
+            k1.setup_token("n").expose(),
+            Keys::derive(&[7u8; 32]).setup_token("n").expose()
+        );
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(unhex("000fFF"), Some(vec![0, 15, 255]));
+        assert_eq!(unhex("0g"), None);
+        assert_eq!(unhex("abc"), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! Refusals: one closed enum whose variants map one to one onto the API's error codes, with
+//! the status each answers, in one place.
+
+use crate::ports::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("The email or password is not correct.")]
+    InvalidCredentials,
+    #[error("Please sign in.")]
+    NotSignedIn,
+    #[error("Please re-enter your password to continue.")]
+    ReauthenticationRequired,
+    #[error("Too many attempts. Please wait {} and try again.", wait_words(*retry_after))]
+    RateLimited { retry_after: i64 },
+    #[error("You don't have permission to do that.")]
+    Forbidden,
+    #[error("That was not found.")]
+    NotFound,
+    #[error("This installation is already set up. Please sign in.")]
+    AlreadySetUp,
+    #[error("That email address is already in use.")]
+    EmailTaken,
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("{0}")]
+    InvalidRole(String),
+    #[error("{0}")]
+    InvalidSetting(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("latch cannot reach its database right now. Please try again in a moment.")]
+    Unavailable,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The stable code of the API contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::NotSignedIn => "not_signed_in",
+            AppError::ReauthenticationRequired => "reauthentication_required",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::AlreadySetUp => "already_set_up",
+            AppError::EmailTaken => "email_taken",
+            AppError::WeakPassword(_) => "weak_password",
+            AppError::InvalidEmail(_) => "invalid_email",
+            AppError::InvalidRole(_) => "invalid_role",
+            AppError::InvalidSetting(_) => "invalid_setting",
+            AppError::InvalidRequest(_) => "invalid_request",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status the API answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::InvalidCredentials | AppError::NotSignedIn => 401,
+            AppError::ReauthenticationRequired | AppError::Forbidden => 403,
+            AppError::RateLimited { .. } => 429,
+            AppError::NotFound => 404,
+            AppError::AlreadySetUp | AppError::EmailTaken => 409,
+            AppError::WeakPassword(_)
+            | AppError::InvalidEmail(_)
+            | AppError::InvalidRole(_)
+            | AppError::InvalidSetting(_)
+            | AppError::InvalidRequest(_) => 400,
+            AppError::Unavailable => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => AppError::Unavailable,
+            StoreError::Conflict(what) => {
+                AppError::Internal(format!("unexpected conflict: {what}"))
+            }
+            StoreError::Other(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+/// "3 seconds", "1 minute", "15 minutes".
+pub fn wait_words(seconds: i64) -> String {
+    let seconds = seconds.max(1);
+    if seconds < 60 {
+        return format!("{seconds} second{}", if seconds == 1 { "" } else { "s" });
+    }
+    let minutes = (seconds + 59) / 60;
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_said_in_words_a_person_reads() {
+        assert_eq!(wait_words(1), "1 second");
+        assert_eq!(wait_words(42), "42 seconds");
+        assert_eq!(wait_words(60), "1 minute");
+        assert_eq!(wait_words(61), "2 minutes");
+        assert_eq!(wait_words(900), "15 minutes");
+    }
+
+    #[test]
+    fn a_rate_limit_message_says_how_long_to_wait() {
+        let e = AppError::RateLimited { retry_after: 30 };
+        assert_eq!(
+            e.to_string(),
+            "Too many attempts. Please wait 30 seconds and try again."
+        );
+        assert_eq!((e.code(), e.status()), ("rate_limited", 429));
+    }
+}

@@ -1,0 +1,22 @@
+//! latch's use cases over ports: first run, sign-in, sessions, the person's own account, the
+//! practice's team and its audit trail. No SQL, HTTP or provider type appears here.
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod latch;
+pub mod passwords;
+pub mod ports;
+pub mod records;
+pub mod secret;
+pub mod setup;
+pub mod sign_in;
+pub mod team;
+
+pub use error::AppError;
+pub use latch::{Latch, LatchSettings};
+pub use records::{Account, ClientInfo, Person, Practice};
+pub use secret::Secret;

@@ -1,0 +1,192 @@
+//! The first run (the practice and its owner, guarded by the one-time setup token in
+//! production) and further practices created from the operator's console.
+
+use std::sync::Arc;
+
+use latch_domain::audit::AuditKind;
+use latch_domain::country::Country;
+use latch_domain::person::Name;
+use latch_domain::practice::SecuritySettings;
+use latch_domain::session::SessionState;
+use latch_domain::{Role, user_agent};
+
+use crate::audit::{Event, record};
+use crate::crypto::{constant_time_eq, new_id, new_token, token_hash};
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::ports::StoreError;
+use crate::records::{Account, ClientInfo, NewPractice, NewSession, Practice};
+use crate::secret::Secret;
+use crate::sign_in::SignedIn;
+use crate::team::{PersonInput, email_conflict, person_from, prepare_person};
+
+/// A new practice and its owner, as typed into the first-run page or the console.
+#[derive(Debug, Clone)]
+pub struct PracticeInput {
+    pub practice_name: String,
+    /// ISO 3166-1 alpha-2; the United States when not given.
+    pub country: Option<String>,
+    pub owner_email: String,
+    pub owner_name: String,
+    pub owner_password: Secret,
+}
+
+#[derive(Clone)]
+pub struct SetupService {
+    core: Arc<Core>,
+}
+
+impl SetupService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        SetupService { core }
+    }
+
+    /// Whether the installation still waits for its first practice.
+    pub async fn needs_first_run(&self) -> Result<bool, AppError> {
+        Ok(!self.core.store.installation(&new_id()).await?.set_up)
+    }
+
+    /// The one-time setup token while the first practice does not exist yet; every node with
+    /// the same key derives the same one, and the database holds only the nonce behind it.
+    pub async fn pending_setup_token(&self) -> Result<Option<Secret>, AppError> {
+        let installation = self.core.store.installation(&new_id()).await?;
+        Ok((!installation.set_up).then(|| self.core.keys.setup_token(&installation.setup_nonce)))
+    }
+
+    /// Creates the first practice and its owner, and signs the owner in.
+    pub async fn create_first_practice(
+        &self,
+        input: PracticeInput,
+        setup_token: Option<&Secret>,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AppError> {
+        let core = &self.core;
+        let installation = core.store.installation(&new_id()).await?;
+        if installation.set_up {
+            return Err(AppError::AlreadySetUp);
+        }
+        if core.settings.production {
+            let expected = core.keys.setup_token(&installation.setup_nonce);
+            // SECURITY: constant-time, so the token cannot be guessed a character at a time.
+            let given = setup_token.map(Secret::expose).unwrap_or_default();
+            if !constant_time_eq(given, expected.expose()) {
+                return Err(AppError::Forbidden);
+            }
+        }
+        let (practice, owner) = self.prepare(input).await?;
+        let now = core.clock.now();
+        match core
+            .store
+            .create_first_practice(&practice, &owner, now)
+            .await
+        {
+            Err(StoreError::Conflict("already_set_up")) => return Err(AppError::AlreadySetUp),
+            other => other.map_err(email_conflict)?,
+        }
+        let owner = person_from(owner);
+        let practice = practice_from(practice);
+        record(
+            core,
+            Event {
+                practice_id: &practice.id,
+                kind: AuditKind::PracticeCreated,
+                actor_id: Some(&owner.id),
+                subject_id: Some(&owner.id),
+                client: Some(client),
+                detail: "first run".into(),
+            },
+        )
+        .await?;
+        let token = new_token();
+        core.store
+            .insert_session(&NewSession {
+                id: new_id(),
+                token_hash: token_hash(token.expose()),
+                person_id: owner.id.clone(),
+                state: SessionState::SignedIn,
+                created_at: now,
+                ip: client.ip.clone(),
+                label: user_agent::label(&client.user_agent),
+            })
+            .await?;
+        core.store.record_sign_in(&owner.id, now).await?;
+        Ok(SignedIn {
+            token,
+            state: SessionState::SignedIn,
+            account: Account {
+                person: owner,
+                practice,
+            },
+        })
+    }
+
+    /// Creates a further practice with its owner (the operator's console).
+    pub async fn create_practice(&self, input: PracticeInput) -> Result<Account, AppError> {
+        let core = &self.core;
+        let (practice, owner) = self.prepare(input).await?;
+        core.store
+            .create_practice(&practice, &owner)
+            .await
+            .map_err(email_conflict)?;
+        let owner = person_from(owner);
+        let practice = practice_from(practice);
+        record(
+            core,
+            Event {
+                practice_id: &practice.id,
+                kind: AuditKind::PracticeCreated,
+                actor_id: None,
+                subject_id: Some(&owner.id),
+                client: None,
+                detail: "operator's console".into(),
+            },
+        )
+        .await?;
+        Ok(Account {
+            person: owner,
+            practice,
+        })
+    }
+
+    async fn prepare(
+        &self,
+        input: PracticeInput,
+    ) -> Result<(NewPractice, crate::records::NewPerson), AppError> {
+        let name = Name::parse(&input.practice_name).map_err(|_| {
+            AppError::InvalidRequest("Enter the practice's name (1 to 100 characters).".into())
+        })?;
+        let country = Country::parse(input.country.as_deref().unwrap_or("US"))
+            .map_err(|e| AppError::InvalidRequest(e.to_string()))?;
+        let practice = NewPractice {
+            id: new_id(),
+            name: name.into_string(),
+            country: country.code().to_owned(),
+            security: SecuritySettings::new_practice(country),
+            created_at: self.core.clock.now(),
+        };
+        let owner = prepare_person(
+            &self.core,
+            &practice.id,
+            &practice.name,
+            PersonInput {
+                email: input.owner_email,
+                name: input.owner_name,
+                role: Role::Owner.as_str().into(),
+                password: input.owner_password,
+            },
+            Role::Owner,
+        )
+        .await?;
+        Ok((practice, owner))
+    }
+}
+
+fn practice_from(new: NewPractice) -> Practice {
+    Practice {
+        id: new.id,
+        name: new.name,
+        country: new.country,
+        security: new.security,
+        created_at: new.created_at,
+    }
+}

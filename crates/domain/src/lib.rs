@@ -1,0 +1,20 @@
+//! latch's pure rules: who may do what, what a valid email, name, password or setting is, and
+//! when sessions and throttles end. No I/O, no async, no clock: callers pass `now`.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod country;
+mod country_list;
+pub mod email;
+pub mod password;
+pub mod person;
+pub mod practice;
+pub mod role;
+pub mod session;
+pub mod throttle;
+pub mod time;
+pub mod user_agent;
+
+pub use email::Email;
+pub use role::{Permission, Role};
+pub use time::Timestamp;

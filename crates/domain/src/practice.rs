@@ -1,0 +1,206 @@
+//! A practice's security settings and their bounds.
+
+use crate::country::Country;
+use crate::role::Role;
+
+/// Who the practice requires to use two-factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequireTwoFactor {
+    Off,
+    /// Owners, managers and staff: everyone but clients.
+    Staff,
+    StaffAndClients,
+}
+
+impl RequireTwoFactor {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "off" => Some(RequireTwoFactor::Off),
+            "staff" => Some(RequireTwoFactor::Staff),
+            "staff_and_clients" => Some(RequireTwoFactor::StaffAndClients),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequireTwoFactor::Off => "off",
+            RequireTwoFactor::Staff => "staff",
+            RequireTwoFactor::StaffAndClients => "staff_and_clients",
+        }
+    }
+
+    pub fn covers(self, role: Role) -> bool {
+        match self {
+            RequireTwoFactor::Off => false,
+            RequireTwoFactor::Staff => role.is_staff(),
+            RequireTwoFactor::StaffAndClients => true,
+        }
+    }
+}
+
+pub const REMEMBER_DEVICE_DAYS_MAX: u32 = 365;
+pub const IDLE_MINUTES_MIN: u32 = 5;
+pub const IDLE_MINUTES_MAX: u32 = 120;
+pub const DAILY_SEND_BUDGET_MAX: u32 = 100_000;
+
+/// The practice's security settings, always within their bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub require_two_factor: RequireTwoFactor,
+    pub remember_device_days: u32,
+    pub sign_out_after_idle_minutes: u32,
+    pub allowed_countries: Vec<Country>,
+    pub daily_send_budget: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSetting(pub &'static str);
+
+impl SecuritySettings {
+    /// What a new practice starts with.
+    pub fn new_practice(country: Country) -> Self {
+        SecuritySettings {
+            require_two_factor: RequireTwoFactor::Off,
+            remember_device_days: REMEMBER_DEVICE_DAYS_MAX,
+            sign_out_after_idle_minutes: 15,
+            allowed_countries: vec![country],
+            daily_send_budget: 500,
+        }
+    }
+
+    /// Checks every bound; the settings are only built through this or `new_practice`.
+    pub fn validate(self) -> Result<Self, InvalidSetting> {
+        if self.remember_device_days > REMEMBER_DEVICE_DAYS_MAX {
+            return Err(InvalidSetting(
+                "Remember devices for 0 to 365 days (0 means never).",
+            ));
+        }
+        if !(IDLE_MINUTES_MIN..=IDLE_MINUTES_MAX).contains(&self.sign_out_after_idle_minutes) {
+            return Err(InvalidSetting(
+                "Sign out after 5 to 120 minutes of inactivity.",
+            ));
+        }
+        if self.allowed_countries.is_empty() {
+            return Err(InvalidSetting("Allow at least one country."));
+        }
+        if !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget) {
+            return Err(InvalidSetting(
+                "The daily send budget must be between 1 and 100,000.",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Allowed countries as stored: `US,CA`.
+    pub fn allowed_countries_text(&self) -> String {
+        self.allowed_countries
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn parse_allowed_countries(text: &str) -> Vec<Country> {
+        text.split(',')
+            .filter_map(|code| Country::parse(code).ok())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> SecuritySettings {
+        SecuritySettings::new_practice(Country::parse("US").unwrap())
+    }
+
+    #[test]
+    fn a_new_practice_starts_with_the_documented_defaults() {
+        let s = settings();
+        assert_eq!(s.require_two_factor, RequireTwoFactor::Off);
+        assert_eq!(s.remember_device_days, 365);
+        assert_eq!(s.sign_out_after_idle_minutes, 15);
+        assert_eq!(s.allowed_countries_text(), "US");
+        assert_eq!(s.daily_send_budget, 500);
+    }
+
+    #[test]
+    fn every_setting_is_bounded() {
+        assert!(
+            SecuritySettings {
+                remember_device_days: 366,
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SecuritySettings {
+                remember_device_days: 0,
+                ..settings()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            SecuritySettings {
+                sign_out_after_idle_minutes: 4,
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SecuritySettings {
+                sign_out_after_idle_minutes: 121,
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SecuritySettings {
+                sign_out_after_idle_minutes: 120,
+                ..settings()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            SecuritySettings {
+                daily_send_budget: 0,
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SecuritySettings {
+                daily_send_budget: 100_001,
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SecuritySettings {
+                allowed_countries: vec![],
+                ..settings()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_rule_covers_the_roles_it_names() {
+        assert!(!RequireTwoFactor::Off.covers(Role::Owner));
+        assert!(RequireTwoFactor::Staff.covers(Role::Owner));
+        assert!(RequireTwoFactor::Staff.covers(Role::Staff));
+        assert!(!RequireTwoFactor::Staff.covers(Role::Client));
+        assert!(RequireTwoFactor::StaffAndClients.covers(Role::Client));
+    }
+}

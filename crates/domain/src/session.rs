@@ -1,0 +1,99 @@
+//! How long a session lives, and in which state it is.
+
+use crate::time::Timestamp;
+
+/// A session ends 12 hours after the password, whatever the activity.
+pub const ABSOLUTE_LIFETIME_SECONDS: i64 = 12 * 60 * 60;
+/// A re-entered password counts for 10 minutes, in that session only.
+pub const REAUTHENTICATION_SECONDS: i64 = 10 * 60;
+/// A session waiting for its code lives this long from its last send.
+pub const PENDING_LIFETIME_SECONDS: i64 = 10 * 60;
+/// How stale `last_seen_at` may be before a request writes it again: a write per request would
+/// cost more than the idle sign-out gains from to-the-second precision.
+pub const TOUCH_INTERVAL_SECONDS: i64 = 15;
+
+/// Where a session stands in the sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Password and, where needed, the code are done.
+    SignedIn,
+    /// The password was right and a code was sent; only verify, resend and sign out answer.
+    TwoFactorRequired,
+    /// The practice requires two-factor and the person has none; only the setup answers.
+    TwoFactorSetupRequired,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::SignedIn => "signed_in",
+            SessionState::TwoFactorRequired => "two_factor_required",
+            SessionState::TwoFactorSetupRequired => "two_factor_setup_required",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "signed_in" => Some(SessionState::SignedIn),
+            "two_factor_required" => Some(SessionState::TwoFactorRequired),
+            "two_factor_setup_required" => Some(SessionState::TwoFactorSetupRequired),
+            _ => None,
+        }
+    }
+}
+
+/// The times that decide whether a session still stands.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimes {
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+}
+
+/// Whether the session is still alive at `now`, given the practice's idle minutes.
+pub fn is_live(times: SessionTimes, idle_minutes: u32, now: Timestamp) -> bool {
+    let idle_limit = i64::from(idle_minutes) * 60;
+    now.seconds() < times.created_at.seconds() + ABSOLUTE_LIFETIME_SECONDS
+        && now.seconds() < times.last_seen_at.seconds() + idle_limit
+}
+
+/// Whether this request should write `last_seen_at` again.
+pub fn needs_touch(last_seen_at: Timestamp, now: Timestamp) -> bool {
+    now.seconds() - last_seen_at.seconds() >= TOUCH_INTERVAL_SECONDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn times(created: i64, seen: i64) -> SessionTimes {
+        SessionTimes {
+            created_at: Timestamp(created),
+            last_seen_at: Timestamp(seen),
+        }
+    }
+
+    #[test]
+    fn a_session_ends_after_the_idle_minutes() {
+        let t = times(1000, 1000);
+        assert!(is_live(t, 15, Timestamp(1000 + 15 * 60 - 1)));
+        assert!(!is_live(t, 15, Timestamp(1000 + 15 * 60)));
+    }
+
+    #[test]
+    fn a_busy_session_still_ends_after_twelve_hours() {
+        let now = Timestamp(1000 + ABSOLUTE_LIFETIME_SECONDS);
+        assert!(!is_live(times(1000, now.seconds() - 1), 120, now));
+        assert!(is_live(times(1000, now.seconds() - 2), 120, now.minus(1)));
+    }
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for state in [
+            SessionState::SignedIn,
+            SessionState::TwoFactorRequired,
+            SessionState::TwoFactorSetupRequired,
+        ] {
+            assert_eq!(SessionState::parse(state.as_str()), Some(state));
+        }
+    }
+}

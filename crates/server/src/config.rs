@@ -1,0 +1,346 @@
+//! Configuration: command-line flags with `LATCH_*` environment variables behind them, parsed
+//! once and validated as a whole so every problem is listed at once.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Delivery {
+    /// Keep texts and calls in the database and show them at /dev/outbox (development only).
+    Outbox,
+    /// Send through Twilio (arrives with real delivery; not available yet).
+    Twilio,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Every setting of latch. Each flag reads the environment variable named beside it.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "LATCH_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// `sqlite://path` or `postgres://...` [default: sqlite://data/latch.db; the demo uses sqlite://data/demo.db]
+    #[arg(long, env = "LATCH_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "LATCH_DATABASE_ACQUIRE_TIMEOUT",
+        default_value_t = 2,
+        global = true
+    )]
+    pub database_acquire_timeout: u64,
+
+    /// Connections in the database pool.
+    #[arg(
+        long,
+        env = "LATCH_DATABASE_POOL_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub database_pool_size: u32,
+
+    /// The origin people use, e.g. https://latch.example.com (decides Secure cookies and the allowed Origin) [default: http:// + bind]
+    #[arg(long, env = "LATCH_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// `development` or `production`.
+    #[arg(
+        long = "env",
+        env = "LATCH_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+
+    /// At least 32 random bytes as 64+ hex digits, the same on every node. Development with SQLite generates one beside the database.
+    #[arg(long, env = "LATCH_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+
+    /// The name texts and calls use.
+    #[arg(
+        long,
+        env = "LATCH_PRODUCT_NAME",
+        default_value = "latch",
+        global = true
+    )]
+    pub product_name: String,
+
+    /// How codes are delivered.
+    #[arg(
+        long,
+        env = "LATCH_DELIVERY",
+        value_enum,
+        default_value = "outbox",
+        global = true
+    )]
+    pub delivery: Delivery,
+
+    /// Per-node, per-address requests a second (burst twice that).
+    #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50, global = true)]
+    pub flood_limit: u32,
+
+    /// Passwords hashed at once [default: the number of cores].
+    #[arg(long, env = "LATCH_HASH_CONCURRENCY", global = true)]
+    pub hash_concurrency: Option<usize>,
+
+    /// `pretty` or `json`.
+    #[arg(
+        long,
+        env = "LATCH_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Let development listen on a non-loopback address.
+    #[arg(long, global = true)]
+    pub allow_remote_dev: bool,
+}
+
+/// Where the secret key comes from, once validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Given(Vec<u8>),
+    /// Development with SQLite: generated once and kept in this file.
+    File(PathBuf),
+}
+
+/// Settings that passed validation, with defaults resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub key: KeySource,
+}
+
+impl Settings {
+    pub fn production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Checks everything at once; the error lists every problem.
+    pub fn validate(self, default_database: &str) -> Result<Config, Vec<String>> {
+        let mut problems = Vec::new();
+        let database_url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| default_database.to_owned());
+        let is_sqlite = database_url.starts_with("sqlite:");
+        if !is_sqlite
+            && !database_url.starts_with("postgres://")
+            && !database_url.starts_with("postgresql://")
+        {
+            problems
+                .push("LATCH_DATABASE_URL must start with sqlite:// or postgres://.".to_owned());
+        }
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && let Err(problem) = check_origin(url)
+        {
+            problems.push(problem);
+        }
+        let key = match self.secret_key.as_deref() {
+            Some(hex) => match latch_app::crypto::unhex(hex.trim()) {
+                Some(bytes) if bytes.len() >= 32 => Some(KeySource::Given(bytes)),
+                _ => {
+                    problems.push("LATCH_SECRET_KEY must be at least 64 hex digits (32 random bytes); `openssl rand -hex 32` makes one.".to_owned());
+                    None
+                }
+            },
+            None if self.production() => {
+                problems.push("LATCH_SECRET_KEY is required in production (64+ hex digits, the same on every node).".to_owned());
+                None
+            }
+            None if !is_sqlite => {
+                problems.push("LATCH_SECRET_KEY is required with PostgreSQL, so every node shares it (64+ hex digits).".to_owned());
+                None
+            }
+            None => Some(KeySource::File(key_file_beside(&database_url))),
+        };
+        if self.production() {
+            if !public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+            {
+                problems.push("LATCH_PUBLIC_URL must be an https:// URL in production.".to_owned());
+            }
+            if self.delivery == Delivery::Outbox {
+                problems.push(
+                    "LATCH_DELIVERY=outbox is for development; production needs a real provider."
+                        .to_owned(),
+                );
+            }
+        }
+        if self.delivery == Delivery::Twilio {
+            problems.push("LATCH_DELIVERY=twilio is not available in this release yet; use outbox in development.".to_owned());
+        }
+        if !self.production() && !self.bind.ip().is_loopback() && !self.allow_remote_dev {
+            problems.push(format!(
+                "development listens only on loopback addresses; {} needs --allow-remote-dev (or LATCH_ENV=production).",
+                self.bind
+            ));
+        }
+        if self.flood_limit == 0 {
+            problems.push("LATCH_FLOOD_LIMIT must be at least 1.".to_owned());
+        }
+        if self.database_pool_size == 0 {
+            problems.push("LATCH_DATABASE_POOL_SIZE must be at least 1.".to_owned());
+        }
+        match (problems.is_empty(), key) {
+            (true, Some(key)) => Ok(Config {
+                settings: self,
+                database_url,
+                public_url,
+                key,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+/// An origin: scheme, host and optional port, no path.
+fn check_origin(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("LATCH_PUBLIC_URL must start with https:// or http:// (got {url}).")
+        })?;
+    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
+        return Err(format!(
+            "LATCH_PUBLIC_URL must be an origin like https://latch.example.com, without a path (got {url})."
+        ));
+    }
+    Ok(())
+}
+
+/// `sqlite://data/latch.db` keeps its generated key in `data/latch.key`.
+fn key_file_beside(database_url: &str) -> PathBuf {
+    let path = database_url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or("latch.db");
+    Path::new(path).with_extension("key")
+}
+
+/// The SQLite file of a URL, so its folder can be created.
+pub fn sqlite_path(database_url: &str) -> Option<PathBuf> {
+    database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
+        .filter(|p| !p.as_os_str().is_empty() && p.to_str() != Some(":memory:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut all = vec!["latch"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap().settings
+    }
+
+    #[test]
+    fn development_on_sqlite_needs_nothing() {
+        let config = settings(&[]).validate("sqlite://data/latch.db").unwrap();
+        assert_eq!(config.key, KeySource::File(PathBuf::from("data/latch.key")));
+    }
+
+    #[test]
+    fn production_lists_every_problem_at_once() {
+        let problems = settings(&[
+            "--env",
+            "production",
+            "--public-url",
+            "http://latch.example.com",
+        ])
+        .validate("sqlite://data/latch.db")
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("LATCH_SECRET_KEY")));
+        assert!(problems.iter().any(|p| p.contains("https://")));
+        assert!(problems.iter().any(|p| p.contains("outbox")));
+    }
+
+    #[test]
+    fn postgres_needs_a_shared_key() {
+        let problems = settings(&["--database-url", "postgres://x@localhost/latch"])
+            .validate("sqlite://data/latch.db")
+            .unwrap_err();
+        assert!(problems[0].contains("LATCH_SECRET_KEY"));
+    }
+
+    #[test]
+    fn a_short_key_is_refused() {
+        let problems = settings(&["--secret-key", "abcd"])
+            .validate("sqlite://x.db")
+            .unwrap_err();
+        assert!(problems[0].contains("64 hex digits"));
+    }
+
+    #[test]
+    fn development_refuses_a_public_bind_without_the_flag() {
+        assert!(
+            settings(&["--bind", "0.0.0.0:8080"])
+                .validate("sqlite://x.db")
+                .is_err()
+        );
+        assert!(
+            settings(&["--bind", "0.0.0.0:8080", "--allow-remote-dev"])
+                .validate("sqlite://x.db")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_public_url_with_a_path_is_refused() {
+        assert!(
+            settings(&["--public-url", "https://x.example/latch"])
+                .validate("sqlite://x.db")
+                .is_err()
+        );
+        assert!(
+            settings(&["--public-url", "https://x.example/"])
+                .validate("sqlite://x.db")
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! The `latch` binary's wiring: configuration, the database, the use cases and the web layer,
+//! put together for `serve`, `demo` and the console commands (and for tests, in process).
+#![forbid(unsafe_code)]
+
+pub mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use latch_app::clock::Clock;
+use latch_app::crypto::Keys;
+use latch_app::passwords::HashCost;
+use latch_app::{Latch, LatchSettings};
+use latch_store::{Db, DbOptions};
+use latch_web::WebConfig;
+
+use crate::config::{Config, KeySource};
+
+/// The server key: given, or (development with SQLite) generated once and kept beside the
+/// database, readable only by its owner.
+pub fn load_key(source: &KeySource) -> anyhow::Result<Vec<u8>> {
+    match source {
+        KeySource::Given(bytes) => Ok(bytes.clone()),
+        KeySource::File(path) => {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                return latch_app::crypto::unhex(text.trim())
+                    .filter(|k| k.len() >= 32)
+                    .with_context(|| {
+                        format!(
+                            "{} does not hold a valid key; delete it to make a new one",
+                            path.display()
+                        )
+                    });
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("create {}", dir.display()))?;
+            }
+            let key = latch_app::crypto::random_bytes::<32>();
+            write_private(path, &latch_app::crypto::hex(&key))?;
+            Ok(key.to_vec())
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Connects to the database (creating a SQLite file's folder) and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    if let Some(path) = config::sqlite_path(&config.database_url)
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    let options = DbOptions {
+        acquire_timeout: Duration::from_secs(config.settings.database_acquire_timeout.max(1)),
+        pool_size: config.settings.database_pool_size,
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&config.database_url, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+    Ok(db)
+}
+
+/// The use cases over this database and clock.
+pub fn build_latch(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Latch> {
+    let key = load_key(&config.key)?;
+    let settings = LatchSettings {
+        hash_cost: HashCost::DEFAULT,
+        hash_concurrency: config
+            .settings
+            .hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        production: config.settings.production(),
+    };
+    Latch::new(Arc::new(db), clock, Keys::derive(&key), settings)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The web layer's view of the configuration, for a server bound at `bound`.
+pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
+    let (public_url, extra_origins) = match &config.public_url {
+        Some(url) => (url.clone(), Vec::new()),
+        None => {
+            let port = bound.port();
+            let public = format!("http://{bound}");
+            // On loopback, the addresses a developer may type all name this one server.
+            let extra = if bound.ip().is_loopback() {
+                vec![
+                    format!("http://localhost:{port}"),
+                    format!("http://127.0.0.1:{port}"),
+                    format!("http://[::1]:{port}"),
+                ]
+            } else {
+                Vec::new()
+            };
+            (public, extra)
+        }
+    };
+    WebConfig {
+        public_url,
+        extra_origins,
+        production: config.settings.production(),
+        flood_limit: config.settings.flood_limit,
+    }
+}
+
+/// A server running in this process.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub latch: Latch,
+    pub public_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Binds `config.settings.bind` (port 0 picks a free one) and serves in the background.
+pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let latch = build_latch(config, db, clock)?;
+    let listener = tokio::net::TcpListener::bind(config.settings.bind)
+        .await
+        .with_context(|| format!("listen on {}", config.settings.bind))?;
+    let addr = listener.local_addr()?;
+    let web = web_config(config, addr);
+    let public_url = web.public_url.clone();
+    let app = latch_web::router(latch.clone(), web);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(latch_web::serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        addr,
+        latch,
+        public_url,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,338 @@
+//! The `latch` command: serve (the default), demo, migrate, and the operator's console.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use latch::config::{Config, LogFormat, Settings};
+use latch_app::Secret;
+use latch_app::clock::SystemClock;
+use latch_app::setup::PracticeInput;
+use latch_app::team::PersonInput;
+
+#[derive(Parser)]
+#[command(
+    name = "latch",
+    version,
+    about = "Sign-in and two-factor authentication for therapy practices."
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve latch (the default): applies pending migrations, then listens.
+    Serve,
+    /// Serve a demo practice with an owner, a manager, a staff member and a client ready to sign in.
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Practices in this installation.
+    #[command(subcommand)]
+    Practice(PracticeCommand),
+    /// People in a practice.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum PracticeCommand {
+    /// Create a practice and its owner; the owner's password is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 code.
+        #[arg(long, default_value = "US")]
+        country: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        owner_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person to the practice of an existing owner; their password is printed once.
+    Add {
+        /// The email of an owner of the practice to add to.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, manager, staff or client.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let demo = matches!(cli.command, Some(Command::Demo));
+    let default_database = if demo {
+        "sqlite://data/demo.db"
+    } else {
+        "sqlite://data/latch.db"
+    };
+    init_logging(cli.settings.log_format);
+    let config = match cli.settings.validate(default_database) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("latch cannot start:");
+            for p in problems {
+                eprintln!("  - {p}");
+            }
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("latch cannot start its runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, cli.command.unwrap_or(Command::Serve))) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latch: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    match format {
+        LogFormat::Pretty => builder.compact().init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn run(config: Config, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config, false).await,
+        Command::Demo => serve(config, true).await,
+        Command::Migrate => {
+            latch::open_database(&config).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Practice(PracticeCommand::Create {
+            name,
+            country,
+            owner_email,
+            owner_name,
+        }) => {
+            let latch = console(&config).await?;
+            let password = generated_password();
+            let account = latch
+                .setup
+                .create_practice(PracticeInput {
+                    practice_name: name,
+                    country: Some(country),
+                    owner_email,
+                    owner_name,
+                    owner_password: password.clone(),
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "Created {} with owner {} — password (shown once): {}",
+                account.practice.name,
+                account.person.email,
+                password.expose()
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            owner,
+            email,
+            name,
+            role,
+        }) => {
+            let latch = console(&config).await?;
+            let owner = latch
+                .team
+                .console_account(&owner)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context("no owner has that email")?;
+            let password = generated_password();
+            let person = latch
+                .team
+                .add_person(
+                    &owner,
+                    PersonInput {
+                        email,
+                        name,
+                        role,
+                        password: password.clone(),
+                    },
+                    &console_client(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "Added {} ({}) — password (shown once): {}",
+                person.email,
+                person.role,
+                password.expose()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn console(config: &Config) -> anyhow::Result<latch_app::Latch> {
+    let db = latch::open_database(config).await?;
+    latch::build_latch(config, db, Arc::new(SystemClock))
+}
+
+fn console_client() -> latch_app::ClientInfo {
+    latch_app::ClientInfo {
+        ip: "console".into(),
+        user_agent: "latch console".into(),
+    }
+}
+
+/// A strong password to hand over once: 20 characters from a 32-letter alphabet (100 bits).
+fn generated_password() -> Secret {
+    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789-";
+    let bytes = latch_app::crypto::random_bytes::<20>();
+    let mut text: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(b & 31)] as char)
+        .collect();
+    // A leading letter and no doubled dash keep it easy to read aloud and type.
+    text = text.replace("--", "-x");
+    Secret::new(format!("p{text}"))
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo && config.settings.database_url.is_none() {
+        // The demo starts from a clean database each time, apart from a real one.
+        if let Some(path) = latch::config::sqlite_path(&config.database_url) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+    let db = latch::open_database(&config).await?;
+    if demo {
+        let latch = latch::build_latch(&config, db.clone(), Arc::new(SystemClock))?;
+        seed_demo(&latch).await?;
+    }
+    let running = latch::start(&config, db, Arc::new(SystemClock)).await?;
+    if let Some(token) = running
+        .latch
+        .setup
+        .pending_setup_token()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        && config.settings.production()
+    {
+        eprintln!(
+            "\nlatch setup token (needed once, to create the first practice): {}\n",
+            token.expose()
+        );
+    }
+    tracing::info!(url = %running.public_url, database = %redacted_url(&config.database_url), "latch is listening");
+    eprintln!("latch is ready at {}", running.public_url);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    running.stop().await;
+    Ok(())
+}
+
+/// A database URL without its password, for the log.
+fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
+    let owner_password = generated_password();
+    let owner = latch
+        .setup
+        .create_practice(PracticeInput {
+            practice_name: "Harbor Counseling (demo)".into(),
+            country: Some("US".into()),
+            owner_email: "owner@demo.latch.test".into(),
+            owner_name: "Olivia Owner".into(),
+            owner_password: owner_password.clone(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "\nDemo practice: {} — sign in with any of these (passwords shown once):",
+        owner.practice.name
+    );
+    eprintln!(
+        "  owner    owner@demo.latch.test    {}",
+        owner_password.expose()
+    );
+    for (role, email, name) in [
+        ("manager", "manager@demo.latch.test", "Morgan Manager"),
+        ("staff", "staff@demo.latch.test", "Sam Staff"),
+        ("client", "client@demo.latch.test", "Casey Client"),
+    ] {
+        let password = generated_password();
+        latch
+            .team
+            .add_person(
+                &owner,
+                PersonInput {
+                    email: email.into(),
+                    name: name.into(),
+                    role: role.into(),
+                    password: password.clone(),
+                },
+                &console_client(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        eprintln!("  {role:<8} {email:<24} {}", password.expose());
+    }
+    eprintln!();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,84 @@
+//! The append-only audit trail.
+
+use async_trait::async_trait;
+use latch_app::ports::{AuditStore, StoreResult};
+use latch_app::records::{AuditEvent, AuditQuery, NewAuditEvent};
+use latch_domain::Timestamp;
+
+use crate::{Db, db_error, on_db};
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    practice_id: String,
+    at: i64,
+    kind: String,
+    actor_id: Option<String>,
+    subject_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    detail: String,
+}
+
+#[async_trait]
+impl AuditStore for Db {
+    async fn append_audit(&self, e: &NewAuditEvent) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&e.practice_id)
+            .bind(e.at.seconds())
+            .bind(e.kind)
+            .bind(&e.actor_id)
+            .bind(&e.subject_id)
+            .bind(&e.ip)
+            .bind(&e.user_agent)
+            .bind(&e.detail)
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn audit_events(
+        &self,
+        practice_id: &str,
+        q: &AuditQuery,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let rows: Vec<AuditRow> = on_db!(self, pool => {
+            sqlx::query_as(
+                "select id, practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail from audit_events \
+                 where practice_id = $1 and ($2 is null or id < $2) and ($3 is null or subject_id = $3) \
+                 and ($4 is null or kind = $4) and ($5 is null or at >= $5) and ($6 is null or at <= $6) \
+                 order by id desc limit $7",
+            )
+            .bind(practice_id)
+            .bind(q.before_id)
+            .bind(&q.subject_id)
+            .bind(&q.kind)
+            .bind(q.from.map(Timestamp::seconds))
+            .bind(q.to.map(Timestamp::seconds))
+            .bind(i64::from(q.limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEvent {
+                id: r.id,
+                practice_id: r.practice_id,
+                at: Timestamp(r.at),
+                kind: r.kind,
+                actor_id: r.actor_id,
+                subject_id: r.subject_id,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                detail: r.detail,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,118 @@
+//! The installation row, the first practice and further practices.
+
+use async_trait::async_trait;
+use latch_app::ports::{InstallationStore, StoreError, StoreResult};
+use latch_app::records::{Installation, NewPerson, NewPractice};
+use latch_domain::Timestamp;
+
+use crate::{Db, db_error, on_db};
+
+const INSERT_PRACTICE: &str = "insert into practices (id, name, country, require_two_factor, remember_device_days, \
+     sign_out_after_idle_minutes, allowed_countries, daily_send_budget, created_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(crate) const INSERT_PERSON: &str = "insert into people (id, practice_id, email, email_normalized, name, role, password_hash, created_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Inserts a practice and its owner inside the caller's transaction.
+macro_rules! insert_practice_and_owner {
+    ($tx:expr, $practice:expr, $owner:expr) => {{
+        let s = &$practice.security;
+        sqlx::query(INSERT_PRACTICE)
+            .bind(&$practice.id)
+            .bind(&$practice.name)
+            .bind(&$practice.country)
+            .bind(s.require_two_factor.as_str())
+            .bind(i64::from(s.remember_device_days))
+            .bind(i64::from(s.sign_out_after_idle_minutes))
+            .bind(s.allowed_countries_text())
+            .bind(i64::from(s.daily_send_budget))
+            .bind($practice.created_at.seconds())
+            .execute(&mut *$tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(INSERT_PERSON)
+            .bind(&$owner.id)
+            .bind(&$owner.practice_id)
+            .bind(&$owner.email)
+            .bind(&$owner.email_normalized)
+            .bind(&$owner.name)
+            .bind($owner.role.as_str())
+            .bind(&$owner.password_hash)
+            .bind($owner.created_at.seconds())
+            .execute(&mut *$tx)
+            .await
+            .map_err(db_error)?;
+    }};
+}
+
+#[async_trait]
+impl InstallationStore for Db {
+    async fn installation(&self, fresh_nonce: &str) -> StoreResult<Installation> {
+        on_db!(self, pool => {
+            sqlx::query("insert into installation (id, setup_nonce) values (1, $1) on conflict (id) do nothing")
+                .bind(fresh_nonce)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+            let (setup_nonce, set_up_at): (String, Option<i64>) =
+                sqlx::query_as("select setup_nonce, set_up_at from installation where id = 1")
+                    .fetch_one(pool)
+                    .await
+                    .map_err(db_error)?;
+            Ok(Installation { setup_nonce, set_up: set_up_at.is_some() })
+        })
+    }
+
+    async fn create_first_practice(
+        &self,
+        practice: &NewPractice,
+        owner: &NewPerson,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            let mut tx = begin_write(self, pool).await?;
+            // Claiming the installation first makes two concurrent first runs race on one row:
+            // exactly one sees it unclaimed.
+            let claimed = sqlx::query("update installation set set_up_at = $1 where id = 1 and set_up_at is null")
+                .bind(now.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            if claimed == 0 {
+                return Err(StoreError::Conflict("already_set_up"));
+            }
+            insert_practice_and_owner!(tx, practice, owner);
+            tx.commit().await.map_err(db_error)
+        })
+    }
+
+    async fn create_practice(&self, practice: &NewPractice, owner: &NewPerson) -> StoreResult<()> {
+        on_db!(self, pool => {
+            let mut tx = begin_write(self, pool).await?;
+            sqlx::query("insert into installation (id, setup_nonce, set_up_at) values (1, $1, $2) \
+                         on conflict (id) do update set set_up_at = coalesce(installation.set_up_at, $2)")
+                .bind(latch_app::crypto::new_id())
+                .bind(practice.created_at.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            insert_practice_and_owner!(tx, practice, owner);
+            tx.commit().await.map_err(db_error)
+        })
+    }
+}
+
+/// Begins a transaction that will write. SQLite takes the write lock at once (`begin
+/// immediate`), so two writers queue on the busy timeout instead of failing mid-way.
+async fn begin_write<DB: sqlx::Database>(
+    db: &Db,
+    pool: &sqlx::Pool<DB>,
+) -> StoreResult<sqlx::Transaction<'static, DB>> {
+    match db {
+        Db::Sqlite(_) => pool.begin_with("begin immediate").await,
+        Db::Postgres(_) => pool.begin().await,
+    }
+    .map_err(db_error)
+}

@@ -1,0 +1,189 @@
+//! latch's store: every port of `latch-app` on SQLite and on PostgreSQL, running one SQL text
+//! on either pool wherever the dialects agree.
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use latch_app::ports::{Store, StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+mod audit;
+mod installation;
+mod people;
+mod practices;
+mod rows;
+mod sessions;
+#[doc(hidden)]
+pub mod testing;
+mod throttle;
+
+/// One database, either dialect. Each method runs the same SQL on whichever pool this is.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the pool of whichever dialect `$db` is.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// How long a request waits for a connection before answering 503.
+    pub acquire_timeout: Duration,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Longest a single statement may run (PostgreSQL).
+    pub statement_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            acquire_timeout: Duration::from_secs(2),
+            pool_size: 10,
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connects lazily: latch starts even while the database is down, and answers 503 until
+    /// it returns.
+    pub fn connect(url: &str, options: &DbOptions) -> StoreResult<Db> {
+        if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
+                .create_if_missing(true)
+                // WAL lets readers run beside the one writer; NORMAL is durable across a crash
+                // of latch, and loses at most the last commits on a power cut.
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.pool_size.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect);
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let timeout = format!("{}", options.statement_timeout.as_millis());
+            let connect = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?
+                .application_name("latch")
+                .options([("statement_timeout", timeout.as_str())]);
+            let pool = PgPoolOptions::new()
+                .max_connections(options.pool_size.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect);
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::Other(
+                "the database URL must start with sqlite:// or postgres://".into(),
+            ))
+        }
+    }
+
+    /// Applies pending migrations. PostgreSQL serialises concurrent runs with an advisory lock,
+    /// so several nodes may start at once.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => db_error(e),
+            other => StoreError::Other(other.to_string()),
+        })
+    }
+
+    /// Names of the embedded migrations of each dialect, for the test that they match.
+    pub fn migration_names() -> (Vec<String>, Vec<String>) {
+        let names = |m: &sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|m| format!("{}_{}", m.version, m.description))
+                .collect()
+        };
+        (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+    }
+
+    pub fn dialect(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+#[async_trait]
+impl Store for Db {
+    /// Answers only when the database is reachable and every embedded migration is applied.
+    async fn ping(&self) -> StoreResult<()> {
+        let (latest, wanted) = on_db!(self, pool => {
+            let latest: Option<i64> = sqlx::query_scalar(
+                "select max(version) from _sqlx_migrations where success",
+            )
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)?;
+            (latest, latest_version(self))
+        });
+        if latest.unwrap_or(0) < wanted {
+            return Err(StoreError::Unavailable(
+                "migrations are not applied yet".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn latest_version(db: &Db) -> i64 {
+    let migrator = match db {
+        Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+        Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+    };
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Sorts a database failure into what a use case can act on.
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("unique"),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        // PostgreSQL's statement timeout and a server shutting down: the database is there but
+        // cannot serve now.
+        sqlx::Error::Database(d)
+            if matches!(
+                d.code().as_deref(),
+                Some("57014" | "57P01" | "57P02" | "57P03")
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Other(e.to_string()),
+    }
+}

@@ -1,0 +1,101 @@
+//! People: adding them, finding them by email or id, and their password hash.
+
+use async_trait::async_trait;
+use latch_app::ports::{PersonStore, StoreResult};
+use latch_app::records::{Account, NewPerson, PeopleFilter, Person};
+use latch_domain::Timestamp;
+
+use crate::installation::INSERT_PERSON;
+use crate::rows::{AccountRow, PersonRow, person_columns, practice_columns};
+use crate::{Db, db_error, on_db};
+
+#[async_trait]
+impl PersonStore for Db {
+    async fn insert_person(&self, p: &NewPerson) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(INSERT_PERSON)
+                .bind(&p.id)
+                .bind(&p.practice_id)
+                .bind(&p.email)
+                .bind(&p.email_normalized)
+                .bind(&p.name)
+                .bind(p.role.as_str())
+                .bind(&p.password_hash)
+                .bind(p.created_at.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn account_by_email(&self, email_normalized: &str) -> StoreResult<Option<Account>> {
+        let row: Option<AccountRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!(
+                "select ", person_columns!(), ", ", practice_columns!(),
+                " from people p join practices pr on pr.id = p.practice_id where p.email_normalized = $1"
+            ))
+            .bind(email_normalized)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(Account::try_from).transpose()
+    }
+
+    async fn person_in_practice(
+        &self,
+        practice_id: &str,
+        person_id: &str,
+    ) -> StoreResult<Option<Person>> {
+        let row: Option<PersonRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
+                .bind(person_id)
+                .bind(practice_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)?
+        });
+        row.map(Person::try_from).transpose()
+    }
+
+    async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>> {
+        let role = filter.role.map(|r| r.as_str());
+        let rows: Vec<PersonRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!(
+                "select ", person_columns!(),
+                " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) order by p.name, p.id"
+            ))
+            .bind(practice_id)
+            .bind(role)
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?
+        });
+        rows.into_iter().map(Person::try_from).collect()
+    }
+
+    async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update people set password_hash = $2 where id = $1")
+                .bind(person_id)
+                .bind(password_hash)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update people set last_sign_in_at = $2 where id = $1")
+                .bind(person_id)
+                .bind(at.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,52 @@
+//! Practices and their security settings.
+
+use async_trait::async_trait;
+use latch_app::ports::{PracticeStore, StoreResult};
+use latch_app::records::Practice;
+use latch_domain::practice::SecuritySettings;
+
+use crate::rows::{PracticeRow, practice_columns};
+use crate::{Db, db_error, on_db};
+
+#[async_trait]
+impl PracticeStore for Db {
+    async fn practice(&self, id: &str) -> StoreResult<Option<Practice>> {
+        let row: Option<PracticeRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr where pr.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)?
+        });
+        row.map(Practice::try_from).transpose()
+    }
+
+    async fn practices(&self) -> StoreResult<Vec<Practice>> {
+        let rows: Vec<PracticeRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr order by pr.name, pr.id"))
+                .fetch_all(pool)
+                .await
+                .map_err(db_error)?
+        });
+        rows.into_iter().map(Practice::try_from).collect()
+    }
+
+    async fn update_security(&self, practice_id: &str, s: &SecuritySettings) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "update practices set require_two_factor = $2, remember_device_days = $3, \
+                 sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6 where id = $1",
+            )
+            .bind(practice_id)
+            .bind(s.require_two_factor.as_str())
+            .bind(i64::from(s.remember_device_days))
+            .bind(i64::from(s.sign_out_after_idle_minutes))
+            .bind(s.allowed_countries_text())
+            .bind(i64::from(s.daily_send_budget))
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Database rows and their conversion into the app's records. Column lists are macros so that
+//! queries stay `&'static str` (built with `concat!`).
+
+use latch_app::ports::StoreError;
+use latch_app::records::{Account, Person, Practice, Session};
+use latch_domain::Role;
+use latch_domain::Timestamp;
+use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
+use latch_domain::session::SessionState;
+
+macro_rules! practice_columns {
+    () => {
+        "pr.id as pr_id, pr.name as pr_name, pr.country as pr_country, \
+         pr.require_two_factor as pr_require_two_factor, \
+         pr.remember_device_days as pr_remember_device_days, \
+         pr.sign_out_after_idle_minutes as pr_sign_out_after_idle_minutes, \
+         pr.allowed_countries as pr_allowed_countries, \
+         pr.daily_send_budget as pr_daily_send_budget, pr.created_at as pr_created_at"
+    };
+}
+macro_rules! person_columns {
+    () => {
+        "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.last_sign_in_at, p.created_at"
+    };
+}
+macro_rules! session_columns {
+    () => {
+        "s.id as s_id, s.person_id as s_person_id, s.state as s_state, s.created_at as s_created_at, \
+         s.last_seen_at as s_last_seen_at, s.reauthenticated_until as s_reauthenticated_until, \
+         s.ip as s_ip, s.label as s_label"
+    };
+}
+pub(crate) use {person_columns, practice_columns, session_columns};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PracticeRow {
+    pr_id: String,
+    pr_name: String,
+    pr_country: String,
+    pr_require_two_factor: String,
+    pr_remember_device_days: i64,
+    pr_sign_out_after_idle_minutes: i64,
+    pr_allowed_countries: String,
+    pr_daily_send_budget: i64,
+    pr_created_at: i64,
+}
+
+impl TryFrom<PracticeRow> for Practice {
+    type Error = StoreError;
+
+    fn try_from(r: PracticeRow) -> Result<Self, StoreError> {
+        let bad = |what: &str| StoreError::Other(format!("practice {} has a bad {what}", r.pr_id));
+        let security = SecuritySettings {
+            require_two_factor: RequireTwoFactor::parse(&r.pr_require_two_factor)
+                .ok_or_else(|| bad("require_two_factor"))?,
+            remember_device_days: u32::try_from(r.pr_remember_device_days)
+                .map_err(|_| bad("remember_device_days"))?,
+            sign_out_after_idle_minutes: u32::try_from(r.pr_sign_out_after_idle_minutes)
+                .map_err(|_| bad("sign_out_after_idle_minutes"))?,
+            allowed_countries: SecuritySettings::parse_allowed_countries(&r.pr_allowed_countries),
+            daily_send_budget: u32::try_from(r.pr_daily_send_budget)
+                .map_err(|_| bad("daily_send_budget"))?,
+        };
+        Ok(Practice {
+            id: r.pr_id,
+            name: r.pr_name,
+            country: r.pr_country,
+            security,
+            created_at: Timestamp(r.pr_created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PersonRow {
+    id: String,
+    practice_id: String,
+    email: String,
+    name: String,
+    role: String,
+    password_hash: String,
+    last_sign_in_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<PersonRow> for Person {
+    type Error = StoreError;
+
+    fn try_from(r: PersonRow) -> Result<Self, StoreError> {
+        let role = Role::parse(&r.role)
+            .map_err(|_| StoreError::Other(format!("person {} has a bad role", r.id)))?;
+        Ok(Person {
+            id: r.id,
+            practice_id: r.practice_id,
+            email: r.email,
+            name: r.name,
+            role,
+            password_hash: r.password_hash,
+            last_sign_in_at: r.last_sign_in_at.map(Timestamp),
+            created_at: Timestamp(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    #[sqlx(flatten)]
+    person: PersonRow,
+    #[sqlx(flatten)]
+    practice: PracticeRow,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(r: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            person: r.person.try_into()?,
+            practice: r.practice.try_into()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    s_id: String,
+    s_person_id: String,
+    s_state: String,
+    s_created_at: i64,
+    s_last_seen_at: i64,
+    s_reauthenticated_until: Option<i64>,
+    s_ip: String,
+    s_label: String,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        let state = SessionState::parse(&r.s_state)
+            .ok_or_else(|| StoreError::Other("a session has a bad state".into()))?;
+        Ok(Session {
+            id: r.s_id,
+            person_id: r.s_person_id,
+            state,
+            created_at: Timestamp(r.s_created_at),
+            last_seen_at: Timestamp(r.s_last_seen_at),
+            reauthenticated_until: r.s_reauthenticated_until.map(Timestamp),
+            ip: r.s_ip,
+            label: r.s_label,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionAccountRow {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+}

@@ -1,0 +1,128 @@
+//! Sessions: found by the hash of their cookie token, rotated, listed and ended.
+
+use async_trait::async_trait;
+use latch_app::ports::{SessionStore, StoreResult};
+use latch_app::records::{Account, NewSession, Session};
+use latch_domain::Timestamp;
+use latch_domain::session::SessionState;
+
+use crate::rows::{
+    SessionAccountRow, SessionRow, person_columns, practice_columns, session_columns,
+};
+use crate::{Db, db_error, on_db};
+
+#[async_trait]
+impl SessionStore for Db {
+    async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label) \
+                 values ($1, $2, $3, $4, $5, $5, $6, $7)",
+            )
+            .bind(&s.id)
+            .bind(&s.token_hash)
+            .bind(&s.person_id)
+            .bind(s.state.as_str())
+            .bind(s.created_at.seconds())
+            .bind(&s.ip)
+            .bind(&s.label)
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>> {
+        // One indexed query answers every signed-in request: the session, its person, and the
+        // practice whose idle minutes decide whether it still stands.
+        let row: Option<SessionAccountRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!(
+                "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
+                " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
+                " where s.token_hash = $1"
+            ))
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(|r| Ok((r.session.try_into()?, r.account.try_into()?)))
+            .transpose()
+    }
+
+    async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
+                .bind(session_id)
+                .bind(at.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn rotate_session(
+        &self,
+        session_id: &str,
+        new_token_hash: &str,
+        state: SessionState,
+        reauthenticated_until: Option<Timestamp>,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5 where id = $1",
+            )
+            .bind(session_id)
+            .bind(new_token_hash)
+            .bind(state.as_str())
+            .bind(reauthenticated_until.map(Timestamp::seconds))
+            .bind(at.seconds())
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn sessions_of(&self, person_id: &str) -> StoreResult<Vec<Session>> {
+        let rows: Vec<SessionRow> = on_db!(self, pool => {
+            sqlx::query_as(concat!(
+                "select ", session_columns!(), " from sessions s where s.person_id = $1 order by s.last_seen_at desc, s.id"
+            ))
+            .bind(person_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?
+        });
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    async fn delete_session(&self, person_id: &str, session_id: &str) -> StoreResult<bool> {
+        let deleted = on_db!(self, pool => {
+            sqlx::query("delete from sessions where id = $1 and person_id = $2")
+                .bind(session_id)
+                .bind(person_id)
+                .execute(pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
+    async fn delete_sessions_of(&self, person_id: &str, keep: Option<&str>) -> StoreResult<u64> {
+        let deleted = on_db!(self, pool => {
+            sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
+                .bind(person_id)
+                .bind(keep)
+                .execute(pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected()
+        });
+        Ok(deleted)
+    }
+}

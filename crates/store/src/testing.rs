@@ -1,0 +1,125 @@
+//! Test support shared by the store suite and the HTTP tests: a fresh database of either
+//! dialect that disappears when the test ends.
+
+use std::path::PathBuf;
+
+use crate::{Db, DbOptions};
+
+/// A database made for one test, dropped (PostgreSQL) or deleted (SQLite) with this guard.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(
+        #[expect(dead_code, reason = "kept for its Drop, which deletes the folder")]
+        tempfile::TempDir,
+    ),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    /// A SQLite file in a temporary folder: `sqlite::memory:` would give each pooled
+    /// connection its own empty database.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path: PathBuf = dir.path().join("latch.db");
+        TestDatabase {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A new PostgreSQL database beside the one `admin_url` names (whose role may create
+    /// databases).
+    pub async fn postgres(admin_url: &str) -> TestDatabase {
+        let name = format!("latch_t_{}", latch_app::crypto::new_id());
+        let admin = Db::connect(admin_url, &DbOptions::default()).expect("the PostgreSQL test URL");
+        let Db::Postgres(pool) = &admin else {
+            panic!("LATCH_TEST_POSTGRES_URL must be a postgres:// URL")
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(pool)
+            .await
+            .expect("create a test database (the role needs CREATEDB)");
+        admin.close().await;
+        let url = replace_database(admin_url, &name);
+        TestDatabase {
+            url,
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+}
+
+/// The same URL with another database name.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any runtime we may block, so the clean-up gets its own.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url, &DbOptions::default()) {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "drop database if exists {name} with (force)"
+                        )))
+                        .execute(&pool)
+                        .await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn a_database_url_gets_another_name() {
+        assert_eq!(
+            replace_database("postgres://latch:latch@127.0.0.1:5432/latch_test", "x"),
+            "postgres://latch:latch@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database(
+                "postgres://latch:latch@127.0.0.1/latch_test?sslmode=disable",
+                "x"
+            ),
+            "postgres://latch:latch@127.0.0.1/x?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+    }
+}

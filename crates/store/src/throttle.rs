@@ -1,0 +1,121 @@
+//! Password failure counts and fixed-window counters, each changed by one atomic statement so
+//! that every node counts together.
+
+use async_trait::async_trait;
+use latch_app::ports::{StoreResult, ThrottleStore};
+use latch_app::records::Window;
+use latch_domain::Timestamp;
+
+use crate::{Db, db_error, on_db};
+
+#[async_trait]
+impl ThrottleStore for Db {
+    async fn password_failures(
+        &self,
+        email_normalized: &str,
+    ) -> StoreResult<Option<(u32, Option<Timestamp>)>> {
+        let row: Option<(i64, Option<i64>)> = on_db!(self, pool => {
+            sqlx::query_as("select failures, retry_at from password_failures where email_normalized = $1")
+                .bind(email_normalized)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)?
+        });
+        Ok(row.map(|(failures, retry_at)| {
+            (
+                u32::try_from(failures).unwrap_or(u32::MAX),
+                retry_at.map(Timestamp),
+            )
+        }))
+    }
+
+    async fn add_password_failure(
+        &self,
+        email_normalized: &str,
+        at: Timestamp,
+    ) -> StoreResult<u32> {
+        let failures: i64 = on_db!(self, pool => {
+            sqlx::query_scalar(
+                "insert into password_failures (email_normalized, failures, last_failed_at) values ($1, 1, $2) \
+                 on conflict (email_normalized) do update \
+                 set failures = password_failures.failures + 1, last_failed_at = $2 \
+                 returning failures",
+            )
+            .bind(email_normalized)
+            .bind(at.seconds())
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)?
+        });
+        Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+    }
+
+    async fn set_password_retry_at(
+        &self,
+        email_normalized: &str,
+        retry_at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update password_failures set retry_at = $2 where email_normalized = $1")
+                .bind(email_normalized)
+                .bind(retry_at.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn clear_password_failures(&self, email_normalized: &str) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("delete from password_failures where email_normalized = $1")
+                .bind(email_normalized)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn window(&self, key: &str) -> StoreResult<Option<Window>> {
+        let row: Option<(i64, i64)> = on_db!(self, pool => {
+            sqlx::query_as("select count, window_started_at from rate_windows where key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)?
+        });
+        Ok(row.map(|(count, started)| Window {
+            count,
+            started_at: Timestamp(started),
+        }))
+    }
+
+    async fn bump_window(
+        &self,
+        key: &str,
+        at: Timestamp,
+        window_seconds: i64,
+    ) -> StoreResult<Window> {
+        let (count, started): (i64, i64) = on_db!(self, pool => {
+            sqlx::query_as(
+                "insert into rate_windows (key, window_started_at, window_ends_at, count) values ($1, $2, $3, 1) \
+                 on conflict (key) do update set \
+                 count = case when rate_windows.window_ends_at <= $2 then 1 else rate_windows.count + 1 end, \
+                 window_started_at = case when rate_windows.window_ends_at <= $2 then $2 else rate_windows.window_started_at end, \
+                 window_ends_at = case when rate_windows.window_ends_at <= $2 then $3 else rate_windows.window_ends_at end \
+                 returning count, window_started_at",
+            )
+            .bind(key)
+            .bind(at.seconds())
+            .bind(at.seconds() + window_seconds)
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)?
+        });
+        Ok(Window {
+            count,
+            started_at: Timestamp(started),
+        })
+    }
+}

@@ -1,0 +1,510 @@
+//! The JSON API of `api.md`: thin handlers that extract, call one use case, and render.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latch_app::records::{Account, PeopleFilter, Person, Practice};
+use latch_app::setup::PracticeInput;
+use latch_app::sign_in::SignedIn;
+use latch_app::team::PersonInput;
+use latch_app::{AppError, Secret};
+use latch_domain::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody, api_error_response};
+use crate::extract::{AnySession, ApiJson, ApiSession, Client};
+use crate::{AppState, cookies};
+
+// ----- shapes -------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct PracticeRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// `owner`, `manager`, `staff` or `client`.
+    pub role: String,
+    pub practice: PracticeRef,
+}
+
+impl User {
+    pub fn of(person: &Person, practice: &Practice) -> Self {
+        User {
+            id: person.id.clone(),
+            email: person.email.clone(),
+            name: person.name.clone(),
+            role: person.role.as_str().to_owned(),
+            practice: PracticeRef {
+                id: practice.id.clone(),
+                name: practice.name.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactor {
+    pub enabled: bool,
+    /// `sms` or `voice`, when enabled.
+    pub channel: Option<String>,
+    /// Masked, when enabled.
+    pub phone: Option<String>,
+    /// Whether the practice's rule covers this person.
+    pub required: bool,
+}
+
+impl TwoFactor {
+    fn of(person: &Person, practice: &Practice) -> Self {
+        TwoFactor {
+            enabled: false,
+            channel: None,
+            phone: None,
+            required: practice.security.require_two_factor.covers(person.role),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonView {
+    #[serde(flatten)]
+    pub user: User,
+    pub two_factor: TwoFactor,
+    /// `active`, `locked` or `locked_until_unlocked`.
+    pub status: String,
+    pub last_sign_in_at: Option<String>,
+    pub remembered_devices: u32,
+}
+
+impl PersonView {
+    fn of(person: &Person, practice: &Practice) -> Self {
+        PersonView {
+            user: User::of(person, practice),
+            two_factor: TwoFactor::of(person, practice),
+            status: "active".into(),
+            last_sign_in_at: person.last_sign_in_at.map(|t| t.to_rfc3339()),
+            remembered_devices: 0,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OwnerRequest {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SetupRequest {
+    pub practice_name: String,
+    /// ISO 3166-1 alpha-2; `US` when left out.
+    pub country: Option<String>,
+    pub owner: OwnerRequest,
+    /// Production only: the one-time token latch printed at start.
+    pub setup_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SetupResponse {
+    pub practice: PracticeRef,
+    pub user: User,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// `signed_in`, `two_factor_required` or `two_factor_setup_required`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReauthenticateRequest {
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReauthenticateResponse {
+    pub reauthenticated_until: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: User,
+    pub two_factor: TwoFactor,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    /// Browser and system, such as "Chrome on macOS".
+    pub label: String,
+    pub ip: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionsResponse {
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddPersonRequest {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeopleResponse {
+    pub users: Vec<PersonView>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PeopleQuery {
+    /// Only people with this role.
+    pub role: Option<String>,
+    /// `on` or `off`.
+    pub two_factor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+// ----- helpers ------------------------------------------------------------------------------
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+fn signed_in_response(
+    state: &AppState,
+    status: StatusCode,
+    signed_in: &SignedIn,
+    body: impl Serialize,
+) -> Response {
+    with_cookie(
+        (status, Json(body)).into_response(),
+        cookies::session(&state.config, signed_in.token.expose()),
+    )
+}
+
+// ----- handlers -----------------------------------------------------------------------------
+
+/// Creates the first practice and its owner, and signs the owner in.
+#[utoipa::path(post, path = "/api/v1/setup", request_body = SetupRequest, tag = "first run",
+    responses((status = 201, body = SetupResponse), (status = 409, description = "already_set_up", body = ErrorBody),
+              (status = 400, description = "invalid_request, invalid_email, weak_password", body = ErrorBody),
+              (status = 403, description = "forbidden: the setup token is missing or wrong (production)", body = ErrorBody)))]
+pub async fn setup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SetupRequest>,
+) -> Result<Response, ApiError> {
+    let input = PracticeInput {
+        practice_name: body.practice_name,
+        country: body.country,
+        owner_email: body.owner.email,
+        owner_name: body.owner.name,
+        owner_password: Secret::new(body.owner.password),
+    };
+    let token = body.setup_token.map(Secret::new);
+    let signed_in = state
+        .latch
+        .setup
+        .create_first_practice(input, token.as_ref(), &client)
+        .await?;
+    let Account { person, practice } = &signed_in.account;
+    let body = SetupResponse {
+        practice: PracticeRef {
+            id: practice.id.clone(),
+            name: practice.name.clone(),
+        },
+        user: User::of(person, practice),
+    };
+    Ok(signed_in_response(
+        &state,
+        StatusCode::CREATED,
+        &signed_in,
+        body,
+    ))
+}
+
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/api/v1/session", request_body = SignInRequest, tag = "session",
+    responses((status = 200, body = SessionResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(previous): AnySession,
+    ApiJson(body): ApiJson<SignInRequest>,
+) -> Result<Response, ApiError> {
+    let signed_in = state
+        .latch
+        .sign_in
+        .sign_in(&body.email, &Secret::new(body.password), &client)
+        .await?;
+    if let Some(previous) = previous {
+        // A browser holds one session: the one it had before ends here.
+        state.latch.sign_in.sign_out(&previous, &client).await?;
+    }
+    let Account { person, practice } = &signed_in.account;
+    let body = SessionResponse {
+        state: signed_in.state.as_str().to_owned(),
+        user: Some(User::of(person, practice)),
+    };
+    Ok(signed_in_response(&state, StatusCode::OK, &signed_in, body))
+}
+
+/// Signs out: ends this session, whatever its state.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(session): AnySession,
+) -> Result<Response, ApiError> {
+    if let Some(session) = session {
+        state.latch.sign_in.sign_out(&session, &client).await?;
+    }
+    Ok(with_cookie(
+        StatusCode::NO_CONTENT.into_response(),
+        cookies::clear_session(&state.config),
+    ))
+}
+
+/// Re-enters the password; it counts for 10 minutes in this session.
+#[utoipa::path(post, path = "/api/v1/session/reauthenticate", request_body = ReauthenticateRequest, tag = "session",
+    responses((status = 200, body = ReauthenticateResponse), (status = 401, description = "invalid_credentials or not_signed_in", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn reauthenticate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    ApiJson(body): ApiJson<ReauthenticateRequest>,
+) -> Result<Response, ApiError> {
+    let (token, until) = state
+        .latch
+        .sign_in
+        .reauthenticate(&who, &Secret::new(body.password), &client)
+        .await?;
+    let body = ReauthenticateResponse {
+        reauthenticated_until: until.to_rfc3339(),
+    };
+    Ok(with_cookie(
+        Json(body).into_response(),
+        cookies::session(&state.config, token.expose()),
+    ))
+}
+
+/// The signed-in person and their two-factor state.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, body = MeResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
+pub async fn me(ApiSession(who): ApiSession) -> Json<MeResponse> {
+    let Account { person, practice } = &who.account;
+    Json(MeResponse {
+        user: User::of(person, practice),
+        two_factor: TwoFactor::of(person, practice),
+    })
+}
+
+/// Changes the password; every other session of the person ends.
+#[utoipa::path(put, path = "/api/v1/me/password", request_body = ChangePasswordRequest, tag = "me",
+    responses((status = 204), (status = 400, description = "weak_password", body = ErrorBody),
+              (status = 401, description = "invalid_credentials", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<Response, ApiError> {
+    let token = state
+        .latch
+        .account
+        .change_password(
+            &who,
+            &Secret::new(body.current_password),
+            &Secret::new(body.new_password),
+            &client,
+        )
+        .await?;
+    Ok(with_cookie(
+        StatusCode::NO_CONTENT.into_response(),
+        cookies::session(&state.config, token.expose()),
+    ))
+}
+
+/// The person's open sessions.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me",
+    responses((status = 200, body = SessionsResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    ApiSession(who): ApiSession,
+) -> Result<Json<SessionsResponse>, ApiError> {
+    let sessions = state.latch.account.sessions(&who).await?;
+    Ok(Json(SessionsResponse {
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionView {
+                current: s.id == who.session.id,
+                id: s.id,
+                label: s.label,
+                ip: s.ip,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+            })
+            .collect(),
+    }))
+}
+
+/// Ends one of the person's sessions.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path, description = "A session id")),
+    responses((status = 204), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn end_my_session(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state.latch.account.end_session(&who, &id, &client).await?;
+    let response = StatusCode::NO_CONTENT.into_response();
+    Ok(if id == who.session.id {
+        with_cookie(response, cookies::clear_session(&state.config))
+    } else {
+        response
+    })
+}
+
+/// The practice's people (owners and managers).
+#[utoipa::path(get, path = "/api/v1/practice/users", tag = "practice", params(PeopleQuery),
+    responses((status = 200, body = PeopleResponse), (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 400, description = "invalid_role or invalid_request", body = ErrorBody)))]
+pub async fn list_people(
+    State(state): State<AppState>,
+    ApiSession(who): ApiSession,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Json<PeopleResponse>, ApiError> {
+    let role = query
+        .role
+        .as_deref()
+        .map(Role::parse)
+        .transpose()
+        .map_err(|e| AppError::InvalidRole(e.to_string()))?;
+    let two_factor_on = match query.two_factor.as_deref() {
+        None => None,
+        Some("on") => Some(true),
+        Some("off") => Some(false),
+        Some(_) => {
+            return Err(AppError::InvalidRequest("two_factor must be on or off.".into()).into());
+        }
+    };
+    let people = state
+        .latch
+        .team
+        .people(&who.account, &PeopleFilter { role })
+        .await?;
+    let practice = &who.account.practice;
+    let users = people
+        .iter()
+        .map(|p| PersonView::of(p, practice))
+        .filter(|view| two_factor_on.is_none_or(|on| view.two_factor.enabled == on))
+        .collect();
+    Ok(Json(PeopleResponse { users }))
+}
+
+/// One person of the practice, with their security state.
+#[utoipa::path(get, path = "/api/v1/practice/users/{id}", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 200, body = PersonView), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn show_person(
+    State(state): State<AppState>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let person = state.latch.team.person(&who.account, &id).await?;
+    Ok(Json(PersonView::of(&person, &who.account.practice)))
+}
+
+/// Adds staff or a client (owners also add owners and managers).
+#[utoipa::path(post, path = "/api/v1/practice/users", request_body = AddPersonRequest, tag = "practice",
+    responses((status = 201, body = UserResponse), (status = 409, description = "email_taken", body = ErrorBody),
+              (status = 400, description = "weak_password, invalid_email, invalid_role", body = ErrorBody), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn add_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    ApiJson(body): ApiJson<AddPersonRequest>,
+) -> Result<Response, ApiError> {
+    let input = PersonInput {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: Secret::new(body.password),
+    };
+    let person = state
+        .latch
+        .team
+        .add_person(&who.account, input, &client)
+        .await?;
+    let user = User::of(&person, &who.account.practice);
+    Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response())
+}
+
+/// 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// 200 only while the database answers and its migrations are applied.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.latch.ready().await {
+        Json(Health {
+            status: "ready".into(),
+        })
+        .into_response()
+    } else {
+        ApiError(AppError::Unavailable).into_response()
+    }
+}
+
+pub async fn not_found() -> Response {
+    api_error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no such endpoint.",
+    )
+}

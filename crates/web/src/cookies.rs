@@ -1,0 +1,119 @@
+//! The session and CSRF cookies: their names, attributes and reading them back.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::WebConfig;
+
+const SESSION: &str = "latch_session";
+const CSRF: &str = "latch_csrf";
+
+fn name(config: &WebConfig, base: &str) -> String {
+    // SECURITY: over HTTPS the __Host- prefix pins the cookie to this host, path / and Secure,
+    // so no sibling subdomain can plant one.
+    if config.secure() {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+fn build(
+    config: &WebConfig,
+    base: &str,
+    value: &str,
+    same_site: &str,
+    max_age: Option<i64>,
+) -> HeaderValue {
+    let mut cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite={same_site}",
+        name(config, base)
+    );
+    if config.secure() {
+        cookie.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&cookie).expect("cookie values are hex")
+}
+
+/// The session cookie: no Max-Age, so it ends with the browser; the server ends it sooner.
+pub fn session(config: &WebConfig, token: &str) -> HeaderValue {
+    build(config, SESSION, token, "Lax", None)
+}
+
+pub fn clear_session(config: &WebConfig) -> HeaderValue {
+    build(config, SESSION, "", "Lax", Some(0))
+}
+
+pub fn csrf(config: &WebConfig, value: &str) -> HeaderValue {
+    build(config, CSRF, value, "Strict", None)
+}
+
+pub fn read_session(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
+    read(headers, &name(config, SESSION))
+}
+
+pub fn read_csrf(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
+    read(headers, &name(config, CSRF))
+}
+
+fn read(headers: &HeaderMap, wanted: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, v)| *k == wanted && !v.is_empty())
+        // Only hex tokens are ours; anything else is ignored rather than looked up.
+        .filter(|(_, v)| v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> WebConfig {
+        WebConfig {
+            public_url: url.into(),
+            extra_origins: vec![],
+            production: false,
+            flood_limit: 50,
+        }
+    }
+
+    #[test]
+    fn over_https_cookies_are_secure_and_host_prefixed() {
+        let c = session(&config("https://latch.example.com"), "ab12");
+        let c = c.to_str().unwrap();
+        assert!(c.starts_with("__Host-latch_session=ab12;"));
+        assert!(c.contains("Secure") && c.contains("HttpOnly") && c.contains("SameSite=Lax"));
+    }
+
+    #[test]
+    fn over_http_cookies_are_plain_but_http_only() {
+        let c = session(&config("http://127.0.0.1:8080"), "ab12");
+        let c = c.to_str().unwrap();
+        assert!(
+            c.starts_with("latch_session=ab12;") && !c.contains("Secure") && c.contains("HttpOnly")
+        );
+    }
+
+    #[test]
+    fn only_our_hex_cookie_is_read() {
+        let cfg = config("http://127.0.0.1:8080");
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("other=1; latch_session=00ff; x=y"),
+        );
+        assert_eq!(read_session(&cfg, &h).as_deref(), Some("00ff"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("latch_session=' or 1=1"),
+        );
+        assert_eq!(read_session(&cfg, &h), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! The two renderings of an `AppError`: the API's JSON error shape and the pages' HTML.
+
+use askama::Template;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use latch_app::AppError;
+use serde::Serialize;
+
+/// `{"error": {"code", "message", ...}}`, with `Retry-After` on throttles.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code from the API contract, such as `invalid_credentials`.
+    pub code: String,
+    /// A sentence a person can act on.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i64>,
+}
+
+/// An error outside `AppError`'s codes (the request's own shape: 415, 413, 403 cross-site).
+pub fn api_error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            retry_after_seconds: None,
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        log_if_internal(&e);
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = match &e {
+            AppError::RateLimited { retry_after } => Some((*retry_after).max(1)),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+                retry_after_seconds: retry_after,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// An error on a page: the sign-in page for a missing session, else a calm page that says what
+/// happened and where to go.
+#[derive(Debug)]
+pub struct HtmlError(pub AppError);
+
+impl From<AppError> for HtmlError {
+    fn from(e: AppError) -> Self {
+        HtmlError(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub heading: &'a str,
+    pub message: &'a str,
+    pub link_href: &'a str,
+    pub link_text: &'a str,
+}
+
+impl IntoResponse for HtmlError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if matches!(e, AppError::NotSignedIn) {
+            return Redirect::to("/sign-in").into_response();
+        }
+        log_if_internal(&e);
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let heading = match status.as_u16() {
+            403 => "Not allowed",
+            404 => "Not found",
+            429 => "Please wait",
+            503 => "Temporarily unavailable",
+            500..=599 => "Something went wrong",
+            _ => "That didn't work",
+        };
+        let message = e.to_string();
+        let mut response = message_page(status, heading, &message, "/", "Go to the start");
+        if let AppError::RateLimited { retry_after } = e {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        response
+    }
+}
+
+pub fn message_page(
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    link_href: &str,
+    link_text: &str,
+) -> Response {
+    let page = MessagePage {
+        heading,
+        message,
+        link_href,
+        link_text,
+    };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}
+
+fn log_if_internal(e: &AppError) {
+    match e {
+        AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+        AppError::Unavailable => tracing::warn!("database unavailable"),
+        _ => {}
+    }
+}
+
+/// A panic becomes a plain 500 in the error shape, never a stack trace.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    api_error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Something went wrong on our side. Please try again.",
+    )
+}

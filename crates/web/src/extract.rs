@@ -1,0 +1,168 @@
+//! Extractors: who is asking (address and browser), their session, and JSON bodies whose
+//! rejections answer in the API's error shape.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use latch_app::AppError;
+use latch_app::records::ClientInfo;
+use latch_app::sign_in::Authenticated;
+use latch_domain::session::SessionState;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, HtmlError, api_error_response};
+use crate::{AppState, cookies};
+
+/// The client's address (the TCP peer; trusted proxies come later) and its User-Agent.
+pub struct Client(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_info(parts)))
+    }
+}
+
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let user_agent: String = parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(512)
+        .collect();
+    ClientInfo { ip, user_agent }
+}
+
+/// Looks up the request's session once, caching the answer for other extractors.
+async fn lookup(parts: &mut Parts, state: &AppState) -> Result<Option<Authenticated>, AppError> {
+    #[derive(Clone)]
+    struct Looked(Option<Authenticated>);
+    if let Some(Looked(found)) = parts.extensions.get::<Looked>() {
+        return Ok(found.clone());
+    }
+    let found = match cookies::read_session(&state.config, &parts.headers) {
+        Some(token) => state.latch.sign_in.authenticate(&token).await?,
+        None => None,
+    };
+    parts.extensions.insert(Looked(found.clone()));
+    Ok(found)
+}
+
+/// A fully signed-in session, for the API: anything else answers `401 not_signed_in`.
+pub struct ApiSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state).await? {
+            Some(auth) if auth.session.state == SessionState::SignedIn => Ok(ApiSession(auth)),
+            _ => Err(ApiError(AppError::NotSignedIn)),
+        }
+    }
+}
+
+/// Any session, whatever its state (sign-out works from every state).
+pub struct AnySession(pub Option<Authenticated>);
+
+impl FromRequestParts<AppState> for AnySession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(AnySession(lookup(parts, state).await?))
+    }
+}
+
+/// A fully signed-in session, for pages: anything else leads to the sign-in page.
+pub struct PageSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state).await.map_err(HtmlError)? {
+            Some(auth) if auth.session.state == SessionState::SignedIn => Ok(PageSession(auth)),
+            _ => Err(HtmlError(AppError::NotSignedIn)),
+        }
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for PageSession {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(lookup(parts, state)
+            .await
+            .map_err(HtmlError)?
+            .filter(|auth| auth.session.state == SessionState::SignedIn)
+            .map(PageSession))
+    }
+}
+
+/// A JSON body: `415` without `Content-Type: application/json`, `413` over 64 KiB, `400
+/// invalid_request` when malformed, missing a field or of a wrong type.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> Response {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => api_error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => api_error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than 64 KiB.",
+        ),
+        JsonRejection::JsonDataError(e) => api_error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!(
+                "The request body is not valid: {}",
+                e.body_text().trim_start_matches(
+                    "Failed to deserialize the JSON body into the target type: "
+                )
+            ),
+        ),
+        _ => api_error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body is not valid JSON.",
+        ),
+    }
+}

@@ -1,0 +1,138 @@
+//! latch's web layer: the server-rendered pages, the JSON API, sessions in cookies, CSRF and
+//! cross-site checks, security headers, the flood guard and the request log.
+#![forbid(unsafe_code)]
+
+mod api;
+mod cookies;
+mod error;
+mod extract;
+mod guard;
+mod openapi;
+mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post, put};
+use latch_app::Latch;
+
+pub use guard::FloodGuard;
+
+/// How the web layer presents latch.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The origin people use, `https://latch.example.com` (no trailing slash).
+    pub public_url: String,
+    /// Loopback origins accepted beside the public one: in development on a loopback address,
+    /// `localhost` and `127.0.0.1` name the same server.
+    pub extra_origins: Vec<String>,
+    /// Production asks for the setup token on the first run.
+    pub production: bool,
+    /// Per-node, per-address requests a second (burst twice that).
+    pub flood_limit: u32,
+}
+
+impl WebConfig {
+    /// Cookies get `Secure` and the `__Host-` prefix over HTTPS.
+    pub fn secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub latch: Latch,
+    pub config: Arc<WebConfig>,
+    flood: FloodGuard,
+}
+
+/// The whole application, ready to serve with `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router(latch: Latch, config: WebConfig) -> Router {
+    let flood = FloodGuard::new(config.flood_limit);
+    let state = AppState {
+        latch,
+        config: Arc::new(config),
+        flood,
+    };
+    let api = Router::new()
+        .route("/setup", post(api::setup))
+        .route("/session", post(api::sign_in).delete(api::sign_out))
+        .route("/session/reauthenticate", post(api::reauthenticate))
+        .route("/me", get(api::me))
+        .route("/me/password", put(api::change_password))
+        .route("/me/sessions", get(api::my_sessions))
+        .route("/me/sessions/{id}", delete(api::end_my_session))
+        .route(
+            "/practice/users",
+            get(api::list_people).post(api::add_person),
+        )
+        .route("/practice/users/{id}", get(api::show_person))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(api::not_found);
+    let pages = Router::new()
+        .route("/", get(pages::show_home))
+        .route("/setup", get(pages::show_setup).post(pages::submit_setup))
+        .route(
+            "/sign-in",
+            get(pages::show_sign_in).post(pages::submit_sign_in),
+        )
+        .route("/sign-out", post(pages::submit_sign_out))
+        .route("/dashboard", get(pages::show_dashboard))
+        .route("/profile", get(pages::show_profile))
+        .route("/profile/password", post(pages::submit_password))
+        .route(
+            "/profile/sessions/{id}/end",
+            post(pages::submit_end_session),
+        )
+        .route(
+            "/team",
+            get(pages::show_team).post(pages::submit_add_person),
+        )
+        .route("/practice/settings", get(pages::show_settings))
+        .route("/static/latch.css", get(pages::stylesheet))
+        .fallback(pages::not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::csrf_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::flood,
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::hsts,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(guard::request_log))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,765 @@
+//! The server-rendered pages: first run, sign-in, dashboards, My Profile, Team and Practice
+//! Settings. Each handler calls the same use case as its API twin.
+
+use askama::Template;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use latch_app::records::{Account, PeopleFilter};
+use latch_app::setup::PracticeInput;
+use latch_app::sign_in::Authenticated;
+use latch_app::team::PersonInput;
+use latch_app::{AppError, Secret};
+use latch_domain::Role;
+use latch_domain::country::Country;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{HtmlError, message_page};
+use crate::extract::{Client, PageSession};
+use crate::guard::FormToken;
+use crate::{AppState, cookies};
+
+// ----- plumbing -----------------------------------------------------------------------------
+
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => HtmlError(AppError::Internal(format!("template: {e}"))).into_response(),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+/// A form whose hidden `csrf` field matched this browser's CSRF cookie.
+pub struct CsrfForm<T>(pub T);
+
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+impl<T: DeserializeOwned + HasCsrf> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req.extensions().get::<FormToken>().cloned();
+        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| {
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "That didn't work",
+                    "The form was incomplete. Please go back and try again.",
+                    "/",
+                    "Go to the start",
+                )
+            })?;
+        // SECURITY: the token is an HMAC of this browser's CSRF cookie; another site can
+        // neither read the cookie nor forge the token.
+        match expected {
+            Some(FormToken(token)) if latch_app::crypto::constant_time_eq(&token, form.csrf()) => {
+                Ok(CsrfForm(form))
+            }
+            _ => Err(message_page(
+                StatusCode::FORBIDDEN,
+                "Please try again",
+                "This form has expired. Go back, reload the page, and send it again.",
+                "/",
+                "Go to the start",
+            )),
+        }
+    }
+}
+
+/// The form token the CSRF middleware prepared for this request.
+pub struct Csrf(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Csrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Csrf(
+            parts
+                .extensions
+                .get::<FormToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+/// What every signed-in page shows around its content.
+pub struct Chrome {
+    pub csrf: String,
+    pub person_name: String,
+    pub practice_name: String,
+    pub role_label: &'static str,
+    pub admin: bool,
+    pub active: &'static str,
+    pub notice: Option<&'static str>,
+}
+
+impl Chrome {
+    fn new(who: &Authenticated, csrf: String, active: &'static str) -> Self {
+        let Account { person, practice } = &who.account;
+        Chrome {
+            csrf,
+            person_name: person.name.clone(),
+            practice_name: practice.name.clone(),
+            role_label: person.role.label(),
+            admin: person.role.allows(latch_domain::Permission::ViewTeam),
+            active,
+            notice: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    done: Option<String>,
+}
+
+fn notice_for(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "password" => Some("Your password was changed. You were signed out everywhere else."),
+        "session" => Some("That session was ended."),
+        "added" => Some("The person was added. They can sign in now."),
+        "welcome" => Some("Your practice is ready. Welcome to latch!"),
+        _ => None,
+    }
+}
+
+// ----- home, first run, sign-in -------------------------------------------------------------
+
+pub async fn show_home(
+    State(state): State<AppState>,
+    session: Option<PageSession>,
+) -> Result<Response, HtmlError> {
+    if session.is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    if state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/setup"));
+    }
+    Ok(see_other("/sign-in"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    setup_token: String,
+    #[serde(default)]
+    practice_name: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl HasCsrf for SetupForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Default)]
+pub struct SetupErrors {
+    general: Option<String>,
+    setup_token: Option<String>,
+    practice_name: Option<String>,
+    country: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    csrf: String,
+    needs_token: bool,
+    form: SetupForm,
+    errors: SetupErrors,
+    countries: Vec<(&'static str, &'static str)>,
+}
+
+fn setup_page(state: &AppState, csrf: String, form: SetupForm, errors: SetupErrors) -> SetupPage {
+    SetupPage {
+        csrf,
+        needs_token: state.config.production,
+        form,
+        errors,
+        countries: Country::all().map(|c| (c.code(), c.name())).collect(),
+    }
+}
+
+pub async fn show_setup(
+    State(state): State<AppState>,
+    Csrf(csrf): Csrf,
+) -> Result<Response, HtmlError> {
+    if !state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/sign-in"));
+    }
+    let form = SetupForm {
+        country: "US".into(),
+        ..SetupForm::default()
+    };
+    Ok(render(
+        StatusCode::OK,
+        &setup_page(&state, csrf, form, SetupErrors::default()),
+    ))
+}
+
+pub async fn submit_setup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<SetupForm>,
+) -> Result<Response, HtmlError> {
+    let input = PracticeInput {
+        practice_name: form.practice_name.clone(),
+        country: Some(form.country.clone()),
+        owner_email: form.email.clone(),
+        owner_name: form.name.clone(),
+        owner_password: Secret::new(std::mem::take(&mut form.password)),
+    };
+    let token = Secret::new(std::mem::take(&mut form.setup_token));
+    match state
+        .latch
+        .setup
+        .create_first_practice(input, Some(&token), &client)
+        .await
+    {
+        Ok(signed_in) => Ok(with_cookie(
+            see_other("/dashboard?done=welcome"),
+            cookies::session(&state.config, signed_in.token.expose()),
+        )),
+        Err(AppError::AlreadySetUp) => Ok(see_other("/sign-in")),
+        Err(e) => {
+            let mut errors = SetupErrors::default();
+            let message = e.to_string();
+            match &e {
+                AppError::Forbidden => {
+                    errors.setup_token =
+                        Some("The setup token is not correct. Copy it from latch's console.".into())
+                }
+                AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = Some(message),
+                AppError::WeakPassword(_) => errors.password = Some(message),
+                AppError::InvalidRequest(m) if m.contains("practice") => {
+                    errors.practice_name = Some(message)
+                }
+                AppError::InvalidRequest(m) if m.contains("country") => {
+                    errors.country = Some(message)
+                }
+                AppError::InvalidRequest(_) => errors.name = Some(message),
+                _ => return Err(HtmlError(e)),
+            }
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            Ok(render(status, &setup_page(&state, csrf, form, errors)))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl HasCsrf for SignInForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn show_sign_in(
+    State(state): State<AppState>,
+    session: Option<PageSession>,
+    Csrf(csrf): Csrf,
+) -> Result<Response, HtmlError> {
+    if session.is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    if state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/setup"));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &SignInPage {
+            csrf,
+            email: String::new(),
+            error: None,
+        },
+    ))
+}
+
+pub async fn submit_sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    previous: Option<PageSession>,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<SignInForm>,
+) -> Result<Response, HtmlError> {
+    let password = Secret::new(std::mem::take(&mut form.password));
+    match state
+        .latch
+        .sign_in
+        .sign_in(&form.email, &password, &client)
+        .await
+    {
+        Ok(signed_in) => {
+            if let Some(PageSession(previous)) = previous {
+                state.latch.sign_in.sign_out(&previous, &client).await?;
+            }
+            Ok(with_cookie(
+                see_other("/dashboard"),
+                cookies::session(&state.config, signed_in.token.expose()),
+            ))
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let mut response = render(
+                status,
+                &SignInPage {
+                    csrf,
+                    email: form.email,
+                    error: Some(e.to_string()),
+                },
+            );
+            if let AppError::RateLimited { retry_after } = e {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            }
+            Ok(response)
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnlyForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for CsrfOnlyForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn submit_sign_out(
+    State(state): State<AppState>,
+    Client(client): Client,
+    session: Option<PageSession>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    if let Some(PageSession(who)) = session {
+        state.latch.sign_in.sign_out(&who, &client).await?;
+    }
+    Ok(with_cookie(
+        see_other("/sign-in"),
+        cookies::clear_session(&state.config),
+    ))
+}
+
+// ----- signed-in pages ----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    chrome: Chrome,
+    is_client: bool,
+    two_factor_status: &'static str,
+    last_sign_in: Option<String>,
+}
+
+pub async fn show_dashboard(
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let mut chrome = Chrome::new(&who, csrf, "dashboard");
+    chrome.notice = notice_for(q.done.as_deref());
+    let person = &who.account.person;
+    let page = DashboardPage {
+        chrome,
+        is_client: person.role == Role::Client,
+        two_factor_status: "Not set up yet",
+        last_sign_in: person.last_sign_in_at.map(|t| t.to_rfc3339()),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub struct SessionRow {
+    id: String,
+    label: String,
+    ip: String,
+    created_at: String,
+    last_seen_at: String,
+    current: bool,
+}
+
+#[derive(Default)]
+pub struct PasswordErrors {
+    general: Option<String>,
+    current: Option<String>,
+    new: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    chrome: Chrome,
+    name: String,
+    email: String,
+    sessions: Vec<SessionRow>,
+    password_errors: PasswordErrors,
+}
+
+async fn profile_page(
+    state: &AppState,
+    who: &Authenticated,
+    chrome: Chrome,
+    password_errors: PasswordErrors,
+) -> Result<ProfilePage, AppError> {
+    let sessions = state.latch.account.sessions(who).await?;
+    Ok(ProfilePage {
+        chrome,
+        name: who.account.person.name.clone(),
+        email: who.account.person.email.clone(),
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.id == who.session.id,
+                id: s.id,
+                label: s.label,
+                ip: s.ip,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+            })
+            .collect(),
+        password_errors,
+    })
+}
+
+pub async fn show_profile(
+    State(state): State<AppState>,
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, HtmlError> {
+    let mut chrome = Chrome::new(&who, csrf, "profile");
+    chrome.notice = notice_for(q.done.as_deref());
+    let page = profile_page(&state, &who, chrome, PasswordErrors::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+impl HasCsrf for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn submit_password(
+    State(state): State<AppState>,
+    Client(client): Client,
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<PasswordForm>,
+) -> Result<Response, HtmlError> {
+    let current = Secret::new(std::mem::take(&mut form.current_password));
+    let new = Secret::new(std::mem::take(&mut form.new_password));
+    match state
+        .latch
+        .account
+        .change_password(&who, &current, &new, &client)
+        .await
+    {
+        Ok(token) => Ok(with_cookie(
+            see_other("/profile?done=password"),
+            cookies::session(&state.config, token.expose()),
+        )),
+        Err(e) => {
+            let mut errors = PasswordErrors::default();
+            match &e {
+                AppError::InvalidCredentials => {
+                    errors.current = Some("Your current password is not correct.".into())
+                }
+                AppError::WeakPassword(m) => errors.new = Some(m.clone()),
+                AppError::RateLimited { .. } => errors.general = Some(e.to_string()),
+                _ => return Err(HtmlError(e)),
+            }
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let page =
+                profile_page(&state, &who, Chrome::new(&who, csrf, "profile"), errors).await?;
+            Ok(render(status, &page))
+        }
+    }
+}
+
+pub async fn submit_end_session(
+    State(state): State<AppState>,
+    Client(client): Client,
+    PageSession(who): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    state.latch.account.end_session(&who, &id, &client).await?;
+    if id == who.session.id {
+        return Ok(with_cookie(
+            see_other("/sign-in"),
+            cookies::clear_session(&state.config),
+        ));
+    }
+    Ok(see_other("/profile?done=session"))
+}
+
+pub struct PersonRow {
+    name: String,
+    email: String,
+    role: &'static str,
+    last_sign_in: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AddPersonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl HasCsrf for AddPersonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Default)]
+pub struct AddPersonErrors {
+    general: Option<String>,
+    role: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+pub struct TeamPage {
+    chrome: Chrome,
+    people: Vec<PersonRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    form: AddPersonForm,
+    errors: AddPersonErrors,
+}
+
+async fn team_page(
+    state: &AppState,
+    who: &Authenticated,
+    chrome: Chrome,
+    form: AddPersonForm,
+    errors: AddPersonErrors,
+) -> Result<TeamPage, AppError> {
+    let people = state
+        .latch
+        .team
+        .people(&who.account, &PeopleFilter::default())
+        .await?;
+    let actor = who.account.person.role;
+    Ok(TeamPage {
+        chrome,
+        people: people
+            .into_iter()
+            .map(|p| PersonRow {
+                name: p.name,
+                email: p.email,
+                role: p.role.label(),
+                last_sign_in: p
+                    .last_sign_in_at
+                    .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+            })
+            .collect(),
+        roles: [Role::Staff, Role::Client, Role::Manager, Role::Owner]
+            .into_iter()
+            .filter(|r| actor.allows(latch_domain::Permission::AddPerson { role: *r }))
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
+        form,
+        errors,
+    })
+}
+
+pub async fn show_team(
+    State(state): State<AppState>,
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, HtmlError> {
+    let mut chrome = Chrome::new(&who, csrf, "team");
+    chrome.notice = notice_for(q.done.as_deref());
+    let form = AddPersonForm {
+        role: "staff".into(),
+        ..AddPersonForm::default()
+    };
+    let page = team_page(&state, &who, chrome, form, AddPersonErrors::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn submit_add_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<AddPersonForm>,
+) -> Result<Response, HtmlError> {
+    let input = PersonInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: form.role.clone(),
+        password: Secret::new(std::mem::take(&mut form.password)),
+    };
+    match state
+        .latch
+        .team
+        .add_person(&who.account, input, &client)
+        .await
+    {
+        Ok(_) => Ok(see_other("/team?done=added")),
+        Err(e) => {
+            let mut errors = AddPersonErrors::default();
+            let message = e.to_string();
+            match &e {
+                AppError::InvalidRole(_) => errors.role = Some(message),
+                AppError::Forbidden => {
+                    errors.role = Some("Only an owner can add owners or managers.".into())
+                }
+                AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = Some(message),
+                AppError::WeakPassword(_) => errors.password = Some(message),
+                AppError::InvalidRequest(_) => errors.name = Some(message),
+                AppError::RateLimited { .. } => errors.general = Some(message),
+                _ => return Err(HtmlError(e)),
+            }
+            if !who
+                .account
+                .person
+                .role
+                .allows(latch_domain::Permission::ViewTeam)
+            {
+                return Err(HtmlError(AppError::Forbidden));
+            }
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let page =
+                team_page(&state, &who, Chrome::new(&who, csrf, "team"), form, errors).await?;
+            Ok(render(status, &page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    chrome: Chrome,
+    require_two_factor: &'static str,
+    remember_devices: String,
+    idle_minutes: u32,
+    country: &'static str,
+}
+
+pub async fn show_settings(
+    PageSession(who): PageSession,
+    Csrf(csrf): Csrf,
+) -> Result<Response, HtmlError> {
+    if !who
+        .account
+        .person
+        .role
+        .allows(latch_domain::Permission::ManageSecurity)
+    {
+        return Err(HtmlError(AppError::Forbidden));
+    }
+    let practice = &who.account.practice;
+    let security = &practice.security;
+    let page = SettingsPage {
+        chrome: Chrome::new(&who, csrf, "settings"),
+        require_two_factor: match security.require_two_factor {
+            latch_domain::practice::RequireTwoFactor::Off => "No",
+            latch_domain::practice::RequireTwoFactor::Staff => "All staff",
+            latch_domain::practice::RequireTwoFactor::StaffAndClients => "All staff and clients",
+        },
+        remember_devices: match security.remember_device_days {
+            0 => "Never".to_owned(),
+            days => format!("{days} days"),
+        },
+        idle_minutes: security.sign_out_after_idle_minutes,
+        country: Country::parse(&practice.country).map_or("—", |c| c.name()),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/latch.css"),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.",
+        "/",
+        "Go to the start",
+    )
+}
