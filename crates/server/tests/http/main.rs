@@ -1,0 +1,11 @@
+//! HTTP tests against the real latch server on a random port, on SQLite and PostgreSQL.
+
+mod support;
+
+mod account;
+mod browser;
+mod guard;
+mod pages;
+mod setup;
+mod sign_in;
+mod team;

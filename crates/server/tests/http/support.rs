@@ -1,0 +1,238 @@
+//! The test harness: a real latch server on a random port over a fresh database, a manual
+//! clock, and cookie-keeping clients.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use latch::config::{Config, Settings};
+use latch_app::clock::{Clock, ManualClock, SystemClock};
+use latch_store::testing::TestDatabase;
+use latch_store::Db;
+use reqwest::StatusCode;
+use reqwest::cookie::CookieStore;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "maple kettle orbit 42";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed test once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::support::Dialect::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if $crate::support::postgres_url().is_some() {
+                        super::$name($crate::support::Dialect::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// The PostgreSQL URL, or a loud skip (a failure with `LATCH_REQUIRE_POSTGRES=1`).
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("LATCH_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half");
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: ManualClock,
+    pub running: Option<latch::Running>,
+    pub config: Config,
+    pub db: Db,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn new(dialect: Dialect) -> TestApp {
+        Self::with_args(dialect, &[]).await
+    }
+
+    pub async fn with_args(dialect: Dialect, args: &[&str]) -> TestApp {
+        let database = match dialect {
+            Dialect::Sqlite => TestDatabase::sqlite(),
+            Dialect::Postgres => TestDatabase::postgres(&postgres_url().expect("checked by the caller")).await,
+        };
+        let key = latch_app::crypto::hex(&latch_app::crypto::random_bytes::<32>());
+        let mut all = vec![
+            "latch",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &database.url,
+            "--secret-key",
+            &key,
+            "--flood-limit",
+            "10000",
+        ];
+        all.extend_from_slice(args);
+        let settings = Cli::try_parse_from(all).expect("test settings").settings;
+        let config = settings.validate("sqlite://unused.db").expect("valid test settings");
+        let db = latch::open_database(&config).await.expect("open the test database");
+        let clock = ManualClock::starting_at(SystemClock.now());
+        let running = latch::start(&config, db.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("start latch");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            clock,
+            running: Some(running),
+            config,
+            db,
+            _database: database,
+        }
+    }
+
+    pub fn latch(&self) -> &latch_app::Latch {
+        &self.running.as_ref().expect("running").latch
+    }
+
+    /// Stops the server and starts another on the same database and key, as a restart would.
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        let mut config = self.config.clone();
+        config.settings.bind = self.base.trim_start_matches("http://").parse().unwrap();
+        let running = latch::start(&config, self.db.clone(), Arc::new(self.clock.clone()))
+            .await
+            .expect("restart latch");
+        self.running = Some(running);
+    }
+
+    pub fn client(&self) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar,
+            base: self.base.clone(),
+        }
+    }
+
+    /// Runs the first-run setup and answers the owner's signed-in client.
+    pub async fn with_practice(&self) -> Client {
+        let owner = self.client();
+        let (status, body) = owner
+            .post(
+                "/api/v1/setup",
+                json!({"practice_name": "Harbor Counseling", "country": "US",
+                       "owner": {"email": "owner@harbor.test", "name": "Olivia Owner", "password": PASSWORD}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        owner
+    }
+
+    /// Adds a person through the owner and answers a client signed in as them.
+    pub async fn person(&self, owner: &Client, role: &str, email: &str) -> (Client, String) {
+        let (status, body) = owner
+            .post(
+                "/api/v1/practice/users",
+                json!({"email": email, "name": format!("A {role}"), "role": role, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["user"]["id"].as_str().unwrap().to_owned();
+        let client = self.client();
+        let (status, body) = client.sign_in(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (client, id)
+    }
+}
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub base: String,
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The cookies this client would send, as one header value.
+    pub fn cookies(&self) -> String {
+        let url = reqwest::Url::parse(&self.base).unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies()
+            .split("; ")
+            .find_map(|c| c.strip_prefix("latch_session=").map(str::to_owned))
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.put(self.url(path)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post("/api/v1/session", json!({"email": email, "password": password})).await
+    }
+}
+
+/// The error code of an API answer.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
