@@ -33,14 +33,20 @@ fn chromedriver() -> Option<String> {
             std::env::var("LATCH_REQUIRE_BROWSER").as_deref() != Ok("1"),
             "LATCH_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)"
         );
-        eprintln!("SKIPPED browser test: chromedriver is not installed (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "SKIPPED browser test: chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
     }
     found
 }
 
 async fn browser() -> Option<(Driver, Client)> {
     let path = chromedriver()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -66,7 +72,11 @@ async fn browser() -> Option<(Driver, Client)> {
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let mut last_error = None;
     for _ in 0..50 {
-        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&driver.url).await {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
             Ok(client) => return Some((driver, client)),
             Err(e) => {
                 last_error = Some(e);
@@ -86,12 +96,14 @@ async fn fill(b: &Client, id: &str, text: &str) {
 /// Clicks the form's button and waits until the next page has replaced this one.
 async fn submit(b: &Client, form_action: &str) {
     let old_page = b.find(Locator::Css("html")).await.unwrap();
-    b.find(Locator::Css(&format!(r#"form[action="{form_action}"] button[type="submit"]"#)))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.find(Locator::Css(&format!(
+        r#"form[action="{form_action}"] button[type="submit"]"#
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     for _ in 0..200 {
         if old_page.tag_name().await.is_err() {
             break;
@@ -106,7 +118,12 @@ async fn path(b: &Client) -> String {
 }
 
 async fn body_text(b: &Client) -> String {
-    b.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+    b.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn sign_in(b: &Client, base: &str, email: &str) {
@@ -124,34 +141,59 @@ async fn sign_out(b: &Client) {
 
 #[tokio::test]
 async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() {
-    let Some((_driver, b)) = browser().await else { return };
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
     let app = TestApp::new(Dialect::Sqlite).await;
     let base = app.base.clone();
 
     b.goto(&format!("{base}/")).await.unwrap();
-    assert_eq!(path(&b).await, "/setup", "the first visitor is led to create the practice");
+    assert_eq!(
+        path(&b).await,
+        "/setup",
+        "the first visitor is led to create the practice"
+    );
     fill(&b, "practice_name", "Harbor Counseling").await;
-    b.find(Locator::Id("country")).await.unwrap().select_by_value("CA").await.unwrap();
+    b.find(Locator::Id("country"))
+        .await
+        .unwrap()
+        .select_by_value("CA")
+        .await
+        .unwrap();
     fill(&b, "name", "Olivia Owner").await;
     fill(&b, "email", "owner@harbor.test").await;
     fill(&b, "password", "short").await;
     submit(&b, "/setup").await;
     let text = body_text(&b).await;
-    assert!(text.contains("Use at least 10 characters"), "the weak password is explained: {text}");
+    assert!(
+        text.contains("Use at least 10 characters"),
+        "the weak password is explained: {text}"
+    );
     fill(&b, "password", PASSWORD).await;
     submit(&b, "/setup").await;
     assert_eq!(path(&b).await, "/dashboard");
     assert!(body_text(&b).await.contains("Your practice is ready"));
 
     b.goto(&format!("{base}/team")).await.unwrap();
-    for (role, name, email) in [("staff", "Sam Staff", "sam@harbor.test"), ("client", "Casey Client", "casey@harbor.test")] {
-        b.find(Locator::Id("role")).await.unwrap().select_by_value(role).await.unwrap();
+    for (role, name, email) in [
+        ("staff", "Sam Staff", "sam@harbor.test"),
+        ("client", "Casey Client", "casey@harbor.test"),
+    ] {
+        b.find(Locator::Id("role"))
+            .await
+            .unwrap()
+            .select_by_value(role)
+            .await
+            .unwrap();
         fill(&b, "name", name).await;
         fill(&b, "email", email).await;
         fill(&b, "password", PASSWORD).await;
         submit(&b, "/team").await;
         let text = body_text(&b).await;
-        assert!(text.contains("The person was added") && text.contains(name), "{text}");
+        assert!(
+            text.contains("The person was added") && text.contains(name),
+            "{text}"
+        );
     }
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
         std::fs::write(format!("{dir}/team.png"), b.screenshot().await.unwrap()).unwrap();
@@ -161,17 +203,27 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
     sign_in(&b, &base, "owner@harbor.test").await;
     assert!(body_text(&b).await.contains("Welcome, Olivia Owner"));
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
-        std::fs::write(format!("{dir}/dashboard.png"), b.screenshot().await.unwrap()).unwrap();
+        std::fs::write(
+            format!("{dir}/dashboard.png"),
+            b.screenshot().await.unwrap(),
+        )
+        .unwrap();
     }
     sign_out(&b).await;
 
     sign_in(&b, &base, "sam@harbor.test").await;
-    assert!(!body_text(&b).await.contains("Practice Settings"), "staff see no administration");
+    assert!(
+        !body_text(&b).await.contains("Practice Settings"),
+        "staff see no administration"
+    );
     sign_out(&b).await;
 
     sign_in(&b, &base, "casey@harbor.test").await;
     let text = body_text(&b).await;
-    assert!(text.contains("Account Set Up") && text.contains("Enable Two-Factor Auth"), "{text}");
+    assert!(
+        text.contains("Account Set Up") && text.contains("Enable Two-Factor Auth"),
+        "{text}"
+    );
     sign_out(&b).await;
 
     b.goto(&format!("{base}/dashboard")).await.unwrap();

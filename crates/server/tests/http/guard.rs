@@ -16,19 +16,44 @@ crate::on_both_databases!(
 async fn a_cross_site_request_is_refused_and_changes_nothing(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    let body = json!({"email": "x@harbor.test", "name": "X", "role": "staff", "password": PASSWORD});
-    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+    let body =
+        json!({"email": "x@harbor.test", "name": "X", "role": "staff", "password": PASSWORD});
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
         let (status, answer) = owner
-            .send(owner.http.post(owner.url("/api/v1/practice/users")).header(header, value).json(&body))
+            .send(
+                owner
+                    .http
+                    .post(owner.url("/api/v1/practice/users"))
+                    .header(header, value)
+                    .json(&body),
+            )
             .await;
-        assert_eq!((status, code(&answer)), (StatusCode::FORBIDDEN, "cross_site_request"), "{header}");
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::FORBIDDEN, "cross_site_request"),
+            "{header}"
+        );
     }
     let (_, list) = owner.get("/api/v1/practice/users").await;
-    assert_eq!(list["users"].as_array().unwrap().len(), 1, "nobody was added");
+    assert_eq!(
+        list["users"].as_array().unwrap().len(),
+        1,
+        "nobody was added"
+    );
 
     let same_origin = app.base.clone();
     let (status, _) = owner
-        .send(owner.http.post(owner.url("/api/v1/practice/users")).header("origin", same_origin).header("sec-fetch-site", "same-origin").json(&body))
+        .send(
+            owner
+                .http
+                .post(owner.url("/api/v1/practice/users"))
+                .header("origin", same_origin)
+                .header("sec-fetch-site", "same-origin")
+                .json(&body),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "our own origin is welcome");
 }
@@ -37,18 +62,45 @@ async fn bodies_must_be_json_and_small(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let c = app.client();
     let (status, body) = c
-        .send(c.http.post(c.url("/api/v1/session")).header("content-type", "text/plain").body("{}"))
+        .send(
+            c.http
+                .post(c.url("/api/v1/session"))
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
-    let huge = format!(r#"{{"email": "{}", "password": "x"}}"#, "a".repeat(70 * 1024));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+    let huge = format!(
+        r#"{{"email": "{}", "password": "x"}}"#,
+        "a".repeat(70 * 1024)
+    );
     let (status, body) = c
-        .send(c.http.post(c.url("/api/v1/session")).header("content-type", "application/json").body(huge))
+        .send(
+            c.http
+                .post(c.url("/api/v1/session"))
+                .header("content-type", "application/json")
+                .body(huge),
+        )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
     let (status, body) = c
-        .send(c.http.post(c.url("/api/v1/session")).header("content-type", "application/json").body("{nope"))
+        .send(
+            c.http
+                .post(c.url("/api/v1/session"))
+                .header("content-type", "application/json")
+                .body("{nope"),
+        )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_request"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
     let (status, body) = c.get("/api/v1/no-such-thing").await;
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
 }
@@ -60,11 +112,17 @@ async fn every_answer_carries_the_security_headers(dialect: Dialect) {
         let response = c.http.get(c.url(path)).send().await.unwrap();
         let h = response.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert_eq!(h["cache-control"], "no-store", "{path}");
-        assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain HTTP");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "no HSTS over plain HTTP"
+        );
     }
 }
 
@@ -92,7 +150,11 @@ async fn health_and_readiness_answer(dialect: Dialect) {
 
 #[tokio::test]
 async fn https_public_urls_get_hsts_and_host_prefixed_cookies() {
-    let app = TestApp::with_args(Dialect::Sqlite, &["--public-url", "https://latch.example.com"]).await;
+    let app = TestApp::with_args(
+        Dialect::Sqlite,
+        &["--public-url", "https://latch.example.com"],
+    )
+    .await;
     let c = app.client();
     let response = c
         .http
@@ -104,7 +166,10 @@ async fn https_public_urls_get_hsts_and_host_prefixed_cookies() {
     assert_eq!(response.status(), StatusCode::CREATED);
     assert!(response.headers().contains_key("strict-transport-security"));
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-latch_session=") && cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-latch_session=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -133,14 +198,38 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
         owner_name: "O".into(),
         owner_password: latch_app::Secret::new(PASSWORD),
     };
-    let client = latch_app::ClientInfo { ip: "127.0.0.1".into(), user_agent: String::new() };
+    let client = latch_app::ClientInfo {
+        ip: "127.0.0.1".into(),
+        user_agent: String::new(),
+    };
     let wrong = latch_app::Secret::new("0123456789abcdef0123456789abcdef");
     assert!(matches!(
-        latch.setup.create_first_practice(input(), Some(&wrong), &client).await,
+        latch
+            .setup
+            .create_first_practice(input(), Some(&wrong), &client)
+            .await,
         Err(latch_app::AppError::Forbidden)
     ));
-    assert!(matches!(latch.setup.create_first_practice(input(), None, &client).await, Err(latch_app::AppError::Forbidden)));
-    let token = latch.setup.pending_setup_token().await.unwrap().expect("a token before the first run");
-    latch.setup.create_first_practice(input(), Some(&token), &client).await.unwrap();
-    assert!(latch.setup.pending_setup_token().await.unwrap().is_none(), "used once, then gone");
+    assert!(matches!(
+        latch
+            .setup
+            .create_first_practice(input(), None, &client)
+            .await,
+        Err(latch_app::AppError::Forbidden)
+    ));
+    let token = latch
+        .setup
+        .pending_setup_token()
+        .await
+        .unwrap()
+        .expect("a token before the first run");
+    latch
+        .setup
+        .create_first_practice(input(), Some(&token), &client)
+        .await
+        .unwrap();
+    assert!(
+        latch.setup.pending_setup_token().await.unwrap().is_none(),
+        "used once, then gone"
+    );
 }

@@ -17,7 +17,8 @@ async fn page(c: &Client, path: &str) -> (StatusCode, String) {
 }
 
 fn csrf_of(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    let start =
+        html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
     html[start..start + 64].to_owned()
 }
 
@@ -31,16 +32,43 @@ async fn a_form_without_its_token_is_refused(dialect: Dialect) {
     let c = app.client();
     let (_, html) = page(&c, "/sign-in").await;
     let token = csrf_of(&html);
-    let response = submit(&c, "/sign-in", &[("email", "owner@harbor.test"), ("password", PASSWORD)]).await;
+    let response = submit(
+        &c,
+        "/sign-in",
+        &[("email", "owner@harbor.test"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let forged = "0".repeat(64);
-    let response = submit(&c, "/sign-in", &[("csrf", &forged), ("email", "owner@harbor.test"), ("password", PASSWORD)]).await;
+    let response = submit(
+        &c,
+        "/sign-in",
+        &[
+            ("csrf", &forged),
+            ("email", "owner@harbor.test"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(c.session_cookie().is_none(), "no session was opened");
 
     let stranger = app.client();
-    let response = submit(&stranger, "/sign-in", &[("csrf", &token), ("email", "owner@harbor.test"), ("password", PASSWORD)]).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a token belongs to its own browser");
+    let response = submit(
+        &stranger,
+        "/sign-in",
+        &[
+            ("csrf", &token),
+            ("email", "owner@harbor.test"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "a token belongs to its own browser"
+    );
 }
 
 async fn a_person_signs_in_through_the_page_and_sees_their_dashboard(dialect: Dialect) {
@@ -52,12 +80,25 @@ async fn a_person_signs_in_through_the_page_and_sees_their_dashboard(dialect: Di
     assert_eq!(response.headers()["location"], "/sign-in");
 
     let (_, html) = page(&c, "/sign-in").await;
-    let response = submit(&c, "/sign-in", &[("csrf", &csrf_of(&html)), ("email", "owner@harbor.test"), ("password", PASSWORD)]).await;
+    let response = submit(
+        &c,
+        "/sign-in",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("email", "owner@harbor.test"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/dashboard");
     let (status, html) = page(&c, "/dashboard").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Olivia Owner") && html.contains("Practice Settings") && html.contains("Team"));
+    assert!(
+        html.contains("Olivia Owner")
+            && html.contains("Practice Settings")
+            && html.contains("Team")
+    );
 
     for path in ["/profile", "/team", "/practice/settings"] {
         assert_eq!(page(&c, path).await.0, StatusCode::OK, "{path}");
@@ -78,7 +119,10 @@ async fn staff_and_clients_see_no_administration(dialect: Dialect) {
     assert!(!html.contains("Practice Settings") && !html.contains(">Team<"));
     assert_eq!(page(&client, "/team").await.0, StatusCode::FORBIDDEN);
     let (staff, _) = app.person(&owner, "staff", "sam@harbor.test").await;
-    assert_eq!(page(&staff, "/practice/settings").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        page(&staff, "/practice/settings").await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn a_wrong_password_on_the_page_says_so_next_to_the_form(dialect: Dialect) {
@@ -86,10 +130,22 @@ async fn a_wrong_password_on_the_page_says_so_next_to_the_form(dialect: Dialect)
     app.with_practice().await;
     let c = app.client();
     let (_, html) = page(&c, "/sign-in").await;
-    let response = submit(&c, "/sign-in", &[("csrf", &csrf_of(&html)), ("email", "owner@harbor.test"), ("password", "nope nope nope")]).await;
+    let response = submit(
+        &c,
+        "/sign-in",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("email", "owner@harbor.test"),
+            ("password", "nope nope nope"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let html = response.text().await.unwrap();
     assert!(html.contains("The email or password is not correct."));
-    assert!(html.contains(r#"value="owner@harbor.test""#), "the email is kept");
+    assert!(
+        html.contains(r#"value="owner@harbor.test""#),
+        "the email is kept"
+    );
     assert!(!html.contains("nope nope nope"), "the password is not");
 }

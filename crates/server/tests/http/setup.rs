@@ -20,7 +20,10 @@ async fn the_first_run_creates_the_practice_and_signs_the_owner_in(dialect: Dial
     assert_eq!(me["user"]["role"], "owner");
     assert_eq!(me["user"]["email"], "owner@harbor.test");
     assert_eq!(me["user"]["practice"]["name"], "Harbor Counseling");
-    assert_eq!(me["two_factor"], json!({"enabled": false, "channel": null, "phone": null, "required": false}));
+    assert_eq!(
+        me["two_factor"],
+        json!({"enabled": false, "channel": null, "phone": null, "required": false})
+    );
 }
 
 async fn the_first_run_happens_once(dialect: Dialect) {
@@ -33,7 +36,10 @@ async fn the_first_run_happens_once(dialect: Dialect) {
             json!({"practice_name": "Other", "owner": {"email": "x@other.test", "name": "X", "password": PASSWORD}}),
         )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "already_set_up"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "already_set_up")
+    );
 }
 
 async fn two_concurrent_first_runs_make_one_practice(dialect: Dialect) {
@@ -43,7 +49,10 @@ async fn two_concurrent_first_runs_make_one_practice(dialect: Dialect) {
                "owner": {"email": format!("owner{n}@x.test"), "name": "Owner", "password": PASSWORD}})
     };
     let (a, b) = (app.client(), app.client());
-    let ((sa, _), (sb, _)) = tokio::join!(a.post("/api/v1/setup", body(1)), b.post("/api/v1/setup", body(2)));
+    let ((sa, _), (sb, _)) = tokio::join!(
+        a.post("/api/v1/setup", body(1)),
+        b.post("/api/v1/setup", body(2))
+    );
     let mut statuses = [sa.as_u16(), sb.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
@@ -53,17 +62,43 @@ async fn bad_first_run_input_changes_nothing(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let c = app.client();
     let cases = [
-        (json!({"practice_name": "P", "owner": {"email": "nope", "name": "N", "password": PASSWORD}}), "invalid_email"),
-        (json!({"practice_name": "P", "owner": {"email": "a@b.test", "name": "N", "password": "password123"}}), "weak_password"),
-        (json!({"practice_name": "", "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}), "invalid_request"),
-        (json!({"practice_name": "P", "country": "ZZ", "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}), "invalid_request"),
+        (
+            json!({"practice_name": "P", "owner": {"email": "nope", "name": "N", "password": PASSWORD}}),
+            "invalid_email",
+        ),
+        (
+            json!({"practice_name": "P", "owner": {"email": "a@b.test", "name": "N", "password": "password123"}}),
+            "weak_password",
+        ),
+        (
+            json!({"practice_name": "", "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}),
+            "invalid_request",
+        ),
+        (
+            json!({"practice_name": "P", "country": "ZZ", "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}),
+            "invalid_request",
+        ),
         (json!({"practice_name": "P"}), "invalid_request"),
-        (json!({"practice_name": 7, "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}), "invalid_request"),
+        (
+            json!({"practice_name": 7, "owner": {"email": "a@b.test", "name": "N", "password": PASSWORD}}),
+            "invalid_request",
+        ),
     ];
     for (body, expected) in cases {
         let (status, answer) = c.post("/api/v1/setup", body.clone()).await;
-        assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, expected), "{body}");
-        assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::BAD_REQUEST, expected),
+            "{body}"
+        );
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
-    assert!(app.latch().setup.needs_first_run().await.unwrap(), "nothing was created");
+    assert!(
+        app.latch().setup.needs_first_run().await.unwrap(),
+        "nothing was created"
+    );
 }

@@ -30,7 +30,10 @@ async fn a_person_signs_in_and_out(dialect: Dialect) {
     let (status, _) = c.delete("/api/v1/session").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = c.get("/api/v1/me").await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "not_signed_in"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "not_signed_in")
+    );
 }
 
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(dialect: Dialect) {
@@ -39,7 +42,10 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(dialect: Dial
     let c = app.client();
     let (s1, wrong) = c.sign_in("owner@harbor.test", "not the password").await;
     let (s2, unknown) = c.sign_in("nobody@harbor.test", "not the password").await;
-    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
     assert_eq!(wrong, unknown);
     assert_eq!(code(&wrong), "invalid_credentials");
 }
@@ -49,7 +55,10 @@ async fn five_wrong_passwords_start_a_doubling_delay(dialect: Dialect) {
     app.with_practice().await;
     let c = app.client();
     for _ in 0..5 {
-        assert_eq!(c.sign_in("owner@harbor.test", "wrong password!").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            c.sign_in("owner@harbor.test", "wrong password!").await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let response = c
         .http
@@ -58,13 +67,23 @@ async fn five_wrong_passwords_start_a_doubling_delay(dialect: Dialect) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
     assert_eq!(response.headers()["retry-after"], "1");
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!((code(&body), body["error"]["retry_after_seconds"].as_i64()), ("rate_limited", Some(1)));
+    assert_eq!(
+        (code(&body), body["error"]["retry_after_seconds"].as_i64()),
+        ("rate_limited", Some(1))
+    );
 
     app.clock.advance(1);
-    assert_eq!(c.sign_in("owner@harbor.test", "wrong password!").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        c.sign_in("owner@harbor.test", "wrong password!").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let (status, body) = c.sign_in("owner@harbor.test", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["error"]["retry_after_seconds"], 2, "the delay doubled");
@@ -82,11 +101,21 @@ async fn a_correct_password_clears_the_delay(dialect: Dialect) {
         c.sign_in("owner@harbor.test", "wrong password!").await;
     }
     app.clock.advance(1);
-    assert_eq!(c.sign_in("owner@harbor.test", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        c.sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK
+    );
     for _ in 0..4 {
-        assert_eq!(c.sign_in("owner@harbor.test", "wrong password!").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            c.sign_in("owner@harbor.test", "wrong password!").await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(c.sign_in("owner@harbor.test", PASSWORD).await.0, StatusCode::OK, "the count started again");
+    assert_eq!(
+        c.sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK,
+        "the count started again"
+    );
 }
 
 async fn a_hundred_failures_from_one_address_close_it_for_the_window(dialect: Dialect) {
@@ -95,23 +124,38 @@ async fn a_hundred_failures_from_one_address_close_it_for_the_window(dialect: Di
     let c = app.client();
     // Different (unknown) emails, so no person's own delay is what stops them.
     for i in 0..100 {
-        let (status, _) = c.sign_in(&format!("guess{i}@harbor.test"), "wrong password!").await;
+        let (status, _) = c
+            .sign_in(&format!("guess{i}@harbor.test"), "wrong password!")
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let (status, body) = c.sign_in("owner@harbor.test", PASSWORD).await;
-    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
     app.clock.advance(15 * 60);
-    assert_eq!(c.sign_in("owner@harbor.test", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        c.sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK
+    );
 }
 
 async fn a_session_ends_after_the_practices_idle_minutes(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
     app.clock.advance(14 * 60 + 59);
-    assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK, "still within 15 minutes");
+    assert_eq!(
+        owner.get("/api/v1/me").await.0,
+        StatusCode::OK,
+        "still within 15 minutes"
+    );
     app.clock.advance(15 * 60);
     let (status, body) = owner.get("/api/v1/me").await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "not_signed_in"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "not_signed_in")
+    );
 }
 
 async fn a_busy_session_still_ends_after_twelve_hours(dialect: Dialect) {
@@ -128,21 +172,43 @@ async fn a_busy_session_still_ends_after_twelve_hours(dialect: Dialect) {
 async fn reauthentication_needs_the_password_and_rotates_the_session(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    let (status, body) = owner.post("/api/v1/session/reauthenticate", json!({"password": "wrong password!"})).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    let (status, body) = owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": "wrong password!"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "invalid_credentials")
+    );
 
     let before = owner.session_cookie().unwrap();
-    let (status, body) = owner.post("/api/v1/session/reauthenticate", json!({"password": PASSWORD})).await;
+    let (status, body) = owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let until = latch_domain::Timestamp::parse_rfc3339(body["reauthenticated_until"].as_str().unwrap()).unwrap();
+    let until =
+        latch_domain::Timestamp::parse_rfc3339(body["reauthenticated_until"].as_str().unwrap())
+            .unwrap();
     assert_eq!(until, app.latch().now().plus(600));
     let after = owner.session_cookie().unwrap();
     assert_ne!(before, after, "the session got a new id");
     assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
 
     let stale = app.client();
-    stale.jar.add_cookie_str(&format!("latch_session={before}"), &reqwest::Url::parse(&app.base).unwrap());
-    assert_eq!(stale.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "the old id is dead");
+    stale.jar.add_cookie_str(
+        &format!("latch_session={before}"),
+        &reqwest::Url::parse(&app.base).unwrap(),
+    );
+    assert_eq!(
+        stale.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old id is dead"
+    );
 }
 
 async fn a_session_survives_a_restart_of_latch(dialect: Dialect) {
@@ -155,7 +221,10 @@ async fn a_session_survives_a_restart_of_latch(dialect: Dialect) {
 async fn signing_in_again_ends_the_browsers_previous_session(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    assert_eq!(owner.sign_in("owner@harbor.test", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        owner.sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK
+    );
     let (_, body) = owner.get("/api/v1/me/sessions").await;
     assert_eq!(body["sessions"].as_array().unwrap().len(), 1);
 }

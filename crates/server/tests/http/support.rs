@@ -6,8 +6,8 @@ use std::sync::Arc;
 use clap::Parser;
 use latch::config::{Config, Settings};
 use latch_app::clock::{Clock, ManualClock, SystemClock};
-use latch_store::testing::TestDatabase;
 use latch_store::Db;
+use latch_store::testing::TestDatabase;
 use reqwest::StatusCode;
 use reqwest::cookie::CookieStore;
 use serde_json::{Value, json};
@@ -54,7 +54,9 @@ pub fn postgres_url() -> Option<String> {
                 std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                 "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
             );
-            eprintln!("SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half");
+            eprintln!(
+                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half"
+            );
             None
         }
     }
@@ -77,7 +79,9 @@ impl TestApp {
     pub async fn with_args(dialect: Dialect, args: &[&str]) -> TestApp {
         let database = match dialect {
             Dialect::Sqlite => TestDatabase::sqlite(),
-            Dialect::Postgres => TestDatabase::postgres(&postgres_url().expect("checked by the caller")).await,
+            Dialect::Postgres => {
+                TestDatabase::postgres(&postgres_url().expect("checked by the caller")).await
+            }
         };
         let key = latch_app::crypto::hex(&latch_app::crypto::random_bytes::<32>());
         let mut all = vec![
@@ -93,8 +97,12 @@ impl TestApp {
         ];
         all.extend_from_slice(args);
         let settings = Cli::try_parse_from(all).expect("test settings").settings;
-        let config = settings.validate("sqlite://unused.db").expect("valid test settings");
-        let db = latch::open_database(&config).await.expect("open the test database");
+        let config = settings
+            .validate("sqlite://unused.db")
+            .expect("valid test settings");
+        let db = latch::open_database(&config)
+            .await
+            .expect("open the test database");
         let clock = ManualClock::starting_at(SystemClock.now());
         let running = latch::start(&config, db.clone(), Arc::new(clock.clone()))
             .await
@@ -207,7 +215,10 @@ impl Client {
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -227,7 +238,11 @@ impl Client {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
-        self.post("/api/v1/session", json!({"email": email, "password": password})).await
+        self.post(
+            "/api/v1/session",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 }
 
@@ -235,4 +250,3 @@ impl Client {
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
 }
-

@@ -3,9 +3,12 @@
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
 use latch_app::ports::{
-    AuditStore, InstallationStore, PersonStore, PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
+    AuditStore, InstallationStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
+    ThrottleStore,
 };
-use latch_app::records::{AuditQuery, NewAuditEvent, NewPerson, NewPractice, NewSession, PeopleFilter};
+use latch_app::records::{
+    AuditQuery, NewAuditEvent, NewPerson, NewPractice, NewSession, PeopleFilter,
+};
 use latch_domain::country::Country;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
@@ -29,7 +32,9 @@ async fn postgres() -> Option<TestDatabase> {
                 std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                 "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
             );
-            eprintln!("SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half of the store suite");
+            eprintln!(
+                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half of the store suite"
+            );
             None
         }
     }
@@ -112,37 +117,62 @@ fn person(id: &str, practice_id: &str, email: &str, role: Role) -> NewPerson {
 }
 
 async fn practice_with_owner(db: &Db, practice_id: &str, owner_id: &str, email: &str) {
-    db.create_practice(&practice(practice_id), &person(owner_id, practice_id, email, Role::Owner))
-        .await
-        .unwrap();
+    db.create_practice(
+        &practice(practice_id),
+        &person(owner_id, practice_id, email, Role::Owner),
+    )
+    .await
+    .unwrap();
 }
 
 async fn the_installation_row_is_made_once_and_claimed_once(db: Db) {
     let first = db.installation("nonce-1").await.unwrap();
     assert_eq!(first.setup_nonce, "nonce-1");
     assert!(!first.set_up);
-    assert_eq!(db.installation("nonce-2").await.unwrap().setup_nonce, "nonce-1");
+    assert_eq!(
+        db.installation("nonce-2").await.unwrap().setup_nonce,
+        "nonce-1"
+    );
 
     let p = practice("p1");
     db.create_first_practice(&p, &person("o1", "p1", "o@example.com", Role::Owner), T0)
         .await
         .unwrap();
     let again = db
-        .create_first_practice(&practice("p2"), &person("o2", "p2", "o2@example.com", Role::Owner), T0)
+        .create_first_practice(
+            &practice("p2"),
+            &person("o2", "p2", "o2@example.com", Role::Owner),
+            T0,
+        )
         .await;
-    assert!(matches!(again, Err(StoreError::Conflict("already_set_up"))), "{again:?}");
-    assert!(db.practice("p2").await.unwrap().is_none(), "the refused setup left nothing behind");
+    assert!(
+        matches!(again, Err(StoreError::Conflict("already_set_up"))),
+        "{again:?}"
+    );
+    assert!(
+        db.practice("p2").await.unwrap().is_none(),
+        "the refused setup left nothing behind"
+    );
     assert!(db.installation("nonce-3").await.unwrap().set_up);
 }
 
 async fn people_are_found_by_email_whatever_its_case(db: Db) {
     practice_with_owner(&db, "p1", "o1", "Owner@Example.com").await;
-    let account = db.account_by_email("owner@example.com").await.unwrap().unwrap();
+    let account = db
+        .account_by_email("owner@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(account.person.email, "Owner@Example.com");
     assert_eq!(account.person.role, Role::Owner);
     assert_eq!(account.practice.id, "p1");
     assert_eq!(account.practice.security.sign_out_after_idle_minutes, 15);
-    assert!(db.account_by_email("nobody@example.com").await.unwrap().is_none());
+    assert!(
+        db.account_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     db.set_password_hash("o1", "$argon2id$new").await.unwrap();
     db.record_sign_in("o1", T0.plus(5)).await.unwrap();
@@ -154,20 +184,37 @@ async fn people_are_found_by_email_whatever_its_case(db: Db) {
 async fn an_email_is_unique_across_the_installation(db: Db) {
     practice_with_owner(&db, "p1", "o1", "dana@example.com").await;
     practice_with_owner(&db, "p2", "o2", "sam@example.com").await;
-    let clash = db.insert_person(&person("x", "p2", "DANA@example.com", Role::Staff)).await;
+    let clash = db
+        .insert_person(&person("x", "p2", "DANA@example.com", Role::Staff))
+        .await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
 }
 
 async fn people_of_another_practice_do_not_exist_here(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
     practice_with_owner(&db, "p2", "o2", "b@example.com").await;
-    db.insert_person(&person("s1", "p1", "staff@example.com", Role::Staff)).await.unwrap();
-    db.insert_person(&person("c1", "p1", "client@example.com", Role::Client)).await.unwrap();
+    db.insert_person(&person("s1", "p1", "staff@example.com", Role::Staff))
+        .await
+        .unwrap();
+    db.insert_person(&person("c1", "p1", "client@example.com", Role::Client))
+        .await
+        .unwrap();
     assert!(db.person_in_practice("p2", "s1").await.unwrap().is_none());
     let all = db.people("p1", &PeopleFilter::default()).await.unwrap();
     assert_eq!(all.len(), 3);
-    let clients = db.people("p1", &PeopleFilter { role: Some(Role::Client) }).await.unwrap();
-    assert_eq!(clients.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["c1"]);
+    let clients = db
+        .people(
+            "p1",
+            &PeopleFilter {
+                role: Some(Role::Client),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        clients.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["c1"]
+    );
 }
 
 fn session(id: &str, token_hash: &str, person_id: &str, at: Timestamp) -> NewSession {
@@ -185,28 +232,64 @@ fn session(id: &str, token_hash: &str, person_id: &str, at: Timestamp) -> NewSes
 async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
     practice_with_owner(&db, "p2", "o2", "b@example.com").await;
-    db.insert_session(&session("s1", "hash-1", "o1", T0)).await.unwrap();
-    db.insert_session(&session("s2", "hash-2", "o1", T0.plus(1))).await.unwrap();
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    db.insert_session(&session("s2", "hash-2", "o1", T0.plus(1)))
+        .await
+        .unwrap();
 
     let (s, account) = db.session_by_token("hash-1").await.unwrap().unwrap();
-    assert_eq!((s.id.as_str(), s.person_id.as_str(), s.state), ("s1", "o1", SessionState::SignedIn));
+    assert_eq!(
+        (s.id.as_str(), s.person_id.as_str(), s.state),
+        ("s1", "o1", SessionState::SignedIn)
+    );
     assert_eq!(account.practice.id, "p1");
     assert_eq!(s.last_seen_at, T0);
 
     db.touch_session("s1", T0.plus(30)).await.unwrap();
     db.touch_session("s1", T0.plus(20)).await.unwrap();
-    assert_eq!(db.session_by_token("hash-1").await.unwrap().unwrap().0.last_seen_at, T0.plus(30), "time never goes back");
+    assert_eq!(
+        db.session_by_token("hash-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .last_seen_at,
+        T0.plus(30),
+        "time never goes back"
+    );
 
-    db.rotate_session("s1", "hash-1b", SessionState::SignedIn, Some(T0.plus(600)), T0.plus(40)).await.unwrap();
-    assert!(db.session_by_token("hash-1").await.unwrap().is_none(), "the old token is dead");
+    db.rotate_session(
+        "s1",
+        "hash-1b",
+        SessionState::SignedIn,
+        Some(T0.plus(600)),
+        T0.plus(40),
+    )
+    .await
+    .unwrap();
+    assert!(
+        db.session_by_token("hash-1").await.unwrap().is_none(),
+        "the old token is dead"
+    );
     let rotated = db.session_by_token("hash-1b").await.unwrap().unwrap().0;
     assert_eq!(rotated.id, "s1");
     assert_eq!(rotated.reauthenticated_until, Some(T0.plus(600)));
 
-    let listed: Vec<String> = db.sessions_of("o1").await.unwrap().into_iter().map(|s| s.id).collect();
+    let listed: Vec<String> = db
+        .sessions_of("o1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(listed, ["s1", "s2"], "most recently seen first");
 
-    assert!(!db.delete_session("o2", "s1").await.unwrap(), "nobody ends another person's session");
+    assert!(
+        !db.delete_session("o2", "s1").await.unwrap(),
+        "nobody ends another person's session"
+    );
     assert_eq!(db.delete_sessions_of("o1", Some("s1")).await.unwrap(), 1);
     assert!(db.session_by_token("hash-2").await.unwrap().is_none());
     assert!(db.delete_session("o1", "s1").await.unwrap());
@@ -218,16 +301,27 @@ async fn password_failures_count_atomically(db: Db) {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let db = db.clone();
-        tasks.push(tokio::spawn(async move { db.add_password_failure("x@example.com", T0).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            db.add_password_failure("x@example.com", T0).await.unwrap()
+        }));
     }
     let mut counts = Vec::new();
     for t in tasks {
         counts.push(t.await.unwrap());
     }
     counts.sort_unstable();
-    assert_eq!(counts, (1..=20).collect::<Vec<u32>>(), "each failure got its own count");
-    db.set_password_retry_at("x@example.com", T0.plus(8)).await.unwrap();
-    assert_eq!(db.password_failures("x@example.com").await.unwrap(), Some((20, Some(T0.plus(8)))));
+    assert_eq!(
+        counts,
+        (1..=20).collect::<Vec<u32>>(),
+        "each failure got its own count"
+    );
+    db.set_password_retry_at("x@example.com", T0.plus(8))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.password_failures("x@example.com").await.unwrap(),
+        Some((20, Some(T0.plus(8))))
+    );
     db.clear_password_failures("x@example.com").await.unwrap();
     assert_eq!(db.password_failures("x@example.com").await.unwrap(), None);
 }
@@ -235,7 +329,10 @@ async fn password_failures_count_atomically(db: Db) {
 async fn windows_count_and_start_again_when_over(db: Db) {
     assert!(db.window("k").await.unwrap().is_none());
     assert_eq!(db.bump_window("k", T0, 900).await.unwrap().count, 1);
-    assert_eq!(db.bump_window("k", T0.plus(899), 900).await.unwrap().count, 2);
+    assert_eq!(
+        db.bump_window("k", T0.plus(899), 900).await.unwrap().count,
+        2
+    );
     let w = db.window("k").await.unwrap().unwrap();
     assert_eq!((w.count, w.started_at), (2, T0));
     let fresh = db.bump_window("k", T0.plus(900), 900).await.unwrap();
@@ -259,15 +356,27 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
     practice_with_owner(&db, "p2", "o2", "b@example.com").await;
     for i in 0..5 {
-        db.append_audit(&event("p1", T0.plus(i), "sign_in.succeeded", if i % 2 == 0 { "o1" } else { "s1" }))
-            .await
-            .unwrap();
+        db.append_audit(&event(
+            "p1",
+            T0.plus(i),
+            "sign_in.succeeded",
+            if i % 2 == 0 { "o1" } else { "s1" },
+        ))
+        .await
+        .unwrap();
     }
-    db.append_audit(&event("p1", T0.plus(10), "password.changed", "o1")).await.unwrap();
-    db.append_audit(&event("p2", T0.plus(11), "sign_in.failed", "o2")).await.unwrap();
+    db.append_audit(&event("p1", T0.plus(10), "password.changed", "o1"))
+        .await
+        .unwrap();
+    db.append_audit(&event("p2", T0.plus(11), "sign_in.failed", "o2"))
+        .await
+        .unwrap();
 
     let q = |f: fn(&mut AuditQuery)| {
-        let mut q = AuditQuery { limit: 50, ..AuditQuery::default() };
+        let mut q = AuditQuery {
+            limit: 50,
+            ..AuditQuery::default()
+        };
         f(&mut q);
         q
     };
@@ -276,22 +385,47 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     assert_eq!(all[0].kind, "password.changed");
 
-    let page = db.audit_events("p1", &AuditQuery { limit: 2, ..q(|_| {}) }).await.unwrap();
+    let page = db
+        .audit_events(
+            "p1",
+            &AuditQuery {
+                limit: 2,
+                ..q(|_| {})
+            },
+        )
+        .await
+        .unwrap();
     let next = db
-        .audit_events("p1", &AuditQuery { limit: 2, before_id: Some(page[1].id), ..q(|_| {}) })
+        .audit_events(
+            "p1",
+            &AuditQuery {
+                limit: 2,
+                before_id: Some(page[1].id),
+                ..q(|_| {})
+            },
+        )
         .await
         .unwrap();
     assert!(next[0].id < page[1].id);
 
-    let of_s1 = db.audit_events("p1", &q(|q| q.subject_id = Some("s1".into()))).await.unwrap();
+    let of_s1 = db
+        .audit_events("p1", &q(|q| q.subject_id = Some("s1".into())))
+        .await
+        .unwrap();
     assert_eq!(of_s1.len(), 2);
-    let changed = db.audit_events("p1", &q(|q| q.kind = Some("password.changed".into()))).await.unwrap();
+    let changed = db
+        .audit_events("p1", &q(|q| q.kind = Some("password.changed".into())))
+        .await
+        .unwrap();
     assert_eq!(changed.len(), 1);
     let window = db
-        .audit_events("p1", &q(|q| {
-            q.from = Some(T0.plus(1));
-            q.to = Some(T0.plus(3));
-        }))
+        .audit_events(
+            "p1",
+            &q(|q| {
+                q.from = Some(T0.plus(1));
+                q.to = Some(T0.plus(3));
+            }),
+        )
         .await
         .unwrap();
     assert_eq!(window.len(), 3);
