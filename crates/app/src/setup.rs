@@ -3,21 +3,21 @@
 
 use std::sync::Arc;
 
+use latch_domain::Role;
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
 use latch_domain::person::Name;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
-use latch_domain::{Role, user_agent};
 
 use crate::audit::{Event, record};
-use crate::crypto::{constant_time_eq, new_id, new_token, token_hash};
+use crate::crypto::{constant_time_eq, new_id};
 use crate::error::AppError;
 use crate::latch::Core;
 use crate::ports::StoreError;
-use crate::records::{Account, ClientInfo, NewPractice, NewSession, Practice};
+use crate::records::{Account, ClientInfo, NewPractice, Practice};
 use crate::secret::Secret;
-use crate::sign_in::SignedIn;
+use crate::sign_in::{SignedIn, open_session};
 use crate::team::{PersonInput, email_conflict, person_from, prepare_person};
 
 /// A new practice and its owner, as typed into the first-run page or the console.
@@ -97,19 +97,7 @@ impl SetupService {
             },
         )
         .await?;
-        let token = new_token();
-        core.store
-            .insert_session(&NewSession {
-                id: new_id(),
-                token_hash: token_hash(token.expose()),
-                person_id: owner.id.clone(),
-                state: SessionState::SignedIn,
-                created_at: now,
-                ip: client.ip.clone(),
-                label: user_agent::label(&client.user_agent),
-            })
-            .await?;
-        core.store.record_sign_in(&owner.id, now).await?;
+        let token = open_session(core, &owner.id, SessionState::SignedIn, client).await?;
         Ok(SignedIn {
             token,
             state: SessionState::SignedIn,

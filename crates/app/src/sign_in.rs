@@ -74,19 +74,7 @@ impl SignInService {
                     let hash = core.passwords.hash(password).await?;
                     core.store.set_password_hash(&person.id, &hash).await?;
                 }
-                let now = core.clock.now();
-                let token = new_token();
-                let session = NewSession {
-                    id: new_id(),
-                    token_hash: token_hash(token.expose()),
-                    person_id: person.id.clone(),
-                    state: SessionState::SignedIn,
-                    created_at: now,
-                    ip: client.ip.clone(),
-                    label: user_agent::label(&client.user_agent),
-                };
-                core.store.insert_session(&session).await?;
-                core.store.record_sign_in(&person.id, now).await?;
+                let token = open_session(core, &person.id, SessionState::SignedIn, client).await?;
                 record(
                     core,
                     Event {
@@ -197,6 +185,29 @@ impl SignInService {
         )
         .await
     }
+}
+
+/// Opens a session for a person whose password was just checked, and answers its token.
+pub(crate) async fn open_session(
+    core: &Core,
+    person_id: &str,
+    state: SessionState,
+    client: &ClientInfo,
+) -> Result<Secret, AppError> {
+    let now = core.clock.now();
+    let token = new_token();
+    let session = NewSession {
+        id: new_id(),
+        token_hash: token_hash(token.expose()),
+        person_id: person_id.to_owned(),
+        state,
+        created_at: now,
+        ip: client.ip.clone(),
+        label: user_agent::label(&client.user_agent),
+    };
+    core.store.insert_session(&session).await?;
+    core.store.record_sign_in(person_id, now).await?;
+    Ok(token)
 }
 
 /// Gives a session a new token, so the cookie it had before is worth nothing.

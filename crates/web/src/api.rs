@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::records::{Account, PeopleFilter, Person, Practice};
 use latch_app::setup::PracticeInput;
@@ -13,9 +13,10 @@ use latch_domain::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::AppState;
+use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
 use crate::extract::{AnySession, ApiJson, ApiSession, Client};
-use crate::{AppState, cookies};
 
 // ----- shapes -------------------------------------------------------------------------------
 
@@ -202,11 +203,6 @@ pub struct Health {
 }
 
 // ----- helpers ------------------------------------------------------------------------------
-
-fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    response
-}
 
 fn signed_in_response(
     state: &AppState,

@@ -50,6 +50,15 @@ pub fn csrf(config: &WebConfig, value: &str) -> HeaderValue {
     build(config, CSRF, value, "Strict", None)
 }
 
+/// Adds a `Set-Cookie` to a response.
+pub fn with_cookie(
+    mut response: axum::response::Response,
+    cookie: HeaderValue,
+) -> axum::response::Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
 pub fn read_session(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
     read(headers, &name(config, SESSION))
 }

@@ -15,10 +15,11 @@ use latch_domain::country::Country;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::AppState;
+use crate::cookies::{self, with_cookie};
 use crate::error::{HtmlError, message_page};
 use crate::extract::{Client, PageSession};
 use crate::guard::FormToken;
-use crate::{AppState, cookies};
 
 // ----- plumbing -----------------------------------------------------------------------------
 
@@ -31,11 +32,6 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
 
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
-}
-
-fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    response
 }
 
 /// A form whose hidden `csrf` field matched this browser's CSRF cookie.
