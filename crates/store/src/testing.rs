@@ -5,6 +5,24 @@ use std::path::PathBuf;
 
 use crate::{Db, DbOptions};
 
+/// `LATCH_TEST_POSTGRES_URL`, or a loud skip of the PostgreSQL half of a suite (a failure when
+/// `LATCH_REQUIRE_POSTGRES=1`, as CI sets it).
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("LATCH_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!(
+                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half"
+            );
+            None
+        }
+    }
+}
+
 /// A database made for one test, dropped (PostgreSQL) or deleted (SQLite) with this guard.
 pub struct TestDatabase {
     pub url: String,

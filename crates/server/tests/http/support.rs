@@ -45,22 +45,7 @@ macro_rules! on_both_databases {
     };
 }
 
-/// The PostgreSQL URL, or a loud skip (a failure with `LATCH_REQUIRE_POSTGRES=1`).
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("LATCH_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!(
-                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half"
-            );
-            None
-        }
-    }
-}
+pub use latch_store::testing::postgres_url;
 
 pub struct TestApp {
     pub base: String,

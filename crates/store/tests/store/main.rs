@@ -25,19 +25,7 @@ async fn open(t: &TestDatabase) -> Db {
 }
 
 async fn postgres() -> Option<TestDatabase> {
-    match std::env::var("LATCH_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(TestDatabase::postgres(&url).await),
-        _ => {
-            assert!(
-                std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!(
-                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half of the store suite"
-            );
-            None
-        }
-    }
+    Some(TestDatabase::postgres(&latch_store::testing::postgres_url()?).await)
 }
 
 /// Runs each behaviour as one test on SQLite and one on PostgreSQL.
