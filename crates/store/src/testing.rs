@@ -5,6 +5,13 @@ use std::path::PathBuf;
 
 use crate::{Db, DbOptions};
 
+/// Says that a test skipped part of itself, on the real standard error: libtest captures
+/// `eprintln!` of passing tests, and a skip must be seen.
+pub fn loud_skip(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
 /// `LATCH_TEST_POSTGRES_URL`, or a loud skip of the PostgreSQL half of a suite (a failure when
 /// `LATCH_REQUIRE_POSTGRES=1`, as CI sets it).
 pub fn postgres_url() -> Option<String> {
@@ -15,8 +22,8 @@ pub fn postgres_url() -> Option<String> {
                 std::env::var("LATCH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                 "LATCH_REQUIRE_POSTGRES=1 but LATCH_TEST_POSTGRES_URL is not set"
             );
-            eprintln!(
-                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half"
+            loud_skip(
+                "SKIPPED on PostgreSQL: set LATCH_TEST_POSTGRES_URL to run the PostgreSQL half",
             );
             None
         }

@@ -33,8 +33,8 @@ fn chromedriver() -> Option<String> {
             std::env::var("LATCH_REQUIRE_BROWSER").as_deref() != Ok("1"),
             "LATCH_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)"
         );
-        eprintln!(
-            "SKIPPED browser test: chromedriver is not installed (apt-get install chromium chromium-driver)"
+        latch_store::testing::loud_skip(
+            "SKIPPED browser test: chromedriver is not installed (apt-get install chromium chromium-driver)",
         );
     }
     found
