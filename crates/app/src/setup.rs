@@ -2,6 +2,7 @@
 //! production) and further practices created from the operator's console.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use latch_domain::Role;
 use latch_domain::audit::AuditKind;
@@ -34,16 +35,30 @@ pub struct PracticeInput {
 #[derive(Clone)]
 pub struct SetupService {
     core: Arc<Core>,
+    /// Once an installation is set up it stays so; remembering that spares the sign-in and
+    /// home pages a database round trip. Only `true` is remembered, so every node still
+    /// learns of a first run made on another.
+    known_set_up: Arc<AtomicBool>,
 }
 
 impl SetupService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
-        SetupService { core }
+        SetupService {
+            core,
+            known_set_up: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Whether the installation still waits for its first practice.
     pub async fn needs_first_run(&self) -> Result<bool, AppError> {
-        Ok(!self.core.store.installation(&new_id()).await?.set_up)
+        if self.known_set_up.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let set_up = self.core.store.installation(&new_id()).await?.set_up;
+        if set_up {
+            self.known_set_up.store(true, Ordering::Relaxed);
+        }
+        Ok(!set_up)
     }
 
     /// The one-time setup token while the first practice does not exist yet; every node with

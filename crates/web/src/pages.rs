@@ -10,8 +10,8 @@ use latch_app::setup::PracticeInput;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::PersonInput;
 use latch_app::{AppError, Secret};
-use latch_domain::Role;
 use latch_domain::country::Country;
+use latch_domain::{Permission, Role};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -113,7 +113,7 @@ impl Chrome {
             person_name: person.name.clone(),
             practice_name: practice.name.clone(),
             role_label: person.role.label(),
-            admin: person.role.allows(latch_domain::Permission::ViewTeam),
+            admin: person.role.allows(Permission::ViewTeam),
             active,
             notice: None,
         }
@@ -624,7 +624,7 @@ async fn team_page(
             .collect(),
         roles: [Role::Staff, Role::Client, Role::Manager, Role::Owner]
             .into_iter()
-            .filter(|r| actor.allows(latch_domain::Permission::AddPerson { role: *r }))
+            .filter(|r| actor.allows(Permission::AddPerson { role: *r }))
             .map(|r| (r.as_str(), r.label()))
             .collect(),
         form,
@@ -673,6 +673,10 @@ pub async fn submit_add_person(
             let message = e.to_string();
             match &e {
                 AppError::InvalidRole(_) => errors.role = Some(message),
+                // Someone who may not see the Team page at all gets the refusal page.
+                AppError::Forbidden if !who.account.person.role.allows(Permission::ViewTeam) => {
+                    return Err(HtmlError(e));
+                }
                 AppError::Forbidden => {
                     errors.role = Some("Only an owner can add owners or managers.".into())
                 }
@@ -681,14 +685,6 @@ pub async fn submit_add_person(
                 AppError::InvalidRequest(_) => errors.name = Some(message),
                 AppError::RateLimited { .. } => errors.general = Some(message),
                 _ => return Err(HtmlError(e)),
-            }
-            if !who
-                .account
-                .person
-                .role
-                .allows(latch_domain::Permission::ViewTeam)
-            {
-                return Err(HtmlError(AppError::Forbidden));
             }
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let page =
@@ -712,12 +708,7 @@ pub async fn show_settings(
     PageSession(who): PageSession,
     Csrf(csrf): Csrf,
 ) -> Result<Response, HtmlError> {
-    if !who
-        .account
-        .person
-        .role
-        .allows(latch_domain::Permission::ManageSecurity)
-    {
+    if !who.account.person.role.allows(Permission::ManageSecurity) {
         return Err(HtmlError(AppError::Forbidden));
     }
     let practice = &who.account.practice;

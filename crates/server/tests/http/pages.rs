@@ -26,6 +26,21 @@ async fn submit(c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Respo
     c.http.post(c.url(path)).form(form).send().await.unwrap()
 }
 
+/// Opens the sign-in page and sends its form with the page's own token.
+async fn sign_in_on_page(c: &Client, email: &str, password: &str) -> reqwest::Response {
+    let (_, html) = page(c, "/sign-in").await;
+    submit(
+        c,
+        "/sign-in",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("email", email),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
 async fn a_form_without_its_token_is_refused(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     app.with_practice().await;
@@ -79,17 +94,7 @@ async fn a_person_signs_in_through_the_page_and_sees_their_dashboard(dialect: Di
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/sign-in");
 
-    let (_, html) = page(&c, "/sign-in").await;
-    let response = submit(
-        &c,
-        "/sign-in",
-        &[
-            ("csrf", &csrf_of(&html)),
-            ("email", "owner@harbor.test"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let response = sign_in_on_page(&c, "owner@harbor.test", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/dashboard");
     let (status, html) = page(&c, "/dashboard").await;
@@ -129,17 +134,7 @@ async fn a_wrong_password_on_the_page_says_so_next_to_the_form(dialect: Dialect)
     let app = TestApp::new(dialect).await;
     app.with_practice().await;
     let c = app.client();
-    let (_, html) = page(&c, "/sign-in").await;
-    let response = submit(
-        &c,
-        "/sign-in",
-        &[
-            ("csrf", &csrf_of(&html)),
-            ("email", "owner@harbor.test"),
-            ("password", "nope nope nope"),
-        ],
-    )
-    .await;
+    let response = sign_in_on_page(&c, "owner@harbor.test", "nope nope nope").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let html = response.text().await.unwrap();
     assert!(html.contains("The email or password is not correct."));

@@ -1,0 +1,183 @@
+//! What latch keeps and writes about secrets: only hashes of session tokens, upgraded password
+//! hashes, and no password, cookie or token in its log.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use latch_app::ports::{PersonStore, SessionStore};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::{Dialect, PASSWORD, TestApp};
+
+crate::on_both_databases!(
+    only_the_hash_of_a_session_token_is_stored,
+    a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in,
+);
+
+async fn only_the_hash_of_a_session_token_is_stored(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let token = owner.session_cookie().unwrap();
+    assert!(
+        app.db.session_by_token(&token).await.unwrap().is_none(),
+        "the raw token is not a key"
+    );
+    let hashed = latch_app::crypto::token_hash(&token);
+    assert!(app.db.session_by_token(&hashed).await.unwrap().is_some());
+}
+
+async fn a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    app.with_practice().await;
+    let cheap = latch_app::passwords::Passwords::new(
+        latch_app::passwords::HashCost {
+            memory_kib: 64,
+            iterations: 1,
+            lanes: 1,
+        },
+        1,
+    )
+    .unwrap();
+    let old_hash = cheap.hash(&latch_app::Secret::new(PASSWORD)).await.unwrap();
+    let account = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .set_password_hash(&account.person.id, &old_hash)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        app.client().sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    let upgraded = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .person
+        .password_hash;
+    assert!(upgraded.contains("m=19456,t=2,p=1"), "{upgraded}");
+    assert_eq!(
+        app.client().sign_in("owner@harbor.test", PASSWORD).await.0,
+        StatusCode::OK
+    );
+}
+
+/// Runs the real binary with JSON logs, signs in and out through it, and reads everything it
+/// printed.
+#[tokio::test]
+async fn the_log_holds_no_password_cookie_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("LATCH_BIND", "127.0.0.1:0")
+        .env("LATCH_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start latch");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut console = String::new();
+    let base = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "latch exited early: {console}"
+        );
+        console.push_str(&line);
+        if let Some(url) = line.trim().strip_prefix("latch is ready at ") {
+            break url.to_owned();
+        }
+    };
+
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let setup = http
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({"practice_name": "Harbor", "owner": {"email": "o@harbor.test", "name": "O", "password": PASSWORD}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), StatusCode::CREATED);
+    let cookie = setup.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let wrong = http
+        .post(format!("{base}/api/v1/session?email=o@harbor.test"))
+        .json(&json!({"email": "o@harbor.test", "password": "a wrong secret phrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let signed_in = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": "o@harbor.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let second_token = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http.get(format!("{base}/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    child.kill().unwrap();
+    let mut log = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    stderr.read_to_string(&mut console).unwrap();
+    let _ = child.wait();
+
+    assert!(log.lines().count() >= 4, "one line per request: {log}");
+    for line in log.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let everything = format!("{log}{console}");
+    for secret in [
+        PASSWORD,
+        "a wrong secret phrase",
+        &token,
+        &second_token[second_token.find('=').unwrap() + 1..],
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{secret:?} reached the output:\n{everything}"
+        );
+    }
+    assert!(
+        !log.contains("email=o@harbor.test"),
+        "no query string is logged"
+    );
+    assert!(log.contains("/api/v1/session"), "the route is logged");
+}
