@@ -11,6 +11,8 @@ use crate::passwords::OwnedContext;
 use crate::records::{ClientInfo, Session};
 use crate::secret::Secret;
 use crate::sign_in::{Authenticated, check_password, rotate};
+use crate::two_factor::{end_devices_and_other_sessions, notify};
+use latch_domain::message::Notice;
 
 #[derive(Clone)]
 pub struct AccountService {
@@ -22,8 +24,9 @@ impl AccountService {
         AccountService { core }
     }
 
-    /// Changes the password after checking the current one; every other session of the person
-    /// ends, and this one gets a new token, which is answered.
+    /// Changes the password after checking the current one; every other session and every
+    /// remembered device of the person ends, a notice goes to their two-factor phone, and this
+    /// session gets a new token, which is answered.
     pub async fn change_password(
         &self,
         who: &Authenticated,
@@ -40,6 +43,7 @@ impl AccountService {
             Some(&person.password_hash),
             current,
             client,
+            false,
         )
         .await?;
         let context = OwnedContext {
@@ -53,14 +57,16 @@ impl AccountService {
             .await?
             .map_err(|weak| AppError::WeakPassword(weak.message))?;
         core.store.set_password_hash(&person.id, &hash).await?;
-        core.store
-            .delete_sessions_of(&person.id, Some(&who.session.id))
-            .await?;
+        end_devices_and_other_sessions(core, who, client).await?;
+        if let Some(setting) = &person.two_factor {
+            notify(core, &setting.phone, Notice::PasswordChanged).await;
+        }
         let token = rotate(
             core,
             &who.session,
             who.session.state,
             who.session.reauthenticated_until,
+            None,
         )
         .await?;
         record(
@@ -71,7 +77,7 @@ impl AccountService {
                 actor_id: Some(&person.id),
                 subject_id: Some(&person.id),
                 client: Some(client),
-                detail: "other sessions ended".into(),
+                detail: "other sessions and remembered devices ended".into(),
             },
         )
         .await?;

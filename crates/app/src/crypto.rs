@@ -13,6 +13,8 @@ use crate::secret::Secret;
 pub struct Keys {
     csrf: [u8; 32],
     setup: [u8; 32],
+    code: [u8; 32],
+    device_tag: [u8; 32],
 }
 
 impl Keys {
@@ -28,6 +30,8 @@ impl Keys {
         Keys {
             csrf: expand(b"csrf form token"),
             setup: expand(b"one-time setup token"),
+            code: expand(b"one-time code hash"),
+            device_tag: expand(b"remembered device tag"),
         }
     }
 
@@ -41,6 +45,24 @@ impl Keys {
     pub fn setup_token(&self, installation_nonce: &str) -> Secret {
         Secret::new(hmac_hex(&self.setup, installation_nonce.as_bytes())[..32].to_owned())
     }
+}
+
+impl Keys {
+    /// SECURITY: a code is stored only as an HMAC bound to its challenge, so a leaked row gives
+    /// no code, and a code of another sign-in never matches.
+    pub fn code_hash(&self, challenge_id: &str, digits: &str) -> String {
+        hmac_hex(&self.code, format!("{challenge_id}:{digits}").as_bytes())
+    }
+
+    /// The tag under which a browser's cookie keeps a person's device token: it names nobody.
+    pub fn device_tag(&self, person_id: &str) -> String {
+        hmac_hex(&self.device_tag, person_id.as_bytes())[..24].to_owned()
+    }
+}
+
+/// A uniform 32-bit value from the operating system's CSPRNG.
+pub fn random_u32() -> u32 {
+    u32::from_le_bytes(random_bytes::<4>())
 }
 
 fn hmac_hex(key: &[u8], message: &[u8]) -> String {

@@ -31,6 +31,26 @@ pub enum AppError {
     InvalidSetting(String),
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("That code is not correct. Check the latest message and try again.")]
+    InvalidCode { attempts_left: i64 },
+    #[error("This code has expired or can't be used any more. Ask for a new code.")]
+    CodeExpired,
+    #[error(
+        "Two-factor sign-in is locked after too many wrong codes. Ask an owner or manager of your practice to unlock it."
+    )]
+    TwoFactorLocked,
+    #[error("{message}")]
+    DeliveryFailed { message: String },
+    #[error("{0}")]
+    InvalidPhone(String),
+    #[error("{0}")]
+    PhoneNotAllowed(String),
+    #[error("There is no two-factor setup in progress. Please start again.")]
+    NoSetupInProgress,
+    #[error(
+        "Your practice requires two-factor authentication, so it can't be turned off. You can change your phone or method instead."
+    )]
+    TwoFactorRequiredByPractice,
     #[error("latch cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -54,6 +74,14 @@ impl AppError {
             AppError::InvalidRole(_) => "invalid_role",
             AppError::InvalidSetting(_) => "invalid_setting",
             AppError::InvalidRequest(_) => "invalid_request",
+            AppError::InvalidCode { .. } => "invalid_code",
+            AppError::CodeExpired => "code_expired",
+            AppError::TwoFactorLocked => "two_factor_locked",
+            AppError::DeliveryFailed { .. } => "delivery_failed",
+            AppError::InvalidPhone(_) => "invalid_phone",
+            AppError::PhoneNotAllowed(_) => "phone_not_allowed",
+            AppError::NoSetupInProgress => "no_setup_in_progress",
+            AppError::TwoFactorRequiredByPractice => "two_factor_required_by_practice",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -63,7 +91,15 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::InvalidCredentials | AppError::NotSignedIn => 401,
-            AppError::ReauthenticationRequired | AppError::Forbidden => 403,
+            AppError::ReauthenticationRequired
+            | AppError::Forbidden
+            | AppError::TwoFactorLocked => 403,
+            AppError::DeliveryFailed { .. } => 502,
+            AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
+            AppError::InvalidCode { .. }
+            | AppError::CodeExpired
+            | AppError::InvalidPhone(_)
+            | AppError::PhoneNotAllowed(_) => 400,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
             AppError::AlreadySetUp | AppError::EmailTaken => 409,

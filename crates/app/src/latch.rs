@@ -6,12 +6,15 @@ use crate::account::AccountService;
 use crate::audit::AuditService;
 use crate::clock::Clock;
 use crate::crypto::Keys;
+use crate::delivery::Delivery;
+use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::Store;
 use crate::setup::SetupService;
 use crate::sign_in::SignInService;
 use crate::team::TeamService;
+use crate::two_factor::TwoFactorService;
 
 /// What the use cases need to know about how latch runs.
 #[derive(Debug, Clone)]
@@ -21,6 +24,10 @@ pub struct LatchSettings {
     pub hash_concurrency: usize,
     /// Production asks for the one-time setup token on the first run.
     pub production: bool,
+    /// The name texts and calls use (`LATCH_PRODUCT_NAME`).
+    pub product_name: String,
+    /// The host of the public URL, for the origin-bound line of code texts.
+    pub public_host: String,
 }
 
 /// The shared dependencies of every service.
@@ -29,6 +36,7 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,
     pub keys: Keys,
+    pub delivery: Arc<dyn Delivery>,
     pub settings: LatchSettings,
 }
 
@@ -40,6 +48,8 @@ pub struct Latch {
     pub account: AccountService,
     pub team: TeamService,
     pub audit: AuditService,
+    pub two_factor: TwoFactorService,
+    pub devices: DeviceService,
     core: Arc<Core>,
 }
 
@@ -48,6 +58,7 @@ impl Latch {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         keys: Keys,
+        delivery: Arc<dyn Delivery>,
         settings: LatchSettings,
     ) -> Result<Self, AppError> {
         let passwords = Passwords::new(settings.hash_cost, settings.hash_concurrency)?;
@@ -56,6 +67,7 @@ impl Latch {
             clock,
             passwords,
             keys,
+            delivery,
             settings,
         });
         Ok(Latch {
@@ -64,6 +76,8 @@ impl Latch {
             account: AccountService::new(Arc::clone(&core)),
             team: TeamService::new(Arc::clone(&core)),
             audit: AuditService::new(Arc::clone(&core)),
+            two_factor: TwoFactorService::new(Arc::clone(&core)),
+            devices: DeviceService::new(Arc::clone(&core)),
             core,
         })
     }
@@ -78,6 +92,11 @@ impl Latch {
 
     pub fn passwords(&self) -> &Passwords {
         &self.core.passwords
+    }
+
+    /// The development outbox, when that is how messages go.
+    pub fn outbox(&self) -> Option<&crate::delivery::OutboxDelivery> {
+        self.core.delivery.outbox()
     }
 
     /// Whether the database answers.

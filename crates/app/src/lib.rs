@@ -6,6 +6,8 @@ pub mod account;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod delivery;
+pub mod devices;
 pub mod error;
 pub mod latch;
 pub mod passwords;
@@ -15,6 +17,7 @@ pub mod secret;
 pub mod setup;
 pub mod sign_in;
 pub mod team;
+pub mod two_factor;
 
 pub use error::AppError;
 pub use latch::{Latch, LatchSettings};

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use latch_domain::Timestamp;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
+use latch_domain::two_factor::Channel;
 
 use crate::records::*;
 
@@ -63,6 +64,22 @@ pub trait PersonStore {
     async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>>;
     async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()>;
     async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()>;
+    /// Counts one more wrong code for the person and answers the new count, atomically.
+    async fn add_code_failure(&self, person_id: &str) -> StoreResult<u32>;
+    async fn set_two_factor_lock(
+        &self,
+        person_id: &str,
+        locked_until: Option<Timestamp>,
+        for_good: bool,
+    ) -> StoreResult<()>;
+    /// Clears the wrong-code count and any lock (a completed sign-in or setup, or an unlock).
+    async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()>;
+    /// Turns two-factor on, or replaces its phone and method.
+    async fn set_two_factor(
+        &self,
+        person_id: &str,
+        setting: Option<&TwoFactorSetting>,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -71,6 +88,8 @@ pub trait SessionStore {
     /// The session whose token hashes to `token_hash`, with its person and practice.
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>>;
     async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()>;
+    /// Keeps a pending session alive until `until` (after each send).
+    async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()>;
     /// Gives the session a new token (and state and re-authentication), so an old cookie dies.
     async fn rotate_session(
         &self,
@@ -78,6 +97,7 @@ pub trait SessionStore {
         new_token_hash: &str,
         state: SessionState,
         reauthenticated_until: Option<Timestamp>,
+        pending_until: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<()>;
     async fn sessions_of(&self, person_id: &str) -> StoreResult<Vec<Session>>;
@@ -124,6 +144,80 @@ pub trait AuditStore {
     ) -> StoreResult<Vec<AuditEvent>>;
 }
 
+#[async_trait]
+pub trait ChallengeStore {
+    /// Starts a challenge for a session's sign-in or setup, replacing any earlier one of the
+    /// same purpose (its code dies).
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    async fn challenge(&self, session_id: &str, purpose: Purpose)
+    -> StoreResult<Option<Challenge>>;
+    /// Replaces the code of a challenge for a resend, in one statement that refuses when the
+    /// challenge has no sends left or was sent less than `wait_seconds` ago. Answers whether
+    /// it took.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one atomic statement's parameters"
+    )]
+    async fn resend_challenge(
+        &self,
+        challenge_id: &str,
+        code_hash: &str,
+        channel: Channel,
+        expires_at: Timestamp,
+        now: Timestamp,
+        max_sends: i64,
+        wait_seconds: i64,
+    ) -> StoreResult<bool>;
+    /// Consumes the challenge if `code_hash` is its code and it is still good: one statement,
+    /// so of many concurrent correct submissions exactly one wins.
+    async fn consume_challenge(
+        &self,
+        challenge_id: &str,
+        code_hash: &str,
+        now: Timestamp,
+        max_attempts: i64,
+    ) -> StoreResult<bool>;
+    /// Counts a wrong code against the challenge; answers its attempts so far, or none when it
+    /// was already spent or consumed.
+    async fn count_wrong_code(
+        &self,
+        challenge_id: &str,
+        max_attempts: i64,
+    ) -> StoreResult<Option<i64>>;
+    async fn delete_challenge(&self, challenge_id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait DeviceStore {
+    async fn insert_device(&self, device: &NewDevice) -> StoreResult<()>;
+    /// The person's unexpired device whose token hashes to `token_hash`.
+    async fn device(
+        &self,
+        person_id: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Device>>;
+    async fn touch_device(&self, device_id: &str, at: Timestamp) -> StoreResult<()>;
+    /// The person's unexpired devices, most recently used first.
+    async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>>;
+    async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool>;
+    async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait OutboxStore {
+    async fn append_outbox(
+        &self,
+        to: &str,
+        channel: Channel,
+        body: &str,
+        code: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<i64>;
+    /// Newest first, to one number or to all.
+    async fn outbox(&self, to: Option<&str>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -133,6 +227,9 @@ pub trait Store:
     + SessionStore
     + ThrottleStore
     + AuditStore
+    + ChallengeStore
+    + DeviceStore
+    + OutboxStore
     + Send
     + Sync
 {

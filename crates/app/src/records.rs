@@ -2,6 +2,7 @@
 
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
+use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::{Role, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +25,23 @@ pub struct Person {
     pub role: Role,
     /// The argon2id PHC string.
     pub password_hash: String,
+    /// The phone and method two-factor uses, when it is on.
+    pub two_factor: Option<TwoFactorSetting>,
+    /// Consecutive wrong codes, and the lock they caused.
+    pub code_failures: u32,
+    pub lock: LockState,
     pub last_sign_in_at: Option<Timestamp>,
     pub created_at: Timestamp,
+}
+
+/// A person's two-factor phone and method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoFactorSetting {
+    pub channel: Channel,
+    /// E.164.
+    pub phone: String,
+    /// Dialled after the call connects (voice only).
+    pub extension: Option<String>,
 }
 
 /// A person together with their practice, as most requests need both.
@@ -66,6 +82,8 @@ pub struct Session {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub reauthenticated_until: Option<Timestamp>,
+    /// While waiting for a code or a required setup, the session lives until this time.
+    pub pending_until: Option<Timestamp>,
     pub ip: String,
     pub label: String,
 }
@@ -77,6 +95,7 @@ pub struct NewSession {
     pub person_id: String,
     pub state: SessionState,
     pub created_at: Timestamp,
+    pub pending_until: Option<Timestamp>,
     pub ip: String,
     pub label: String,
 }
@@ -144,4 +163,80 @@ pub struct PeopleFilter {
 pub struct Window {
     pub count: i64,
     pub started_at: Timestamp,
+}
+
+/// What a code was sent for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    SignIn,
+    Setup,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::SignIn => "sign_in",
+            Purpose::Setup => "setup",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sign_in" => Some(Purpose::SignIn),
+            "setup" => Some(Purpose::Setup),
+            _ => None,
+        }
+    }
+}
+
+/// A code waiting for its sign-in or setup; only a keyed hash of the code is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: String,
+    pub session_id: String,
+    pub person_id: String,
+    pub purpose: Purpose,
+    /// E.164: the phone the code went to.
+    pub phone: String,
+    pub extension: Option<String>,
+    pub channel: Channel,
+    pub code_hash: String,
+    pub expires_at: Timestamp,
+    pub attempts: i64,
+    pub sends: i64,
+    pub last_sent_at: Timestamp,
+    pub consumed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// A remembered browser of a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub person_id: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    pub id: String,
+    pub token_hash: String,
+    pub person_id: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A text or call as the development outbox keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to: String,
+    pub channel: Channel,
+    pub body: String,
+    pub code: Option<String>,
+    pub sent_at: Timestamp,
 }

@@ -112,7 +112,8 @@ impl SetupService {
             },
         )
         .await?;
-        let token = open_session(core, &owner.id, SessionState::SignedIn, client).await?;
+        let (token, _) =
+            open_session(core, &owner.id, SessionState::SignedIn, client, None).await?;
         Ok(SignedIn {
             token,
             state: SessionState::SignedIn,
@@ -120,6 +121,8 @@ impl SetupService {
                 person: owner,
                 practice,
             },
+            code: None,
+            delivery_failed: None,
         })
     }
 

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use latch_domain::audit::AuditKind;
+use latch_domain::device::{BrowserDevices, remember_seconds};
 use latch_domain::session::{self, SessionState, SessionTimes};
 use latch_domain::throttle::{IP_PASSWORD_WINDOW_SECONDS, ip_retry_after, password_delay_seconds};
+use latch_domain::two_factor::Locked;
 use latch_domain::{Email, Timestamp, user_agent};
 
 use crate::audit::{Event, record};
@@ -12,8 +14,11 @@ use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
 use crate::latch::Core;
 use crate::passwords::Verified;
-use crate::records::{Account, ClientInfo, NewSession, Session};
+use crate::records::{
+    Account, ClientInfo, Device, NewDevice, NewSession, Person, Purpose, Session,
+};
 use crate::secret::Secret;
+use crate::two_factor::{CodeSent, check_code, check_lock, start_challenge};
 
 /// A session this request belongs to, with its person and practice.
 #[derive(Debug, Clone)]
@@ -36,6 +41,27 @@ pub struct SignedIn {
     pub token: Secret,
     pub state: SessionState,
     pub account: Account,
+    /// The code sent for this sign-in, when it waits for one.
+    pub code: Option<CodeSent>,
+    /// The code could not be delivered; the sign-in still waits, so a resend can follow.
+    pub delivery_failed: Option<AppError>,
+}
+
+/// A sign-in finished with its code.
+#[derive(Debug)]
+pub struct CodeAccepted {
+    pub token: Secret,
+    /// The browser is remembered: its new device token for this person.
+    pub remembered: Option<RememberedDevice>,
+}
+
+/// A device token to add to the browser's remembered-device cookie.
+#[derive(Debug)]
+pub struct RememberedDevice {
+    /// The keyed tag of the person the token belongs to.
+    pub tag: String,
+    pub token: Secret,
+    pub max_age_seconds: i64,
 }
 
 #[derive(Clone)]
@@ -48,12 +74,14 @@ impl SignInService {
         SignInService { core }
     }
 
-    /// Checks the password and opens a session.
+    /// Checks the password and opens a session: signed in at once, or waiting for a code when
+    /// two-factor is on and this browser is not remembered for the person.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &Secret,
         client: &ClientInfo,
+        browser: &BrowserDevices,
     ) -> Result<SignedIn, AppError> {
         let core = &self.core;
         // An unparseable email still goes through the same checks and the same hash, so its
@@ -62,57 +90,197 @@ impl SignInService {
             .map(|e| e.normalized().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
         let account = core.store.account_by_email(&email_key).await?;
+        let remembered = match &account {
+            Some(a) => remembered_device(core, &a.person, browser).await?,
+            None => None,
+        };
         let stored = account.as_ref().map(|a| a.person.password_hash.as_str());
-        let outcome = check_password(core, &email_key, stored, password, client).await;
+        let outcome = check_password(
+            core,
+            &email_key,
+            stored,
+            password,
+            client,
+            remembered.is_some(),
+        )
+        .await;
         let Some(account) = account else {
             return Err(outcome.err().unwrap_or(AppError::InvalidCredentials));
         };
         let person = &account.person;
-        match outcome {
-            Ok(needs_rehash) => {
-                if needs_rehash {
-                    let hash = core.passwords.hash(password).await?;
-                    core.store.set_password_hash(&person.id, &hash).await?;
-                }
-                let token = open_session(core, &person.id, SessionState::SignedIn, client).await?;
-                record(
-                    core,
-                    Event {
-                        practice_id: &person.practice_id,
-                        kind: AuditKind::SignInSucceeded,
-                        actor_id: Some(&person.id),
-                        subject_id: Some(&person.id),
-                        client: Some(client),
-                        detail: "password".into(),
-                    },
-                )
-                .await?;
-                Ok(SignedIn {
-                    token,
-                    state: SessionState::SignedIn,
-                    account,
-                })
-            }
+        let needs_rehash = match outcome {
+            Ok(needs_rehash) => needs_rehash,
             Err(err) => {
                 let detail = match &err {
                     AppError::RateLimited { .. } => "password attempt refused: too many failures",
                     _ => "wrong password",
                 };
-                record(
-                    core,
-                    Event {
-                        practice_id: &person.practice_id,
-                        kind: AuditKind::SignInFailed,
-                        actor_id: None,
-                        subject_id: Some(&person.id),
-                        client: Some(client),
-                        detail: detail.into(),
-                    },
-                )
+                self.audit_failure(person, client, detail).await?;
+                return Err(err);
+            }
+        };
+        if needs_rehash {
+            let hash = core.passwords.hash(password).await?;
+            core.store.set_password_hash(&person.id, &hash).await?;
+        }
+        let Some(setting) = person.two_factor.clone() else {
+            return self.signed_in(account, client, "password").await;
+        };
+        // SECURITY: while the two-factor step is locked, a right password sends nothing.
+        if let Err(locked) = check_lock(core, person) {
+            self.audit_failure(person, client, "two-factor step locked")
                 .await?;
-                Err(err)
+            return Err(locked);
+        }
+        if let Some(device) = remembered {
+            core.store
+                .touch_device(&device.id, core.clock.now())
+                .await?;
+            return self
+                .signed_in(account, client, "password and remembered device")
+                .await;
+        }
+        let now = core.clock.now();
+        let (token, session_id) = open_session(
+            core,
+            &person.id,
+            SessionState::TwoFactorRequired,
+            client,
+            Some(now.plus(session::PENDING_LIFETIME_SECONDS)),
+        )
+        .await?;
+        let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
+            .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
+        let sent = start_challenge(
+            core,
+            &session_id,
+            person,
+            Purpose::SignIn,
+            &phone,
+            setting.extension.clone(),
+            setting.channel,
+            client,
+        )
+        .await;
+        match sent {
+            Ok(code) => Ok(SignedIn {
+                token,
+                state: SessionState::TwoFactorRequired,
+                account,
+                code: Some(code),
+                delivery_failed: None,
+            }),
+            Err(e @ AppError::DeliveryFailed { .. }) => Ok(SignedIn {
+                token,
+                state: SessionState::TwoFactorRequired,
+                account,
+                code: None,
+                delivery_failed: Some(e),
+            }),
+            Err(e) => {
+                // Nothing was sent: the half-made sign-in goes too.
+                core.store.delete_session(&person.id, &session_id).await?;
+                Err(e)
             }
         }
+    }
+
+    async fn signed_in(
+        &self,
+        account: Account,
+        client: &ClientInfo,
+        how: &str,
+    ) -> Result<SignedIn, AppError> {
+        let core = &self.core;
+        let person = &account.person;
+        let (token, _) =
+            open_session(core, &person.id, SessionState::SignedIn, client, None).await?;
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::SignInSucceeded,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: how.into(),
+            },
+        )
+        .await?;
+        Ok(SignedIn {
+            token,
+            state: SessionState::SignedIn,
+            account,
+            code: None,
+            delivery_failed: None,
+        })
+    }
+
+    async fn audit_failure(
+        &self,
+        person: &Person,
+        client: &ClientInfo,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        record(
+            &self.core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::SignInFailed,
+                actor_id: None,
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: detail.into(),
+            },
+        )
+        .await
+    }
+
+    /// Finishes a sign-in that waits for its code. With `remember`, and when the practice
+    /// allows it, the browser is remembered for the person.
+    pub async fn verify_code(
+        &self,
+        who: &Authenticated,
+        code: &str,
+        remember: bool,
+        client: &ClientInfo,
+    ) -> Result<CodeAccepted, AppError> {
+        let core = &self.core;
+        if who.session.state != SessionState::TwoFactorRequired {
+            return Err(AppError::NotSignedIn);
+        }
+        let person = &who.account.person;
+        let challenge = core
+            .store
+            .challenge(&who.session.id, Purpose::SignIn)
+            .await?
+            .ok_or(AppError::CodeExpired)?;
+        check_code(core, person, &challenge, code, client).await?;
+        core.store.delete_challenge(&challenge.id).await?;
+        let token = crate::two_factor::finish_sign_in(core, who).await?;
+        core.store
+            .record_sign_in(&person.id, core.clock.now())
+            .await?;
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::SignInSucceeded,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: "password and code".into(),
+            },
+        )
+        .await?;
+        let days = who.account.practice.security.remember_device_days;
+        let remembered = match remember_seconds(days).filter(|_| remember) {
+            Some(max_age_seconds) => {
+                Some(remember_browser(core, person, max_age_seconds, client).await?)
+            }
+            None => None,
+        };
+        Ok(CodeAccepted { token, remembered })
     }
 
     /// The live session behind a cookie token, or none. Ends a session that has run out.
@@ -128,7 +296,9 @@ impl SignInService {
             last_seen_at: session.last_seen_at,
         };
         let idle = account.practice.security.sign_out_after_idle_minutes;
-        if !session::is_live(times, idle, now) {
+        let pending_over = session.state != SessionState::SignedIn
+            && session.pending_until.is_none_or(|until| now >= until);
+        if pending_over || !session::is_live(times, idle, now) {
             core.store
                 .delete_session(&session.person_id, &session.id)
                 .await?;
@@ -157,11 +327,19 @@ impl SignInService {
             Some(&person.password_hash),
             password,
             client,
+            false,
         )
         .await?;
         let now = core.clock.now();
         let until = now.plus(session::REAUTHENTICATION_SECONDS);
-        let token = rotate(core, &who.session, who.session.state, Some(until)).await?;
+        let token = rotate(
+            core,
+            &who.session,
+            who.session.state,
+            Some(until),
+            who.session.pending_until,
+        )
+        .await?;
         Ok((token, until))
     }
 
@@ -193,11 +371,13 @@ pub(crate) async fn open_session(
     person_id: &str,
     state: SessionState,
     client: &ClientInfo,
-) -> Result<Secret, AppError> {
+    pending_until: Option<Timestamp>,
+) -> Result<(Secret, String), AppError> {
     let now = core.clock.now();
     let token = new_token();
     let session = NewSession {
         id: new_id(),
+        pending_until,
         token_hash: token_hash(token.expose()),
         person_id: person_id.to_owned(),
         state,
@@ -206,8 +386,68 @@ pub(crate) async fn open_session(
         label: user_agent::label(&client.user_agent),
     };
     core.store.insert_session(&session).await?;
-    core.store.record_sign_in(person_id, now).await?;
-    Ok(token)
+    if state == SessionState::SignedIn {
+        core.store.record_sign_in(person_id, now).await?;
+    }
+    Ok((token, session.id))
+}
+
+/// The person's remembered device behind this browser's cookie, if it is valid now. Never
+/// while the person's two-factor step is locked.
+async fn remembered_device(
+    core: &Core,
+    person: &Person,
+    browser: &BrowserDevices,
+) -> Result<Option<Device>, AppError> {
+    if person.two_factor.is_none() || person.lock.at(core.clock.now().seconds()) != Locked::No {
+        return Ok(None);
+    }
+    let Some(token) = browser.token_for(&core.keys.device_tag(&person.id)) else {
+        return Ok(None);
+    };
+    Ok(core
+        .store
+        .device(&person.id, &token_hash(token), core.clock.now())
+        .await?)
+}
+
+/// Remembers this browser for the person for `max_age_seconds`.
+async fn remember_browser(
+    core: &Core,
+    person: &Person,
+    max_age_seconds: i64,
+    client: &ClientInfo,
+) -> Result<RememberedDevice, AppError> {
+    let now = core.clock.now();
+    let token = new_token();
+    let label = user_agent::label(&client.user_agent);
+    core.store
+        .insert_device(&NewDevice {
+            id: new_id(),
+            token_hash: token_hash(token.expose()),
+            person_id: person.id.clone(),
+            label: label.clone(),
+            created_at: now,
+            expires_at: now.plus(max_age_seconds),
+        })
+        .await?;
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::DeviceRemembered,
+            actor_id: Some(&person.id),
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: format!("{label} for {} days", max_age_seconds / 86_400),
+        },
+    )
+    .await?;
+    Ok(RememberedDevice {
+        tag: core.keys.device_tag(&person.id),
+        token,
+        max_age_seconds,
+    })
 }
 
 /// Gives a session a new token, so the cookie it had before is worth nothing.
@@ -216,6 +456,7 @@ pub(crate) async fn rotate(
     session: &Session,
     state: SessionState,
     reauthenticated_until: Option<Timestamp>,
+    pending_until: Option<Timestamp>,
 ) -> Result<Secret, AppError> {
     let token = new_token();
     core.store
@@ -224,6 +465,7 @@ pub(crate) async fn rotate(
             &token_hash(token.expose()),
             state,
             reauthenticated_until,
+            pending_until,
             core.clock.now(),
         )
         .await?;
@@ -239,17 +481,22 @@ pub(crate) async fn check_password(
     stored: Option<&str>,
     password: &Secret,
     client: &ClientInfo,
+    remembered_browser: bool,
 ) -> Result<bool, AppError> {
     let now = core.clock.now();
     let ip_key = format!("password-ip:{}", client.ip);
-    if let Some(window) = core.store.window(&ip_key).await?
+    // SECURITY: a browser the person chose to remember is exempt from both delays, so someone
+    // guessing passwords cannot lock the person out of their own computer.
+    if !remembered_browser
+        && let Some(window) = core.store.window(&ip_key).await?
         && let Some(retry_after) =
             ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
     {
         return Err(AppError::RateLimited { retry_after });
     }
     let failures = core.store.password_failures(email_key).await?;
-    if let Some((_, Some(retry_at))) = failures
+    if !remembered_browser
+        && let Some((_, Some(retry_at))) = failures
         && retry_at > now
     {
         return Err(AppError::RateLimited {

@@ -155,6 +155,9 @@ pub(crate) fn person_from(new: NewPerson) -> Person {
         name: new.name,
         role: new.role,
         password_hash: new.password_hash,
+        two_factor: None,
+        code_failures: 0,
+        lock: Default::default(),
         last_sign_in_at: None,
         created_at: new.created_at,
     }

@@ -10,10 +10,21 @@ pub enum AuditKind {
     PasswordChanged,
     PersonAdded,
     PracticeCreated,
+    CodeSent,
+    CodeDeliveryFailed,
+    CodeVerified,
+    CodeWrong,
+    TwoFactorLocked,
+    TwoFactorEnabled,
+    TwoFactorChanged,
+    TwoFactorDisabled,
+    DeviceRemembered,
+    DeviceForgotten,
+    DeviceEnded,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 7] = [
+    pub const ALL: [AuditKind; 18] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::SignedOut,
@@ -21,6 +32,17 @@ impl AuditKind {
         AuditKind::PasswordChanged,
         AuditKind::PersonAdded,
         AuditKind::PracticeCreated,
+        AuditKind::CodeSent,
+        AuditKind::CodeDeliveryFailed,
+        AuditKind::CodeVerified,
+        AuditKind::CodeWrong,
+        AuditKind::TwoFactorLocked,
+        AuditKind::TwoFactorEnabled,
+        AuditKind::TwoFactorChanged,
+        AuditKind::TwoFactorDisabled,
+        AuditKind::DeviceRemembered,
+        AuditKind::DeviceForgotten,
+        AuditKind::DeviceEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +54,17 @@ impl AuditKind {
             AuditKind::PasswordChanged => "password.changed",
             AuditKind::PersonAdded => "person.added",
             AuditKind::PracticeCreated => "practice.created",
+            AuditKind::CodeSent => "code.sent",
+            AuditKind::CodeDeliveryFailed => "code.delivery_failed",
+            AuditKind::CodeVerified => "code.verified",
+            AuditKind::CodeWrong => "code.wrong",
+            AuditKind::TwoFactorLocked => "two_factor.locked",
+            AuditKind::TwoFactorEnabled => "two_factor.enabled",
+            AuditKind::TwoFactorChanged => "two_factor.changed",
+            AuditKind::TwoFactorDisabled => "two_factor.disabled",
+            AuditKind::DeviceRemembered => "device.remembered",
+            AuditKind::DeviceForgotten => "device.forgotten",
+            AuditKind::DeviceEnded => "device.ended",
         }
     }
 

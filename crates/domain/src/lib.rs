@@ -3,16 +3,21 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod code;
 pub mod country;
 mod country_list;
+pub mod device;
 pub mod email;
+pub mod message;
 pub mod password;
 pub mod person;
+pub mod phone;
 pub mod practice;
 pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod time;
+pub mod two_factor;
 pub mod user_agent;
 
 pub use email::Email;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use latch_app::clock::Clock;
 use latch_app::crypto::Keys;
+use latch_app::delivery::OutboxDelivery;
 use latch_app::passwords::HashCost;
 use latch_app::{Latch, LatchSettings};
 use latch_store::{Db, DbOptions};
@@ -80,9 +81,24 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// The use cases over this database and clock.
-pub fn build_latch(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Latch> {
+/// The use cases over this database and clock, for the server whose public origin is
+/// `public_url`.
+pub fn build_latch(
+    config: &Config,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> anyhow::Result<Latch> {
     let key = load_key(&config.key)?;
+    let store: Arc<dyn latch_app::ports::Store> = Arc::new(db);
+    let delivery: Arc<dyn latch_app::delivery::Delivery> = match config.settings.delivery {
+        crate::config::Delivery::Outbox => {
+            Arc::new(OutboxDelivery::new(Arc::clone(&store), Arc::clone(&clock)))
+        }
+        crate::config::Delivery::Twilio => {
+            anyhow::bail!("Twilio delivery is not available in this release")
+        }
+    };
     let settings = LatchSettings {
         hash_cost: HashCost::DEFAULT,
         hash_concurrency: config
@@ -90,9 +106,28 @@ pub fn build_latch(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             .hash_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         production: config.settings.production(),
+        product_name: config.settings.product_name.clone(),
+        public_host: public_host(public_url),
     };
-    Latch::new(Arc::new(db), clock, Keys::derive(&key), settings)
+    Latch::new(store, clock, Keys::derive(&key), delivery, settings)
         .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `https://latch.example.com` → `latch.example.com`: the host texts bind their code to.
+fn public_host(public_url: &str) -> String {
+    public_url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The origin of a server that is not listening (console commands).
+pub fn configured_public_url(config: &Config) -> String {
+    config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.settings.bind))
 }
 
 /// The web layer's view of the configuration, for a server bound at `bound`.
@@ -144,12 +179,12 @@ impl Running {
 
 /// Binds `config.settings.bind` (port 0 picks a free one) and serves in the background.
 pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
-    let latch = build_latch(config, db, clock)?;
     let listener = tokio::net::TcpListener::bind(config.settings.bind)
         .await
         .with_context(|| format!("listen on {}", config.settings.bind))?;
     let addr = listener.local_addr()?;
     let web = web_config(config, addr);
+    let latch = build_latch(config, db, clock, &web.public_url)?;
     let public_url = web.public_url.clone();
     let app = latch_web::router(latch.clone(), web);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

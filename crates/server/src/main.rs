@@ -200,7 +200,12 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
 
 async fn console(config: &Config) -> anyhow::Result<latch_app::Latch> {
     let db = latch::open_database(config).await?;
-    latch::build_latch(config, db, Arc::new(SystemClock))
+    latch::build_latch(
+        config,
+        db,
+        Arc::new(SystemClock),
+        &latch::configured_public_url(config),
+    )
 }
 
 fn console_client() -> latch_app::ClientInfo {
@@ -234,7 +239,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let db = latch::open_database(&config).await?;
     if demo {
-        let latch = latch::build_latch(&config, db.clone(), Arc::new(SystemClock))?;
+        let latch = latch::build_latch(
+            &config,
+            db.clone(),
+            Arc::new(SystemClock),
+            &latch::configured_public_url(&config),
+        )?;
         seed_demo(&latch).await?;
     }
     let running = latch::start(&config, db, Arc::new(SystemClock)).await?;

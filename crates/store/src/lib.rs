@@ -13,7 +13,10 @@ use sqlx::sqlite::{
 };
 
 mod audit;
+mod challenges;
+mod devices;
 mod installation;
+mod outbox;
 mod people;
 mod practices;
 mod rows;

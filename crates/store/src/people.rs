@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use latch_app::ports::{PersonStore, StoreResult};
-use latch_app::records::{Account, NewPerson, PeopleFilter, Person};
+use latch_app::records::{Account, NewPerson, PeopleFilter, Person, TwoFactorSetting};
 use latch_domain::Timestamp;
 
 use crate::installation::INSERT_PERSON;
@@ -95,6 +95,69 @@ impl PersonStore for Db {
                 .execute(pool)
                 .await
                 .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn add_code_failure(&self, person_id: &str) -> StoreResult<u32> {
+        let failures: i64 = on_db!(self, pool => {
+            sqlx::query_scalar("update people set code_failures = code_failures + 1 where id = $1 returning code_failures")
+                .bind(person_id)
+                .fetch_one(pool)
+                .await
+                .map_err(db_error)?
+        });
+        Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+    }
+
+    async fn set_two_factor_lock(
+        &self,
+        person_id: &str,
+        locked_until: Option<Timestamp>,
+        for_good: bool,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
+                .bind(person_id)
+                .bind(locked_until.map(Timestamp::seconds))
+                .bind(for_good)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "update people set code_failures = 0, two_factor_locked_until = null, two_factor_locked_for_good = false \
+                 where id = $1",
+            )
+            .bind(person_id)
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn set_two_factor(
+        &self,
+        person_id: &str,
+        setting: Option<&TwoFactorSetting>,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4 where id = $1",
+            )
+            .bind(person_id)
+            .bind(setting.map(|s| s.channel.as_str()))
+            .bind(setting.map(|s| s.phone.as_str()))
+            .bind(setting.and_then(|s| s.extension.as_deref()))
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
         });
         Ok(())
     }

@@ -2,11 +2,12 @@
 //! queries stay `&'static str` (built with `concat!`).
 
 use latch_app::ports::StoreError;
-use latch_app::records::{Account, Person, Practice, Session};
+use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
 use latch_domain::Role;
 use latch_domain::Timestamp;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
+use latch_domain::two_factor::{Channel, LockState};
 
 macro_rules! practice_columns {
     () => {
@@ -20,14 +21,16 @@ macro_rules! practice_columns {
 }
 macro_rules! person_columns {
     () => {
-        "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.last_sign_in_at, p.created_at"
+        "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.two_factor_channel, \
+         p.two_factor_phone, p.two_factor_extension, p.code_failures, p.two_factor_locked_until, \
+         p.two_factor_locked_for_good, p.last_sign_in_at, p.created_at"
     };
 }
 macro_rules! session_columns {
     () => {
         "s.id as s_id, s.person_id as s_person_id, s.state as s_state, s.created_at as s_created_at, \
          s.last_seen_at as s_last_seen_at, s.reauthenticated_until as s_reauthenticated_until, \
-         s.ip as s_ip, s.label as s_label"
+         s.pending_until as s_pending_until, s.ip as s_ip, s.label as s_label"
     };
 }
 pub(crate) use {person_columns, practice_columns, session_columns};
@@ -79,6 +82,12 @@ pub(crate) struct PersonRow {
     name: String,
     role: String,
     password_hash: String,
+    two_factor_channel: Option<String>,
+    two_factor_phone: Option<String>,
+    two_factor_extension: Option<String>,
+    code_failures: i64,
+    two_factor_locked_until: Option<i64>,
+    two_factor_locked_for_good: bool,
     last_sign_in_at: Option<i64>,
     created_at: i64,
 }
@@ -89,6 +98,17 @@ impl TryFrom<PersonRow> for Person {
     fn try_from(r: PersonRow) -> Result<Self, StoreError> {
         let role = Role::parse(&r.role)
             .map_err(|_| StoreError::Other(format!("person {} has a bad role", r.id)))?;
+        let two_factor = match (
+            r.two_factor_channel.as_deref().and_then(Channel::parse),
+            r.two_factor_phone,
+        ) {
+            (Some(channel), Some(phone)) => Some(TwoFactorSetting {
+                channel,
+                phone,
+                extension: r.two_factor_extension,
+            }),
+            _ => None,
+        };
         Ok(Person {
             id: r.id,
             practice_id: r.practice_id,
@@ -96,6 +116,12 @@ impl TryFrom<PersonRow> for Person {
             name: r.name,
             role,
             password_hash: r.password_hash,
+            two_factor,
+            code_failures: u32::try_from(r.code_failures).unwrap_or(u32::MAX),
+            lock: LockState {
+                locked_until: r.two_factor_locked_until,
+                locked_for_good: r.two_factor_locked_for_good,
+            },
             last_sign_in_at: r.last_sign_in_at.map(Timestamp),
             created_at: Timestamp(r.created_at),
         })
@@ -129,6 +155,7 @@ pub(crate) struct SessionRow {
     s_created_at: i64,
     s_last_seen_at: i64,
     s_reauthenticated_until: Option<i64>,
+    s_pending_until: Option<i64>,
     s_ip: String,
     s_label: String,
 }
@@ -146,6 +173,7 @@ impl TryFrom<SessionRow> for Session {
             created_at: Timestamp(r.s_created_at),
             last_seen_at: Timestamp(r.s_last_seen_at),
             reauthenticated_until: r.s_reauthenticated_until.map(Timestamp),
+            pending_until: r.s_pending_until.map(Timestamp),
             ip: r.s_ip,
             label: r.s_label,
         })

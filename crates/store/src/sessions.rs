@@ -16,8 +16,8 @@ impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
         on_db!(self, pool => {
             sqlx::query(
-                "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label) \
-                 values ($1, $2, $3, $4, $5, $5, $6, $7)",
+                "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until) \
+                 values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
             )
             .bind(&s.id)
             .bind(&s.token_hash)
@@ -26,6 +26,7 @@ impl SessionStore for Db {
             .bind(s.created_at.seconds())
             .bind(&s.ip)
             .bind(&s.label)
+            .bind(s.pending_until.map(Timestamp::seconds))
             .execute(pool)
             .await
             .map_err(db_error)?;
@@ -63,23 +64,38 @@ impl SessionStore for Db {
         Ok(())
     }
 
+    async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update sessions set pending_until = $2 where id = $1")
+                .bind(session_id)
+                .bind(until.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
     async fn rotate_session(
         &self,
         session_id: &str,
         new_token_hash: &str,
         state: SessionState,
         reauthenticated_until: Option<Timestamp>,
+        pending_until: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(self, pool => {
             sqlx::query(
-                "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5 where id = $1",
+                "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
+                 pending_until = $6 where id = $1",
             )
             .bind(session_id)
             .bind(new_token_hash)
             .bind(state.as_str())
             .bind(reauthenticated_until.map(Timestamp::seconds))
             .bind(at.seconds())
+            .bind(pending_until.map(Timestamp::seconds))
             .execute(pool)
             .await
             .map_err(db_error)?;

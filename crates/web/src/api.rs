@@ -10,13 +10,14 @@ use latch_app::sign_in::SignedIn;
 use latch_app::team::PersonInput;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
+use latch_domain::phone::PhoneNumber;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
-use crate::extract::{AnySession, ApiJson, ApiSession, Client};
+use crate::extract::{AnySession, ApiJson, ApiSession, Browser, Client};
 
 // ----- shapes -------------------------------------------------------------------------------
 
@@ -63,11 +64,14 @@ pub struct TwoFactor {
 }
 
 impl TwoFactor {
-    fn of(person: &Person, practice: &Practice) -> Self {
+    pub fn of(person: &Person, practice: &Practice) -> Self {
+        let setting = person.two_factor.as_ref();
         TwoFactor {
-            enabled: false,
-            channel: None,
-            phone: None,
+            enabled: setting.is_some(),
+            channel: setting.map(|s| s.channel.as_str().to_owned()),
+            phone: setting
+                .and_then(|s| PhoneNumber::from_stored(&s.phone))
+                .map(|p| p.masked()),
             required: practice.security.require_two_factor.covers(person.role),
         }
     }
@@ -131,6 +135,15 @@ pub struct SessionResponse {
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// With `two_factor_required`: how the code went (`sms` or `voice`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// With `two_factor_required`: where the code went, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// With `two_factor_required`: seconds the code holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_expires_in: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -265,23 +278,42 @@ pub async fn sign_in(
     State(state): State<AppState>,
     Client(client): Client,
     AnySession(previous): AnySession,
+    Browser(browser): Browser,
     ApiJson(body): ApiJson<SignInRequest>,
 ) -> Result<Response, ApiError> {
     let signed_in = state
         .latch
         .sign_in
-        .sign_in(&body.email, &Secret::new(body.password), &client)
+        .sign_in(&body.email, &Secret::new(body.password), &client, &browser)
         .await?;
     if let Some(previous) = previous {
         // A browser holds one session: the one it had before ends here.
         state.latch.sign_in.sign_out(&previous, &client).await?;
     }
+    let cookie = cookies::session(&state.config, signed_in.token.expose());
+    if let Some(failed) = signed_in.delivery_failed {
+        // The sign-in waits for a code that could not go out: the session stays, so a resend
+        // (perhaps by the other method) can follow.
+        return Ok(with_cookie(ApiError(failed).into_response(), cookie));
+    }
     let Account { person, practice } = &signed_in.account;
-    let body = SessionResponse {
-        state: signed_in.state.as_str().to_owned(),
-        user: Some(User::of(person, practice)),
+    let body = match &signed_in.code {
+        Some(code) => SessionResponse {
+            state: signed_in.state.as_str().to_owned(),
+            user: None,
+            channel: Some(code.channel.as_str().to_owned()),
+            phone: Some(code.phone.clone()),
+            code_expires_in: Some(code.expires_in),
+        },
+        None => SessionResponse {
+            state: signed_in.state.as_str().to_owned(),
+            user: Some(User::of(person, practice)),
+            channel: None,
+            phone: None,
+            code_expires_in: None,
+        },
     };
-    Ok(signed_in_response(&state, StatusCode::OK, &signed_in, body))
+    Ok(with_cookie(Json(body).into_response(), cookie))
 }
 
 /// Signs out: ends this session, whatever its state.

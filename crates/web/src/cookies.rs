@@ -2,10 +2,13 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
+use latch_domain::device::BrowserDevices;
+
 use crate::WebConfig;
 
 const SESSION: &str = "latch_session";
 const CSRF: &str = "latch_csrf";
+const DEVICE: &str = "latch_device";
 
 fn name(config: &WebConfig, base: &str) -> String {
     // SECURITY: over HTTPS the __Host- prefix pins the cookie to this host, path / and Secure,
@@ -68,6 +71,12 @@ pub fn read_csrf(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
 }
 
 fn read(headers: &HeaderMap, wanted: &str) -> Option<String> {
+    read_raw(headers, wanted)
+        // Only hex tokens are ours; anything else is ignored rather than looked up.
+        .filter(|v| v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn read_raw(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -75,9 +84,29 @@ fn read(headers: &HeaderMap, wanted: &str) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, v)| *k == wanted && !v.is_empty())
-        // Only hex tokens are ours; anything else is ignored rather than looked up.
-        .filter(|(_, v)| v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|(_, v)| v.to_owned())
+}
+
+/// The browser's remembered-device cookie: a token per person remembered here.
+pub fn read_devices(config: &WebConfig, headers: &HeaderMap) -> BrowserDevices {
+    read_raw(headers, &name(config, DEVICE))
+        .filter(|v| v.len() <= 4096)
+        .map(|v| BrowserDevices::parse(&v))
+        .unwrap_or_default()
+}
+
+/// Writes the remembered-device cookie; an empty one is removed.
+pub fn devices(config: &WebConfig, browser: &BrowserDevices, max_age_seconds: i64) -> HeaderValue {
+    if browser.is_empty() {
+        return build(config, DEVICE, "", "Lax", Some(0));
+    }
+    build(
+        config,
+        DEVICE,
+        &browser.to_cookie(),
+        "Lax",
+        Some(max_age_seconds),
+    )
 }
 
 #[cfg(test)]

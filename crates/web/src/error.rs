@@ -30,6 +30,9 @@ pub struct ErrorDetail {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
+    /// With `invalid_code`: wrong tries this code still takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<i64>,
 }
 
 /// An error outside `AppError`'s codes (the request's own shape: 415, 413, 403 cross-site).
@@ -39,6 +42,7 @@ pub fn api_error_response(status: StatusCode, code: &str, message: &str) -> Resp
             code: code.to_owned(),
             message: message.to_owned(),
             retry_after_seconds: None,
+            attempts_left: None,
         },
     };
     (status, Json(body)).into_response()
@@ -58,6 +62,10 @@ impl IntoResponse for ApiError {
                 code: e.code().to_owned(),
                 message: e.to_string(),
                 retry_after_seconds: retry_after,
+                attempts_left: match &e {
+                    AppError::InvalidCode { attempts_left } => Some(*attempts_left),
+                    _ => None,
+                },
             },
         };
         let mut response = (status, Json(body)).into_response();

@@ -7,10 +7,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use latch_app::AppError;
 use latch_app::records::ClientInfo;
 use latch_app::sign_in::Authenticated;
+use latch_domain::device::BrowserDevices;
 use latch_domain::session::SessionState;
 use serde::de::DeserializeOwned;
 
@@ -90,35 +91,134 @@ impl FromRequestParts<AppState> for AnySession {
     }
 }
 
-/// A fully signed-in session, for pages: anything else leads to the sign-in page.
-pub struct PageSession(pub Authenticated);
+/// A sign-in waiting for its code, for the API's verify and resend: anything else answers
+/// `401 not_signed_in`.
+pub struct ApiPending(pub Authenticated);
 
-impl FromRequestParts<AppState> for PageSession {
-    type Rejection = HtmlError;
+impl FromRequestParts<AppState> for ApiPending {
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state).await.map_err(HtmlError)? {
+        match lookup(parts, state).await? {
+            Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
+                Ok(ApiPending(auth))
+            }
+            _ => Err(ApiError(AppError::NotSignedIn)),
+        }
+    }
+}
+
+/// A fully signed-in session, for pages. A sign-in waiting for its code leads to the code
+/// page; no session leads to the sign-in page.
+pub struct PageSession(pub Authenticated);
+
+fn page_rejection(found: Option<&Authenticated>) -> Response {
+    match found {
+        Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
+            Redirect::to("/sign-in/code").into_response()
+        }
+        _ => HtmlError(AppError::NotSignedIn).into_response(),
+    }
+}
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state)
+            .await
+            .map_err(|e| HtmlError(e).into_response())?
+        {
             Some(auth) if auth.session.state == SessionState::SignedIn => Ok(PageSession(auth)),
-            _ => Err(HtmlError(AppError::NotSignedIn)),
+            other => Err(page_rejection(other.as_ref())),
         }
     }
 }
 
 impl axum::extract::OptionalFromRequestParts<AppState> for PageSession {
-    type Rejection = HtmlError;
+    type Rejection = Response;
 
+    /// None without a session; a sign-in waiting for its code still leads to the code page.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(lookup(parts, state)
+        match lookup(parts, state)
             .await
-            .map_err(HtmlError)?
-            .filter(|auth| auth.session.state == SessionState::SignedIn)
-            .map(PageSession))
+            .map_err(|e| HtmlError(e).into_response())?
+        {
+            Some(auth) if auth.session.state == SessionState::SignedIn => {
+                Ok(Some(PageSession(auth)))
+            }
+            Some(auth) => Err(page_rejection(Some(&auth))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A sign-in waiting for its code, for the code page: a signed-in session goes to the
+/// dashboard, none to the sign-in page.
+pub struct PagePending(pub Authenticated);
+
+impl FromRequestParts<AppState> for PagePending {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state)
+            .await
+            .map_err(|e| HtmlError(e).into_response())?
+        {
+            Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
+                Ok(PagePending(auth))
+            }
+            Some(_) => Err(Redirect::to("/dashboard").into_response()),
+            None => Err(Redirect::to("/sign-in").into_response()),
+        }
+    }
+}
+
+/// The browser's remembered-device cookie.
+pub struct Browser(pub BrowserDevices);
+
+impl FromRequestParts<AppState> for Browser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Browser(cookies::read_devices(
+            &state.config,
+            &parts.headers,
+        )))
+    }
+}
+
+/// SECURITY: the development outbox answers only a direct caller on a loopback address, with
+/// no forwarded header (a proxy on the same machine would otherwise pass the world through).
+pub struct DirectLoopback(pub bool);
+
+impl FromRequestParts<AppState> for DirectLoopback {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        let loopback = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|c| c.0.ip().is_loopback());
+        let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+            .iter()
+            .any(|h| parts.headers.contains_key(*h));
+        Ok(DirectLoopback(loopback && !forwarded))
     }
 }
 

@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod api_two_factor;
 mod cookies;
 mod error;
 mod extract;
 mod guard;
 mod openapi;
 mod pages;
+mod pages_two_factor;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +62,24 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
         .route("/setup", post(api::setup))
         .route("/session", post(api::sign_in).delete(api::sign_out))
         .route("/session/reauthenticate", post(api::reauthenticate))
+        .route("/session/verify", post(api_two_factor::verify))
+        .route("/session/resend", post(api_two_factor::resend))
+        .route("/me/two-factor", delete(api_two_factor::turn_off))
+        .route("/me/two-factor/setup", post(api_two_factor::start_setup))
+        .route(
+            "/me/two-factor/setup/resend",
+            post(api_two_factor::resend_setup),
+        )
+        .route(
+            "/me/two-factor/setup/confirm",
+            post(api_two_factor::confirm_setup),
+        )
+        .route(
+            "/me/devices",
+            get(api_two_factor::devices).delete(api_two_factor::forget_all_devices),
+        )
+        .route("/me/devices/{id}", delete(api_two_factor::forget_device))
+        .route("/dev/outbox", get(api_two_factor::outbox))
         .route("/me", get(api::me))
         .route("/me/password", put(api::change_password))
         .route("/me/sessions", get(api::my_sessions))
@@ -79,6 +99,45 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
             get(pages::show_sign_in).post(pages::submit_sign_in),
         )
         .route("/sign-out", post(pages::submit_sign_out))
+        .route(
+            "/sign-in/code",
+            get(pages_two_factor::show_code).post(pages_two_factor::submit_code),
+        )
+        .route(
+            "/sign-in/code/resend",
+            post(pages_two_factor::submit_code_resend),
+        )
+        .route("/profile/two-factor", get(pages_two_factor::show_setup))
+        .route(
+            "/profile/two-factor/password",
+            post(pages_two_factor::submit_password_step),
+        )
+        .route(
+            "/profile/two-factor/setup",
+            post(pages_two_factor::submit_setup),
+        )
+        .route(
+            "/profile/two-factor/confirm",
+            get(pages_two_factor::show_confirm).post(pages_two_factor::submit_confirm),
+        )
+        .route(
+            "/profile/two-factor/resend",
+            post(pages_two_factor::submit_setup_resend),
+        )
+        .route("/profile/two-factor/done", get(pages_two_factor::show_done))
+        .route(
+            "/profile/two-factor/off",
+            get(pages_two_factor::show_turn_off).post(pages_two_factor::submit_turn_off),
+        )
+        .route(
+            "/profile/devices/{id}/forget",
+            post(pages_two_factor::submit_forget_device),
+        )
+        .route(
+            "/profile/devices/forget-all",
+            post(pages_two_factor::submit_forget_all_devices),
+        )
+        .route("/dev/outbox", get(pages_two_factor::show_outbox))
         .route("/dashboard", get(pages::show_dashboard))
         .route("/profile", get(pages::show_profile))
         .route("/profile/password", post(pages::submit_password))

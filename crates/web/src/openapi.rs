@@ -3,8 +3,8 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::api;
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::{api, api_two_factor};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,16 @@ use crate::error::{ErrorBody, ErrorDetail};
         api::add_person,
         api::healthz,
         api::readyz,
+        api_two_factor::verify,
+        api_two_factor::resend,
+        api_two_factor::start_setup,
+        api_two_factor::resend_setup,
+        api_two_factor::confirm_setup,
+        api_two_factor::turn_off,
+        api_two_factor::devices,
+        api_two_factor::forget_device,
+        api_two_factor::forget_all_devices,
+        api_two_factor::outbox,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

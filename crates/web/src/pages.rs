@@ -11,6 +11,8 @@ use latch_app::sign_in::Authenticated;
 use latch_app::team::PersonInput;
 use latch_app::{AppError, Secret};
 use latch_domain::country::Country;
+use latch_domain::device::BrowserDevices;
+use latch_domain::phone::PhoneNumber;
 use latch_domain::{Permission, Role};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -18,19 +20,19 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::cookies::{self, with_cookie};
 use crate::error::{HtmlError, message_page};
-use crate::extract::{Client, PageSession};
+use crate::extract::{AnySession, Browser, Client, PageSession};
 use crate::guard::FormToken;
 
 // ----- plumbing -----------------------------------------------------------------------------
 
-fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => HtmlError(AppError::Internal(format!("template: {e}"))).into_response(),
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -106,7 +108,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(who: &Authenticated, csrf: String, active: &'static str) -> Self {
+    pub(crate) fn new(who: &Authenticated, csrf: String, active: &'static str) -> Self {
         let Account { person, practice } = &who.account;
         Chrome {
             csrf,
@@ -122,15 +124,20 @@ impl Chrome {
 
 #[derive(Deserialize)]
 pub struct NoticeQuery {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }
 
-fn notice_for(done: Option<&str>) -> Option<&'static str> {
+pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
     match done? {
         "password" => Some("Your password was changed. You were signed out everywhere else."),
         "session" => Some("That session was ended."),
         "added" => Some("The person was added. They can sign in now."),
         "welcome" => Some("Your practice is ready. Welcome to latch!"),
+        "two-factor-off" => {
+            Some("Two-factor authentication is off. We texted your phone to let you know.")
+        }
+        "device" => Some("That browser was forgotten. It will ask for a code next time."),
+        "devices" => Some("Every remembered browser was forgotten."),
         _ => None,
     }
 }
@@ -320,7 +327,8 @@ pub async fn show_sign_in(
 pub async fn submit_sign_in(
     State(state): State<AppState>,
     Client(client): Client,
-    previous: Option<PageSession>,
+    AnySession(previous): AnySession,
+    Browser(browser): Browser,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<SignInForm>,
 ) -> Result<Response, HtmlError> {
@@ -328,15 +336,20 @@ pub async fn submit_sign_in(
     match state
         .latch
         .sign_in
-        .sign_in(&form.email, &password, &client)
+        .sign_in(&form.email, &password, &client, &browser)
         .await
     {
         Ok(signed_in) => {
-            if let Some(PageSession(previous)) = previous {
+            if let Some(previous) = previous {
                 state.latch.sign_in.sign_out(&previous, &client).await?;
             }
+            let next = match (&signed_in.code, &signed_in.delivery_failed) {
+                (None, None) => "/dashboard".to_owned(),
+                (Some(code), _) => format!("/sign-in/code?sent={}", code.channel.as_str()),
+                (None, Some(_)) => "/sign-in/code?failed=1".to_owned(),
+            };
             Ok(with_cookie(
-                see_other("/dashboard"),
+                see_other(&next),
                 cookies::session(&state.config, signed_in.token.expose()),
             ))
         }
@@ -395,7 +408,8 @@ pub async fn submit_sign_out(
 pub struct DashboardPage {
     chrome: Chrome,
     is_client: bool,
-    two_factor_status: &'static str,
+    two_factor_status: String,
+    two_factor_on: bool,
     last_sign_in: Option<String>,
 }
 
@@ -410,7 +424,11 @@ pub async fn show_dashboard(
     let page = DashboardPage {
         chrome,
         is_client: person.role == Role::Client,
-        two_factor_status: "Not set up yet",
+        two_factor_status: match &person.two_factor {
+            Some(s) => format!("On: codes go by {}", s.channel.label()),
+            None => "Not set up yet".to_owned(),
+        },
+        two_factor_on: person.two_factor.is_some(),
         last_sign_in: person.last_sign_in_at.map(|t| t.to_rfc3339()),
     };
     render(StatusCode::OK, &page)
@@ -440,16 +458,55 @@ pub struct ProfilePage {
     email: String,
     sessions: Vec<SessionRow>,
     password_errors: PasswordErrors,
+    is_client: bool,
+    /// Method and masked phone, when two-factor is on.
+    two_factor: Option<(&'static str, String)>,
+    required: bool,
+    devices: Vec<DeviceRow>,
+}
+
+pub struct DeviceRow {
+    id: String,
+    label: String,
+    created_at: String,
+    last_used_at: String,
+    expires_at: String,
+    current: bool,
 }
 
 async fn profile_page(
     state: &AppState,
     who: &Authenticated,
+    browser: &BrowserDevices,
     chrome: Chrome,
     password_errors: PasswordErrors,
 ) -> Result<ProfilePage, AppError> {
     let sessions = state.latch.account.sessions(who).await?;
+    let person = &who.account.person;
+    let (devices, current) = state.latch.devices.devices(who, browser).await?;
     Ok(ProfilePage {
+        is_client: person.role == Role::Client,
+        two_factor: person.two_factor.as_ref().map(|s| {
+            let phone = PhoneNumber::from_stored(&s.phone).map_or_else(String::new, |p| p.masked());
+            (s.channel.label(), phone)
+        }),
+        required: who
+            .account
+            .practice
+            .security
+            .require_two_factor
+            .covers(person.role),
+        devices: devices
+            .into_iter()
+            .map(|d| DeviceRow {
+                current: current.as_deref() == Some(d.id.as_str()),
+                id: d.id,
+                label: d.label,
+                created_at: d.created_at.to_rfc3339(),
+                last_used_at: d.last_used_at.to_rfc3339(),
+                expires_at: d.expires_at.to_rfc3339(),
+            })
+            .collect(),
         chrome,
         name: who.account.person.name.clone(),
         email: who.account.person.email.clone(),
@@ -471,12 +528,13 @@ async fn profile_page(
 pub async fn show_profile(
     State(state): State<AppState>,
     PageSession(who): PageSession,
+    Browser(browser): Browser,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, HtmlError> {
     let mut chrome = Chrome::new(&who, csrf, "profile");
     chrome.notice = notice_for(q.done.as_deref());
-    let page = profile_page(&state, &who, chrome, PasswordErrors::default()).await?;
+    let page = profile_page(&state, &who, &browser, chrome, PasswordErrors::default()).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -500,6 +558,7 @@ pub async fn submit_password(
     State(state): State<AppState>,
     Client(client): Client,
     PageSession(who): PageSession,
+    Browser(browser): Browser,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<PasswordForm>,
 ) -> Result<Response, HtmlError> {
@@ -526,8 +585,14 @@ pub async fn submit_password(
                 _ => return Err(HtmlError(e)),
             }
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let page =
-                profile_page(&state, &who, Chrome::new(&who, csrf, "profile"), errors).await?;
+            let page = profile_page(
+                &state,
+                &who,
+                &browser,
+                Chrome::new(&who, csrf, "profile"),
+                errors,
+            )
+            .await?;
             Ok(render(status, &page))
         }
     }

@@ -180,14 +180,20 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
     let t = latch_store::testing::TestDatabase::sqlite();
     let db = latch_store::Db::connect(&t.url, &latch_store::DbOptions::default()).unwrap();
     db.migrate().await.unwrap();
+    let store: std::sync::Arc<dyn latch_app::ports::Store> = std::sync::Arc::new(db);
+    let clock: std::sync::Arc<dyn latch_app::clock::Clock> =
+        std::sync::Arc::new(latch_app::clock::SystemClock);
     let latch = latch_app::Latch::new(
-        std::sync::Arc::new(db),
-        std::sync::Arc::new(latch_app::clock::SystemClock),
+        store.clone(),
+        clock.clone(),
         latch_app::crypto::Keys::derive(&key),
+        std::sync::Arc::new(latch_app::delivery::OutboxDelivery::new(store, clock)),
         latch_app::LatchSettings {
             hash_cost: latch_app::passwords::HashCost::DEFAULT,
             hash_concurrency: 2,
             production: true,
+            product_name: "latch".into(),
+            public_host: "latch.example.com".into(),
         },
     )
     .unwrap();

@@ -212,6 +212,7 @@ fn session(id: &str, token_hash: &str, person_id: &str, at: Timestamp) -> NewSes
         person_id: person_id.into(),
         state: SessionState::SignedIn,
         created_at: at,
+        pending_until: None,
         ip: "192.0.2.7".into(),
         label: "Firefox on Linux".into(),
     }
@@ -253,6 +254,7 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
         "hash-1b",
         SessionState::SignedIn,
         Some(T0.plus(600)),
+        None,
         T0.plus(40),
     )
     .await

@@ -1,0 +1,98 @@
+//! A person's remembered devices: listing them and forgetting one or all.
+
+use std::sync::Arc;
+
+use latch_domain::audit::AuditKind;
+use latch_domain::device::BrowserDevices;
+
+use crate::audit::{Event, record};
+use crate::crypto::token_hash;
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{ClientInfo, Device};
+use crate::sign_in::Authenticated;
+
+#[derive(Clone)]
+pub struct DeviceService {
+    core: Arc<Core>,
+}
+
+impl DeviceService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        DeviceService { core }
+    }
+
+    /// The keyed tag under which this person's token sits in a browser's cookie.
+    pub fn tag_for(&self, person_id: &str) -> String {
+        self.core.keys.device_tag(person_id)
+    }
+
+    /// The person's remembered devices, and which of them is this browser.
+    pub async fn devices(
+        &self,
+        who: &Authenticated,
+        browser: &BrowserDevices,
+    ) -> Result<(Vec<Device>, Option<String>), AppError> {
+        let core = &self.core;
+        let person = &who.account.person;
+        let now = core.clock.now();
+        let devices = core.store.devices_of(&person.id, now).await?;
+        let current = match browser.token_for(&self.tag_for(&person.id)) {
+            Some(token) => core
+                .store
+                .device(&person.id, &token_hash(token), now)
+                .await?
+                .map(|d| d.id),
+            None => None,
+        };
+        Ok((devices, current))
+    }
+
+    pub async fn forget(
+        &self,
+        who: &Authenticated,
+        device_id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let core = &self.core;
+        let person = &who.account.person;
+        if !core.store.delete_device(&person.id, device_id).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit(who, client, "one device".into()).await
+    }
+
+    pub async fn forget_all(
+        &self,
+        who: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let ended = self
+            .core
+            .store
+            .delete_devices_of(&who.account.person.id)
+            .await?;
+        self.audit(who, client, format!("all ({ended})")).await
+    }
+
+    async fn audit(
+        &self,
+        who: &Authenticated,
+        client: &ClientInfo,
+        detail: String,
+    ) -> Result<(), AppError> {
+        let person = &who.account.person;
+        record(
+            &self.core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::DeviceForgotten,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail,
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,684 @@
+//! Two-factor by text or voice call: codes for a sign-in or a setup, sending them under the
+//! limits, checking them (one atomic consume), the lock after repeated wrong codes, turning
+//! two-factor on, changing it and turning it off.
+
+use std::sync::Arc;
+
+use latch_domain::audit::AuditKind;
+use latch_domain::code::{CODE_LIFETIME_SECONDS, CODE_MAX_ATTEMPTS, OneTimeCode};
+use latch_domain::message::{self, Notice};
+use latch_domain::phone::{PhoneError, PhoneNumber, parse_extension};
+use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
+use latch_domain::two_factor::{
+    Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE,
+    SENDS_PER_NUMBER_PER_DAY, SENDS_PER_PERSON_PER_HOUR, SendRefused, lock_after_failure,
+    resend_wait,
+};
+
+use crate::audit::{Event, record};
+use crate::crypto::{new_id, random_u32};
+use crate::delivery::Outgoing;
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{Challenge, ClientInfo, Person, Purpose, TwoFactorSetting};
+use crate::secret::Secret;
+use crate::sign_in::{Authenticated, rotate};
+
+/// A code went out: by which channel, to which (masked) number, and for how long it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub channel: Channel,
+    pub phone: String,
+    pub expires_in: i64,
+}
+
+/// What a person typed to turn two-factor on or change it.
+#[derive(Debug, Clone)]
+pub struct SetupInput {
+    pub phone: String,
+    pub country: Option<String>,
+    pub extension: Option<String>,
+    pub channel: String,
+}
+
+/// The setup waiting for its code, for the wizard to show.
+#[derive(Debug, Clone)]
+pub struct PendingCode {
+    pub phone: String,
+    pub channel: Channel,
+    /// Texts can't reach an extension.
+    pub has_extension: bool,
+}
+
+#[derive(Clone)]
+pub struct TwoFactorService {
+    core: Arc<Core>,
+}
+
+impl TwoFactorService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        TwoFactorService { core }
+    }
+
+    /// Whether voice calls can be offered.
+    pub fn voice_available(&self) -> bool {
+        self.core.delivery.supports_voice()
+    }
+
+    /// Sends a new code for a sign-in that waits for one (`Didn't get the code?`).
+    pub async fn resend_sign_in(
+        &self,
+        who: &Authenticated,
+        channel: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        if who.session.state != SessionState::TwoFactorRequired {
+            return Err(AppError::NotSignedIn);
+        }
+        let challenge = self
+            .core
+            .store
+            .challenge(&who.session.id, Purpose::SignIn)
+            .await?
+            .ok_or(AppError::NotSignedIn)?;
+        let sent = resend(
+            &self.core,
+            &who.account.person,
+            &challenge,
+            parse_channel(channel)?,
+            client,
+        )
+        .await?;
+        let until = self.core.clock.now().plus(PENDING_LIFETIME_SECONDS);
+        self.core
+            .store
+            .set_pending_until(&who.session.id, until)
+            .await?;
+        Ok(sent)
+    }
+
+    /// Starts turning two-factor on (or changing its phone or method): checks the number and
+    /// sends a code to it. The current settings hold until that code is confirmed.
+    pub async fn start_setup(
+        &self,
+        who: &Authenticated,
+        input: SetupInput,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let core = &self.core;
+        let now = core.clock.now();
+        if !who.is_reauthenticated(now) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        let person = &who.account.person;
+        let channel = Channel::parse(&input.channel)
+            .ok_or_else(|| AppError::InvalidRequest("The method must be sms or voice.".into()))?;
+        let phone =
+            PhoneNumber::parse(&input.phone, input.country.as_deref()).map_err(phone_error)?;
+        let extension =
+            parse_extension(input.extension.as_deref().unwrap_or("")).map_err(phone_error)?;
+        if extension.is_some() && channel == Channel::Sms {
+            return Err(AppError::InvalidPhone(
+                "Texts can't reach an extension. Choose a voice call, or use a number without an extension.".into(),
+            ));
+        }
+        let allowed = &who.account.practice.security.allowed_countries;
+        if !phone
+            .region()
+            .is_some_and(|r| allowed.iter().any(|c| c.code() == r))
+        {
+            return Err(AppError::PhoneNotAllowed(
+                "Your practice doesn't allow phone numbers from this country. Use another number or ask your practice.".into(),
+            ));
+        }
+        if channel == Channel::Voice && !core.delivery.supports_voice() {
+            return Err(AppError::InvalidRequest(
+                "Voice calls are not available. Choose a text message.".into(),
+            ));
+        }
+        check_lock(core, person)?;
+        start_challenge(
+            core,
+            &who.session.id,
+            person,
+            Purpose::Setup,
+            &phone,
+            extension,
+            channel,
+            client,
+        )
+        .await
+    }
+
+    /// Sends the setup's code again, possibly by the other method; no new password needed.
+    pub async fn resend_setup(
+        &self,
+        who: &Authenticated,
+        channel: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let challenge = self.setup_challenge(who).await?;
+        resend(
+            &self.core,
+            &who.account.person,
+            &challenge,
+            parse_channel(channel)?,
+            client,
+        )
+        .await
+    }
+
+    /// The code this session waits for (its sign-in's or its setup's), if any.
+    pub async fn pending_code(
+        &self,
+        who: &Authenticated,
+        purpose: Purpose,
+    ) -> Result<Option<PendingCode>, AppError> {
+        let challenge = self.core.store.challenge(&who.session.id, purpose).await?;
+        Ok(challenge
+            .filter(|c| c.consumed_at.is_none())
+            .map(|c| PendingCode {
+                phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, |p| p.masked()),
+                channel: c.channel,
+                has_extension: c.extension.is_some(),
+            }))
+    }
+
+    /// Confirms the setup with its code: two-factor is on with the new phone and method. A
+    /// change (two-factor was on before) notifies the old phone and ends every remembered
+    /// device and every other session of the person; a first setup ends nothing.
+    pub async fn confirm_setup(
+        &self,
+        who: &Authenticated,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<TwoFactorSetting, AppError> {
+        let core = &self.core;
+        let person = &who.account.person;
+        let challenge = self.setup_challenge(who).await?;
+        check_code(core, person, &challenge, code, client).await?;
+        let setting = TwoFactorSetting {
+            channel: challenge.channel,
+            phone: challenge.phone.clone(),
+            extension: challenge.extension.clone(),
+        };
+        core.store
+            .set_two_factor(&person.id, Some(&setting))
+            .await?;
+        core.store.delete_challenge(&challenge.id).await?;
+        let masked =
+            PhoneNumber::from_stored(&setting.phone).map_or_else(String::new, |p| p.masked());
+        let kind = match &person.two_factor {
+            Some(old) => {
+                notify(core, &old.phone, Notice::PhoneChanged).await;
+                end_devices_and_other_sessions(core, who, client).await?;
+                AuditKind::TwoFactorChanged
+            }
+            None => AuditKind::TwoFactorEnabled,
+        };
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: format!("{} to {masked}", setting.channel.as_str()),
+            },
+        )
+        .await?;
+        Ok(setting)
+    }
+
+    /// Turns two-factor off: a notice to the old phone, and every remembered device and every
+    /// other session of the person ends.
+    pub async fn turn_off(&self, who: &Authenticated, client: &ClientInfo) -> Result<(), AppError> {
+        let core = &self.core;
+        let person = &who.account.person;
+        if !who.is_reauthenticated(core.clock.now()) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        if who
+            .account
+            .practice
+            .security
+            .require_two_factor
+            .covers(person.role)
+        {
+            return Err(AppError::TwoFactorRequiredByPractice);
+        }
+        let Some(old) = &person.two_factor else {
+            return Ok(());
+        };
+        core.store.set_two_factor(&person.id, None).await?;
+        notify(core, &old.phone, Notice::TurnedOff).await;
+        end_devices_and_other_sessions(core, who, client).await?;
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::TwoFactorDisabled,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: String::new(),
+            },
+        )
+        .await
+    }
+
+    async fn setup_challenge(&self, who: &Authenticated) -> Result<Challenge, AppError> {
+        self.core
+            .store
+            .challenge(&who.session.id, Purpose::Setup)
+            .await?
+            .filter(|c| c.consumed_at.is_none())
+            .ok_or(AppError::NoSetupInProgress)
+    }
+}
+
+fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
+    raw.map(|c| {
+        Channel::parse(c)
+            .ok_or_else(|| AppError::InvalidRequest("The method must be sms or voice.".into()))
+    })
+    .transpose()
+}
+
+fn phone_error(e: PhoneError) -> AppError {
+    match e {
+        PhoneError::Invalid => AppError::InvalidPhone(e.to_string()),
+        PhoneError::NotAllowed(m) => AppError::PhoneNotAllowed(m.into()),
+    }
+}
+
+/// Refuses while the person's two-factor step is locked.
+pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
+    match person.lock.at(core.clock.now().seconds()) {
+        Locked::No => Ok(()),
+        Locked::For { retry_after } => Err(AppError::RateLimited { retry_after }),
+        Locked::UntilUnlocked => Err(AppError::TwoFactorLocked),
+    }
+}
+
+/// Puts a new challenge for the session's sign-in or setup (ending any older code) and sends
+/// its code.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a challenge is made from all of these"
+)]
+pub(crate) async fn start_challenge(
+    core: &Core,
+    session_id: &str,
+    person: &Person,
+    purpose: Purpose,
+    phone: &PhoneNumber,
+    extension: Option<String>,
+    channel: Channel,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    check_send_limits(core, person, phone).await?;
+    let now = core.clock.now();
+    let code = OneTimeCode::generate(random_u32);
+    let id = new_id();
+    let challenge = Challenge {
+        code_hash: core.keys.code_hash(&id, code.digits()),
+        id,
+        session_id: session_id.to_owned(),
+        person_id: person.id.clone(),
+        purpose,
+        phone: phone.e164().to_owned(),
+        extension,
+        channel,
+        expires_at: now.plus(CODE_LIFETIME_SECONDS),
+        attempts: 0,
+        sends: 1,
+        last_sent_at: now,
+        consumed_at: None,
+        created_at: now,
+    };
+    core.store.put_challenge(&challenge).await?;
+    send_code(core, person, &challenge, phone, &code, client).await
+}
+
+/// A new code for an existing challenge, by its channel or another: refused within 30 s of
+/// the last send and after 5 sends, in the same statement that stores the new code.
+async fn resend(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    channel: Option<Channel>,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    check_lock(core, person)?;
+    let now = core.clock.now();
+    let channel = channel.unwrap_or(challenge.channel);
+    if channel == Channel::Sms && challenge.extension.is_some() {
+        return Err(AppError::InvalidPhone(
+            "Texts can't reach an extension; use a voice call.".into(),
+        ));
+    }
+    if channel == Channel::Voice && !core.delivery.supports_voice() {
+        return Err(AppError::InvalidRequest(
+            "Voice calls are not available. Choose a text message.".into(),
+        ));
+    }
+    match resend_wait(
+        challenge.last_sent_at.seconds(),
+        challenge.sends,
+        now.seconds(),
+    ) {
+        Ok(()) => {}
+        Err(SendRefused::Wait { retry_after }) => {
+            return Err(AppError::RateLimited { retry_after });
+        }
+        Err(SendRefused::ChallengeSpent) => return Err(spent_error(challenge)),
+    }
+    let phone = PhoneNumber::from_stored(&challenge.phone)
+        .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
+    check_send_limits(core, person, &phone).await?;
+    let code = OneTimeCode::generate(random_u32);
+    let code_hash = core.keys.code_hash(&challenge.id, code.digits());
+    let expires_at = now.plus(CODE_LIFETIME_SECONDS);
+    let took = core
+        .store
+        .resend_challenge(
+            &challenge.id,
+            &code_hash,
+            channel,
+            expires_at,
+            now,
+            SENDS_PER_CHALLENGE,
+            RESEND_WAIT_SECONDS,
+        )
+        .await?;
+    if !took {
+        // Another request resent it a moment ago, or it was used meanwhile.
+        return Err(AppError::RateLimited {
+            retry_after: RESEND_WAIT_SECONDS,
+        });
+    }
+    let updated = Challenge {
+        channel,
+        code_hash,
+        expires_at,
+        ..challenge.clone()
+    };
+    send_code(core, person, &updated, &phone, &code, client).await
+}
+
+fn spent_error(challenge: &Challenge) -> AppError {
+    match challenge.purpose {
+        Purpose::SignIn => AppError::RateLimited {
+            retry_after: PENDING_LIFETIME_SECONDS,
+        },
+        Purpose::Setup => AppError::NoSetupInProgress,
+    }
+}
+
+/// SECURITY: per person and per number, counted in the database (so every node counts
+/// together) before anything is sent; a refused send sends nothing.
+async fn check_send_limits(
+    core: &Core,
+    person: &Person,
+    phone: &PhoneNumber,
+) -> Result<(), AppError> {
+    let now = core.clock.now();
+    for (key, window, limit) in [
+        (
+            format!("send-person:{}", person.id),
+            3600,
+            SENDS_PER_PERSON_PER_HOUR,
+        ),
+        (
+            format!("send-number:{}", phone.e164()),
+            86_400,
+            SENDS_PER_NUMBER_PER_DAY,
+        ),
+    ] {
+        let w = core.store.bump_window(&key, now, window).await?;
+        if w.count > limit {
+            return Err(AppError::RateLimited {
+                retry_after: (w.started_at.seconds() + window - now.seconds()).max(1),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn send_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    phone: &PhoneNumber,
+    code: &OneTimeCode,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    let product = &core.settings.product_name;
+    let body = match challenge.channel {
+        Channel::Sms => message::code_text(product, code, &core.settings.public_host),
+        Channel::Voice => message::code_call(product, code),
+    };
+    let outgoing = Outgoing {
+        to: phone.clone(),
+        extension: challenge.extension.clone(),
+        channel: challenge.channel,
+        body,
+        code: Some(code.clone()),
+    };
+    let detail = format!(
+        "{} to {} for {}",
+        challenge.channel.as_str(),
+        phone.masked(),
+        challenge.purpose.as_str()
+    );
+    match core.delivery.deliver(&outgoing).await {
+        Ok(()) => {
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeSent,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail,
+                },
+            )
+            .await?;
+            Ok(CodeSent {
+                channel: challenge.channel,
+                phone: phone.masked(),
+                expires_in: CODE_LIFETIME_SECONDS,
+            })
+        }
+        Err(e) => {
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeDeliveryFailed,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail,
+                },
+            )
+            .await?;
+            Err(AppError::DeliveryFailed { message: e.message })
+        }
+    }
+}
+
+/// Checks a typed code against the challenge. A right code is consumed by one atomic
+/// statement and clears the person's failure count; a wrong one counts against the code and
+/// the person, and may lock the person's two-factor step.
+pub(crate) async fn check_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    typed: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    check_lock(core, person)?;
+    let now = core.clock.now();
+    let usable = challenge.consumed_at.is_none()
+        && challenge.expires_at > now
+        && challenge.attempts < CODE_MAX_ATTEMPTS;
+    if !usable {
+        return Err(AppError::CodeExpired);
+    }
+    // A malformed code is just a wrong code: it counts the same.
+    let hash = OneTimeCode::parse(typed)
+        .map(|code| core.keys.code_hash(&challenge.id, code.digits()))
+        .unwrap_or_default();
+    if !hash.is_empty()
+        && core
+            .store
+            .consume_challenge(&challenge.id, &hash, now, CODE_MAX_ATTEMPTS)
+            .await?
+    {
+        core.store.clear_code_failures(&person.id).await?;
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::CodeVerified,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: challenge.purpose.as_str().into(),
+            },
+        )
+        .await?;
+        return Ok(());
+    }
+    if crate::crypto::constant_time_eq(&hash, &challenge.code_hash) {
+        // The right code, but another request used it first.
+        return Err(AppError::CodeExpired);
+    }
+    let attempts = core
+        .store
+        .count_wrong_code(&challenge.id, CODE_MAX_ATTEMPTS)
+        .await?;
+    let failures = core.store.add_code_failure(&person.id).await?;
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::CodeWrong,
+            actor_id: None,
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: format!("{} in a row", failures),
+        },
+    )
+    .await?;
+    match lock_after_failure(failures) {
+        LockAfterFailure::None => {}
+        lock => return Err(apply_lock(core, person, lock, client).await?),
+    }
+    match attempts {
+        Some(n) => Err(AppError::InvalidCode {
+            attempts_left: (CODE_MAX_ATTEMPTS - n).max(0),
+        }),
+        None => Err(AppError::CodeExpired),
+    }
+}
+
+/// Locks the person's two-factor step, texts them, audits it, and answers the refusal.
+async fn apply_lock(
+    core: &Core,
+    person: &Person,
+    lock: LockAfterFailure,
+    client: &ClientInfo,
+) -> Result<AppError, AppError> {
+    let now = core.clock.now();
+    let (until, for_good, refusal, detail) = match lock {
+        LockAfterFailure::For { seconds } => (
+            Some(now.plus(seconds)),
+            false,
+            AppError::RateLimited {
+                retry_after: seconds,
+            },
+            format!("for {} minutes", seconds / 60),
+        ),
+        LockAfterFailure::UntilUnlocked | LockAfterFailure::None => (
+            None,
+            true,
+            AppError::TwoFactorLocked,
+            "until an owner or manager unlocks it".to_owned(),
+        ),
+    };
+    core.store
+        .set_two_factor_lock(&person.id, until, for_good)
+        .await?;
+    if let Some(setting) = &person.two_factor {
+        notify(core, &setting.phone, Notice::Locked).await;
+    }
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::TwoFactorLocked,
+            actor_id: None,
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail,
+        },
+    )
+    .await?;
+    Ok(refusal)
+}
+
+/// Sends a notice (no code) to a number. Best effort: a notice that cannot go out is logged,
+/// never a reason to undo what it tells of.
+pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
+    let Some(to) = PhoneNumber::from_stored(phone_e164) else {
+        return;
+    };
+    let outgoing = Outgoing {
+        to,
+        extension: None,
+        channel: Channel::Sms,
+        body: message::notice_text(&core.settings.product_name, notice),
+        code: None,
+    };
+    if let Err(e) = core.delivery.deliver(&outgoing).await {
+        tracing::warn!(error = %e, "a notice could not be sent");
+    }
+}
+
+/// Ends every remembered device of the person and every session but this one.
+pub(crate) async fn end_devices_and_other_sessions(
+    core: &Core,
+    who: &Authenticated,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let person = &who.account.person;
+    let ended = core.store.delete_devices_of(&person.id).await?;
+    core.store
+        .delete_sessions_of(&person.id, Some(&who.session.id))
+        .await?;
+    if ended > 0 {
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::DeviceEnded,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: format!("{ended} remembered device(s) ended"),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Rotates a pending session to signed in, once its code was right.
+pub(crate) async fn finish_sign_in(core: &Core, who: &Authenticated) -> Result<Secret, AppError> {
+    rotate(core, &who.session, SessionState::SignedIn, None, None).await
+}

@@ -1,0 +1,224 @@
+//! Phone numbers: parsed once (E.164 inside), refused when they cannot receive a personal code,
+//! and shown masked everywhere but the development outbox.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::Type;
+
+/// A valid phone number in E.164 form, with the country it belongs to.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber {
+    e164: String,
+    country_code: u16,
+    region: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error(
+        "Enter a phone number, with its country code (like +1 415 555 0123) or with the country chosen beside it."
+    )]
+    Invalid,
+    #[error("{0}")]
+    NotAllowed(&'static str),
+}
+
+impl PhoneNumber {
+    /// Reads `+14155550123`, or a national number (`(415) 555-0123`) with its country beside it.
+    pub fn parse(raw: &str, country: Option<&str>) -> Result<Self, PhoneError> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.len() > 40 {
+            return Err(PhoneError::Invalid);
+        }
+        let region = match country.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => Some(
+                phonenumber::country::Id::from_str(&code.to_ascii_uppercase())
+                    .map_err(|_| PhoneError::Invalid)?,
+            ),
+            None if raw.starts_with('+') => None,
+            None => return Err(PhoneError::Invalid),
+        };
+        let number = phonenumber::parse(region, raw).map_err(|_| PhoneError::Invalid)?;
+        if number.extension().is_some() || !number.is_valid() {
+            return Err(PhoneError::Invalid);
+        }
+        // SECURITY: numbers that bill the caller or reach no one person are where SMS
+        // pumping and toll fraud make money; refuse them before any provider is called.
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            Type::PremiumRate | Type::SharedCost | Type::Uan | Type::Voicemail => {
+                return Err(PhoneError::NotAllowed(
+                    "This number can't receive sign-in codes (it is a premium-rate, shared-cost or service number). Use a mobile or home number.",
+                ));
+            }
+            Type::TollFree => {
+                return Err(PhoneError::NotAllowed(
+                    "Toll-free numbers can't receive sign-in codes. Use a mobile or home number.",
+                ));
+            }
+            _ => {}
+        }
+        let region = number.country().id().map(|id| {
+            let code: &str = id.as_ref();
+            crate::country::Country::parse(code).map_or("", |c| c.code())
+        });
+        let region = match region {
+            Some(r) if !r.is_empty() => Some(r),
+            _ => {
+                return Err(PhoneError::NotAllowed(
+                    "This number belongs to no country and can't receive sign-in codes.",
+                ));
+            }
+        };
+        Ok(PhoneNumber {
+            e164: number.format().mode(phonenumber::Mode::E164).to_string(),
+            country_code: number.code().value(),
+            region,
+        })
+    }
+
+    /// Reads a number latch stored itself (E.164).
+    pub fn from_stored(e164: &str) -> Option<Self> {
+        Self::parse(e164, None).ok()
+    }
+
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// The ISO 3166 alpha-2 country of the number.
+    pub fn region(&self) -> Option<&'static str> {
+        self.region
+    }
+
+    /// The number without its last 4 digits, for limits per number range.
+    pub fn prefix(&self) -> &str {
+        &self.e164[..self.e164.len().saturating_sub(4)]
+    }
+
+    /// `+1 ••• ••• ••23`: the country code and the last two digits.
+    pub fn masked(&self) -> String {
+        let cc = self.country_code.to_string();
+        let national = &self.e164[1 + cc.len()..];
+        let digits: Vec<char> = national.chars().collect();
+        let visible_from = digits.len().saturating_sub(2);
+        let mut groups = Vec::new();
+        let mut start = 0;
+        while digits.len() - start > 4 {
+            groups.push(start..start + 3);
+            start += 3;
+        }
+        groups.push(start..digits.len());
+        let shown: Vec<String> = groups
+            .into_iter()
+            .map(|g| {
+                g.map(|i| if i >= visible_from { digits[i] } else { '•' })
+                    .collect()
+            })
+            .collect();
+        format!("+{cc} {}", shown.join(" "))
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    /// Masked: a phone number is never printed whole by accident.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// An office extension for voice calls: digits only, up to 10.
+pub fn parse_extension(raw: &str) -> Result<Option<String>, PhoneError> {
+    let ext: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if ext.is_empty() {
+        return Ok(None);
+    }
+    if ext.len() > 10 || !ext.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PhoneError::Invalid);
+    }
+    Ok(Some(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_formats_are_read_with_their_country() {
+        let p = PhoneNumber::parse("(415) 555-2671", Some("US")).unwrap();
+        assert_eq!(p.e164(), "+14155552671");
+        assert_eq!(p.region(), Some("US"));
+        assert_eq!(PhoneNumber::parse("+1 415 555 2671", None).unwrap(), p);
+        assert_eq!(PhoneNumber::parse("415-555-2671", Some("us")).unwrap(), p);
+    }
+
+    #[test]
+    fn a_national_number_without_a_country_is_refused() {
+        assert_eq!(
+            PhoneNumber::parse("415 555 2671", None),
+            Err(PhoneError::Invalid)
+        );
+    }
+
+    #[test]
+    fn things_that_are_not_numbers_are_refused() {
+        for raw in ["", "12345", "hello", "+1 555", "+999 1234 5678"] {
+            assert_eq!(
+                PhoneNumber::parse(raw, Some("US")),
+                Err(PhoneError::Invalid),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn premium_and_toll_free_numbers_are_refused() {
+        assert!(matches!(
+            PhoneNumber::parse("+1 900 555 0123", None),
+            Err(PhoneError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+1 800 555 0123", None),
+            Err(PhoneError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+44 909 879 0000", None),
+            Err(PhoneError::NotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn numbers_are_masked_but_for_the_last_two_digits() {
+        assert_eq!(
+            PhoneNumber::parse("+14155552623", None).unwrap().masked(),
+            "+1 ••• ••• ••23"
+        );
+        assert_eq!(
+            PhoneNumber::parse("+447400123456", None).unwrap().masked(),
+            "+44 ••• ••• ••56"
+        );
+        let p = PhoneNumber::parse("+14155552623", None).unwrap();
+        assert!(!format!("{p} {p:?}").contains("5552623"));
+    }
+
+    #[test]
+    fn the_prefix_drops_the_last_four_digits() {
+        assert_eq!(
+            PhoneNumber::parse("+14155552623", None).unwrap().prefix(),
+            "+1415555"
+        );
+    }
+
+    #[test]
+    fn extensions_are_digits() {
+        assert_eq!(parse_extension(" 204 "), Ok(Some("204".into())));
+        assert_eq!(parse_extension(""), Ok(None));
+        assert!(parse_extension("12a").is_err());
+    }
+}

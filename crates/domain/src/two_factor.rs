@@ -1,0 +1,202 @@
+//! Two-factor rules: channels, the lock after repeated wrong codes, and the send limits.
+
+/// How a code reaches the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Sms,
+    Voice,
+}
+
+impl Channel {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sms" => Some(Channel::Sms),
+            "voice" => Some(Channel::Voice),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+        }
+    }
+
+    /// "text message" / "voice call", for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Sms => "text message",
+            Channel::Voice => "voice call",
+        }
+    }
+
+    pub fn other(self) -> Channel {
+        match self {
+            Channel::Sms => Channel::Voice,
+            Channel::Voice => Channel::Sms,
+        }
+    }
+}
+
+/// Consecutive wrong codes (across codes, sessions, browsers, nodes) before the first lock.
+pub const FAILURES_BEFORE_LOCK: u32 = 10;
+/// Consecutive wrong codes after which only an owner or manager can unlock.
+pub const FAILURES_BEFORE_LOCK_FOR_GOOD: u32 = 50;
+const FIRST_LOCK_SECONDS: i64 = 15 * 60;
+const LONGEST_LOCK_SECONDS: i64 = 60 * 60;
+
+/// What a wrong code does to the person's two-factor step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockAfterFailure {
+    None,
+    For { seconds: i64 },
+    UntilUnlocked,
+}
+
+/// The lock earned by the `consecutive`-th wrong code in a row: 15 minutes at the 10th, each
+/// later failure locks again for double the time up to an hour, and the 50th stays locked.
+pub fn lock_after_failure(consecutive: u32) -> LockAfterFailure {
+    if consecutive >= FAILURES_BEFORE_LOCK_FOR_GOOD {
+        return LockAfterFailure::UntilUnlocked;
+    }
+    if consecutive < FAILURES_BEFORE_LOCK {
+        return LockAfterFailure::None;
+    }
+    let doublings = (consecutive - FAILURES_BEFORE_LOCK).min(8);
+    LockAfterFailure::For {
+        seconds: (FIRST_LOCK_SECONDS << doublings).min(LONGEST_LOCK_SECONDS),
+    }
+}
+
+/// The person's two-factor step as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LockState {
+    pub locked_until: Option<i64>,
+    pub locked_for_good: bool,
+}
+
+/// Whether the two-factor step is locked at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    No,
+    For { retry_after: i64 },
+    UntilUnlocked,
+}
+
+impl LockState {
+    pub fn at(self, now: i64) -> Locked {
+        if self.locked_for_good {
+            return Locked::UntilUnlocked;
+        }
+        match self.locked_until {
+            Some(until) if until > now => Locked::For {
+                retry_after: until - now,
+            },
+            _ => Locked::No,
+        }
+    }
+}
+
+/// A resend for the same sign-in or setup waits this long after its last send.
+pub const RESEND_WAIT_SECONDS: i64 = 30;
+/// Sends for one sign-in or setup.
+pub const SENDS_PER_CHALLENGE: i64 = 5;
+/// Sends to one person in an hour.
+pub const SENDS_PER_PERSON_PER_HOUR: i64 = 10;
+/// Sends to one number in a day.
+pub const SENDS_PER_NUMBER_PER_DAY: i64 = 10;
+
+/// How long a resend must still wait, if at all.
+pub fn resend_wait(last_sent_at: i64, sends: i64, now: i64) -> Result<(), SendRefused> {
+    if sends >= SENDS_PER_CHALLENGE {
+        return Err(SendRefused::ChallengeSpent);
+    }
+    let ready_at = last_sent_at + RESEND_WAIT_SECONDS;
+    if now < ready_at {
+        return Err(SendRefused::Wait {
+            retry_after: ready_at - now,
+        });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRefused {
+    /// Too soon after the last send.
+    Wait { retry_after: i64 },
+    /// This sign-in or setup has had all its sends; start again.
+    ChallengeSpent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nine_wrong_codes_lock_nothing_and_the_tenth_locks_for_fifteen_minutes() {
+        for n in 0..10 {
+            assert_eq!(lock_after_failure(n), LockAfterFailure::None);
+        }
+        assert_eq!(
+            lock_after_failure(10),
+            LockAfterFailure::For { seconds: 900 }
+        );
+    }
+
+    #[test]
+    fn each_later_failure_doubles_the_lock_up_to_an_hour() {
+        assert_eq!(
+            lock_after_failure(11),
+            LockAfterFailure::For { seconds: 1800 }
+        );
+        assert_eq!(
+            lock_after_failure(12),
+            LockAfterFailure::For { seconds: 3600 }
+        );
+        assert_eq!(
+            lock_after_failure(49),
+            LockAfterFailure::For { seconds: 3600 }
+        );
+    }
+
+    #[test]
+    fn the_fiftieth_failure_locks_until_someone_unlocks() {
+        assert_eq!(lock_after_failure(50), LockAfterFailure::UntilUnlocked);
+        assert_eq!(lock_after_failure(80), LockAfterFailure::UntilUnlocked);
+    }
+
+    #[test]
+    fn a_lock_ends_at_its_time_unless_it_is_for_good() {
+        let lock = LockState {
+            locked_until: Some(100),
+            locked_for_good: false,
+        };
+        assert_eq!(lock.at(40), Locked::For { retry_after: 60 });
+        assert_eq!(lock.at(100), Locked::No);
+        let for_good = LockState {
+            locked_until: None,
+            locked_for_good: true,
+        };
+        assert_eq!(for_good.at(1_000_000), Locked::UntilUnlocked);
+    }
+
+    #[test]
+    fn a_resend_waits_thirty_seconds_and_a_challenge_sends_five_times() {
+        assert_eq!(
+            resend_wait(100, 1, 110),
+            Err(SendRefused::Wait { retry_after: 20 })
+        );
+        assert_eq!(resend_wait(100, 1, 130), Ok(()));
+        assert_eq!(resend_wait(100, 5, 1000), Err(SendRefused::ChallengeSpent));
+    }
+
+    #[test]
+    fn channels_round_trip() {
+        for c in [Channel::Sms, Channel::Voice] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(c.other().other(), c);
+        }
+        assert_eq!(Channel::parse("email"), None);
+    }
+}

@@ -1,0 +1,72 @@
+//! The development outbox: every text and call, in the database so every node sees it.
+
+use async_trait::async_trait;
+use latch_app::ports::{OutboxStore, StoreError, StoreResult};
+use latch_app::records::OutboxMessage;
+use latch_domain::Timestamp;
+use latch_domain::two_factor::Channel;
+
+use crate::{Db, db_error, on_db};
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    to_phone: String,
+    channel: String,
+    body: String,
+    code: Option<String>,
+    sent_at: i64,
+}
+
+#[async_trait]
+impl OutboxStore for Db {
+    async fn append_outbox(
+        &self,
+        to: &str,
+        channel: Channel,
+        body: &str,
+        code: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<i64> {
+        on_db!(self, pool => {
+            sqlx::query_scalar(
+                "insert into outbox (to_phone, channel, body, code, sent_at) values ($1, $2, $3, $4, $5) returning id",
+            )
+            .bind(to)
+            .bind(channel.as_str())
+            .bind(body)
+            .bind(code)
+            .bind(at.seconds())
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)
+        })
+    }
+
+    async fn outbox(&self, to: Option<&str>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        let rows: Vec<OutboxRow> = on_db!(self, pool => {
+            sqlx::query_as(
+                "select id, to_phone, channel, body, code, sent_at from outbox where ($1 is null or to_phone = $1) \
+                 order by id desc limit $2",
+            )
+            .bind(to)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    channel: Channel::parse(&r.channel)
+                        .ok_or_else(|| StoreError::Other("bad outbox channel".into()))?,
+                    id: r.id,
+                    to: r.to_phone,
+                    body: r.body,
+                    code: r.code,
+                    sent_at: Timestamp(r.sent_at),
+                })
+            })
+            .collect()
+    }
+}
