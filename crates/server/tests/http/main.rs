@@ -10,3 +10,4 @@ mod secrets;
 mod setup;
 mod sign_in;
 mod team;
+mod two_factor;

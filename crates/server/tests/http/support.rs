@@ -163,6 +163,49 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Messages the outbox kept for a number, newest first.
+    pub async fn outbox_to(&self, phone: &str) -> Vec<Value> {
+        let c = self.client();
+        let path = format!("/api/v1/dev/outbox?to={}", phone.replace('+', "%2B"));
+        let (status, body) = c.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["messages"].as_array().unwrap().clone()
+    }
+
+    /// The newest code sent to a number.
+    pub async fn last_code_to(&self, phone: &str) -> String {
+        self.outbox_to(phone)
+            .await
+            .into_iter()
+            .find_map(|m| m["code"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no code was sent to {phone}"))
+    }
+
+    /// Turns two-factor on for the signed-in client, by text to `phone`.
+    pub async fn turn_on_two_factor(&self, c: &Client, phone: &str) {
+        let (status, body) = c
+            .post(
+                "/api/v1/session/reauthenticate",
+                json!({"password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = c
+            .post(
+                "/api/v1/me/two-factor/setup",
+                json!({"phone": phone, "channel": "sms"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let code = self.last_code_to(phone).await;
+        let (status, body) = c
+            .post("/api/v1/me/two-factor/setup/confirm", json!({"code": code}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]
