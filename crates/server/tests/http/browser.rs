@@ -230,3 +230,227 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
     assert_eq!(path(&b).await, "/sign-in", "signed out means signed out");
     b.close().await.unwrap();
 }
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Follows a link and waits for the page it leads to.
+async fn follow(b: &Client, link: Locator<'_>) {
+    let old_page = b.find(Locator::Css("html")).await.unwrap();
+    b.find(link).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        if old_page.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    b.wait().for_element(Locator::Css("main")).await.unwrap();
+}
+
+/// Signs in with the password only, from wherever the browser is.
+async fn password_only(b: &Client, base: &str, email: &str) {
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    fill(b, "email", email).await;
+    fill(b, "password", PASSWORD).await;
+    submit(b, "/sign-in").await;
+}
+
+async fn shot(b: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
+        std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_and_turns_it_off() {
+    let Some((_driver_a, a)) = browser().await else {
+        return;
+    };
+    let Some((_driver_b, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    app.person(&owner, "staff", "sam@harbor.test").await;
+    let sam = "sam@harbor.test";
+
+    // Turn on: My Profile → Turn On → password → phone and method → code → congratulations.
+    sign_in(&a, &base, sam).await;
+    a.goto(&format!("{base}/profile")).await.unwrap();
+    follow(&a, Locator::LinkText("Turn On")).await;
+    assert!(
+        body_text(&a)
+            .await
+            .contains("Re-enter your password to confirm this action")
+    );
+    fill(&a, "password", PASSWORD).await;
+    submit(&a, "/profile/two-factor/password").await;
+    a.find(Locator::Id("country"))
+        .await
+        .unwrap()
+        .select_by_value("US")
+        .await
+        .unwrap();
+    fill(&a, "phone", "(415) 555-2671").await;
+    let phone = a.find(Locator::Id("phone")).await.unwrap();
+    assert_eq!(phone.attr("type").await.unwrap().as_deref(), Some("tel"));
+    assert_eq!(
+        phone.attr("autocomplete").await.unwrap().as_deref(),
+        Some("tel")
+    );
+    shot(&a, "two-factor-phone").await;
+    submit(&a, "/profile/two-factor/setup").await;
+    assert!(
+        body_text(&a)
+            .await
+            .contains("Enter the 8 digit code that was delivered")
+    );
+    let code_input = a.find(Locator::Id("code")).await.unwrap();
+    assert_eq!(
+        code_input.attr("autocomplete").await.unwrap().as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(
+        code_input.attr("inputmode").await.unwrap().as_deref(),
+        Some("numeric")
+    );
+    let code = app.last_code_to("+14155552671").await;
+    fill(&a, "code", &format!("{} {}", &code[..4], &code[4..])).await;
+    submit(&a, "/profile/two-factor/confirm").await;
+    assert!(
+        body_text(&a)
+            .await
+            .contains("Congratulations! You've successfully set up two-factor!")
+    );
+    shot(&a, "two-factor-done").await;
+    sign_out(&a).await;
+
+    // A sign-in from this browser asks for the code; remembering it skips the next one.
+    password_only(&a, &base, sam).await;
+    assert_eq!(path(&a).await, "/sign-in/code");
+    let text = body_text(&a).await;
+    assert!(
+        text.contains("+1 ••• ••• ••71") && text.contains("private or incognito"),
+        "{text}"
+    );
+    assert!(text.contains("Remember this device for 365 days"));
+    shot(&a, "enter-code").await;
+    fill(&a, "code", &app.last_code_to("+14155552671").await).await;
+    click(&a, "input[name=remember][value=yes]").await;
+    submit(&a, "/sign-in/code").await;
+    assert_eq!(path(&a).await, "/dashboard");
+    sign_out(&a).await;
+    password_only(&a, &base, sam).await;
+    assert_eq!(
+        path(&a).await,
+        "/dashboard",
+        "the remembered browser needs no code"
+    );
+
+    // Another browser needs a code, only this time.
+    password_only(&b, &base, sam).await;
+    assert_eq!(path(&b).await, "/sign-in/code");
+    fill(&b, "code", &app.last_code_to("+14155552671").await).await;
+    submit(&b, "/sign-in/code").await;
+    assert_eq!(path(&b).await, "/dashboard");
+
+    // Change the phone and method from the second browser.
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    let text = body_text(&b).await;
+    assert!(
+        text.contains("Remembered devices") && text.contains("On."),
+        "{text}"
+    );
+    shot(&b, "profile-two-factor").await;
+    follow(&b, Locator::LinkText("Change")).await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/profile/two-factor/password").await;
+    fill(&b, "phone", "+1 415 555 2699").await;
+    click(&b, "input[name=channel][value=voice]").await;
+    submit(&b, "/profile/two-factor/setup").await;
+    let call = &app.outbox_to("+14155552699").await[0];
+    assert_eq!(call["channel"], "voice");
+    fill(&b, "code", call["code"].as_str().unwrap()).await;
+    submit(&b, "/profile/two-factor/confirm").await;
+    assert!(body_text(&b).await.contains("Congratulations!"));
+    assert!(
+        app.outbox_to("+14155552671").await[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("different phone number")
+    );
+
+    // The change ended the first browser's session and forgot it.
+    a.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(path(&a).await, "/sign-in");
+
+    // Turn off, with its warning.
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    follow(&b, Locator::LinkText("Turn off")).await;
+    assert!(body_text(&b).await.contains("Not recommended"));
+    submit(&b, "/profile/two-factor/off").await;
+    assert!(
+        body_text(&b)
+            .await
+            .contains("Two-factor authentication is off")
+    );
+    assert!(
+        app.outbox_to("+14155552699").await[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("turned off")
+    );
+    sign_out(&b).await;
+    password_only(&b, &base, sam).await;
+    assert_eq!(path(&b).await, "/dashboard", "no code once it is off");
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_turns_two_factor_on_from_the_dashboard_card_and_off_with_the_toggle() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    app.person(&owner, "client", "casey@harbor.test").await;
+    sign_in(&b, &base, "casey@harbor.test").await;
+    shot(&b, "client-dashboard").await;
+    assert!(body_text(&b).await.contains("Enable Two-Factor Auth"));
+    follow(&b, Locator::Css(".checklist a.row-link")).await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/profile/two-factor/password").await;
+    fill(&b, "phone", "4155552671").await;
+    submit(&b, "/profile/two-factor/setup").await;
+    fill(&b, "code", &app.last_code_to("+14155552671").await).await;
+    submit(&b, "/profile/two-factor/confirm").await;
+    assert!(body_text(&b).await.contains("Congratulations!"));
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    let toggle = b.find(Locator::Css("a[role=switch]")).await.unwrap();
+    assert_eq!(
+        toggle.attr("aria-checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    shot(&b, "client-profile").await;
+    toggle.click().await.unwrap();
+    b.wait()
+        .for_element(Locator::Css("form[action=\"/profile/two-factor/off\"]"))
+        .await
+        .unwrap();
+    submit(&b, "/profile/two-factor/off").await;
+    let toggle = b.find(Locator::Css("a[role=switch]")).await.unwrap();
+    assert_eq!(
+        toggle.attr("aria-checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+    b.close().await.unwrap();
+}

@@ -147,6 +147,63 @@ async fn the_log_holds_no_password_cookie_or_token() {
         StatusCode::OK
     );
 
+    // Two-factor on, then a sign-in with a code: neither the code nor the number is logged.
+    let post =
+        |path: &str, body: serde_json::Value| http.post(format!("{base}{path}")).json(&body).send();
+    post(
+        "/api/v1/session/reauthenticate",
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .unwrap();
+    let setup = post(
+        "/api/v1/me/two-factor/setup",
+        json!({"phone": "+14155552671", "channel": "sms"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(setup.status(), StatusCode::ACCEPTED);
+    let outbox = |http: reqwest::Client, base: String| async move {
+        let body: serde_json::Value = http
+            .get(format!("{base}/api/v1/dev/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["messages"][0]["code"].as_str().unwrap().to_owned()
+    };
+    let setup_code = outbox(http.clone(), base.clone()).await;
+    post(
+        "/api/v1/me/two-factor/setup/confirm",
+        json!({"code": setup_code}),
+    )
+    .await
+    .unwrap();
+    let fresh = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let pending = fresh
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": "o@harbor.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.json::<serde_json::Value>().await.unwrap()["state"],
+        "two_factor_required"
+    );
+    let sign_in_code = outbox(http.clone(), base.clone()).await;
+    let verified = fresh
+        .post(format!("{base}/api/v1/session/verify"))
+        .json(&json!({"code": sign_in_code, "remember_device": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+
     child.kill().unwrap();
     let mut log = String::new();
     child
@@ -164,9 +221,16 @@ async fn the_log_holds_no_password_cookie_or_token() {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
     let everything = format!("{log}{console}");
+    assert!(
+        log.contains("outbox: message kept"),
+        "the outbox says a message went: {log}"
+    );
     for secret in [
         PASSWORD,
         "a wrong secret phrase",
+        &setup_code,
+        &sign_in_code,
+        "4155552671",
         &token,
         &second_token[second_token.find('=').unwrap() + 1..],
     ] {

@@ -3,15 +3,17 @@
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
 use latch_app::ports::{
-    AuditStore, InstallationStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
-    ThrottleStore,
+    AuditStore, ChallengeStore, DeviceStore, InstallationStore, OutboxStore, PersonStore,
+    PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
 };
 use latch_app::records::{
-    AuditQuery, NewAuditEvent, NewPerson, NewPractice, NewSession, PeopleFilter,
+    AuditQuery, Challenge, NewAuditEvent, NewDevice, NewPerson, NewPractice, NewSession,
+    PeopleFilter, Purpose, TwoFactorSetting,
 };
 use latch_domain::country::Country;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
+use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::{Role, Timestamp};
 use latch_store::testing::TestDatabase;
 use latch_store::{Db, DbOptions};
@@ -65,6 +67,10 @@ behaviours!(
     audit_events_are_read_newest_first_with_filters,
     security_settings_round_trip,
     a_migrated_database_answers_ping,
+    two_factor_settings_failures_and_locks_round_trip,
+    a_challenge_is_replaced_resent_consumed_once_and_counted,
+    remembered_devices_are_found_only_by_their_person_and_until_they_expire,
+    the_outbox_keeps_messages_newest_first,
 );
 
 #[test]
@@ -439,4 +445,249 @@ async fn a_migrated_database_answers_ping(db: Db) {
     db.ping().await.unwrap();
     db.migrate().await.unwrap();
     db.ping().await.unwrap();
+}
+
+async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    let setting = TwoFactorSetting {
+        channel: Channel::Voice,
+        phone: "+14155552671".into(),
+        extension: Some("204".into()),
+    };
+    db.set_two_factor("o1", Some(&setting)).await.unwrap();
+    assert_eq!(
+        db.person_in_practice("p1", "o1")
+            .await
+            .unwrap()
+            .unwrap()
+            .two_factor,
+        Some(setting)
+    );
+    assert_eq!(db.add_code_failure("o1").await.unwrap(), 1);
+    assert_eq!(db.add_code_failure("o1").await.unwrap(), 2);
+    db.set_two_factor_lock("o1", Some(T0.plus(900)), false)
+        .await
+        .unwrap();
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!(
+        (p.code_failures, p.lock),
+        (
+            2,
+            LockState {
+                locked_until: Some(T0.seconds() + 900),
+                locked_for_good: false
+            }
+        )
+    );
+    db.set_two_factor_lock("o1", None, true).await.unwrap();
+    assert!(
+        db.person_in_practice("p1", "o1")
+            .await
+            .unwrap()
+            .unwrap()
+            .lock
+            .locked_for_good
+    );
+    db.clear_code_failures("o1").await.unwrap();
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
+    db.set_two_factor("o1", None).await.unwrap();
+    assert_eq!(
+        db.person_in_practice("p1", "o1")
+            .await
+            .unwrap()
+            .unwrap()
+            .two_factor,
+        None
+    );
+}
+
+fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
+    Challenge {
+        id: id.into(),
+        session_id: session_id.into(),
+        person_id: "o1".into(),
+        purpose: Purpose::SignIn,
+        phone: "+14155552671".into(),
+        extension: None,
+        channel: Channel::Sms,
+        code_hash: code_hash.into(),
+        expires_at: T0.plus(600),
+        attempts: 0,
+        sends: 1,
+        last_sent_at: T0,
+        consumed_at: None,
+        created_at: T0,
+    }
+}
+
+async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    db.put_challenge(&challenge("c1", "s1", "code-a"))
+        .await
+        .unwrap();
+    db.put_challenge(&challenge("c2", "s1", "code-b"))
+        .await
+        .unwrap();
+    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    assert_eq!(
+        (c.id.as_str(), c.code_hash.as_str()),
+        ("c2", "code-b"),
+        "a new challenge replaces the old"
+    );
+    assert!(db.challenge("s1", Purpose::Setup).await.unwrap().is_none());
+
+    assert!(
+        !db.resend_challenge(
+            "c2",
+            "code-c",
+            Channel::Voice,
+            T0.plus(629),
+            T0.plus(29),
+            5,
+            30
+        )
+        .await
+        .unwrap(),
+        "too soon"
+    );
+    assert!(
+        db.resend_challenge(
+            "c2",
+            "code-c",
+            Channel::Voice,
+            T0.plus(630),
+            T0.plus(30),
+            5,
+            30
+        )
+        .await
+        .unwrap()
+    );
+    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    assert_eq!(
+        (c.sends, c.channel, c.code_hash.as_str()),
+        (2, Channel::Voice, "code-c")
+    );
+
+    assert_eq!(db.count_wrong_code("c2", 5).await.unwrap(), Some(1));
+    assert!(
+        !db.consume_challenge("c2", "code-b", T0.plus(40), 5)
+            .await
+            .unwrap(),
+        "the older code is dead"
+    );
+    assert!(
+        !db.consume_challenge("c2", "code-c", T0.plus(630), 5)
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        db.consume_challenge("c2", "code-c", T0.plus(40), 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.consume_challenge("c2", "code-c", T0.plus(41), 5)
+            .await
+            .unwrap(),
+        "only once"
+    );
+    assert_eq!(
+        db.count_wrong_code("c2", 5).await.unwrap(),
+        None,
+        "a used code counts nothing"
+    );
+
+    db.put_challenge(&challenge("c3", "s1", "code-d"))
+        .await
+        .unwrap();
+    for n in 1..=5 {
+        assert_eq!(db.count_wrong_code("c3", 5).await.unwrap(), Some(n));
+    }
+    assert_eq!(db.count_wrong_code("c3", 5).await.unwrap(), None);
+    assert!(
+        !db.consume_challenge("c3", "code-d", T0.plus(1), 5)
+            .await
+            .unwrap(),
+        "five wrong tries end it"
+    );
+    db.delete_challenge("c3").await.unwrap();
+    assert!(db.challenge("s1", Purpose::SignIn).await.unwrap().is_none());
+}
+
+async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    practice_with_owner(&db, "p2", "o2", "b@example.com").await;
+    let device = |id: &str, hash: &str, person: &str, created: i64| NewDevice {
+        id: id.into(),
+        token_hash: hash.into(),
+        person_id: person.into(),
+        label: "Safari on iOS".into(),
+        created_at: T0.plus(created),
+        expires_at: T0.plus(created + 1000),
+    };
+    db.insert_device(&device("d1", "t1", "o1", 0))
+        .await
+        .unwrap();
+    db.insert_device(&device("d2", "t2", "o1", 10))
+        .await
+        .unwrap();
+    assert!(db.device("o1", "t1", T0).await.unwrap().is_some());
+    assert!(
+        db.device("o2", "t1", T0).await.unwrap().is_none(),
+        "bound to one person"
+    );
+    assert!(
+        db.device("o1", "t1", T0.plus(1000))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    db.touch_device("d1", T0.plus(50)).await.unwrap();
+    let listed: Vec<String> = db
+        .devices_of("o1", T0.plus(20))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(listed, ["d1", "d2"], "most recently used first");
+    assert_eq!(
+        db.devices_of("o1", T0.plus(1005)).await.unwrap().len(),
+        1,
+        "expired ones are not listed"
+    );
+    assert!(!db.delete_device("o2", "d1").await.unwrap());
+    assert!(db.delete_device("o1", "d1").await.unwrap());
+    assert_eq!(db.delete_devices_of("o1").await.unwrap(), 1);
+}
+
+async fn the_outbox_keeps_messages_newest_first(db: Db) {
+    let a = db
+        .append_outbox("+14155552671", Channel::Sms, "one", Some("01234567"), T0)
+        .await
+        .unwrap();
+    let b = db
+        .append_outbox("+14155552672", Channel::Voice, "two", None, T0.plus(1))
+        .await
+        .unwrap();
+    assert!(b > a);
+    let all = db.outbox(None, 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["two", "one"]
+    );
+    let one = db.outbox(Some("+14155552671"), 10).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        one[0].code.as_deref(),
+        Some("01234567"),
+        "leading zeros survive"
+    );
 }
