@@ -1,7 +1,7 @@
 //! Two-factor through the API: turning it on, signing in with a code, remembered browsers,
 //! and every security rule of the design, on SQLite and PostgreSQL.
 
-use latch_app::ports::PersonStore;
+use latch_app::ports::{PersonStore, PracticeStore};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -36,6 +36,10 @@ crate::on_both_databases!(
     bad_phone_numbers_are_refused_before_anything_is_sent,
     voice_calls_say_the_digits_and_texts_bind_the_code_to_the_host,
     the_outbox_answers_only_direct_loopback_callers,
+    a_waiting_sign_in_lives_ten_minutes_from_its_last_send,
+    a_locked_step_is_not_skipped_by_a_remembered_browser,
+    the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero,
+    a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
 );
 
 /// A practice whose owner has two-factor on with `PHONE`; answers the owner's client.
@@ -910,5 +914,117 @@ async fn the_outbox_answers_only_direct_loopback_callers(dialect: Dialect) {
             .unwrap()
             .status(),
         StatusCode::OK
+    );
+}
+
+async fn a_waiting_sign_in_lives_ten_minutes_from_its_last_send(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    let c = pending_sign_in(&app).await;
+    app.clock.advance(9 * 60);
+    assert_eq!(
+        c.post("/api/v1/session/resend", json!({})).await.0,
+        StatusCode::ACCEPTED
+    );
+    app.clock.advance(9 * 60);
+    let (status, body) = verify(&c, &app.last_code_to(PHONE).await, false).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn a_locked_step_is_not_skipped_by_a_remembered_browser(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    let desk = pending_sign_in(&app).await;
+    verify(&desk, &app.last_code_to(PHONE).await, true).await;
+    desk.delete("/api/v1/session").await;
+    let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
+    app.db
+        .set_two_factor_lock(&account.person.id, Some(app.latch().now().plus(900)), false)
+        .await
+        .unwrap();
+    let (status, body) = desk.sign_in(OWNER, PASSWORD).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+}
+
+async fn the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    let c = pending_sign_in(&app).await;
+    let response = c
+        .http
+        .post(c.url("/api/v1/session/verify"))
+        .json(&json!({"code": app.last_code_to(PHONE).await, "remember_device": true}))
+        .send()
+        .await
+        .unwrap();
+    let device_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("latch_device="))
+        .expect("a remembered-device cookie");
+    assert!(
+        device_cookie.contains("Max-Age=31536000") && device_cookie.contains("HttpOnly"),
+        "{device_cookie}"
+    );
+
+    let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
+    let mut security = account.practice.security.clone();
+    security.remember_device_days = 0;
+    app.db
+        .update_security(&account.practice.id, &security)
+        .await
+        .unwrap();
+    app.clock.advance(31);
+    let other = pending_sign_in(&app).await;
+    let page = other
+        .http
+        .get(other.url("/sign-in/code"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Remember this device"), "not offered at 0");
+    verify(&other, &app.last_code_to(PHONE).await, true).await;
+    assert!(
+        !other.cookies().contains("latch_device="),
+        "nothing is remembered at 0"
+    );
+}
+
+async fn a_practice_that_requires_two_factor_keeps_it_from_being_turned_off(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = owner_with_two_factor(&app).await;
+    let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
+    let mut security = account.practice.security.clone();
+    security.require_two_factor = latch_domain::practice::RequireTwoFactor::Staff;
+    app.db
+        .update_security(&account.practice.id, &security)
+        .await
+        .unwrap();
+    owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    let (status, body) = owner.delete("/api/v1/me/two-factor").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "two_factor_required_by_practice")
+    );
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["two_factor"]["required"],
+        true
+    );
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["two_factor"]["enabled"],
+        true
     );
 }
