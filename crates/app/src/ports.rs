@@ -202,6 +202,12 @@ pub trait DeviceStore {
     async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>>;
     async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool>;
     async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64>;
+    /// Unexpired remembered devices per person of a practice (people with none are left out).
+    async fn device_counts(
+        &self,
+        practice_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>>;
 }
 
 #[async_trait]

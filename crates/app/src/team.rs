@@ -1,5 +1,6 @@
 //! The practice's people: listing them and adding staff or clients.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use latch_domain::audit::AuditKind;
@@ -54,6 +55,21 @@ impl TeamService {
             .person_in_practice(&actor.practice.id, person_id)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// How many browsers each person of the actor's practice has remembered.
+    pub async fn device_counts(&self, actor: &Account) -> Result<HashMap<String, i64>, AppError> {
+        if !actor.person.role.allows(Permission::ViewTeam) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.core.clock.now();
+        Ok(self
+            .core
+            .store
+            .device_counts(&actor.practice.id, now)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// The account of an owner, for console commands that act in their practice.

@@ -122,4 +122,22 @@ impl DeviceStore for Db {
                 .rows_affected())
         })
     }
+
+    async fn device_counts(
+        &self,
+        practice_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        on_db!(self, pool => {
+            sqlx::query_as(
+                "select d.person_id, count(*) from remembered_devices d join people p on p.id = d.person_id \
+                 where p.practice_id = $1 and d.expires_at > $2 group by d.person_id",
+            )
+            .bind(practice_id)
+            .bind(now.seconds())
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)
+        })
+    }
 }

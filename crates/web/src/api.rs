@@ -10,7 +10,9 @@ use latch_app::sign_in::SignedIn;
 use latch_app::team::PersonInput;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
+use latch_domain::Timestamp;
 use latch_domain::phone::PhoneNumber;
+use latch_domain::two_factor::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -89,13 +91,18 @@ pub struct PersonView {
 }
 
 impl PersonView {
-    fn of(person: &Person, practice: &Practice) -> Self {
+    fn of(person: &Person, practice: &Practice, remembered_devices: i64, now: Timestamp) -> Self {
+        let status = match person.lock.at(now.seconds()) {
+            Locked::No => "active",
+            Locked::For { .. } => "locked",
+            Locked::UntilUnlocked => "locked_until_unlocked",
+        };
         PersonView {
             user: User::of(person, practice),
             two_factor: TwoFactor::of(person, practice),
-            status: "active".into(),
+            status: status.into(),
             last_sign_in_at: person.last_sign_in_at.map(|t| t.to_rfc3339()),
-            remembered_devices: 0,
+            remembered_devices: u32::try_from(remembered_devices).unwrap_or(u32::MAX),
         }
     }
 }
@@ -462,10 +469,12 @@ pub async fn list_people(
         .team
         .people(&who.account, &PeopleFilter { role })
         .await?;
+    let counts = state.latch.team.device_counts(&who.account).await?;
     let practice = &who.account.practice;
+    let now = state.latch.now();
     let users = people
         .iter()
-        .map(|p| PersonView::of(p, practice))
+        .map(|p| PersonView::of(p, practice, counts.get(&p.id).copied().unwrap_or(0), now))
         .filter(|view| two_factor_on.is_none_or(|on| view.two_factor.enabled == on))
         .collect();
     Ok(Json(PeopleResponse { users }))
@@ -480,7 +489,14 @@ pub async fn show_person(
     Path(id): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
     let person = state.latch.team.person(&who.account, &id).await?;
-    Ok(Json(PersonView::of(&person, &who.account.practice)))
+    let counts = state.latch.team.device_counts(&who.account).await?;
+    let devices = counts.get(&person.id).copied().unwrap_or(0);
+    Ok(Json(PersonView::of(
+        &person,
+        &who.account.practice,
+        devices,
+        state.latch.now(),
+    )))
 }
 
 /// Adds staff or a client (owners also add owners and managers).

@@ -619,6 +619,7 @@ pub struct PersonRow {
     name: String,
     email: String,
     role: &'static str,
+    two_factor: String,
     last_sign_in: String,
 }
 
@@ -682,6 +683,10 @@ async fn team_page(
                 name: p.name,
                 email: p.email,
                 role: p.role.label(),
+                two_factor: match &p.two_factor {
+                    Some(s) => format!("On ({})", s.channel.label()),
+                    None => "Off".to_owned(),
+                },
                 last_sign_in: p
                     .last_sign_in_at
                     .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),

@@ -40,6 +40,7 @@ crate::on_both_databases!(
     a_locked_step_is_not_skipped_by_a_remembered_browser,
     the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero,
     a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
+    owners_see_each_persons_two_factor_devices_and_lock,
 );
 
 /// A practice whose owner has two-factor on with `PHONE`; answers the owner's client.
@@ -1026,5 +1027,51 @@ async fn a_practice_that_requires_two_factor_keeps_it_from_being_turned_off(dial
     assert_eq!(
         owner.get("/api/v1/me").await.1["two_factor"]["enabled"],
         true
+    );
+}
+
+async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (staff, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&staff, "+14155552672").await;
+    let desk = app.client();
+    desk.sign_in("sam@harbor.test", PASSWORD).await;
+    verify(&desk, &app.last_code_to("+14155552672").await, true).await;
+
+    let (_, sam) = owner.get(&format!("/api/v1/practice/users/{sam_id}")).await;
+    assert_eq!(
+        sam["two_factor"],
+        json!({"enabled": true, "channel": "sms", "phone": "+1 ••• ••• ••72", "required": false})
+    );
+    assert_eq!(
+        (sam["remembered_devices"].as_i64(), sam["status"].as_str()),
+        (Some(1), Some("active"))
+    );
+    let (_, on) = owner.get("/api/v1/practice/users?two_factor=on").await;
+    assert_eq!(on["users"].as_array().unwrap().len(), 1);
+    assert_eq!(on["users"][0]["remembered_devices"], 1);
+
+    app.db
+        .set_two_factor_lock(&sam_id, Some(app.latch().now().plus(900)), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner
+            .get(&format!("/api/v1/practice/users/{sam_id}"))
+            .await
+            .1["status"],
+        "locked"
+    );
+    app.db
+        .set_two_factor_lock(&sam_id, None, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner
+            .get(&format!("/api/v1/practice/users/{sam_id}"))
+            .await
+            .1["status"],
+        "locked_until_unlocked"
     );
 }
