@@ -186,6 +186,23 @@ pub struct SessionView {
     pub current: bool,
 }
 
+impl SessionView {
+    /// The person's sessions for a page or an answer, marking the one asking.
+    pub fn list(sessions: Vec<latch_app::records::Session>, current: &str) -> Vec<SessionView> {
+        sessions
+            .into_iter()
+            .map(|s| SessionView {
+                current: s.id == current,
+                id: s.id,
+                label: s.label,
+                ip: s.ip,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SessionsResponse {
     pub sessions: Vec<SessionView>,
@@ -409,17 +426,7 @@ pub async fn my_sessions(
 ) -> Result<Json<SessionsResponse>, ApiError> {
     let sessions = state.latch.account.sessions(&who).await?;
     Ok(Json(SessionsResponse {
-        sessions: sessions
-            .into_iter()
-            .map(|s| SessionView {
-                current: s.id == who.session.id,
-                id: s.id,
-                label: s.label,
-                ip: s.ip,
-                created_at: s.created_at.to_rfc3339(),
-                last_seen_at: s.last_seen_at.to_rfc3339(),
-            })
-            .collect(),
+        sessions: SessionView::list(sessions, &who.session.id),
     }))
 }
 

@@ -91,6 +91,26 @@ pub struct DeviceView {
     pub current: bool,
 }
 
+impl DeviceView {
+    /// The person's devices for a page or an answer, marking this browser's.
+    pub fn list(
+        devices: Vec<latch_app::records::Device>,
+        current: Option<&str>,
+    ) -> Vec<DeviceView> {
+        devices
+            .into_iter()
+            .map(|d| DeviceView {
+                current: current == Some(d.id.as_str()),
+                id: d.id,
+                label: d.label,
+                created_at: d.created_at.to_rfc3339(),
+                last_used_at: d.last_used_at.to_rfc3339(),
+                expires_at: d.expires_at.to_rfc3339(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct DevicesResponse {
     pub devices: Vec<DeviceView>,
@@ -272,17 +292,7 @@ pub async fn devices(
 ) -> Result<Json<DevicesResponse>, ApiError> {
     let (devices, current) = state.latch.devices.devices(&who, &browser).await?;
     Ok(Json(DevicesResponse {
-        devices: devices
-            .into_iter()
-            .map(|d| DeviceView {
-                current: current.as_deref() == Some(d.id.as_str()),
-                id: d.id,
-                label: d.label,
-                created_at: d.created_at.to_rfc3339(),
-                last_used_at: d.last_used_at.to_rfc3339(),
-                expires_at: d.expires_at.to_rfc3339(),
-            })
-            .collect(),
+        devices: DeviceView::list(devices, current.as_deref()),
     }))
 }
 

@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::api::SessionView;
+use crate::api_two_factor::DeviceView;
 use crate::cookies::{self, with_cookie};
 use crate::error::{HtmlError, message_page};
 use crate::extract::{AnySession, Browser, Client, PageSession};
@@ -434,15 +436,6 @@ pub async fn show_dashboard(
     render(StatusCode::OK, &page)
 }
 
-pub struct SessionRow {
-    id: String,
-    label: String,
-    ip: String,
-    created_at: String,
-    last_seen_at: String,
-    current: bool,
-}
-
 #[derive(Default)]
 pub struct PasswordErrors {
     general: Option<String>,
@@ -456,22 +449,13 @@ pub struct ProfilePage {
     chrome: Chrome,
     name: String,
     email: String,
-    sessions: Vec<SessionRow>,
+    sessions: Vec<SessionView>,
     password_errors: PasswordErrors,
     is_client: bool,
     /// Method and masked phone, when two-factor is on.
     two_factor: Option<(&'static str, String)>,
     required: bool,
-    devices: Vec<DeviceRow>,
-}
-
-pub struct DeviceRow {
-    id: String,
-    label: String,
-    created_at: String,
-    last_used_at: String,
-    expires_at: String,
-    current: bool,
+    devices: Vec<DeviceView>,
 }
 
 async fn profile_page(
@@ -496,31 +480,11 @@ async fn profile_page(
             .security
             .require_two_factor
             .covers(person.role),
-        devices: devices
-            .into_iter()
-            .map(|d| DeviceRow {
-                current: current.as_deref() == Some(d.id.as_str()),
-                id: d.id,
-                label: d.label,
-                created_at: d.created_at.to_rfc3339(),
-                last_used_at: d.last_used_at.to_rfc3339(),
-                expires_at: d.expires_at.to_rfc3339(),
-            })
-            .collect(),
+        devices: DeviceView::list(devices, current.as_deref()),
         chrome,
         name: who.account.person.name.clone(),
         email: who.account.person.email.clone(),
-        sessions: sessions
-            .into_iter()
-            .map(|s| SessionRow {
-                current: s.id == who.session.id,
-                id: s.id,
-                label: s.label,
-                ip: s.ip,
-                created_at: s.created_at.to_rfc3339(),
-                last_seen_at: s.last_seen_at.to_rfc3339(),
-            })
-            .collect(),
+        sessions: SessionView::list(sessions, &who.session.id),
         password_errors,
     })
 }

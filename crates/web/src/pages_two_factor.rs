@@ -64,6 +64,20 @@ fn other_channel(
     }
 }
 
+/// Refusals a code or resend form shows beside itself; anything else is an error page.
+fn shown_beside_code_form(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::InvalidCode { .. }
+            | AppError::CodeExpired
+            | AppError::RateLimited { .. }
+            | AppError::TwoFactorLocked
+            | AppError::DeliveryFailed { .. }
+            | AppError::InvalidRequest(_)
+            | AppError::InvalidPhone(_)
+    )
+}
+
 /// A refusal on a page that shows it beside the form, with `Retry-After` on throttles.
 fn with_status(mut response: Response, e: &AppError) -> Response {
     *response.status_mut() = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -169,12 +183,7 @@ pub async fn submit_code(
             }
             Ok(response)
         }
-        Err(
-            e @ (AppError::InvalidCode { .. }
-            | AppError::CodeExpired
-            | AppError::RateLimited { .. }
-            | AppError::TwoFactorLocked),
-        ) => {
+        Err(e) if shown_beside_code_form(&e) => {
             let message = match &e {
                 AppError::InvalidCode { attempts_left } if *attempts_left > 0 => {
                     format!("{e} You can try {attempts_left} more time{}.", if *attempts_left == 1 { "" } else { "s" })
@@ -206,13 +215,7 @@ pub async fn submit_code_resend(
         .await
     {
         Ok(_) => Ok(see_other("/sign-in/code")),
-        Err(
-            e @ (AppError::RateLimited { .. }
-            | AppError::DeliveryFailed { .. }
-            | AppError::InvalidRequest(_)
-            | AppError::InvalidPhone(_)
-            | AppError::TwoFactorLocked),
-        ) => Ok(with_status(
+        Err(e) if shown_beside_code_form(&e) => Ok(with_status(
             code_page(&state, &who, csrf, Some(e.to_string())).await?,
             &e,
         )),
@@ -472,12 +475,7 @@ pub async fn submit_confirm(
     {
         Ok(_) => Ok(see_other("/profile/two-factor/done")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
-        Err(
-            e @ (AppError::InvalidCode { .. }
-            | AppError::CodeExpired
-            | AppError::RateLimited { .. }
-            | AppError::TwoFactorLocked),
-        ) => Ok(with_status(
+        Err(e) if shown_beside_code_form(&e) => Ok(with_status(
             confirm_page(&state, &who, csrf, Some(e.to_string())).await?,
             &e,
         )),
@@ -501,13 +499,7 @@ pub async fn submit_setup_resend(
     {
         Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
-        Err(
-            e @ (AppError::RateLimited { .. }
-            | AppError::DeliveryFailed { .. }
-            | AppError::InvalidRequest(_)
-            | AppError::InvalidPhone(_)
-            | AppError::TwoFactorLocked),
-        ) => Ok(with_status(
+        Err(e) if shown_beside_code_form(&e) => Ok(with_status(
             confirm_page(&state, &who, csrf, Some(e.to_string())).await?,
             &e,
         )),
