@@ -4,16 +4,55 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use latch_app::ports::{PersonStore, SessionStore};
+use latch_app::ports::{ChallengeStore, PersonStore, SessionStore};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{Dialect, PASSWORD, TestApp};
 
 crate::on_both_databases!(
+    only_a_keyed_hash_of_a_code_is_stored,
     only_the_hash_of_a_session_token_is_stored,
     a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in,
 );
+
+async fn only_a_keyed_hash_of_a_code_is_stored(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    owner
+        .post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": "+14155552671", "channel": "sms"}),
+        )
+        .await;
+    let code = app.last_code_to("+14155552671").await;
+    let account = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let session = &app.db.sessions_of(&account.person.id).await.unwrap()[0];
+    let challenge = app
+        .db
+        .challenge(&session.id, latch_app::records::Purpose::Setup)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(challenge.code_hash.len(), 64);
+    assert!(!challenge.code_hash.contains(&code));
+    assert_ne!(
+        challenge.code_hash,
+        latch_app::crypto::token_hash(&code),
+        "not a plain hash of the code either: it takes the server key"
+    );
+}
 
 async fn only_the_hash_of_a_session_token_is_stored(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
