@@ -19,18 +19,7 @@ crate::on_both_databases!(
 async fn only_a_keyed_hash_of_a_code_is_stored(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    owner
-        .post(
-            "/api/v1/me/two-factor/setup",
-            json!({"phone": "+14155552671", "channel": "sms"}),
-        )
-        .await;
+    owner.begin_setup("+14155552671", "sms").await;
     let code = app.last_code_to("+14155552671").await;
     let account = app
         .db

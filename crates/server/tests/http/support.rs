@@ -265,6 +265,22 @@ impl Client {
         self.send(self.http.delete(self.url(path))).await
     }
 
+    /// Re-enters the password and starts a two-factor setup; answers the setup's reply.
+    pub async fn begin_setup(&self, phone: &str, channel: &str) -> (StatusCode, Value) {
+        let (status, body) = self
+            .post(
+                "/api/v1/session/reauthenticate",
+                json!({"password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": phone, "channel": channel}),
+        )
+        .await
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.post(
             "/api/v1/session",

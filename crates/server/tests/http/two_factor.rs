@@ -356,18 +356,7 @@ async fn five_wrong_tries_end_a_code(dialect: Dialect) {
 async fn a_setup_code_expires_after_ten_minutes(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    owner
-        .post(
-            "/api/v1/me/two-factor/setup",
-            json!({"phone": PHONE, "channel": "sms"}),
-        )
-        .await;
+    owner.begin_setup(PHONE, "sms").await;
     let sent = app.last_code_to(PHONE).await;
     app.clock.advance(10 * 60);
     owner.get("/api/v1/me").await;
@@ -609,18 +598,7 @@ async fn changing_the_phone_holds_the_old_one_until_the_new_one_is_confirmed(dia
     let laptop = pending_sign_in(&app).await;
     verify(&laptop, &app.last_code_to(PHONE).await, true).await;
 
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    let (status, _) = owner
-        .post(
-            "/api/v1/me/two-factor/setup",
-            json!({"phone": "+14155552699", "channel": "voice"}),
-        )
-        .await;
+    let (status, _) = owner.begin_setup("+14155552699", "voice").await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
         owner.get("/api/v1/me").await.1["two_factor"]["phone"],
@@ -843,18 +821,7 @@ async fn bad_phone_numbers_are_refused_before_anything_is_sent(dialect: Dialect)
 async fn voice_calls_say_the_digits_and_texts_bind_the_code_to_the_host(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    owner
-        .post(
-            "/api/v1/me/two-factor/setup",
-            json!({"phone": PHONE, "channel": "sms"}),
-        )
-        .await;
+    owner.begin_setup(PHONE, "sms").await;
     let text = &app.outbox_to(PHONE).await[0];
     let digits = text["code"].as_str().unwrap();
     let body = text["body"].as_str().unwrap();
