@@ -11,6 +11,7 @@ use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::Store;
+use crate::practice::PracticeService;
 use crate::setup::SetupService;
 use crate::sign_in::SignInService;
 use crate::team::TeamService;
@@ -50,6 +51,7 @@ pub struct Latch {
     pub audit: AuditService,
     pub two_factor: TwoFactorService,
     pub devices: DeviceService,
+    pub practice: PracticeService,
     core: Arc<Core>,
 }
 
@@ -78,6 +80,7 @@ impl Latch {
             audit: AuditService::new(Arc::clone(&core)),
             two_factor: TwoFactorService::new(Arc::clone(&core)),
             devices: DeviceService::new(Arc::clone(&core)),
+            practice: PracticeService::new(Arc::clone(&core)),
             core,
         })
     }

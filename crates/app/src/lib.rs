@@ -12,6 +12,7 @@ pub mod error;
 pub mod latch;
 pub mod passwords;
 pub mod ports;
+pub mod practice;
 pub mod records;
 pub mod secret;
 pub mod setup;

@@ -31,6 +31,8 @@ pub struct Person {
     pub code_failures: u32,
     pub lock: LockState,
     pub last_sign_in_at: Option<Timestamp>,
+    /// The sign-in before the latest.
+    pub previous_sign_in_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 

@@ -124,6 +124,14 @@ impl SignInService {
             core.store.set_password_hash(&person.id, &hash).await?;
         }
         let Some(setting) = person.two_factor.clone() else {
+            if account
+                .practice
+                .security
+                .require_two_factor
+                .covers(person.role)
+            {
+                return self.setup_required(account, client).await;
+            }
             return self.signed_in(account, client, "password").await;
         };
         // SECURITY: while the two-factor step is locked, a right password sends nothing.
@@ -210,6 +218,35 @@ impl SignInService {
         Ok(SignedIn {
             token,
             state: SessionState::SignedIn,
+            account,
+            code: None,
+            delivery_failed: None,
+        })
+    }
+
+    /// The practice requires two-factor and the person has none: the session may only set it
+    /// up (the password just given counts for that), and completing the setup signs them in.
+    async fn setup_required(
+        &self,
+        account: Account,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AppError> {
+        let core = &self.core;
+        let until = core
+            .clock
+            .now()
+            .plus(session::SETUP_REQUIRED_LIFETIME_SECONDS);
+        let (token, _) = open_session(
+            core,
+            &account.person.id,
+            SessionState::TwoFactorSetupRequired,
+            client,
+            Some(until),
+        )
+        .await?;
+        Ok(SignedIn {
+            token,
+            state: SessionState::TwoFactorSetupRequired,
             account,
             code: None,
             delivery_failed: None,

@@ -15,6 +15,9 @@ use crate::passwords::OwnedContext;
 use crate::ports::StoreError;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
 use crate::secret::Secret;
+use crate::sign_in::Authenticated;
+use crate::two_factor::notify;
+use latch_domain::message::Notice;
 
 /// A person to add, as typed into a form or an API body.
 #[derive(Debug, Clone)]
@@ -70,6 +73,93 @@ impl TeamService {
             .await?
             .into_iter()
             .collect())
+    }
+
+    /// Resets a person's two-factor (a lost phone): it is off, their remembered devices and
+    /// every session end, locks clear, and a text to the old phone says so. Owners and
+    /// managers, never on themselves, a manager never on an owner; password re-entered.
+    pub async fn reset_two_factor(
+        &self,
+        who: &Authenticated,
+        person_id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let target = self.target(who, person_id).await?;
+        reset(
+            &self.core,
+            &target,
+            Some(&who.account.person.id),
+            Some(client),
+        )
+        .await
+    }
+
+    /// Clears a lock on a person's two-factor step, keeping their phone. Same rules as reset.
+    pub async fn unlock(
+        &self,
+        who: &Authenticated,
+        person_id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let target = self.target(who, person_id).await?;
+        unlock(
+            &self.core,
+            &target,
+            Some(&who.account.person.id),
+            Some(client),
+        )
+        .await
+    }
+
+    /// The operator's console: reset anyone's two-factor by email, audited without an actor.
+    pub async fn console_reset_two_factor(&self, email: &str) -> Result<Person, AppError> {
+        let person = self.console_person(email).await?;
+        reset(&self.core, &person, None, None).await?;
+        Ok(person)
+    }
+
+    /// The operator's console: unlock anyone's two-factor step by email.
+    pub async fn console_unlock(&self, email: &str) -> Result<Person, AppError> {
+        let person = self.console_person(email).await?;
+        unlock(&self.core, &person, None, None).await?;
+        Ok(person)
+    }
+
+    async fn console_person(&self, email: &str) -> Result<Person, AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::InvalidEmail(e.to_string()))?;
+        Ok(self
+            .core
+            .store
+            .account_by_email(email.normalized())
+            .await?
+            .ok_or(AppError::NotFound)?
+            .person)
+    }
+
+    /// The person an owner or manager wants to act on, after every check: in the practice,
+    /// allowed for the actor's role, not the actor, and the password re-entered recently.
+    async fn target(&self, who: &Authenticated, person_id: &str) -> Result<Person, AppError> {
+        let actor = &who.account;
+        if !actor.person.role.allows(Permission::ViewTeam) {
+            return Err(AppError::Forbidden);
+        }
+        let target = self
+            .core
+            .store
+            .person_in_practice(&actor.practice.id, person_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let allowed = actor.person.role.allows(Permission::ActOnPerson {
+            target: target.role,
+        });
+        if target.id == actor.person.id || !allowed {
+            return Err(AppError::Forbidden);
+        }
+        // Checked after permission, so a manager acting on an owner hears "forbidden".
+        if !who.is_reauthenticated(self.core.clock.now()) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        Ok(target)
     }
 
     /// The account of an owner, for console commands that act in their practice.
@@ -175,6 +265,65 @@ pub(crate) fn person_from(new: NewPerson) -> Person {
         code_failures: 0,
         lock: Default::default(),
         last_sign_in_at: None,
+        previous_sign_in_at: None,
         created_at: new.created_at,
     }
+}
+
+async fn reset(
+    core: &Core,
+    target: &Person,
+    actor_id: Option<&str>,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    core.store.set_two_factor(&target.id, None).await?;
+    core.store.clear_code_failures(&target.id).await?;
+    core.store.delete_devices_of(&target.id).await?;
+    core.store.delete_sessions_of(&target.id, None).await?;
+    if let Some(old) = &target.two_factor {
+        notify(core, &old.phone, Notice::ResetByPractice).await;
+    }
+    record(
+        core,
+        Event {
+            practice_id: &target.practice_id,
+            kind: AuditKind::TwoFactorReset,
+            actor_id,
+            subject_id: Some(&target.id),
+            client,
+            detail: if actor_id.is_some() {
+                "by the practice"
+            } else {
+                "from the operator's console"
+            }
+            .into(),
+        },
+    )
+    .await
+}
+
+async fn unlock(
+    core: &Core,
+    target: &Person,
+    actor_id: Option<&str>,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    core.store.clear_code_failures(&target.id).await?;
+    record(
+        core,
+        Event {
+            practice_id: &target.practice_id,
+            kind: AuditKind::TwoFactorUnlocked,
+            actor_id,
+            subject_id: Some(&target.id),
+            client,
+            detail: if actor_id.is_some() {
+                "by the practice"
+            } else {
+                "from the operator's console"
+            }
+            .into(),
+        },
+    )
+    .await
 }

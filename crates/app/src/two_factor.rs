@@ -41,7 +41,15 @@ pub struct SetupInput {
     pub channel: String,
 }
 
-/// The setup waiting for its code, for the wizard to show.
+/// Two-factor is on; when the setup was the practice's requirement at sign-in, the session is
+/// now signed in with this new token.
+#[derive(Debug)]
+pub struct SetupConfirmed {
+    pub setting: TwoFactorSetting,
+    pub signed_in: Option<Secret>,
+}
+
+/// A code waiting to be entered, for the page that asks for it.
 #[derive(Debug, Clone)]
 pub struct PendingCode {
     pub phone: String,
@@ -107,7 +115,10 @@ impl TwoFactorService {
     ) -> Result<CodeSent, AppError> {
         let core = &self.core;
         let now = core.clock.now();
-        if !who.is_reauthenticated(now) {
+        // The password given at sign-in counts while the practice's required setup is the
+        // only thing the session may do.
+        let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
+        if !required_setup && !who.is_reauthenticated(now) {
             return Err(AppError::ReauthenticationRequired);
         }
         let person = &who.account.person;
@@ -192,7 +203,7 @@ impl TwoFactorService {
         who: &Authenticated,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<TwoFactorSetting, AppError> {
+    ) -> Result<SetupConfirmed, AppError> {
         let core = &self.core;
         let person = &who.account.person;
         let challenge = self.setup_challenge(who).await?;
@@ -228,7 +239,30 @@ impl TwoFactorService {
             },
         )
         .await?;
-        Ok(setting)
+        // A sign-in that had to set two-factor up is now complete: a new session id, and the
+        // password credit of the required setup ends with it.
+        let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
+            let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
+            core.store
+                .record_sign_in(&person.id, core.clock.now())
+                .await?;
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::SignInSucceeded,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: "password and the practice's required two-factor setup".into(),
+                },
+            )
+            .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(SetupConfirmed { setting, signed_in })
     }
 
     /// Turns two-factor off: a notice to the old phone, and every remembered device and every

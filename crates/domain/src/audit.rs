@@ -21,10 +21,13 @@ pub enum AuditKind {
     DeviceRemembered,
     DeviceForgotten,
     DeviceEnded,
+    SecurityChanged,
+    TwoFactorReset,
+    TwoFactorUnlocked,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 18] = [
+    pub const ALL: [AuditKind; 21] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::SignedOut,
@@ -43,6 +46,9 @@ impl AuditKind {
         AuditKind::DeviceRemembered,
         AuditKind::DeviceForgotten,
         AuditKind::DeviceEnded,
+        AuditKind::SecurityChanged,
+        AuditKind::TwoFactorReset,
+        AuditKind::TwoFactorUnlocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,9 @@ impl AuditKind {
             AuditKind::DeviceRemembered => "device.remembered",
             AuditKind::DeviceForgotten => "device.forgotten",
             AuditKind::DeviceEnded => "device.ended",
+            AuditKind::SecurityChanged => "practice.security_changed",
+            AuditKind::TwoFactorReset => "two_factor.reset",
+            AuditKind::TwoFactorUnlocked => "two_factor.unlocked",
         }
     }
 

@@ -34,6 +34,7 @@ pub enum Notice {
     PhoneChanged,
     Locked,
     PasswordChanged,
+    ResetByPractice,
 }
 
 pub fn notice_text(product: &str, notice: Notice) -> String {
@@ -46,6 +47,9 @@ pub fn notice_text(product: &str, notice: Notice) -> String {
         ),
         Notice::Locked => format!(
             "{product}: too many wrong sign-in codes were entered for your account, so sign-in is paused for a while. Someone may know your password: please change it."
+        ),
+        Notice::ResetByPractice => format!(
+            "{product}: your practice reset two-factor sign-in for your account. You'll set it up again the next time you sign in. If you didn't ask for this, contact your practice."
         ),
         Notice::PasswordChanged => format!(
             "{product}: your password was just changed. If you didn't do this, contact your practice."
@@ -92,6 +96,7 @@ mod tests {
             Notice::PhoneChanged,
             Notice::Locked,
             Notice::PasswordChanged,
+            Notice::ResetByPractice,
         ] {
             let text = notice_text("latch", n);
             assert!(text.starts_with("latch: "), "{text}");

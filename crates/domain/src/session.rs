@@ -8,6 +8,8 @@ pub const ABSOLUTE_LIFETIME_SECONDS: i64 = 12 * 60 * 60;
 pub const REAUTHENTICATION_SECONDS: i64 = 10 * 60;
 /// A session waiting for its code lives this long from its last send.
 pub const PENDING_LIFETIME_SECONDS: i64 = 10 * 60;
+/// A sign-in that must first set up two-factor (the practice requires it) has this long.
+pub const SETUP_REQUIRED_LIFETIME_SECONDS: i64 = 30 * 60;
 /// How stale `last_seen_at` may be before a request writes it again: a write per request would
 /// cost more than the idle sign-out gains from to-the-second precision.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 15;

@@ -140,4 +140,23 @@ impl DeviceStore for Db {
             .map_err(db_error)
         })
     }
+
+    async fn delete_devices_created_before(
+        &self,
+        practice_id: &str,
+        created_before: Timestamp,
+    ) -> StoreResult<u64> {
+        on_db!(self, pool => {
+            Ok(sqlx::query(
+                "delete from remembered_devices where created_at < $2 \
+                 and person_id in (select id from people where practice_id = $1)",
+            )
+            .bind(practice_id)
+            .bind(created_before.seconds())
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected())
+        })
+    }
 }

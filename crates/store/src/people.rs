@@ -89,7 +89,7 @@ impl PersonStore for Db {
 
     async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()> {
         on_db!(self, pool => {
-            sqlx::query("update people set last_sign_in_at = $2 where id = $1")
+            sqlx::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
                 .bind(person_id)
                 .bind(at.seconds())
                 .execute(pool)

@@ -23,7 +23,7 @@ macro_rules! person_columns {
     () => {
         "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.two_factor_channel, \
          p.two_factor_phone, p.two_factor_extension, p.code_failures, p.two_factor_locked_until, \
-         p.two_factor_locked_for_good, p.last_sign_in_at, p.created_at"
+         p.two_factor_locked_for_good, p.last_sign_in_at, p.previous_sign_in_at, p.created_at"
     };
 }
 macro_rules! session_columns {
@@ -89,6 +89,7 @@ pub(crate) struct PersonRow {
     two_factor_locked_until: Option<i64>,
     two_factor_locked_for_good: bool,
     last_sign_in_at: Option<i64>,
+    previous_sign_in_at: Option<i64>,
     created_at: i64,
 }
 
@@ -123,6 +124,7 @@ impl TryFrom<PersonRow> for Person {
                 locked_for_good: r.two_factor_locked_for_good,
             },
             last_sign_in_at: r.last_sign_in_at.map(Timestamp),
+            previous_sign_in_at: r.previous_sign_in_at.map(Timestamp),
             created_at: Timestamp(r.created_at),
         })
     }

@@ -12,6 +12,7 @@ use latch_app::{AppError, Secret};
 use latch_domain::Role;
 use latch_domain::Timestamp;
 use latch_domain::phone::PhoneNumber;
+use latch_domain::session::SessionState;
 use latch_domain::two_factor::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -331,7 +332,8 @@ pub async fn sign_in(
         },
         None => SessionResponse {
             state: signed_in.state.as_str().to_owned(),
-            user: Some(User::of(person, practice)),
+            // A sign-in that must first set up two-factor is not signed in yet.
+            user: (signed_in.state == SessionState::SignedIn).then(|| User::of(person, practice)),
             channel: None,
             phone: None,
             code_expires_in: None,

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use crate::api::{TwoFactor, User};
 use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
-use crate::extract::{ApiJson, ApiPending, ApiSession, Browser, Client, DirectLoopback};
+use crate::extract::{
+    ApiJson, ApiPending, ApiSession, ApiSetupSession, Browser, Client, DirectLoopback,
+};
 use crate::{AppState, WebConfig};
 
 #[derive(Deserialize, ToSchema)]
@@ -77,6 +79,9 @@ pub struct ConfirmRequest {
 #[derive(Serialize, ToSchema)]
 pub struct ConfirmResponse {
     pub two_factor: TwoFactor,
+    /// `signed_in` when the setup was the practice's requirement at sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -209,7 +214,7 @@ pub async fn resend(
 pub async fn start_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    ApiSetupSession(who): ApiSetupSession,
     ApiJson(body): ApiJson<SetupRequest>,
 ) -> Result<Response, ApiError> {
     let input = SetupInput {
@@ -233,7 +238,7 @@ pub async fn start_setup(
 pub async fn resend_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    ApiSetupSession(who): ApiSetupSession,
     ApiJson(body): ApiJson<ResendRequest>,
 ) -> Result<Response, ApiError> {
     let sent = state
@@ -252,21 +257,27 @@ pub async fn resend_setup(
 pub async fn confirm_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    ApiSetupSession(who): ApiSetupSession,
     ApiJson(body): ApiJson<ConfirmRequest>,
-) -> Result<Json<ConfirmResponse>, ApiError> {
-    let setting = state
+) -> Result<Response, ApiError> {
+    let confirmed = state
         .latch
         .two_factor
         .confirm_setup(&who, &body.code, &client)
         .await?;
     let person = Person {
-        two_factor: Some(setting),
+        two_factor: Some(confirmed.setting),
         ..who.account.person.clone()
     };
-    Ok(Json(ConfirmResponse {
+    let body = ConfirmResponse {
         two_factor: TwoFactor::of(&person, &who.account.practice),
-    }))
+        state: confirmed.signed_in.as_ref().map(|_| "signed_in".to_owned()),
+    };
+    let response = Json(body).into_response();
+    Ok(match confirmed.signed_in {
+        Some(token) => with_cookie(response, cookies::session(&state.config, token.expose())),
+        None => response,
+    })
 }
 
 /// Turns two-factor off.

@@ -116,11 +116,64 @@ impl FromRequestParts<AppState> for ApiPending {
 pub struct PageSession(pub Authenticated);
 
 fn page_rejection(found: Option<&Authenticated>) -> Response {
-    match found {
-        Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
-            Redirect::to("/sign-in/code").into_response()
+    match found.map(|auth| auth.session.state) {
+        Some(SessionState::TwoFactorRequired) => Redirect::to("/sign-in/code").into_response(),
+        Some(SessionState::TwoFactorSetupRequired) => {
+            Redirect::to("/profile/two-factor").into_response()
         }
         _ => HtmlError(AppError::NotSignedIn).into_response(),
+    }
+}
+
+/// A session that may use the two-factor setup: signed in, or made to set two-factor up by
+/// the practice's rule (API).
+pub struct ApiSetupSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for ApiSetupSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state).await? {
+            Some(auth)
+                if matches!(
+                    auth.session.state,
+                    SessionState::SignedIn | SessionState::TwoFactorSetupRequired
+                ) =>
+            {
+                Ok(ApiSetupSession(auth))
+            }
+            _ => Err(ApiError(AppError::NotSignedIn)),
+        }
+    }
+}
+
+/// The same, for the setup wizard's pages.
+pub struct PageSetupSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for PageSetupSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match lookup(parts, state)
+            .await
+            .map_err(|e| HtmlError(e).into_response())?
+        {
+            Some(auth)
+                if matches!(
+                    auth.session.state,
+                    SessionState::SignedIn | SessionState::TwoFactorSetupRequired
+                ) =>
+            {
+                Ok(PageSetupSession(auth))
+            }
+            other => Err(page_rejection(other.as_ref())),
+        }
     }
 }
 

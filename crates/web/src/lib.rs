@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod api_practice;
 mod api_two_factor;
 mod cookies;
 mod error;
@@ -89,6 +90,17 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
             get(api::list_people).post(api::add_person),
         )
         .route("/practice/users/{id}", get(api::show_person))
+        .route(
+            "/practice/users/{id}/two-factor",
+            delete(api_practice::reset_two_factor),
+        )
+        .route("/practice/users/{id}/unlock", post(api_practice::unlock))
+        .route(
+            "/practice/security",
+            get(api_practice::security).put(api_practice::update_security),
+        )
+        .route("/practice/audit", get(api_practice::audit))
+        .route("/practice/audit.csv", get(api_practice::audit_csv))
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     let pages = Router::new()

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{api, api_two_factor};
+use crate::{api, api_practice, api_two_factor};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,12 @@ use crate::{api, api_two_factor};
         api_two_factor::forget_device,
         api_two_factor::forget_all_devices,
         api_two_factor::outbox,
+        api_practice::security,
+        api_practice::update_security,
+        api_practice::reset_two_factor,
+        api_practice::unlock,
+        api_practice::audit,
+        api_practice::audit_csv,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

@@ -10,6 +10,7 @@ use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Secret};
 use latch_domain::country::Country;
+use latch_domain::session::SessionState;
 use latch_domain::two_factor::Channel;
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ use crate::AppState;
 use crate::api_two_factor::remember_cookie;
 use crate::cookies::{self, with_cookie};
 use crate::error::HtmlError;
-use crate::extract::{Browser, Client, DirectLoopback, PagePending, PageSession};
+use crate::extract::{Browser, Client, DirectLoopback, PagePending, PageSession, PageSetupSession};
 use crate::pages::{Chrome, Csrf, CsrfForm, HasCsrf, render, see_other};
 
 macro_rules! csrf_form {
@@ -260,6 +261,17 @@ pub struct PhoneStepPage {
     voice_available: bool,
 }
 
+/// The wizard's frame; a sign-in held for the practice's rule says why.
+fn wizard_chrome(who: &Authenticated, csrf: String) -> Chrome {
+    let mut chrome = Chrome::new(who, csrf, "profile");
+    if who.session.state == SessionState::TwoFactorSetupRequired {
+        chrome.notice = Some(
+            "Your practice requires two-factor authentication. Set it up to finish signing in.",
+        );
+    }
+    chrome
+}
+
 fn phone_page(
     state: &AppState,
     who: &Authenticated,
@@ -268,7 +280,7 @@ fn phone_page(
     errors: PhoneErrors,
 ) -> PhoneStepPage {
     PhoneStepPage {
-        chrome: Chrome::new(who, csrf, "profile"),
+        chrome: wizard_chrome(who, csrf),
         heading: wizard_heading(who),
         form,
         errors,
@@ -298,10 +310,11 @@ fn password_step(
 /// The wizard's start: the password again, then the phone and method.
 pub async fn show_setup(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    PageSetupSession(who): PageSetupSession,
     Csrf(csrf): Csrf,
 ) -> Response {
-    if !who.is_reauthenticated(state.latch.now()) {
+    let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
+    if !required_setup && !who.is_reauthenticated(state.latch.now()) {
         return render(StatusCode::OK, &password_step(&who, csrf, "setup", None));
     }
     let country = who.account.practice.country.clone();
@@ -358,7 +371,7 @@ pub async fn submit_password_step(
 pub async fn submit_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    PageSetupSession(who): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, HtmlError> {
@@ -436,7 +449,7 @@ async fn confirm_page(
         return Ok(see_other("/profile/two-factor"));
     };
     let page = ConfirmStepPage {
-        chrome: Chrome::new(who, csrf, "profile"),
+        chrome: wizard_chrome(who, csrf),
         heading: wizard_heading(who),
         channel: pending.channel.as_str(),
         channel_label: pending.channel.label(),
@@ -449,7 +462,7 @@ async fn confirm_page(
 
 pub async fn show_confirm(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    PageSetupSession(who): PageSetupSession,
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
@@ -463,7 +476,7 @@ pub async fn show_confirm(
 pub async fn submit_confirm(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    PageSetupSession(who): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
@@ -473,7 +486,13 @@ pub async fn submit_confirm(
         .confirm_setup(&who, &form.code, &client)
         .await
     {
-        Ok(_) => Ok(see_other("/profile/two-factor/done")),
+        Ok(confirmed) => Ok(match confirmed.signed_in {
+            Some(token) => with_cookie(
+                see_other("/profile/two-factor/done"),
+                cookies::session(&state.config, token.expose()),
+            ),
+            None => see_other("/profile/two-factor/done"),
+        }),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => Ok(with_status(
             confirm_page(&state, &who, csrf, Some(e.to_string())).await?,
@@ -486,7 +505,7 @@ pub async fn submit_confirm(
 pub async fn submit_setup_resend(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    PageSetupSession(who): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ChannelForm>,
 ) -> Result<Response, HtmlError> {

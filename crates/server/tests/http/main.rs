@@ -6,6 +6,7 @@ mod account;
 mod browser;
 mod guard;
 mod pages;
+mod practice;
 mod secrets;
 mod setup;
 mod sign_in;

@@ -1,0 +1,257 @@
+//! The practice's security settings: who must use two-factor, how long browsers are
+//! remembered, idle sign-out, allowed countries and the daily send budget.
+
+use std::sync::Arc;
+
+use latch_domain::Permission;
+use latch_domain::audit::AuditKind;
+use latch_domain::country::Country;
+use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
+
+use crate::audit::{Event, record};
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{Account, ClientInfo};
+use crate::sign_in::Authenticated;
+
+/// A change to some settings; fields left out stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityUpdate {
+    pub require_two_factor: Option<String>,
+    pub remember_device_days: Option<i64>,
+    pub sign_out_after_idle_minutes: Option<i64>,
+    pub allowed_countries: Option<Vec<String>>,
+    pub daily_send_budget: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct PracticeService {
+    core: Arc<Core>,
+}
+
+fn invalid(message: &str) -> AppError {
+    AppError::InvalidSetting(message.to_owned())
+}
+
+impl SecurityUpdate {
+    /// The settings after this change, within every bound.
+    pub fn apply(&self, current: &SecuritySettings) -> Result<SecuritySettings, AppError> {
+        let mut next = current.clone();
+        if let Some(raw) = &self.require_two_factor {
+            next.require_two_factor = RequireTwoFactor::parse(raw).ok_or_else(|| {
+                invalid("Require two-factor must be off, staff or staff_and_clients.")
+            })?;
+        }
+        if let Some(days) = self.remember_device_days {
+            next.remember_device_days = u32::try_from(days)
+                .map_err(|_| invalid("Remember devices for 0 to 365 days (0 means never)."))?;
+        }
+        if let Some(minutes) = self.sign_out_after_idle_minutes {
+            next.sign_out_after_idle_minutes = u32::try_from(minutes)
+                .map_err(|_| invalid("Sign out after 5 to 120 minutes of inactivity."))?;
+        }
+        if let Some(codes) = &self.allowed_countries {
+            let mut countries = Vec::new();
+            for code in codes {
+                let country = Country::parse(code).map_err(|_| {
+                    invalid("Allowed countries must be two-letter country codes, such as US.")
+                })?;
+                if !countries.contains(&country) {
+                    countries.push(country);
+                }
+            }
+            next.allowed_countries = countries;
+        }
+        if let Some(budget) = self.daily_send_budget {
+            next.daily_send_budget = u32::try_from(budget)
+                .map_err(|_| invalid("The daily send budget must be between 1 and 100,000."))?;
+        }
+        next.validate()
+            .map_err(|e| AppError::InvalidSetting(e.0.to_owned()))
+    }
+}
+
+/// "field: old → new" for each setting that changed, for the audit trail.
+fn describe_changes(old: &SecuritySettings, new: &SecuritySettings) -> Vec<String> {
+    let mut changes = Vec::new();
+    let mut note = |field: &str, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{field}: {a} → {b}"));
+        }
+    };
+    note(
+        "require_two_factor",
+        old.require_two_factor.as_str().into(),
+        new.require_two_factor.as_str().into(),
+    );
+    note(
+        "remember_device_days",
+        old.remember_device_days.to_string(),
+        new.remember_device_days.to_string(),
+    );
+    note(
+        "sign_out_after_idle_minutes",
+        old.sign_out_after_idle_minutes.to_string(),
+        new.sign_out_after_idle_minutes.to_string(),
+    );
+    note(
+        "allowed_countries",
+        old.allowed_countries_text(),
+        new.allowed_countries_text(),
+    );
+    note(
+        "daily_send_budget",
+        old.daily_send_budget.to_string(),
+        new.daily_send_budget.to_string(),
+    );
+    changes
+}
+
+impl PracticeService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        PracticeService { core }
+    }
+
+    pub fn security(&self, actor: &Account) -> Result<SecuritySettings, AppError> {
+        if !actor.person.role.allows(Permission::ManageSecurity) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(actor.practice.security.clone())
+    }
+
+    /// Changes the settings (owners and managers, password re-entered). Lowering how long
+    /// browsers are remembered ends the devices remembered before the new limit.
+    pub async fn update_security(
+        &self,
+        who: &Authenticated,
+        update: &SecurityUpdate,
+        client: &ClientInfo,
+    ) -> Result<SecuritySettings, AppError> {
+        let core = &self.core;
+        let actor = &who.account;
+        if !actor.person.role.allows(Permission::ManageSecurity) {
+            return Err(AppError::Forbidden);
+        }
+        let now = core.clock.now();
+        if !who.is_reauthenticated(now) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        let old = &actor.practice.security;
+        let new = update.apply(old)?;
+        let changes = describe_changes(old, &new);
+        if changes.is_empty() {
+            return Ok(new);
+        }
+        core.store.update_security(&actor.practice.id, &new).await?;
+        record(
+            core,
+            Event {
+                practice_id: &actor.practice.id,
+                kind: AuditKind::SecurityChanged,
+                actor_id: Some(&actor.person.id),
+                subject_id: None,
+                client: Some(client),
+                detail: changes.join("; "),
+            },
+        )
+        .await?;
+        if new.remember_device_days < old.remember_device_days {
+            let before = now.minus(i64::from(new.remember_device_days) * 86_400);
+            let ended = core
+                .store
+                .delete_devices_created_before(&actor.practice.id, before)
+                .await?;
+            if ended > 0 {
+                record(
+                    core,
+                    Event {
+                        practice_id: &actor.practice.id,
+                        kind: AuditKind::DeviceEnded,
+                        actor_id: Some(&actor.person.id),
+                        subject_id: None,
+                        client: Some(client),
+                        detail: format!(
+                            "{ended} remembered device(s) older than the new limit ended"
+                        ),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current() -> SecuritySettings {
+        SecuritySettings::new_practice(Country::parse("US").unwrap())
+    }
+
+    #[test]
+    fn fields_left_out_stay_as_they_are() {
+        let next = SecurityUpdate {
+            require_two_factor: Some("staff".into()),
+            ..SecurityUpdate::default()
+        }
+        .apply(&current())
+        .unwrap();
+        assert_eq!(next.require_two_factor, RequireTwoFactor::Staff);
+        assert_eq!(next.remember_device_days, 365);
+    }
+
+    #[test]
+    fn values_out_of_bounds_are_refused() {
+        for update in [
+            SecurityUpdate {
+                require_two_factor: Some("everyone".into()),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                remember_device_days: Some(-1),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                remember_device_days: Some(366),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                sign_out_after_idle_minutes: Some(4),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                allowed_countries: Some(vec![]),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                allowed_countries: Some(vec!["XX".into()]),
+                ..Default::default()
+            },
+            SecurityUpdate {
+                daily_send_budget: Some(0),
+                ..Default::default()
+            },
+        ] {
+            assert!(
+                matches!(update.apply(&current()), Err(AppError::InvalidSetting(_))),
+                "{update:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn changes_are_described_with_old_and_new_values() {
+        let next = SecurityUpdate {
+            remember_device_days: Some(30),
+            ..Default::default()
+        }
+        .apply(&current())
+        .unwrap();
+        assert_eq!(
+            describe_changes(&current(), &next),
+            ["remember_device_days: 365 → 30"]
+        );
+    }
+}

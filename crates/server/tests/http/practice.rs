@@ -1,0 +1,524 @@
+//! Practice administration through the API: security settings and the practice's rule, reset
+//! and unlock with every permission edge, and the audit trail, on both databases.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Client, Dialect, PASSWORD, TestApp, code};
+
+crate::on_both_databases!(
+    settings_start_at_the_documented_defaults_and_only_admins_see_them,
+    changing_settings_needs_the_password_again_and_stays_in_bounds,
+    each_settings_change_is_audited_with_old_and_new_values,
+    lowering_the_remember_limit_ends_older_devices,
+    the_rule_takes_staff_through_setup_before_the_dashboard,
+    the_rule_for_staff_and_clients_covers_clients,
+    reset_and_unlock_follow_every_permission_edge,
+    a_reset_turns_two_factor_off_and_ends_sessions_and_devices,
+    an_unlock_clears_the_lock_and_keeps_the_phone,
+    the_audit_trail_filters_pages_and_exports,
+);
+
+async fn reauth(c: &Client) {
+    let (status, body) = c
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn put_security(c: &Client, body: Value) -> (StatusCode, Value) {
+    c.put("/api/v1/practice/security", body).await
+}
+
+async fn settings_start_at_the_documented_defaults_and_only_admins_see_them(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (status, body) = owner.get("/api/v1/practice/security").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"require_two_factor": "off", "remember_device_days": 365, "sign_out_after_idle_minutes": 15,
+               "allowed_countries": ["US"], "daily_send_budget": 500})
+    );
+    let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
+    assert_eq!(
+        manager.get("/api/v1/practice/security").await.0,
+        StatusCode::OK
+    );
+    for (role, email) in [
+        ("staff", "sam@harbor.test"),
+        ("client", "casey@harbor.test"),
+    ] {
+        let (c, _) = app.person(&owner, role, email).await;
+        assert_eq!(
+            code(&c.get("/api/v1/practice/security").await.1),
+            "forbidden"
+        );
+        reauth(&c).await;
+        assert_eq!(
+            code(
+                &put_security(&c, json!({"require_two_factor": "off"}))
+                    .await
+                    .1
+            ),
+            "forbidden"
+        );
+    }
+}
+
+async fn changing_settings_needs_the_password_again_and_stays_in_bounds(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (status, body) = put_security(&owner, json!({"require_two_factor": "staff"})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauthentication_required")
+    );
+    reauth(&owner).await;
+    for bad in [
+        json!({"require_two_factor": "everyone"}),
+        json!({"remember_device_days": 366}),
+        json!({"remember_device_days": -1}),
+        json!({"sign_out_after_idle_minutes": 4}),
+        json!({"sign_out_after_idle_minutes": 121}),
+        json!({"allowed_countries": []}),
+        json!({"allowed_countries": ["ZZ"]}),
+        json!({"daily_send_budget": 0}),
+        json!({"daily_send_budget": 100001}),
+    ] {
+        let (status, answer) = put_security(&owner, bad.clone()).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::BAD_REQUEST, "invalid_setting"),
+            "{bad}"
+        );
+    }
+    let (status, answer) = put_security(&owner, json!({"daily_send_budget": "lots"})).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    assert_eq!(
+        owner.get("/api/v1/practice/security").await.1["require_two_factor"],
+        "off",
+        "nothing changed"
+    );
+
+    let (status, body) = put_security(
+        &owner,
+        json!({"remember_device_days": 30, "sign_out_after_idle_minutes": 120, "allowed_countries": ["US", "CA"], "daily_send_budget": 100000}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["remember_device_days"], 30);
+    assert_eq!(body["allowed_countries"], json!(["US", "CA"]));
+    assert_eq!(body["require_two_factor"], "off", "left out, left alone");
+}
+
+async fn each_settings_change_is_audited_with_old_and_new_values(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    reauth(&owner).await;
+    put_security(
+        &owner,
+        json!({"require_two_factor": "staff", "sign_out_after_idle_minutes": 30}),
+    )
+    .await;
+    let (_, audit) = owner
+        .get("/api/v1/practice/audit?kind=practice.security_changed")
+        .await;
+    let event = &audit["events"][0];
+    assert_eq!(
+        event["detail"],
+        "require_two_factor: off → staff; sign_out_after_idle_minutes: 15 → 30"
+    );
+    assert!(event["actor"].is_string() && event["ip"] == "127.0.0.1");
+}
+
+async fn lowering_the_remember_limit_ends_older_devices(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.turn_on_two_factor(&owner, "+14155552671").await;
+    let desk = app.client();
+    desk.sign_in("owner@harbor.test", PASSWORD).await;
+    desk.post(
+        "/api/v1/session/verify",
+        json!({"code": app.last_code_to("+14155552671").await, "remember_device": true}),
+    )
+    .await;
+    app.clock.advance(40 * 86_400 - 600);
+    owner.sign_in("owner@harbor.test", PASSWORD).await;
+    owner
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": app.last_code_to("+14155552671").await, "remember_device": true}),
+        )
+        .await;
+    assert_eq!(
+        owner.get("/api/v1/me/devices").await.1["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    reauth(&owner).await;
+    put_security(&owner, json!({"remember_device_days": 30})).await;
+    let devices = owner.get("/api/v1/me/devices").await.1["devices"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(devices.len(), 1, "the 40-day-old device ended");
+    assert_eq!(devices[0]["current"], true);
+}
+
+async fn the_rule_takes_staff_through_setup_before_the_dashboard(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, _) = app.person(&owner, "staff", "sam@harbor.test").await;
+    let (client, _) = app.person(&owner, "client", "casey@harbor.test").await;
+    reauth(&owner).await;
+    put_security(&owner, json!({"require_two_factor": "staff"})).await;
+
+    let sam = app.client();
+    let (status, body) = sam.sign_in("sam@harbor.test", PASSWORD).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({"state": "two_factor_setup_required"})
+        )
+    );
+    assert_eq!(
+        code(&sam.get("/api/v1/me").await.1),
+        "not_signed_in",
+        "only the setup answers"
+    );
+    let page = sam.http.get(sam.url("/dashboard")).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/profile/two-factor");
+    // The password given at sign-in counts for the setup.
+    let (status, body) = sam
+        .post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": "+14155552672", "channel": "sms"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let before = sam.session_cookie().unwrap();
+    let (status, body) = sam
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": app.last_code_to("+14155552672").await}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "signed_in");
+    assert_eq!(body["two_factor"]["required"], true);
+    assert_ne!(sam.session_cookie().unwrap(), before, "a new session id");
+    assert_eq!(sam.get("/api/v1/me").await.0, StatusCode::OK);
+    let (status, body) = sam.delete("/api/v1/me/two-factor").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauthentication_required"),
+        "the sign-in's credit ended with the setup"
+    );
+    reauth(&sam).await;
+    let (status, body) = sam.delete("/api/v1/me/two-factor").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "two_factor_required_by_practice")
+    );
+
+    // The client is not covered by "staff".
+    client.delete("/api/v1/session").await;
+    assert_eq!(
+        client.sign_in("casey@harbor.test", PASSWORD).await.1["state"],
+        "signed_in"
+    );
+    // Owners are staff too.
+    assert_eq!(
+        app.client().sign_in("owner@harbor.test", PASSWORD).await.1["state"],
+        "two_factor_setup_required"
+    );
+}
+
+async fn the_rule_for_staff_and_clients_covers_clients(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.person(&owner, "client", "casey@harbor.test").await;
+    reauth(&owner).await;
+    put_security(&owner, json!({"require_two_factor": "staff_and_clients"})).await;
+    assert_eq!(
+        app.client().sign_in("casey@harbor.test", PASSWORD).await.1["state"],
+        "two_factor_setup_required"
+    );
+}
+
+async fn reset_and_unlock_follow_every_permission_edge(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, owner_id) = {
+        let (_, me) = owner.get("/api/v1/me").await;
+        ((), me["user"]["id"].as_str().unwrap().to_owned())
+    };
+    let (owner2, owner2_id) = app.person(&owner, "owner", "otto@harbor.test").await;
+    let (manager, manager_id) = app.person(&owner, "manager", "morgan@harbor.test").await;
+    let (manager2, manager2_id) = app.person(&owner, "manager", "mia@harbor.test").await;
+    let (staff, staff_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    let (client, client_id) = app.person(&owner, "client", "casey@harbor.test").await;
+    for c in [&owner, &owner2, &manager, &manager2, &staff, &client] {
+        reauth(c).await;
+    }
+    let act = |c: &Client, id: &str| {
+        let c = c.clone();
+        let id = id.to_owned();
+        async move {
+            let (s1, b1) = c
+                .post(&format!("/api/v1/practice/users/{id}/unlock"), json!({}))
+                .await;
+            let (s2, b2) = c
+                .delete(&format!("/api/v1/practice/users/{id}/two-factor"))
+                .await;
+            assert_eq!(s1, s2, "reset and unlock answer alike: {b1} {b2}");
+            (s1, code(&b1).to_owned())
+        }
+    };
+    let forbidden = (StatusCode::FORBIDDEN, "forbidden".to_owned());
+    // Nobody acts on themselves.
+    assert_eq!(act(&owner, &owner_id).await, forbidden);
+    assert_eq!(act(&manager, &manager_id).await, forbidden);
+    // A manager never acts on an owner.
+    assert_eq!(act(&manager, &owner_id).await, forbidden);
+    assert_eq!(act(&manager, &owner2_id).await, forbidden);
+    // Staff and clients act on nobody.
+    for c in [&staff, &client] {
+        for id in [&owner_id, &manager_id, &staff_id, &client_id] {
+            assert_eq!(act(c, id).await, forbidden);
+        }
+    }
+    // Owners act on everyone else; managers on managers, staff and clients.
+    for id in [&owner2_id, &manager_id, &staff_id, &client_id] {
+        assert_eq!(act(&owner, id).await.0, StatusCode::NO_CONTENT);
+    }
+    // The owner's reset of the manager ended the manager's sessions: sign in again.
+    manager.sign_in("morgan@harbor.test", PASSWORD).await;
+    reauth(&manager).await;
+    for id in [&manager2_id, &staff_id, &client_id] {
+        assert_eq!(act(&manager, id).await.0, StatusCode::NO_CONTENT);
+    }
+    // The password is checked after permission.
+    let fresh = app.client();
+    fresh.sign_in("morgan@harbor.test", PASSWORD).await;
+    assert_eq!(
+        act(&fresh, &owner_id).await,
+        forbidden,
+        "a manager on an owner hears forbidden"
+    );
+    assert_eq!(
+        act(&fresh, &staff_id).await,
+        (
+            StatusCode::FORBIDDEN,
+            "reauthentication_required".to_owned()
+        )
+    );
+    assert_eq!(
+        act(&owner, "0123456789abcdef0123456789abcdef").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn a_reset_turns_two_factor_off_and_ends_sessions_and_devices(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (sam, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&sam, "+14155552672").await;
+    let desk = app.client();
+    desk.sign_in("sam@harbor.test", PASSWORD).await;
+    desk.post(
+        "/api/v1/session/verify",
+        json!({"code": app.last_code_to("+14155552672").await, "remember_device": true}),
+    )
+    .await;
+    reauth(&owner).await;
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/practice/users/{sam_id}/two-factor"))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        sam.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "every session ends"
+    );
+    assert_eq!(desk.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    let notice = &app.outbox_to("+14155552672").await[0];
+    assert!(
+        notice["code"].is_null() && notice["body"].as_str().unwrap().contains("reset"),
+        "{notice}"
+    );
+    let (_, person) = owner.get(&format!("/api/v1/practice/users/{sam_id}")).await;
+    assert_eq!(
+        (
+            person["two_factor"]["enabled"].as_bool(),
+            person["remembered_devices"].as_i64()
+        ),
+        (Some(false), Some(0))
+    );
+    let (_, audit) = owner
+        .get(&format!(
+            "/api/v1/practice/audit?kind=two_factor.reset&subject={sam_id}"
+        ))
+        .await;
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1);
+    // With the rule on, the person sets it up again at the next sign-in.
+    put_security(&owner, json!({"require_two_factor": "staff"})).await;
+    assert_eq!(
+        desk.sign_in("sam@harbor.test", PASSWORD).await.1["state"],
+        "two_factor_setup_required"
+    );
+}
+
+async fn an_unlock_clears_the_lock_and_keeps_the_phone(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (sam, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&sam, "+14155552672").await;
+    use latch_app::ports::PersonStore;
+    app.db
+        .set_two_factor_lock(&sam_id, None, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&app.client().sign_in("sam@harbor.test", PASSWORD).await.1),
+        "two_factor_locked"
+    );
+    reauth(&owner).await;
+    assert_eq!(
+        owner
+            .post(
+                &format!("/api/v1/practice/users/{sam_id}/unlock"),
+                json!({})
+            )
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, person) = owner.get(&format!("/api/v1/practice/users/{sam_id}")).await;
+    assert_eq!(
+        (
+            person["status"].as_str(),
+            person["two_factor"]["enabled"].as_bool()
+        ),
+        (Some("active"), Some(true))
+    );
+    assert_eq!(
+        app.client().sign_in("sam@harbor.test", PASSWORD).await.1["state"],
+        "two_factor_required"
+    );
+    let (_, audit) = owner
+        .get("/api/v1/practice/audit?kind=two_factor.unlocked")
+        .await;
+    assert_eq!(audit["events"][0]["subject"], sam_id.as_str());
+}
+
+async fn the_audit_trail_filters_pages_and_exports(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.client()
+        .sign_in("sam@harbor.test", "=cmd|' /C calc'!A0")
+        .await;
+    let (status, all) = owner.get("/api/v1/practice/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let events = all["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "practice.created",
+        "person.added",
+        "sign_in.succeeded",
+        "sign_in.failed",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0]["id"].as_str().unwrap().parse::<i64>().unwrap()
+                > w[1]["id"].as_str().unwrap().parse::<i64>().unwrap())
+    );
+    let text = all.to_string();
+    assert!(
+        !text.contains(PASSWORD) && !text.contains("calc"),
+        "no password in the audit trail"
+    );
+
+    let (_, failed) = owner
+        .get(&format!(
+            "/api/v1/practice/audit?kind=sign_in.failed&subject={sam_id}"
+        ))
+        .await;
+    assert_eq!(failed["events"].as_array().unwrap().len(), 1);
+    let (_, page1) = owner.get("/api/v1/practice/audit?limit=2").await;
+    let last = page1["events"][1]["id"].as_str().unwrap();
+    let (_, page2) = owner
+        .get(&format!("/api/v1/practice/audit?limit=2&before={last}"))
+        .await;
+    assert_eq!(page2["events"][0]["id"], events[2]["id"]);
+    let (_, none) = owner
+        .get("/api/v1/practice/audit?to=2000-01-01T00:00:00Z")
+        .await;
+    assert!(none["events"].as_array().unwrap().is_empty());
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "limit=x",
+        "from=yesterday",
+        "before=abc",
+    ] {
+        let (status, body) = owner.get(&format!("/api/v1/practice/audit?{bad}")).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{bad}"
+        );
+    }
+
+    let response = owner
+        .http
+        .get(owner.url("/api/v1/practice/audit.csv?kind=person.added"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,at,kind,actor,subject,ip,detail");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("person.added") && lines[1].contains(&sam_id));
+
+    let (staff, _) = app.person(&owner, "client", "casey@harbor.test").await;
+    assert_eq!(
+        code(&staff.get("/api/v1/practice/audit").await.1),
+        "forbidden"
+    );
+    assert_eq!(
+        staff
+            .http
+            .get(staff.url("/api/v1/practice/audit.csv"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

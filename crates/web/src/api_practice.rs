@@ -1,0 +1,319 @@
+//! The JSON API of practice administration: security settings, resetting and unlocking a
+//! person's two-factor, and the audit trail (JSON and CSV).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latch_app::AppError;
+use latch_app::practice::SecurityUpdate;
+use latch_app::records::{AuditEvent, AuditQuery};
+use latch_domain::Timestamp;
+use latch_domain::practice::SecuritySettings;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiSession, Client};
+
+#[derive(Serialize, ToSchema)]
+pub struct Security {
+    /// `off`, `staff` (owners, managers and staff) or `staff_and_clients`.
+    pub require_two_factor: String,
+    /// 0 to 365; 0 means browsers are never remembered.
+    pub remember_device_days: u32,
+    /// 5 to 120.
+    pub sign_out_after_idle_minutes: u32,
+    /// ISO 3166-1 alpha-2 codes whose phone numbers may receive codes.
+    pub allowed_countries: Vec<String>,
+    /// 1 to 100,000 sends a day.
+    pub daily_send_budget: u32,
+}
+
+impl From<&SecuritySettings> for Security {
+    fn from(s: &SecuritySettings) -> Self {
+        Security {
+            require_two_factor: s.require_two_factor.as_str().to_owned(),
+            remember_device_days: s.remember_device_days,
+            sign_out_after_idle_minutes: s.sign_out_after_idle_minutes,
+            allowed_countries: s
+                .allowed_countries
+                .iter()
+                .map(|c| c.code().to_owned())
+                .collect(),
+            daily_send_budget: s.daily_send_budget,
+        }
+    }
+}
+
+/// A part of `Security`; fields left out stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityRequest {
+    pub require_two_factor: Option<String>,
+    pub remember_device_days: Option<i64>,
+    pub sign_out_after_idle_minutes: Option<i64>,
+    pub allowed_countries: Option<Vec<String>>,
+    pub daily_send_budget: Option<i64>,
+}
+
+impl From<SecurityRequest> for SecurityUpdate {
+    fn from(r: SecurityRequest) -> Self {
+        SecurityUpdate {
+            require_two_factor: r.require_two_factor,
+            remember_device_days: r.remember_device_days,
+            sign_out_after_idle_minutes: r.sign_out_after_idle_minutes,
+            allowed_countries: r.allowed_countries,
+            daily_send_budget: r.daily_send_budget,
+        }
+    }
+}
+
+/// The practice's security settings (owners and managers).
+#[utoipa::path(get, path = "/api/v1/practice/security", tag = "practice",
+    responses((status = 200, body = Security), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn security(
+    ApiSession(who): ApiSession,
+    State(state): State<AppState>,
+) -> Result<Json<Security>, ApiError> {
+    Ok(Json(Security::from(
+        &state.latch.practice.security(&who.account)?,
+    )))
+}
+
+/// Changes some security settings; needs the password re-entered within 10 minutes.
+#[utoipa::path(put, path = "/api/v1/practice/security", request_body = SecurityRequest, tag = "practice",
+    responses((status = 200, body = Security), (status = 400, description = "invalid_setting", body = ErrorBody),
+              (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody)))]
+pub async fn update_security(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    ApiJson(body): ApiJson<SecurityRequest>,
+) -> Result<Json<Security>, ApiError> {
+    let settings = state
+        .latch
+        .practice
+        .update_security(&who, &body.into(), &client)
+        .await?;
+    Ok(Json(Security::from(&settings)))
+}
+
+/// Resets a person's two-factor (a lost phone).
+#[utoipa::path(delete, path = "/api/v1/practice/users/{id}/two-factor", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .latch
+        .team
+        .reset_two_factor(&who, &id, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Clears a lock on a person's two-factor step, keeping their phone.
+#[utoipa::path(post, path = "/api/v1/practice/users/{id}/unlock", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiSession(who): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state.latch.team.unlock(&who, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// 1 to 500; 50 when left out.
+    pub limit: Option<String>,
+    /// Only events older than this event id (the next page).
+    pub before: Option<String>,
+    /// Only events about this person.
+    pub subject: Option<String>,
+    /// Only events of this kind, such as `sign_in.failed`.
+    pub kind: Option<String>,
+    /// RFC 3339; only events at or after it.
+    pub from: Option<String>,
+    /// RFC 3339; only events at or before it.
+    pub to: Option<String>,
+}
+
+impl AuditParams {
+    /// The query, or the reason it is not one.
+    pub fn query(&self) -> Result<AuditQuery, AppError> {
+        let bad = |m: &str| AppError::InvalidRequest(m.to_owned());
+        let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
+            None => 50,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| bad("limit must be a whole number from 1 to 500."))?,
+        };
+        let time = |raw: &Option<String>, name: &str| -> Result<Option<Timestamp>, AppError> {
+            match raw.as_deref().filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(t) => Timestamp::parse_rfc3339(t).map(Some).ok_or_else(|| {
+                    bad(&format!("{name} must be a time like 2026-11-27T09:00:00Z."))
+                }),
+            }
+        };
+        Ok(AuditQuery {
+            limit,
+            before_id: match self.before.as_deref().filter(|s| !s.is_empty()) {
+                None => None,
+                Some(raw) => Some(
+                    raw.parse()
+                        .map_err(|_| bad("before must be an event id."))?,
+                ),
+            },
+            subject_id: self.subject.clone().filter(|s| !s.is_empty()),
+            kind: self.kind.clone().filter(|s| !s.is_empty()),
+            from: time(&self.from, "from")?,
+            to: time(&self.to, "to")?,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: String,
+    pub at: String,
+    pub kind: String,
+    /// The person who acted, or null (the operator's console, or someone not signed in).
+    pub actor: Option<String>,
+    /// The person it was about.
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    /// A short, masked description.
+    pub detail: String,
+}
+
+impl From<AuditEvent> for AuditEventView {
+    fn from(e: AuditEvent) -> Self {
+        AuditEventView {
+            id: e.id.to_string(),
+            at: e.at.to_rfc3339(),
+            kind: e.kind,
+            actor: e.actor_id,
+            subject: e.subject_id,
+            ip: e.ip,
+            detail: e.detail,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditResponse {
+    pub events: Vec<AuditEventView>,
+}
+
+/// The practice's security events, newest first (owners and managers).
+#[utoipa::path(get, path = "/api/v1/practice/audit", tag = "practice", params(AuditParams),
+    responses((status = 200, body = AuditResponse), (status = 400, description = "invalid_request", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    ApiSession(who): ApiSession,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<AuditResponse>, ApiError> {
+    let events = state
+        .latch
+        .audit
+        .events(&who.account, params.query()?)
+        .await?;
+    Ok(Json(AuditResponse {
+        events: events.into_iter().map(AuditEventView::from).collect(),
+    }))
+}
+
+/// The same events as CSV.
+#[utoipa::path(get, path = "/api/v1/practice/audit.csv", tag = "practice", params(AuditParams),
+    responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    ApiSession(who): ApiSession,
+    Query(params): Query<AuditParams>,
+) -> Result<Response, ApiError> {
+    let events = state
+        .latch
+        .audit
+        .events(&who.account, params.query()?)
+        .await?;
+    Ok(csv_response(events))
+}
+
+pub fn csv_response(events: Vec<AuditEvent>) -> Response {
+    let mut out = String::from("id,at,kind,actor,subject,ip,detail\r\n");
+    for e in events {
+        let row = [
+            e.id.to_string(),
+            e.at.to_rfc3339(),
+            e.kind,
+            e.actor_id.unwrap_or_default(),
+            e.subject_id.unwrap_or_default(),
+            e.ip.unwrap_or_default(),
+            e.detail,
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"latch-audit.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// One CSV cell, quoted when needed. SECURITY: a cell a spreadsheet would read as a formula
+/// gets a leading apostrophe.
+fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(
+            csv_cell("remember_device_days: 365 → 30"),
+            "remember_device_days: 365 → 30"
+        );
+    }
+}
