@@ -71,6 +71,17 @@ enum UserCommand {
         #[arg(long)]
         role: String,
     },
+    /// Reset a person's two-factor (a lost phone): it is turned off, their sessions and
+    /// remembered devices end, and they set it up again. Audited.
+    ResetTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
+    /// Unlock a person's two-factor step after too many wrong codes. Audited.
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -193,6 +204,29 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 person.role,
                 password.expose()
             );
+            Ok(())
+        }
+        Command::User(UserCommand::ResetTwoFactor { email }) => {
+            let latch = console(&config).await?;
+            let person = latch
+                .team
+                .console_reset_two_factor(&email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "Two-factor was reset for {}; they were signed out everywhere.",
+                person.email
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock { email }) => {
+            let latch = console(&config).await?;
+            let person = latch
+                .team
+                .console_unlock(&email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("The two-factor step of {} was unlocked.", person.email);
             Ok(())
         }
     }

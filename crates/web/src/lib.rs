@@ -11,6 +11,7 @@ mod extract;
 mod guard;
 mod openapi;
 mod pages;
+mod pages_practice;
 mod pages_two_factor;
 
 use std::net::SocketAddr;
@@ -161,7 +162,13 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
             "/team",
             get(pages::show_team).post(pages::submit_add_person),
         )
-        .route("/practice/settings", get(pages::show_settings))
+        .route(
+            "/practice/settings",
+            get(pages_practice::show_settings).post(pages_practice::submit_settings),
+        )
+        .route("/practice/audit", get(pages_practice::show_audit))
+        .route("/team/{id}", get(pages_practice::show_person))
+        .route("/team/{id}/help", post(pages_practice::submit_person_help))
         .route("/static/latch.css", get(pages::stylesheet))
         .fallback(pages::not_found);
     Router::new()

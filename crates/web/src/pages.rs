@@ -140,6 +140,11 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         }
         "device" => Some("That browser was forgotten. It will ask for a code next time."),
         "devices" => Some("Every remembered browser was forgotten."),
+        "settings" => Some("The security settings were saved."),
+        "reset" => Some(
+            "Their two-factor was reset. They were signed out everywhere and set it up again at their next sign-in.",
+        ),
+        "unlock" => Some("Their two-factor step was unlocked."),
         _ => None,
     }
 }
@@ -413,17 +418,34 @@ pub struct DashboardPage {
     two_factor_status: String,
     two_factor_on: bool,
     last_sign_in: Option<String>,
+    /// Browser and when, for each browser remembered since the previous sign-in.
+    new_devices: Vec<(String, String)>,
 }
 
 pub async fn show_dashboard(
+    State(state): State<AppState>,
     PageSession(who): PageSession,
+    Browser(browser): Browser,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> Result<Response, HtmlError> {
     let mut chrome = Chrome::new(&who, csrf, "dashboard");
     chrome.notice = notice_for(q.done.as_deref());
     let person = &who.account.person;
+    // Browsers remembered since the previous sign-in, other than this one, are news.
+    let since = person.previous_sign_in_at.unwrap_or(person.created_at);
+    let new_devices = if person.two_factor.is_some() {
+        let (devices, current) = state.latch.devices.devices(&who, &browser).await?;
+        devices
+            .into_iter()
+            .filter(|d| d.created_at > since && current.as_deref() != Some(d.id.as_str()))
+            .map(|d| (d.label, d.created_at.to_rfc3339()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = DashboardPage {
+        new_devices,
         chrome,
         is_client: person.role == Role::Client,
         two_factor_status: match &person.two_factor {
@@ -431,9 +453,9 @@ pub async fn show_dashboard(
             None => "Not set up yet".to_owned(),
         },
         two_factor_on: person.two_factor.is_some(),
-        last_sign_in: person.last_sign_in_at.map(|t| t.to_rfc3339()),
+        last_sign_in: person.previous_sign_in_at.map(|t| t.to_rfc3339()),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Default)]
@@ -580,11 +602,51 @@ pub async fn submit_end_session(
 }
 
 pub struct PersonRow {
+    id: String,
     name: String,
     email: String,
     role: &'static str,
     two_factor: String,
+    devices: i64,
+    status: &'static str,
     last_sign_in: String,
+}
+
+/// How a person's two-factor reads on the Team pages.
+pub(crate) fn two_factor_text(person: &latch_app::Person) -> String {
+    match &person.two_factor {
+        Some(s) => {
+            let phone = PhoneNumber::from_stored(&s.phone).map_or_else(String::new, |p| p.masked());
+            format!("On: {} to {phone}", s.channel.label())
+        }
+        None => "Off".to_owned(),
+    }
+}
+
+pub(crate) fn status_text(
+    person: &latch_app::Person,
+    now: latch_domain::Timestamp,
+) -> &'static str {
+    match person.lock.at(now.seconds()) {
+        latch_domain::two_factor::Locked::No => "Active",
+        latch_domain::two_factor::Locked::For { .. } => "Locked for a while",
+        latch_domain::two_factor::Locked::UntilUnlocked => "Locked until unlocked",
+    }
+}
+
+/// A role's share of people with two-factor on.
+pub struct Coverage {
+    role: &'static str,
+    label: &'static str,
+    on: usize,
+    total: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TeamQuery {
+    done: Option<String>,
+    role: Option<String>,
+    two_factor: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -620,6 +682,11 @@ pub struct AddPersonErrors {
 #[template(path = "team.html")]
 pub struct TeamPage {
     chrome: Chrome,
+    rule_text: &'static str,
+    coverage: Vec<Coverage>,
+    role_filters: Vec<(&'static str, &'static str)>,
+    filter_role: String,
+    filter_two_factor: String,
     people: Vec<PersonRow>,
     roles: Vec<(&'static str, &'static str)>,
     form: AddPersonForm,
@@ -630,32 +697,77 @@ async fn team_page(
     state: &AppState,
     who: &Authenticated,
     chrome: Chrome,
+    query: &TeamQuery,
     form: AddPersonForm,
     errors: AddPersonErrors,
 ) -> Result<TeamPage, AppError> {
-    let people = state
+    let everyone = state
         .latch
         .team
         .people(&who.account, &PeopleFilter::default())
         .await?;
+    let counts = state.latch.team.device_counts(&who.account).await?;
+    let rule = who.account.practice.security.require_two_factor;
+    let now = state.latch.now();
+    let covered_roles: Vec<Role> = Role::ALL.into_iter().filter(|r| rule.covers(*r)).collect();
+    let shown_roles = if covered_roles.is_empty() {
+        Role::ALL.to_vec()
+    } else {
+        covered_roles
+    };
+    let coverage = shown_roles
+        .into_iter()
+        .map(|role| {
+            let of_role: Vec<_> = everyone.iter().filter(|p| p.role == role).collect();
+            Coverage {
+                role: role.as_str(),
+                label: role.label(),
+                on: of_role.iter().filter(|p| p.two_factor.is_some()).count(),
+                total: of_role.len(),
+            }
+        })
+        .collect();
+    let role = query.role.as_deref().and_then(|r| Role::parse(r).ok());
+    let two_factor = query
+        .two_factor
+        .as_deref()
+        .filter(|v| matches!(*v, "on" | "off"));
+    let people = everyone
+        .into_iter()
+        .filter(|p| role.is_none_or(|r| p.role == r))
+        .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
+        .map(|p| PersonRow {
+            two_factor: two_factor_text(&p),
+            devices: counts.get(&p.id).copied().unwrap_or(0),
+            status: status_text(&p, now),
+            last_sign_in: p
+                .last_sign_in_at
+                .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            role: p.role.label(),
+        })
+        .collect();
     let actor = who.account.person.role;
     Ok(TeamPage {
         chrome,
-        people: people
-            .into_iter()
-            .map(|p| PersonRow {
-                name: p.name,
-                email: p.email,
-                role: p.role.label(),
-                two_factor: match &p.two_factor {
-                    Some(s) => format!("On ({})", s.channel.label()),
-                    None => "Off".to_owned(),
-                },
-                last_sign_in: p
-                    .last_sign_in_at
-                    .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
-            })
-            .collect(),
+        rule_text: match rule {
+            latch_domain::practice::RequireTwoFactor::Off => {
+                "Your practice does not require two-factor yet. Set the rule in Practice Settings."
+            }
+            latch_domain::practice::RequireTwoFactor::Staff => {
+                "Your practice requires two-factor for owners, managers and staff."
+            }
+            latch_domain::practice::RequireTwoFactor::StaffAndClients => {
+                "Your practice requires two-factor for everyone, clients included."
+            }
+        },
+        coverage,
+        role_filters: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        filter_role: role.map_or("", |r| r.as_str()).to_owned(),
+        filter_two_factor: two_factor.unwrap_or("").to_owned(),
+        people,
         roles: [Role::Staff, Role::Client, Role::Manager, Role::Owner]
             .into_iter()
             .filter(|r| actor.allows(Permission::AddPerson { role: *r }))
@@ -670,7 +782,7 @@ pub async fn show_team(
     State(state): State<AppState>,
     PageSession(who): PageSession,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<TeamQuery>,
 ) -> Result<Response, HtmlError> {
     let mut chrome = Chrome::new(&who, csrf, "team");
     chrome.notice = notice_for(q.done.as_deref());
@@ -678,7 +790,7 @@ pub async fn show_team(
         role: "staff".into(),
         ..AddPersonForm::default()
     };
-    let page = team_page(&state, &who, chrome, form, AddPersonErrors::default()).await?;
+    let page = team_page(&state, &who, chrome, &q, form, AddPersonErrors::default()).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -721,47 +833,18 @@ pub async fn submit_add_person(
                 _ => return Err(HtmlError(e)),
             }
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let page =
-                team_page(&state, &who, Chrome::new(&who, csrf, "team"), form, errors).await?;
+            let page = team_page(
+                &state,
+                &who,
+                Chrome::new(&who, csrf, "team"),
+                &TeamQuery::default(),
+                form,
+                errors,
+            )
+            .await?;
             Ok(render(status, &page))
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "settings.html")]
-pub struct SettingsPage {
-    chrome: Chrome,
-    require_two_factor: &'static str,
-    remember_devices: String,
-    idle_minutes: u32,
-    country: &'static str,
-}
-
-pub async fn show_settings(
-    PageSession(who): PageSession,
-    Csrf(csrf): Csrf,
-) -> Result<Response, HtmlError> {
-    if !who.account.person.role.allows(Permission::ManageSecurity) {
-        return Err(HtmlError(AppError::Forbidden));
-    }
-    let practice = &who.account.practice;
-    let security = &practice.security;
-    let page = SettingsPage {
-        chrome: Chrome::new(&who, csrf, "settings"),
-        require_two_factor: match security.require_two_factor {
-            latch_domain::practice::RequireTwoFactor::Off => "No",
-            latch_domain::practice::RequireTwoFactor::Staff => "All staff",
-            latch_domain::practice::RequireTwoFactor::StaffAndClients => "All staff and clients",
-        },
-        remember_devices: match security.remember_device_days {
-            0 => "Never".to_owned(),
-            days => format!("{days} days"),
-        },
-        idle_minutes: security.sign_out_after_idle_minutes,
-        country: Country::parse(&practice.country).map_or("—", |c| c.name()),
-    };
-    Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn stylesheet() -> Response {

@@ -97,7 +97,7 @@ async fn fill(b: &Client, id: &str, text: &str) {
 async fn submit(b: &Client, form_action: &str) {
     let old_page = b.find(Locator::Css("html")).await.unwrap();
     b.find(Locator::Css(&format!(
-        r#"form[action="{form_action}"] button[type="submit"]"#
+        r#"form[method="post"][action="{form_action}"] button[type="submit"]"#
     )))
     .await
     .unwrap()
