@@ -396,10 +396,11 @@ impl HasCsrf for CsrfOnlyForm {
 pub async fn submit_sign_out(
     State(state): State<AppState>,
     Client(client): Client,
-    session: Option<PageSession>,
+    // Any session signs out, a sign-in waiting for its code included.
+    AnySession(session): AnySession,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
-    if let Some(PageSession(who)) = session {
+    if let Some(who) = session {
         state.latch.sign_in.sign_out(&who, &client).await?;
     }
     Ok(with_cookie(

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::support::{Dialect, PASSWORD, TestApp};
 
 /// A chromedriver on a free port, ended when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -40,7 +40,7 @@ fn chromedriver() -> Option<String> {
     found
 }
 
-async fn browser() -> Option<(Driver, Client)> {
+pub(crate) async fn browser() -> Option<(Driver, Client)> {
     let path = chromedriver()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -87,14 +87,14 @@ async fn browser() -> Option<(Driver, Client)> {
     panic!("chromedriver did not start: {last_error:?}");
 }
 
-async fn fill(b: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(b: &Client, id: &str, text: &str) {
     let field = b.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
 /// Clicks the form's button and waits until the next page has replaced this one.
-async fn submit(b: &Client, form_action: &str) {
+pub(crate) async fn submit(b: &Client, form_action: &str) {
     let old_page = b.find(Locator::Css("html")).await.unwrap();
     b.find(Locator::Css(&format!(
         r#"form[method="post"][action="{form_action}"] button[type="submit"]"#
@@ -113,11 +113,11 @@ async fn submit(b: &Client, form_action: &str) {
     b.wait().for_element(Locator::Css("main")).await.unwrap();
 }
 
-async fn path(b: &Client) -> String {
+pub(crate) async fn path(b: &Client) -> String {
     b.current_url().await.unwrap().path().to_owned()
 }
 
-async fn body_text(b: &Client) -> String {
+pub(crate) async fn body_text(b: &Client) -> String {
     b.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -254,7 +254,7 @@ async fn follow(b: &Client, link: Locator<'_>) {
 }
 
 /// Signs in with the password only, from wherever the browser is.
-async fn password_only(b: &Client, base: &str, email: &str) {
+pub(crate) async fn password_only(b: &Client, base: &str, email: &str) {
     b.goto(&format!("{base}/sign-in")).await.unwrap();
     fill(b, "email", email).await;
     fill(b, "password", PASSWORD).await;

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accessibility;
 mod account;
 mod browser;
 mod guard;

@@ -41,6 +41,7 @@ crate::on_both_databases!(
     the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero,
     a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
     owners_see_each_persons_two_factor_devices_and_lock,
+    the_code_page_signs_out_a_waiting_sign_in,
 );
 
 /// A practice whose owner has two-factor on with `PHONE`; answers the owner's client.
@@ -1040,5 +1041,40 @@ async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
             .await
             .1["status"],
         "locked_until_unlocked"
+    );
+}
+
+async fn the_code_page_signs_out_a_waiting_sign_in(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    let c = pending_sign_in(&app).await;
+    let html = c
+        .http
+        .get(c.url("/sign-in/code"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    let token = &html[start..start + 64];
+    let response = c
+        .http
+        .post(c.url("/sign-out"))
+        .form(&[("csrf", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/sign-in",
+        "Cancel and sign out signs out"
+    );
+    let page = c.http.get(c.url("/sign-in")).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the sign-in page, not the code page"
     );
 }

@@ -1,0 +1,140 @@
+//! Every page of latch checked with axe-core in Chromium, at a phone width and a desktop
+//! width: no serious or critical violation. axe-core comes from npm (`npm install --prefix
+//! target/axe axe-core@4`, or `LATCH_AXE_JS` naming axe.min.js); without it the check skips
+//! loudly, and fails when `LATCH_REQUIRE_BROWSER=1`.
+
+use fantoccini::Client;
+use serde_json::Value;
+
+use crate::browser::{browser, fill, password_only, submit};
+use crate::support::{Dialect, PASSWORD, TestApp};
+
+fn axe_source() -> Option<String> {
+    let path = std::env::var("LATCH_AXE_JS").ok().unwrap_or_else(|| {
+        format!(
+            "{}/../../target/axe/node_modules/axe-core/axe.min.js",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                std::env::var("LATCH_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "LATCH_REQUIRE_BROWSER=1 but axe-core is missing at {path} (npm install --prefix target/axe axe-core@4)"
+            );
+            latch_store::testing::loud_skip(&format!(
+                "SKIPPED accessibility checks: axe-core is missing at {path} (npm install --prefix target/axe axe-core@4)"
+            ));
+            None
+        }
+    }
+}
+
+/// Runs axe on the page the browser shows, at both widths; answers the serious and critical
+/// violations found.
+async fn violations(b: &Client, axe: &str, name: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (width, height) in [(390, 844), (1280, 900)] {
+        b.set_window_size(width, height).await.unwrap();
+        b.execute(axe, vec![]).await.unwrap();
+        let result: Value = b
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for v in result.as_array().cloned().unwrap_or_default() {
+            found.push(format!(
+                "{name} at {width}px: {}",
+                v.as_str().unwrap_or_default()
+            ));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_at_phone_and_desktop_widths() {
+    let Some(axe) = axe_source() else { return };
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let mut problems = Vec::new();
+    let check = async |path: &str, name: &str, b: &Client| {
+        if !path.is_empty() {
+            b.goto(&format!("{base}{path}")).await.unwrap();
+        }
+        violations(b, &axe, name).await
+    };
+
+    problems.extend(check("/setup", "first run", &b).await);
+    let owner = app.with_practice().await;
+    let (_, staff_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.person(&owner, "client", "casey@harbor.test").await;
+    problems.extend(check("/sign-in", "sign-in", &b).await);
+    // A wrong password shows its error beside the form.
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    fill(&b, "email", "owner@harbor.test").await;
+    fill(&b, "password", "not the password").await;
+    submit(&b, "/sign-in").await;
+    problems.extend(check("", "sign-in with an error", &b).await);
+
+    password_only(&b, &base, "owner@harbor.test").await;
+    for (path, name) in [
+        ("/dashboard", "staff dashboard"),
+        ("/profile", "my profile"),
+        ("/practice/settings", "practice settings"),
+        ("/team", "team"),
+        (&*format!("/team/{staff_id}"), "a person"),
+        ("/practice/audit", "audit trail"),
+        ("/profile/two-factor", "wizard: password"),
+    ] {
+        problems.extend(check(path, name, &b).await);
+    }
+    b.goto(&format!("{base}/profile/two-factor")).await.unwrap();
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/profile/two-factor/password").await;
+    problems.extend(check("", "wizard: phone", &b).await);
+    b.goto(&format!("{base}/profile/two-factor")).await.unwrap();
+    fill(&b, "phone", "+14155552671").await;
+    submit(&b, "/profile/two-factor/setup").await;
+    problems.extend(check("", "wizard: code", &b).await);
+    b.goto(&format!("{base}/profile/two-factor/confirm"))
+        .await
+        .unwrap();
+    fill(&b, "code", &app.last_code_to("+14155552671").await).await;
+    submit(&b, "/profile/two-factor/confirm").await;
+    problems.extend(check("", "wizard: congratulations", &b).await);
+    problems.extend(check("/profile/two-factor/off", "turn off", &b).await);
+    problems.extend(check("/profile", "my profile with two-factor", &b).await);
+
+    // A fresh sign-in asks for the code.
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    submit(&b, "/sign-out").await;
+    password_only(&b, &base, "owner@harbor.test").await;
+    problems.extend(check("", "enter the code", &b).await);
+    b.goto(&format!("{base}/sign-in/code")).await.unwrap();
+    submit(&b, "/sign-out").await;
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+
+    password_only(&b, &base, "casey@harbor.test").await;
+    problems.extend(check("/dashboard", "client dashboard", &b).await);
+    problems.extend(check("/profile", "client profile", &b).await);
+    problems.extend(check("/nope", "not found", &b).await);
+
+    b.close().await.unwrap();
+    assert!(
+        problems.is_empty(),
+        "accessibility problems:\n{}",
+        problems.join("\n")
+    );
+}
