@@ -454,3 +454,149 @@ async fn a_client_turns_two_factor_on_from_the_dashboard_card_and_off_with_the_t
     );
     b.close().await.unwrap();
 }
+
+/// The wizard when the practice requires it: phone, code, then the dashboard.
+async fn required_setup(b: &Client, app: &TestApp, phone: &str) {
+    assert_eq!(
+        path(b).await,
+        "/profile/two-factor",
+        "led to the wizard before any dashboard"
+    );
+    assert!(
+        body_text(b)
+            .await
+            .contains("Your practice requires two-factor authentication")
+    );
+    fill(b, "phone", phone).await;
+    submit(b, "/profile/two-factor/setup").await;
+    fill(b, "code", &app.last_code_to(phone).await).await;
+    submit(b, "/profile/two-factor/confirm").await;
+    assert!(body_text(b).await.contains("Congratulations!"));
+    b.goto(&format!("{}/dashboard", app.base)).await.unwrap();
+    assert_eq!(path(b).await, "/dashboard");
+}
+
+#[tokio::test]
+async fn an_owner_requires_two_factor_and_resets_a_staff_members() {
+    let Some((_driver_a, owner_b)) = browser().await else {
+        return;
+    };
+    let Some((_driver_b, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    let (_, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.person(&owner, "client", "casey@harbor.test").await;
+
+    // The owner sets "All staff" in Security Settings. Owners are staff, so they set it up too.
+    sign_in(&owner_b, &base, "owner@harbor.test").await;
+    owner_b
+        .goto(&format!("{base}/practice/settings"))
+        .await
+        .unwrap();
+    owner_b
+        .find(Locator::Css("input[name=require_two_factor][value=staff]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&owner_b, "password", PASSWORD).await;
+    submit(&owner_b, "/practice/settings").await;
+    assert!(
+        body_text(&owner_b)
+            .await
+            .contains("The security settings were saved")
+    );
+
+    // A staff member without two-factor is taken through the wizard before the dashboard.
+    password_only(&b, &base, "sam@harbor.test").await;
+    required_setup(&b, &app, "+14155552672").await;
+    // They cannot turn it off while the practice requires it.
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    let text = body_text(&b).await;
+    assert!(
+        text.contains("can't be turned off") && !text.contains("Turn off"),
+        "{text}"
+    );
+    b.goto(&format!("{base}/profile/two-factor/off"))
+        .await
+        .unwrap();
+    assert!(body_text(&b).await.contains("requires two-factor"));
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    submit(&b, "/sign-out").await;
+
+    // A client is not covered by "All staff".
+    password_only(&b, &base, "casey@harbor.test").await;
+    assert_eq!(path(&b).await, "/dashboard");
+    submit(&b, "/sign-out").await;
+
+    // "All staff and clients" covers the client at the next sign-in.
+    owner_b
+        .goto(&format!("{base}/practice/settings"))
+        .await
+        .unwrap();
+    if path(&owner_b).await == "/profile/two-factor" {
+        required_setup(&owner_b, &app, "+14155552671").await;
+        owner_b
+            .goto(&format!("{base}/practice/settings"))
+            .await
+            .unwrap();
+    }
+    owner_b
+        .find(Locator::Css(
+            "input[name=require_two_factor][value=staff_and_clients]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&owner_b, "password", PASSWORD).await;
+    submit(&owner_b, "/practice/settings").await;
+    password_only(&b, &base, "casey@harbor.test").await;
+    required_setup(&b, &app, "+14155552673").await;
+    submit(&b, "/sign-out").await;
+
+    // Sam lost the phone: the owner resets Sam's two-factor from the Team page.
+    owner_b.goto(&format!("{base}/team")).await.unwrap();
+    let text = body_text(&owner_b).await;
+    assert!(
+        text.contains("Two-factor coverage") && text.contains("Staff"),
+        "{text}"
+    );
+    owner_b
+        .find(Locator::LinkText("A staff"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    owner_b
+        .wait()
+        .for_element(Locator::Css("form[action$=\"/help\"]"))
+        .await
+        .unwrap();
+    assert_eq!(path(&owner_b).await, format!("/team/{sam_id}"));
+    fill(&owner_b, "password", PASSWORD).await;
+    submit(&owner_b, &format!("/team/{sam_id}/help")).await;
+    let text = body_text(&owner_b).await;
+    assert!(
+        text.contains("Their two-factor was reset") && text.contains("Off"),
+        "{text}"
+    );
+    assert!(
+        app.outbox_to("+14155552672").await[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("reset")
+    );
+
+    // Sam sets it up again at the next sign-in.
+    password_only(&b, &base, "sam@harbor.test").await;
+    required_setup(&b, &app, "+14155552674").await;
+    owner_b.close().await.unwrap();
+    b.close().await.unwrap();
+}

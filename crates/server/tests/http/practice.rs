@@ -17,6 +17,10 @@ crate::on_both_databases!(
     a_reset_turns_two_factor_off_and_ends_sessions_and_devices,
     an_unlock_clears_the_lock_and_keeps_the_phone,
     the_audit_trail_filters_pages_and_exports,
+    the_operators_console_resets_and_unlocks_with_an_audit_entry,
+    the_settings_page_keeps_bad_values_beside_their_fields,
+    the_administration_pages_answer_only_owners_and_managers,
+    every_security_event_reaches_the_audit_trail,
 );
 
 async fn reauth(c: &Client) {
@@ -520,5 +524,253 @@ async fn the_audit_trail_filters_pages_and_exports(dialect: Dialect) {
             .unwrap()
             .status(),
         StatusCode::FORBIDDEN
+    );
+}
+
+async fn the_operators_console_resets_and_unlocks_with_an_audit_entry(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (sam, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&sam, "+14155552672").await;
+    use latch_app::ports::PersonStore;
+    app.db
+        .set_two_factor_lock(&sam_id, None, true)
+        .await
+        .unwrap();
+    app.latch()
+        .team
+        .console_unlock("SAM@harbor.test")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.client().sign_in("sam@harbor.test", PASSWORD).await.1["state"],
+        "two_factor_required"
+    );
+    app.latch()
+        .team
+        .console_reset_two_factor("sam@harbor.test")
+        .await
+        .unwrap();
+    assert_eq!(sam.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.client().sign_in("sam@harbor.test", PASSWORD).await.1["state"],
+        "signed_in"
+    );
+    let (_, audit) = owner
+        .get(&format!("/api/v1/practice/audit?subject={sam_id}"))
+        .await;
+    let kinds: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"two_factor.reset") && kinds.contains(&"two_factor.unlocked"),
+        "{kinds:?}"
+    );
+    let reset = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "two_factor.reset")
+        .unwrap();
+    assert!(reset["actor"].is_null() && reset["detail"] == "from the operator's console");
+    assert!(matches!(
+        app.latch().team.console_unlock("nobody@harbor.test").await,
+        Err(latch_app::AppError::NotFound)
+    ));
+}
+
+async fn page(c: &Client, path: &str) -> (StatusCode, String) {
+    let response = c.http.get(c.url(path)).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    html[start..start + 64].to_owned()
+}
+
+async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, html) = page(&owner, "/practice/settings").await;
+    let form = |password: &str, idle: &str, countries: &str| {
+        vec![
+            ("csrf".to_owned(), csrf_of(&html)),
+            ("require_two_factor".to_owned(), "staff".to_owned()),
+            ("remember_device_days".to_owned(), "90".to_owned()),
+            ("sign_out_after_idle_minutes".to_owned(), idle.to_owned()),
+            ("allowed_countries".to_owned(), countries.to_owned()),
+            ("daily_send_budget".to_owned(), "1,000".to_owned()),
+            ("password".to_owned(), password.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        owner
+            .http
+            .post(owner.url("/practice/settings"))
+            .form(&fields)
+            .send()
+    };
+    let response = post(form("not my password", "30", "US")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("That password is not correct.")
+    );
+    let response = post(form(PASSWORD, "500", "US")).await.unwrap();
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("5 to 120") && text.contains(r#"value="500""#),
+        "the value stays for fixing"
+    );
+    let response = post(form(PASSWORD, "30", "US, ZZ")).await.unwrap();
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("two-letter country codes")
+    );
+    assert_eq!(
+        owner.get("/api/v1/practice/security").await.1["require_two_factor"],
+        "off",
+        "nothing saved"
+    );
+
+    let response = post(form(PASSWORD, "30", "us ca")).await.unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/practice/settings?done=settings"
+    );
+    let (_, saved) = owner.get("/api/v1/practice/security").await;
+    assert_eq!(
+        saved,
+        json!({"require_two_factor": "staff", "remember_device_days": 90, "sign_out_after_idle_minutes": 30,
+               "allowed_countries": ["US", "CA"], "daily_send_budget": 1000})
+    );
+}
+
+async fn the_administration_pages_answer_only_owners_and_managers(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
+    let (client, _) = app.person(&owner, "client", "casey@harbor.test").await;
+    for path in [
+        "/practice/settings",
+        "/practice/audit",
+        "/team",
+        &format!("/team/{sam_id}"),
+    ] {
+        assert_eq!(page(&manager, path).await.0, StatusCode::OK, "{path}");
+        assert_eq!(page(&client, path).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, html) = page(&owner, "/practice/audit?kind=person.added").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("person.added") && html.contains("A staff"),
+        "names, not ids"
+    );
+    let (_, html) = page(&owner, &format!("/team/{sam_id}")).await;
+    assert!(html.contains("Reset two-factor"));
+    let (_, own) = page(&owner, "/team").await;
+    assert!(own.contains("Two-factor coverage") && own.contains("0 of 1 have two-factor on"));
+    assert_eq!(
+        page(&owner, "/team/0123456789abcdef0123456789abcdef")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn every_security_event_reaches_the_audit_trail(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (sam, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&sam, "+14155552672").await;
+    let desk = app.client();
+    desk.sign_in("sam@harbor.test", "wrong password!").await;
+    desk.sign_in("sam@harbor.test", PASSWORD).await;
+    desk.post(
+        "/api/v1/session/verify",
+        json!({"code": "00000000", "remember_device": false}),
+    )
+    .await;
+    let right = app.last_code_to("+14155552672").await;
+    desk.post(
+        "/api/v1/session/verify",
+        json!({"code": right, "remember_device": true}),
+    )
+    .await;
+    desk.delete("/api/v1/me/devices").await;
+    sam.put(
+        "/api/v1/me/password",
+        json!({"current_password": PASSWORD, "new_password": "violet tractor sandwich"}),
+    )
+    .await;
+    sam.begin_setup_with("+14155552699", "sms", "violet tractor sandwich")
+        .await;
+    sam.post(
+        "/api/v1/me/two-factor/setup/confirm",
+        json!({"code": app.last_code_to("+14155552699").await}),
+    )
+    .await;
+    sam.delete("/api/v1/me/two-factor").await;
+    reauth(&owner).await;
+    put_security(&owner, json!({"remember_device_days": 30})).await;
+    owner
+        .post(
+            &format!("/api/v1/practice/users/{sam_id}/unlock"),
+            json!({}),
+        )
+        .await;
+    owner
+        .delete(&format!("/api/v1/practice/users/{sam_id}/two-factor"))
+        .await;
+
+    let (_, audit) = owner.get("/api/v1/practice/audit?limit=500").await;
+    let events = audit["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "practice.created",
+        "person.added",
+        "sign_in.succeeded",
+        "sign_in.failed",
+        "code.sent",
+        "code.wrong",
+        "code.verified",
+        "two_factor.enabled",
+        "two_factor.changed",
+        "two_factor.disabled",
+        "two_factor.reset",
+        "two_factor.unlocked",
+        "device.remembered",
+        "device.forgotten",
+        "password.changed",
+        "practice.security_changed",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let text = audit.to_string();
+    for secret in [
+        PASSWORD,
+        "violet tractor sandwich",
+        right.as_str(),
+        "4155552672",
+        "4155552699",
+    ] {
+        assert!(!text.contains(secret), "{secret} is in the audit trail");
+    }
+    assert!(
+        events
+            .iter()
+            .all(|e| e["at"].is_string() && e["ip"] == "127.0.0.1"),
+        "when and from where"
     );
 }

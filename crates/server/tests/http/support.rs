@@ -267,10 +267,20 @@ impl Client {
 
     /// Re-enters the password and starts a two-factor setup; answers the setup's reply.
     pub async fn begin_setup(&self, phone: &str, channel: &str) -> (StatusCode, Value) {
+        self.begin_setup_with(phone, channel, PASSWORD).await
+    }
+
+    /// The same, with another password.
+    pub async fn begin_setup_with(
+        &self,
+        phone: &str,
+        channel: &str,
+        password: &str,
+    ) -> (StatusCode, Value) {
         let (status, body) = self
             .post(
                 "/api/v1/session/reauthenticate",
-                json!({"password": PASSWORD}),
+                json!({"password": password}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
