@@ -433,13 +433,14 @@ pub async fn show_dashboard(
     let mut chrome = Chrome::new(&who, csrf, "dashboard");
     chrome.notice = notice_for(q.done.as_deref());
     let person = &who.account.person;
-    // Browsers remembered since the previous sign-in, other than this one, are news.
+    // Browsers remembered at or since the previous sign-in, other than this one, are news:
+    // that sign-in may not have been the person.
     let since = person.previous_sign_in_at.unwrap_or(person.created_at);
     let new_devices = if person.two_factor.is_some() {
         let (devices, current) = state.latch.devices.devices(&who, &browser).await?;
         devices
             .into_iter()
-            .filter(|d| d.created_at > since && current.as_deref() != Some(d.id.as_str()))
+            .filter(|d| d.created_at >= since && current.as_deref() != Some(d.id.as_str()))
             .map(|d| (d.label, d.created_at.to_rfc3339()))
             .collect()
     } else {

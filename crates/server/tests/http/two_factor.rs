@@ -42,6 +42,7 @@ crate::on_both_databases!(
     a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
     owners_see_each_persons_two_factor_devices_and_lock,
     the_code_page_signs_out_a_waiting_sign_in,
+    the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in,
 );
 
 /// A practice whose owner has two-factor on with `PHONE`; answers the owner's client.
@@ -1076,5 +1077,63 @@ async fn the_code_page_signs_out_a_waiting_sign_in(dialect: Dialect) {
         page.status(),
         StatusCode::OK,
         "the sign-in page, not the code page"
+    );
+}
+
+async fn the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    let stranger = app.client();
+    stranger
+        .http
+        .post(stranger.url("/api/v1/session"))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0 Safari/537.36",
+        )
+        .json(&json!({"email": OWNER, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    stranger
+        .http
+        .post(stranger.url("/api/v1/session/verify"))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0 Safari/537.36",
+        )
+        .json(&json!({"code": app.last_code_to(PHONE).await, "remember_device": true}))
+        .send()
+        .await
+        .unwrap();
+    app.clock.advance(3600);
+    let own = pending_sign_in(&app).await;
+    verify(&own, &app.last_code_to(PHONE).await, false).await;
+    let html = own
+        .http
+        .get(own.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("A new browser was remembered") && html.contains("Chrome on Windows"),
+        "{html}"
+    );
+    assert!(html.contains("Your previous sign-in"));
+    let theirs = stranger
+        .http
+        .get(stranger.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !theirs.contains("A new browser was remembered"),
+        "not about the browser itself"
     );
 }
