@@ -294,22 +294,7 @@ impl SignInService {
             .ok_or(AppError::CodeExpired)?;
         check_code(core, person, &challenge, code, client).await?;
         core.store.delete_challenge(&challenge.id).await?;
-        let token = crate::two_factor::finish_sign_in(core, who).await?;
-        core.store
-            .record_sign_in(&person.id, core.clock.now())
-            .await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::SignInSucceeded,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: "password and code".into(),
-            },
-        )
-        .await?;
+        let token = complete_sign_in(core, who, "password and code", client).await?;
         let days = who.account.practice.security.remember_device_days;
         let remembered = match remember_seconds(days).filter(|_| remember) {
             Some(max_age_seconds) => {
@@ -485,6 +470,34 @@ async fn remember_browser(
         token,
         max_age_seconds,
     })
+}
+
+/// Finishes a sign-in that was held (for its code, or for the practice's required setup):
+/// a new session id, signed in, recorded and audited.
+pub(crate) async fn complete_sign_in(
+    core: &Core,
+    who: &Authenticated,
+    how: &str,
+    client: &ClientInfo,
+) -> Result<Secret, AppError> {
+    let person = &who.account.person;
+    let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
+    core.store
+        .record_sign_in(&person.id, core.clock.now())
+        .await?;
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::SignInSucceeded,
+            actor_id: Some(&person.id),
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: how.into(),
+        },
+    )
+    .await?;
+    Ok(token)
 }
 
 /// Gives a session a new token, so the cookie it had before is worth nothing.

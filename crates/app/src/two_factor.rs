@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Purpose, TwoFactorSetting};
 use crate::secret::Secret;
-use crate::sign_in::{Authenticated, rotate};
+use crate::sign_in::{Authenticated, complete_sign_in};
 
 /// A code went out: by which channel, to which (masked) number, and for how long it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,23 +242,8 @@ impl TwoFactorService {
         // A sign-in that had to set two-factor up is now complete: a new session id, and the
         // password credit of the required setup ends with it.
         let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
-            let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
-            core.store
-                .record_sign_in(&person.id, core.clock.now())
-                .await?;
-            record(
-                core,
-                Event {
-                    practice_id: &person.practice_id,
-                    kind: AuditKind::SignInSucceeded,
-                    actor_id: Some(&person.id),
-                    subject_id: Some(&person.id),
-                    client: Some(client),
-                    detail: "password and the practice's required two-factor setup".into(),
-                },
-            )
-            .await?;
-            Some(token)
+            let how = "password and the practice's required two-factor setup";
+            Some(complete_sign_in(core, who, how, client).await?)
         } else {
             None
         };
@@ -710,9 +695,4 @@ pub(crate) async fn end_devices_and_other_sessions(
         .await?;
     }
     Ok(())
-}
-
-/// Rotates a pending session to signed in, once its code was right.
-pub(crate) async fn finish_sign_in(core: &Core, who: &Authenticated) -> Result<Secret, AppError> {
-    rotate(core, &who.session, SessionState::SignedIn, None, None).await
 }

@@ -25,6 +25,25 @@ use crate::error::{HtmlError, message_page};
 use crate::extract::{AnySession, Browser, Client, PageSession};
 use crate::guard::FormToken;
 
+/// A form whose fields are all text, with the hidden `csrf` field every form carries.
+macro_rules! csrf_form {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        #[derive(Deserialize, Default)]
+        pub struct $name {
+            #[serde(default)]
+            csrf: String,
+            $(#[serde(default)] pub(crate) $field: String,)*
+        }
+
+        impl HasCsrf for $name {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    };
+}
+pub(crate) use csrf_form;
+
 // ----- plumbing -----------------------------------------------------------------------------
 
 pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -164,29 +183,14 @@ pub async fn show_home(
     Ok(see_other("/sign-in"))
 }
 
-#[derive(Deserialize, Default)]
-pub struct SetupForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    setup_token: String,
-    #[serde(default)]
-    practice_name: String,
-    #[serde(default)]
-    country: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl HasCsrf for SetupForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(SetupForm {
+    setup_token,
+    practice_name,
+    country,
+    name,
+    email,
+    password
+});
 
 #[derive(Default)]
 pub struct SetupErrors {
@@ -294,21 +298,7 @@ pub struct SignInPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct SignInForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl HasCsrf for SignInForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(SignInForm { email, password });
 
 pub async fn show_sign_in(
     State(state): State<AppState>,
@@ -381,17 +371,7 @@ pub async fn submit_sign_in(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnlyForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for CsrfOnlyForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(CsrfOnlyForm {});
 
 pub async fn submit_sign_out(
     State(state): State<AppState>,
@@ -526,21 +506,10 @@ pub async fn show_profile(
     Ok(render(StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-}
-
-impl HasCsrf for PasswordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(PasswordForm {
+    current_password,
+    new_password
+});
 
 pub async fn submit_password(
     State(state): State<AppState>,
@@ -651,25 +620,12 @@ pub struct TeamQuery {
     two_factor: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct AddPersonForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl HasCsrf for AddPersonForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(AddPersonForm {
+    role,
+    name,
+    email,
+    password
+});
 
 #[derive(Default)]
 pub struct AddPersonErrors {

@@ -19,33 +19,18 @@ use crate::cookies::{self, with_cookie};
 use crate::error::HtmlError;
 use crate::extract::{Client, PageSession};
 use crate::pages::{
-    Chrome, Csrf, CsrfForm, HasCsrf, NoticeQuery, notice_for, render, see_other, status_text,
-    two_factor_text,
+    Chrome, Csrf, CsrfForm, HasCsrf, NoticeQuery, csrf_form, notice_for, render, see_other,
+    status_text, two_factor_text,
 };
 
-#[derive(Deserialize, Default)]
-pub struct SettingsForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    require_two_factor: String,
-    #[serde(default)]
-    remember_device_days: String,
-    #[serde(default)]
-    sign_out_after_idle_minutes: String,
-    #[serde(default)]
-    allowed_countries: String,
-    #[serde(default)]
-    daily_send_budget: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl HasCsrf for SettingsForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(SettingsForm {
+    require_two_factor,
+    remember_device_days,
+    sign_out_after_idle_minutes,
+    allowed_countries,
+    daily_send_budget,
+    password
+});
 
 #[derive(Default)]
 pub struct SettingsErrors {
@@ -296,21 +281,7 @@ pub async fn show_person(
     ))
 }
 
-#[derive(Deserialize, Default)]
-pub struct HelpForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl HasCsrf for HelpForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_form!(HelpForm { action, password });
 
 /// Reset or unlock, with the password re-entered in the same form.
 pub async fn submit_person_help(

@@ -19,24 +19,7 @@ use crate::api_two_factor::remember_cookie;
 use crate::cookies::{self, with_cookie};
 use crate::error::HtmlError;
 use crate::extract::{Browser, Client, DirectLoopback, PagePending, PageSession, PageSetupSession};
-use crate::pages::{Chrome, Csrf, CsrfForm, HasCsrf, render, see_other};
-
-macro_rules! csrf_form {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        #[derive(Deserialize, Default)]
-        pub struct $name {
-            #[serde(default)]
-            csrf: String,
-            $(#[serde(default)] $field: String,)*
-        }
-
-        impl HasCsrf for $name {
-            fn csrf(&self) -> &str {
-                &self.csrf
-            }
-        }
-    };
-}
+use crate::pages::{Chrome, Csrf, CsrfForm, CsrfOnlyForm, HasCsrf, csrf_form, render, see_other};
 
 csrf_form!(CodeForm { code, remember });
 csrf_form!(ChannelForm { channel });
@@ -48,7 +31,6 @@ csrf_form!(PhoneForm {
     extension
 });
 csrf_form!(ConfirmForm { code });
-csrf_form!(EmptyForm {});
 
 /// "Call me instead" / "Text me instead", when the other method is available.
 fn other_channel(
@@ -589,7 +571,7 @@ pub async fn submit_turn_off(
     State(state): State<AppState>,
     Client(client): Client,
     PageSession(who): PageSession,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
     match state.latch.two_factor.turn_off(&who, &client).await {
         Ok(()) => Ok(see_other("/profile?done=two-factor-off")),
@@ -605,7 +587,7 @@ pub async fn submit_forget_device(
     Client(client): Client,
     PageSession(who): PageSession,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
     state.latch.devices.forget(&who, &id, &client).await?;
     Ok(see_other("/profile?done=device"))
@@ -616,7 +598,7 @@ pub async fn submit_forget_all_devices(
     Client(client): Client,
     PageSession(who): PageSession,
     Browser(browser): Browser,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
     state.latch.devices.forget_all(&who, &client).await?;
     let tag = state.latch.devices.tag_for(&who.account.person.id);
