@@ -51,6 +51,10 @@ pub enum AppError {
         "Your practice requires two-factor authentication, so it can't be turned off. You can change your phone or method instead."
     )]
     TwoFactorRequiredByPractice,
+    #[error(
+        "Your practice has reached its daily limit of texts and calls. Please try again later, or ask your practice."
+    )]
+    SendBudgetReached { retry_after: i64 },
     #[error("latch cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -58,13 +62,23 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Seconds to wait, for throttles.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            AppError::RateLimited { retry_after } | AppError::SendBudgetReached { retry_after } => {
+                Some((*retry_after).max(1))
+            }
+            _ => None,
+        }
+    }
+
     /// The stable code of the API contract.
     pub fn code(&self) -> &'static str {
         match self {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::NotSignedIn => "not_signed_in",
             AppError::ReauthenticationRequired => "reauthentication_required",
-            AppError::RateLimited { .. } => "rate_limited",
+            AppError::RateLimited { .. } | AppError::SendBudgetReached { .. } => "rate_limited",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::AlreadySetUp => "already_set_up",
@@ -100,7 +114,7 @@ impl AppError {
             | AppError::CodeExpired
             | AppError::InvalidPhone(_)
             | AppError::PhoneNotAllowed(_) => 400,
-            AppError::RateLimited { .. } => 429,
+            AppError::RateLimited { .. } | AppError::SendBudgetReached { .. } => 429,
             AppError::NotFound => 404,
             AppError::AlreadySetUp | AppError::EmailTaken => 409,
             AppError::WeakPassword(_)

@@ -132,6 +132,8 @@ pub trait ThrottleStore {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window>;
+    /// Takes `by` back from the counter named `key` (never below zero).
+    async fn unbump_window(&self, key: &str, by: i64) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -163,6 +163,7 @@ impl SignInService {
             core,
             &session_id,
             person,
+            &account.practice,
             Purpose::SignIn,
             &phone,
             setting.extension.clone(),

@@ -11,7 +11,8 @@ use latch_domain::phone::{PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
 use latch_domain::two_factor::{
     Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE,
-    SENDS_PER_NUMBER_PER_DAY, SENDS_PER_PERSON_PER_HOUR, SendRefused, lock_after_failure,
+    SENDS_PER_NUMBER_PER_DAY, SENDS_PER_PERSON_PER_HOUR, SendRefused,
+    UNVERIFIED_SENDS_PER_IP_PER_HOUR, UNVERIFIED_SENDS_PER_PREFIX_PER_DAY, lock_after_failure,
     resend_wait,
 };
 
@@ -20,7 +21,7 @@ use crate::crypto::{new_id, random_u32};
 use crate::delivery::Outgoing;
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Challenge, ClientInfo, Person, Purpose, TwoFactorSetting};
+use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose, TwoFactorSetting};
 use crate::secret::Secret;
 use crate::sign_in::{Authenticated, complete_sign_in};
 
@@ -92,6 +93,7 @@ impl TwoFactorService {
         let sent = resend(
             &self.core,
             &who.account.person,
+            &who.account.practice,
             &challenge,
             parse_channel(channel)?,
             client,
@@ -152,6 +154,7 @@ impl TwoFactorService {
             core,
             &who.session.id,
             person,
+            &who.account.practice,
             Purpose::Setup,
             &phone,
             extension,
@@ -172,6 +175,7 @@ impl TwoFactorService {
         resend(
             &self.core,
             &who.account.person,
+            &who.account.practice,
             &challenge,
             parse_channel(channel)?,
             client,
@@ -331,13 +335,14 @@ pub(crate) async fn start_challenge(
     core: &Core,
     session_id: &str,
     person: &Person,
+    practice: &Practice,
     purpose: Purpose,
     phone: &PhoneNumber,
     extension: Option<String>,
     channel: Channel,
     client: &ClientInfo,
 ) -> Result<CodeSent, AppError> {
-    check_send_limits(core, person, phone).await?;
+    check_send_limits(core, person, practice, phone, client).await?;
     let now = core.clock.now();
     let code = OneTimeCode::generate(random_u32);
     let id = new_id();
@@ -366,6 +371,7 @@ pub(crate) async fn start_challenge(
 async fn resend(
     core: &Core,
     person: &Person,
+    practice: &Practice,
     challenge: &Challenge,
     channel: Option<Channel>,
     client: &ClientInfo,
@@ -396,7 +402,7 @@ async fn resend(
     }
     let phone = PhoneNumber::from_stored(&challenge.phone)
         .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
-    check_send_limits(core, person, &phone).await?;
+    check_send_limits(core, person, practice, &phone, client).await?;
     let code = OneTimeCode::generate(random_u32);
     let code_hash = core.keys.code_hash(&challenge.id, code.digits());
     let expires_at = now.plus(CODE_LIFETIME_SECONDS);
@@ -436,12 +442,16 @@ fn spent_error(challenge: &Challenge) -> AppError {
     }
 }
 
-/// SECURITY: per person and per number, counted in the database (so every node counts
-/// together) before anything is sent; a refused send sends nothing.
+/// SECURITY: every limit is counted in the database (so every node counts together) and
+/// checked before anything is sent; a refused send sends nothing. Per person and per number,
+/// then the unverified sends per client address and per number range (SMS pumping and toll
+/// fraud), then the practice's daily budget.
 async fn check_send_limits(
     core: &Core,
     person: &Person,
+    practice: &Practice,
     phone: &PhoneNumber,
+    client: &ClientInfo,
 ) -> Result<(), AppError> {
     let now = core.clock.now();
     for (key, window, limit) in [
@@ -455,6 +465,16 @@ async fn check_send_limits(
             86_400,
             SENDS_PER_NUMBER_PER_DAY,
         ),
+        (
+            unverified_ip_key(client),
+            3600,
+            UNVERIFIED_SENDS_PER_IP_PER_HOUR,
+        ),
+        (
+            unverified_prefix_key(phone),
+            86_400,
+            UNVERIFIED_SENDS_PER_PREFIX_PER_DAY,
+        ),
     ] {
         let w = core.store.bump_window(&key, now, window).await?;
         if w.count > limit {
@@ -463,7 +483,38 @@ async fn check_send_limits(
             });
         }
     }
+    let budget = core
+        .store
+        .bump_window(&format!("send-budget:{}", practice.id), now, 86_400)
+        .await?;
+    if budget.count > i64::from(practice.security.daily_send_budget) {
+        if budget.count == i64::from(practice.security.daily_send_budget) + 1 {
+            record(
+                core,
+                Event {
+                    practice_id: &practice.id,
+                    kind: AuditKind::SendBudgetReached,
+                    actor_id: None,
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: format!("{} sends in a day", practice.security.daily_send_budget),
+                },
+            )
+            .await?;
+        }
+        return Err(AppError::SendBudgetReached {
+            retry_after: (budget.started_at.seconds() + 86_400 - now.seconds()).max(1),
+        });
+    }
     Ok(())
+}
+
+fn unverified_ip_key(client: &ClientInfo) -> String {
+    format!("unverified-ip:{}", client.ip)
+}
+
+fn unverified_prefix_key(phone: &PhoneNumber) -> String {
+    format!("unverified-prefix:{}", phone.prefix())
 }
 
 async fn send_code(
@@ -559,6 +610,15 @@ pub(crate) async fn check_code(
             .await?
     {
         core.store.clear_code_failures(&person.id).await?;
+        // Its sends are verified now: they no longer count as unverified.
+        core.store
+            .unbump_window(&unverified_ip_key(client), challenge.sends)
+            .await?;
+        if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
+            core.store
+                .unbump_window(&unverified_prefix_key(&phone), challenge.sends)
+                .await?;
+        }
         record(
             core,
             Event {

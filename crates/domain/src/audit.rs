@@ -24,10 +24,11 @@ pub enum AuditKind {
     SecurityChanged,
     TwoFactorReset,
     TwoFactorUnlocked,
+    SendBudgetReached,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 22] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::SignedOut,
@@ -49,6 +50,7 @@ impl AuditKind {
         AuditKind::SecurityChanged,
         AuditKind::TwoFactorReset,
         AuditKind::TwoFactorUnlocked,
+        AuditKind::SendBudgetReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +76,7 @@ impl AuditKind {
             AuditKind::SecurityChanged => "practice.security_changed",
             AuditKind::TwoFactorReset => "two_factor.reset",
             AuditKind::TwoFactorUnlocked => "two_factor.unlocked",
+            AuditKind::SendBudgetReached => "practice.send_budget_reached",
         }
     }
 

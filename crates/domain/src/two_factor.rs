@@ -106,6 +106,12 @@ pub const SENDS_PER_CHALLENGE: i64 = 5;
 pub const SENDS_PER_PERSON_PER_HOUR: i64 = 10;
 /// Sends to one number in a day.
 pub const SENDS_PER_NUMBER_PER_DAY: i64 = 10;
+/// Sends whose code was never entered, from one client address in an hour: a whole office
+/// behind one address signing in on Monday morning passes, a script that never uses its
+/// codes does not.
+pub const UNVERIFIED_SENDS_PER_IP_PER_HOUR: i64 = 60;
+/// Unverified sends to one number range (the number without its last 4 digits) in a day.
+pub const UNVERIFIED_SENDS_PER_PREFIX_PER_DAY: i64 = 20;
 
 /// How long a resend must still wait, if at all.
 pub fn resend_wait(last_sent_at: i64, sends: i64, now: i64) -> Result<(), SendRefused> {

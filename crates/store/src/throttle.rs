@@ -118,4 +118,16 @@ impl ThrottleStore for Db {
             started_at: Timestamp(started),
         })
     }
+
+    async fn unbump_window(&self, key: &str, by: i64) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update rate_windows set count = case when count > $2 then count - $2 else 0 end where key = $1")
+                .bind(key)
+                .bind(by)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
 }

@@ -53,10 +53,7 @@ impl IntoResponse for ApiError {
         let e = self.0;
         log_if_internal(&e);
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = match &e {
-            AppError::RateLimited { retry_after } => Some((*retry_after).max(1)),
-            _ => None,
-        };
+        let retry_after = e.retry_after();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: e.code().to_owned(),
@@ -116,10 +113,10 @@ impl IntoResponse for HtmlError {
         };
         let message = e.to_string();
         let mut response = message_page(status, heading, &message, "/", "Go to the start");
-        if let AppError::RateLimited { retry_after } = e {
+        if let Some(seconds) = e.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

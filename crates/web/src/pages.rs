@@ -350,7 +350,11 @@ pub async fn submit_sign_in(
                 cookies::session(&state.config, signed_in.token.expose()),
             ))
         }
-        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+        Err(
+            e @ (AppError::InvalidCredentials
+            | AppError::RateLimited { .. }
+            | AppError::SendBudgetReached { .. }),
+        ) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             let mut response = render(
                 status,
@@ -360,10 +364,10 @@ pub async fn submit_sign_in(
                     error: Some(e.to_string()),
                 },
             );
-            if let AppError::RateLimited { retry_after } = e {
+            if let Some(seconds) = e.retry_after() {
                 response
                     .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             Ok(response)
         }

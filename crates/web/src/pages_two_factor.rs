@@ -54,6 +54,7 @@ fn shown_beside_code_form(e: &AppError) -> bool {
         AppError::InvalidCode { .. }
             | AppError::CodeExpired
             | AppError::RateLimited { .. }
+            | AppError::SendBudgetReached { .. }
             | AppError::TwoFactorLocked
             | AppError::DeliveryFailed { .. }
             | AppError::InvalidRequest(_)
@@ -64,11 +65,10 @@ fn shown_beside_code_form(e: &AppError) -> bool {
 /// A refusal on a page that shows it beside the form, with `Retry-After` on throttles.
 fn with_status(mut response: Response, e: &AppError) -> Response {
     *response.status_mut() = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    if let AppError::RateLimited { retry_after } = e {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from((*retry_after).max(1)),
-        );
+    if let Some(seconds) = e.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -390,6 +390,7 @@ pub async fn submit_setup(
                 }
                 AppError::InvalidRequest(_)
                 | AppError::RateLimited { .. }
+                | AppError::SendBudgetReached { .. }
                 | AppError::TwoFactorLocked => errors.general = Some(message),
                 _ => return Err(HtmlError(e)),
             }

@@ -43,6 +43,9 @@ crate::on_both_databases!(
     owners_see_each_persons_two_factor_devices_and_lock,
     the_code_page_signs_out_a_waiting_sign_in,
     the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in,
+    one_address_gets_at_most_sixty_unverified_sends_an_hour,
+    a_number_range_gets_at_most_twenty_unverified_sends_a_day,
+    the_practices_daily_budget_stops_sends_with_a_clear_message,
 );
 
 /// A practice whose owner has two-factor on with `PHONE`; answers the owner's client.
@@ -1135,5 +1138,134 @@ async fn the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in(dia
     assert!(
         !theirs.contains("A new browser was remembered"),
         "not about the browser itself"
+    );
+}
+
+/// Sends `count` codes for `client`'s setups, by starting and resending setups to numbers
+/// +1 415 `exchange` 1000, 1001, ... (each number gets at most five). A number's range is
+/// its exchange.
+async fn setup_sends(app: &TestApp, client: &Client, exchange: u32, count: u32) {
+    let mut sent = 0;
+    let mut number = 1000;
+    while sent < count {
+        let phone = format!("+1415{exchange:03}{number:04}");
+        let (status, body) = client.begin_setup(&phone, "sms").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{phone}: {body}");
+        sent += 1;
+        while sent < count && sent % 5 != 0 {
+            app.clock.advance(30);
+            let (status, body) = client
+                .post("/api/v1/me/two-factor/setup/resend", json!({}))
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+            sent += 1;
+        }
+        number += 1;
+    }
+}
+
+async fn one_address_gets_at_most_sixty_unverified_sends_an_hour(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    // Six people, ten sends each (their own hourly limit), each to a range of their own; each
+    // signs in just before, so no session idles out while the clock moves.
+    let mut last = None;
+    for i in 0..6 {
+        let (person, _) = app
+            .person(&owner, "staff", &format!("s{i}@harbor.test"))
+            .await;
+        setup_sends(&app, &person, 220 + 10 * i, 10).await;
+        last = Some(person);
+    }
+    owner.sign_in("owner@harbor.test", PASSWORD).await;
+    let (seventh, _) = app.person(&owner, "staff", "s6@harbor.test").await;
+    let (status, body) = seventh.begin_setup("+14159001000", "sms").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "the 61st unverified send"
+    );
+    assert!(app.outbox_to("+14159001000").await.is_empty());
+
+    // A code entered makes its sends verified: they free their places.
+    let code_sent = app.last_code_to("+14152701001").await;
+    let (status, body) = last
+        .unwrap()
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": code_sent}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = seventh.begin_setup("+14159001000", "sms").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+async fn a_number_range_gets_at_most_twenty_unverified_sends_a_day(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let mut people = Vec::new();
+    for i in 0..3 {
+        people.push(
+            app.person(&owner, "staff", &format!("s{i}@harbor.test"))
+                .await
+                .0,
+        );
+    }
+    // +1 415 555 ....: one range; two people with ten sends each, to numbers 1000 and 1001.
+    setup_sends(&app, &people[0], 555, 10).await;
+    setup_sends(&app, &people[1], 555, 10).await;
+    let (status, body) = people[2].begin_setup("+14155557077", "sms").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "the 21st to the range"
+    );
+    let (status, body) = people[2].begin_setup("+14152221077", "sms").await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "another range is fine: {body}"
+    );
+}
+
+async fn the_practices_daily_budget_stops_sends_with_a_clear_message(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (owner_status, _) = owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(owner_status, StatusCode::OK);
+    owner
+        .put("/api/v1/practice/security", json!({"daily_send_budget": 3}))
+        .await;
+    let (sam, _) = app.person(&owner, "staff", "sam@harbor.test").await;
+    setup_sends(&app, &sam, 222, 3).await;
+    let (status, body) = sam.begin_setup("+14155550200", "sms").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("daily limit of texts and calls"),
+        "{body}"
+    );
+    assert!(app.outbox_to("+14155550200").await.is_empty());
+    let (_, audit) = owner
+        .get("/api/v1/practice/audit?kind=practice.send_budget_reached")
+        .await;
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1);
+    app.clock.advance(86_400);
+    sam.sign_in("sam@harbor.test", PASSWORD).await;
+    assert_eq!(
+        sam.begin_setup("+14155550200", "sms").await.0,
+        StatusCode::ACCEPTED,
+        "a new day"
     );
 }
