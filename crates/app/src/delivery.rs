@@ -29,11 +29,20 @@ pub struct Outgoing {
 #[error("{message}")]
 pub struct DeliveryError {
     pub message: String,
+    /// The other method, when it may work where this one did not.
+    pub try_instead: Option<latch_domain::two_factor::Channel>,
+}
+
+/// A message the provider took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The provider's id for it, to match its delivery reports.
+    pub provider_id: Option<String>,
 }
 
 #[async_trait]
 pub trait Delivery: Send + Sync {
-    async fn deliver(&self, message: &Outgoing) -> Result<(), DeliveryError>;
+    async fn deliver(&self, message: &Outgoing) -> Result<Sent, DeliveryError>;
     fn supports_voice(&self) -> bool;
     /// The development outbox, whose messages the dev endpoints may show.
     fn outbox(&self) -> Option<&OutboxDelivery> {
@@ -65,7 +74,7 @@ impl OutboxDelivery {
 
 #[async_trait]
 impl Delivery for OutboxDelivery {
-    async fn deliver(&self, m: &Outgoing) -> Result<(), DeliveryError> {
+    async fn deliver(&self, m: &Outgoing) -> Result<Sent, DeliveryError> {
         let code = m.code.as_ref().map(OneTimeCode::digits);
         self.store
             .append_outbox(m.to.e164(), m.channel, &m.body, code, self.clock.now())
@@ -74,10 +83,11 @@ impl Delivery for OutboxDelivery {
                 tracing::warn!(error = %e, "the outbox could not keep a message");
                 DeliveryError {
                     message: "We couldn't send the message just now. Please try again.".into(),
+                    try_instead: None,
                 }
             })?;
         tracing::info!(to = %m.to.masked(), channel = m.channel.as_str(), "outbox: message kept (see /dev/outbox)");
-        Ok(())
+        Ok(Sent::default())
     }
 
     fn supports_voice(&self) -> bool {

@@ -186,6 +186,8 @@ pub trait ChallengeStore {
         challenge_id: &str,
         max_attempts: i64,
     ) -> StoreResult<Option<i64>>;
+    /// A failed delivery starts no resend wait: the next resend may go at once.
+    async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()>;
     async fn delete_challenge(&self, challenge_id: &str) -> StoreResult<()>;
 }
 
@@ -232,6 +234,21 @@ pub trait OutboxStore {
     async fn outbox(&self, to: Option<&str>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
 }
 
+#[async_trait]
+pub trait DeliveryLogStore {
+    /// Remembers which practice and person a provider's message was for.
+    async fn record_delivery(
+        &self,
+        provider_id: &str,
+        practice_id: &str,
+        person_id: &str,
+        channel: Channel,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The practice and person of a provider's message, if latch sent it.
+    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -244,6 +261,7 @@ pub trait Store:
     + ChallengeStore
     + DeviceStore
     + OutboxStore
+    + DeliveryLogStore
     + Send
     + Sync
 {

@@ -74,6 +74,41 @@ impl TwoFactorService {
         self.core.delivery.supports_voice()
     }
 
+    /// A provider's report on a message latch sent: told to the audit trail of the practice it
+    /// was for (only telemetry: it verifies nothing). Reports of unknown messages are ignored.
+    pub async fn delivery_status(
+        &self,
+        provider_id: &str,
+        status: &str,
+        error_code: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Some((practice_id, person_id)) = self.core.store.delivery(provider_id).await? else {
+            return Ok(());
+        };
+        let status: String = status
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(20)
+            .collect();
+        let code: Option<String> =
+            error_code.map(|c| c.chars().filter(char::is_ascii_digit).take(6).collect());
+        record(
+            &self.core,
+            Event {
+                practice_id: &practice_id,
+                kind: AuditKind::DeliveryStatus,
+                actor_id: None,
+                subject_id: person_id.as_deref(),
+                client: None,
+                detail: match code.filter(|c| !c.is_empty()) {
+                    Some(code) => format!("{status} (provider error {code})"),
+                    None => status,
+                },
+            },
+        )
+        .await
+    }
+
     /// Sends a new code for a sign-in that waits for one (`Didn't get the code?`).
     pub async fn resend_sign_in(
         &self,
@@ -544,7 +579,18 @@ async fn send_code(
         challenge.purpose.as_str()
     );
     match core.delivery.deliver(&outgoing).await {
-        Ok(()) => {
+        Ok(sent) => {
+            if let Some(provider_id) = &sent.provider_id {
+                core.store
+                    .record_delivery(
+                        provider_id,
+                        &person.practice_id,
+                        &person.id,
+                        challenge.channel,
+                        core.clock.now(),
+                    )
+                    .await?;
+            }
             record(
                 core,
                 Event {
@@ -564,6 +610,8 @@ async fn send_code(
             })
         }
         Err(e) => {
+            // Nothing reached the phone: the person may ask again at once.
+            core.store.clear_resend_wait(&challenge.id).await?;
             record(
                 core,
                 Event {

@@ -25,10 +25,11 @@ pub enum AuditKind {
     TwoFactorReset,
     TwoFactorUnlocked,
     SendBudgetReached,
+    DeliveryStatus,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 22] = [
+    pub const ALL: [AuditKind; 23] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::SignedOut,
@@ -51,6 +52,7 @@ impl AuditKind {
         AuditKind::TwoFactorReset,
         AuditKind::TwoFactorUnlocked,
         AuditKind::SendBudgetReached,
+        AuditKind::DeliveryStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +79,7 @@ impl AuditKind {
             AuditKind::TwoFactorReset => "two_factor.reset",
             AuditKind::TwoFactorUnlocked => "two_factor.unlocked",
             AuditKind::SendBudgetReached => "practice.send_budget_reached",
+            AuditKind::DeliveryStatus => "delivery.status",
         }
     }
 

@@ -97,6 +97,36 @@ pub struct Settings {
     )]
     pub delivery: Delivery,
 
+    /// Twilio account SID (AC...), with LATCH_DELIVERY=twilio.
+    #[arg(long, env = "LATCH_TWILIO_ACCOUNT_SID", global = true)]
+    pub twilio_account_sid: Option<String>,
+
+    /// Twilio auth token (32 hex digits).
+    #[arg(
+        long,
+        env = "LATCH_TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub twilio_auth_token: Option<String>,
+
+    /// A voice-capable Twilio number (E.164) that calls, and texts without a service, come from.
+    #[arg(long, env = "LATCH_TWILIO_FROM", global = true)]
+    pub twilio_from: Option<String>,
+
+    /// A Twilio Messaging Service (MG...) that texts go through when given.
+    #[arg(long, env = "LATCH_TWILIO_MESSAGING_SERVICE_SID", global = true)]
+    pub twilio_messaging_service_sid: Option<String>,
+
+    /// Twilio's API origin (tests point it at a local fake).
+    #[arg(
+        long,
+        env = "LATCH_TWILIO_API_BASE",
+        default_value = "https://api.twilio.com",
+        global = true
+    )]
+    pub twilio_api_base: String,
+
     /// Per-node, per-address requests a second (burst twice that).
     #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50, global = true)]
     pub flood_limit: u32,
@@ -199,7 +229,7 @@ impl Settings {
             }
         }
         if self.delivery == Delivery::Twilio {
-            problems.push("LATCH_DELIVERY=twilio is not available in this release yet; use outbox in development.".to_owned());
+            problems.extend(self.twilio_problems());
         }
         if !self.production() && !self.bind.ip().is_loopback() && !self.allow_remote_dev {
             problems.push(format!(
@@ -222,6 +252,62 @@ impl Settings {
             }),
             _ => Err(problems),
         }
+    }
+}
+
+fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Settings {
+    /// What is missing or malformed in the Twilio settings; no provider is called.
+    fn twilio_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match self.twilio_account_sid.as_deref() {
+            None => problems.push(
+                "LATCH_TWILIO_ACCOUNT_SID is required with LATCH_DELIVERY=twilio.".to_owned(),
+            ),
+            Some(sid) if !is_sid(sid, "AC") => problems
+                .push("LATCH_TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits.".to_owned()),
+            Some(_) => {}
+        }
+        match self.twilio_auth_token.as_deref() {
+            None => problems
+                .push("LATCH_TWILIO_AUTH_TOKEN is required with LATCH_DELIVERY=twilio.".to_owned()),
+            Some(token) if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                problems.push("LATCH_TWILIO_AUTH_TOKEN must be 32 hex digits.".to_owned())
+            }
+            Some(_) => {}
+        }
+        if let Some(from) = self.twilio_from.as_deref()
+            && latch_domain::phone::PhoneNumber::parse(from, None).is_err()
+        {
+            problems.push(
+                "LATCH_TWILIO_FROM must be a phone number in E.164, like +14155550100.".to_owned(),
+            );
+        }
+        if let Some(service) = self.twilio_messaging_service_sid.as_deref()
+            && !is_sid(service, "MG")
+        {
+            problems.push(
+                "LATCH_TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits."
+                    .to_owned(),
+            );
+        }
+        if self.twilio_from.is_none() && self.twilio_messaging_service_sid.is_none() {
+            problems.push(
+                "Texts need a sender: set LATCH_TWILIO_FROM (a voice-capable number) or LATCH_TWILIO_MESSAGING_SERVICE_SID."
+                    .to_owned(),
+            );
+        }
+        if !(self.twilio_api_base.starts_with("https://")
+            || self.twilio_api_base.starts_with("http://"))
+        {
+            problems.push("LATCH_TWILIO_API_BASE must be an http(s) origin.".to_owned());
+        }
+        problems
     }
 }
 
@@ -328,6 +414,55 @@ mod tests {
                 .validate("sqlite://x.db")
                 .is_ok()
         );
+    }
+
+    const SID: &str = "AC0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn production_with_twilio_a_key_and_https_starts() {
+        let config = settings(&[
+            "--env",
+            "production",
+            "--public-url",
+            "https://latch.example.com",
+            "--secret-key",
+            KEY,
+            "--delivery",
+            "twilio",
+            "--twilio-account-sid",
+            SID,
+            "--twilio-auth-token",
+            TOKEN,
+            "--twilio-from",
+            "+14155550100",
+        ])
+        .validate("sqlite://x.db");
+        assert!(config.is_ok(), "{config:?}");
+    }
+
+    #[test]
+    fn twilio_settings_are_checked_and_every_problem_listed() {
+        let problems = settings(&["--delivery", "twilio"])
+            .validate("sqlite://x.db")
+            .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        let problems = settings(&[
+            "--delivery",
+            "twilio",
+            "--twilio-account-sid",
+            "AC12",
+            "--twilio-auth-token",
+            "short",
+            "--twilio-from",
+            "12345",
+            "--twilio-messaging-service-sid",
+            "MGxyz",
+        ])
+        .validate("sqlite://x.db")
+        .unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
     }
 
     #[test]

@@ -95,9 +95,7 @@ pub fn build_latch(
         crate::config::Delivery::Outbox => {
             Arc::new(OutboxDelivery::new(Arc::clone(&store), Arc::clone(&clock)))
         }
-        crate::config::Delivery::Twilio => {
-            anyhow::bail!("Twilio delivery is not available in this release")
-        }
+        crate::config::Delivery::Twilio => Arc::new(twilio_delivery(config, public_url)?),
     };
     let settings = LatchSettings {
         hash_cost: HashCost::DEFAULT,
@@ -111,6 +109,35 @@ pub fn build_latch(
     };
     Latch::new(store, clock, Keys::derive(&key), delivery, settings)
         .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The Twilio delivery of a validated configuration. Delivery reports are asked for only when
+/// latch is reachable over HTTPS.
+pub fn twilio_delivery(
+    config: &Config,
+    public_url: &str,
+) -> anyhow::Result<latch_messaging::TwilioDelivery> {
+    let s = &config.settings;
+    let settings = latch_messaging::TwilioSettings {
+        api_base: s.twilio_api_base.clone(),
+        account_sid: s
+            .twilio_account_sid
+            .clone()
+            .context("LATCH_TWILIO_ACCOUNT_SID")?,
+        auth_token: latch_app::Secret::new(
+            s.twilio_auth_token
+                .clone()
+                .context("LATCH_TWILIO_AUTH_TOKEN")?,
+        ),
+        from: s.twilio_from.clone(),
+        messaging_service_sid: s.twilio_messaging_service_sid.clone(),
+        status_callback: public_url
+            .starts_with("https://")
+            .then(|| format!("{public_url}/webhooks/twilio/status")),
+        connect_timeout: latch_messaging::TwilioSettings::CONNECT_TIMEOUT,
+        request_timeout: latch_messaging::TwilioSettings::REQUEST_TIMEOUT,
+    };
+    latch_messaging::TwilioDelivery::new(settings).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// `https://latch.example.com` → `latch.example.com`: the host texts bind their code to.
@@ -155,6 +182,14 @@ pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
         extra_origins,
         production: config.settings.production(),
         flood_limit: config.settings.flood_limit,
+        twilio_auth_token: match config.settings.delivery {
+            crate::config::Delivery::Twilio => config
+                .settings
+                .twilio_auth_token
+                .clone()
+                .map(latch_app::Secret::new),
+            crate::config::Delivery::Outbox => None,
+        },
     }
 }
 

@@ -38,6 +38,16 @@ enum Command {
     /// People in a practice.
     #[command(subcommand)]
     User(UserCommand),
+    /// Send one test text (or, with --voice, a call) through the configured delivery and say
+    /// what worked or what to fix.
+    CheckDelivery {
+        /// The phone to reach, in E.164 (+14155550123).
+        #[arg(long)]
+        to: String,
+        /// Place a voice call instead of a text.
+        #[arg(long)]
+        voice: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +216,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::CheckDelivery { to, voice } => check_delivery(&config, &to, voice).await,
         Command::User(UserCommand::ResetTwoFactor { email }) => {
             let latch = console(&config).await?;
             let person = latch
@@ -229,6 +240,66 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             eprintln!("The two-factor step of {} was unlocked.", person.email);
             Ok(())
         }
+    }
+}
+
+async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Result<()> {
+    use latch_app::delivery::{Delivery, Outgoing};
+    use latch_domain::two_factor::Channel;
+    let phone = latch_domain::phone::PhoneNumber::parse(to, None)
+        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let product = &config.settings.product_name;
+    let (channel, body) = if voice {
+        (
+            Channel::Voice,
+            format!("Hello. This is a test call from {product}. Calls reach this phone. Goodbye."),
+        )
+    } else {
+        (
+            Channel::Sms,
+            format!("{product}: this is a test message. Texts reach this phone."),
+        )
+    };
+    let message = Outgoing {
+        to: phone.clone(),
+        extension: None,
+        channel,
+        body,
+        code: None,
+    };
+    let outcome = match config.settings.delivery {
+        latch::config::Delivery::Twilio => {
+            let delivery = latch::twilio_delivery(config, &latch::configured_public_url(config))?;
+            if voice && !delivery.supports_voice() {
+                anyhow::bail!("voice calls need LATCH_TWILIO_FROM, a voice-capable Twilio number");
+            }
+            delivery.deliver(&message).await
+        }
+        latch::config::Delivery::Outbox => {
+            let db = latch::open_database(config).await?;
+            let store: Arc<dyn latch_app::ports::Store> = Arc::new(db);
+            latch_app::delivery::OutboxDelivery::new(store, Arc::new(SystemClock))
+                .deliver(&message)
+                .await
+        }
+    };
+    match outcome {
+        Ok(sent) => {
+            eprintln!(
+                "OK: the {} to {} was accepted{}.",
+                if voice { "call" } else { "text" },
+                phone.masked(),
+                sent.provider_id
+                    .map(|id| format!(" (provider id {id})"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "the {} did not go out: {}",
+            if voice { "call" } else { "text" },
+            e.message
+        ),
     }
 }
 
@@ -294,6 +365,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "\nlatch setup token (needed once, to create the first practice): {}\n",
             token.expose()
         );
+    }
+    if config.settings.delivery == latch::config::Delivery::Twilio
+        && config.settings.twilio_from.is_none()
+    {
+        tracing::warn!("LATCH_TWILIO_FROM is not set: voice calls are not offered, only texts");
     }
     tracing::info!(url = %running.public_url, database = %redacted_url(&config.database_url), "latch is listening");
     eprintln!("latch is ready at {}", running.public_url);

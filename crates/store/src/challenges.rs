@@ -177,6 +177,17 @@ impl ChallengeStore for Db {
         })
     }
 
+    async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("update challenges set last_sent_at = 0 where id = $1")
+                .bind(challenge_id)
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
     async fn delete_challenge(&self, challenge_id: &str) -> StoreResult<()> {
         on_db!(self, pool => {
             sqlx::query("delete from challenges where id = $1")

@@ -1,7 +1,7 @@
 //! The development outbox: every text and call, in the database so every node sees it.
 
 use async_trait::async_trait;
-use latch_app::ports::{OutboxStore, StoreError, StoreResult};
+use latch_app::ports::{DeliveryLogStore, OutboxStore, StoreError, StoreResult};
 use latch_app::records::OutboxMessage;
 use latch_domain::Timestamp;
 use latch_domain::two_factor::Channel;
@@ -68,5 +68,43 @@ impl OutboxStore for Db {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl DeliveryLogStore for Db {
+    async fn record_delivery(
+        &self,
+        provider_id: &str,
+        practice_id: &str,
+        person_id: &str,
+        channel: Channel,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "insert into deliveries (provider_id, practice_id, person_id, channel, sent_at) values ($1, $2, $3, $4, $5) \
+                 on conflict (provider_id) do nothing",
+            )
+            .bind(provider_id)
+            .bind(practice_id)
+            .bind(person_id)
+            .bind(channel.as_str())
+            .bind(at.seconds())
+            .execute(pool)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>> {
+        on_db!(self, pool => {
+            sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
+                .bind(provider_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)
+        })
     }
 }

@@ -119,6 +119,7 @@ mod tests {
             extra_origins: vec![],
             production: false,
             flood_limit: 50,
+            twilio_auth_token: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod openapi;
 mod pages;
 mod pages_practice;
 mod pages_two_factor;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct WebConfig {
     pub production: bool,
     /// Per-node, per-address requests a second (burst twice that).
     pub flood_limit: u32,
+    /// With Twilio delivery: the auth token its webhooks are signed with.
+    pub twilio_auth_token: Option<latch_app::Secret>,
 }
 
 impl WebConfig {
@@ -174,6 +177,7 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(api::healthz))
+        .route("/webhooks/twilio/status", post(webhooks::twilio_status))
         .route("/readyz", get(api::readyz))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(

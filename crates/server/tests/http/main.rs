@@ -12,4 +12,5 @@ mod secrets;
 mod setup;
 mod sign_in;
 mod team;
+mod twilio;
 mod two_factor;

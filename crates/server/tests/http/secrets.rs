@@ -126,6 +126,7 @@ async fn the_log_holds_no_password_cookie_or_token() {
         }
     };
 
+    latch_messaging::install_crypto_provider();
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -120,6 +120,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
+        latch_messaging::install_crypto_provider();
         let jar = Arc::new(reqwest::cookie::Jar::default());
         Client {
             http: reqwest::Client::builder()

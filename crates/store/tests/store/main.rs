@@ -3,8 +3,8 @@
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
 use latch_app::ports::{
-    AuditStore, ChallengeStore, DeviceStore, InstallationStore, OutboxStore, PersonStore,
-    PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
+    AuditStore, ChallengeStore, DeliveryLogStore, DeviceStore, InstallationStore, OutboxStore,
+    PersonStore, PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
 };
 use latch_app::records::{
     AuditQuery, Challenge, NewAuditEvent, NewDevice, NewPerson, NewPractice, NewSession,
@@ -71,6 +71,10 @@ behaviours!(
     a_challenge_is_replaced_resent_consumed_once_and_counted,
     remembered_devices_are_found_only_by_their_person_and_until_they_expire,
     the_outbox_keeps_messages_newest_first,
+    windows_give_back_and_never_go_below_zero,
+    a_failed_delivery_clears_the_resend_wait,
+    deliveries_are_remembered_by_provider_id,
+    device_counts_and_a_lowered_limit_work_per_practice,
 );
 
 #[test]
@@ -689,5 +693,103 @@ async fn the_outbox_keeps_messages_newest_first(db: Db) {
         one[0].code.as_deref(),
         Some("01234567"),
         "leading zeros survive"
+    );
+}
+
+async fn windows_give_back_and_never_go_below_zero(db: Db) {
+    for _ in 0..3 {
+        db.bump_window("k", T0, 3600).await.unwrap();
+    }
+    db.unbump_window("k", 2).await.unwrap();
+    assert_eq!(db.window("k").await.unwrap().unwrap().count, 1);
+    db.unbump_window("k", 5).await.unwrap();
+    assert_eq!(db.window("k").await.unwrap().unwrap().count, 0);
+    db.unbump_window("missing", 1).await.unwrap();
+}
+
+async fn a_failed_delivery_clears_the_resend_wait(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    db.put_challenge(&challenge("c1", "s1", "code-a"))
+        .await
+        .unwrap();
+    assert!(
+        !db.resend_challenge(
+            "c1",
+            "code-b",
+            Channel::Sms,
+            T0.plus(600),
+            T0.plus(1),
+            5,
+            30
+        )
+        .await
+        .unwrap()
+    );
+    db.clear_resend_wait("c1").await.unwrap();
+    assert!(
+        db.resend_challenge(
+            "c1",
+            "code-b",
+            Channel::Sms,
+            T0.plus(600),
+            T0.plus(1),
+            5,
+            30
+        )
+        .await
+        .unwrap()
+    );
+}
+
+async fn deliveries_are_remembered_by_provider_id(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.record_delivery("SM1", "p1", "o1", Channel::Sms, T0)
+        .await
+        .unwrap();
+    db.record_delivery("SM1", "p1", "o1", Channel::Sms, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.delivery("SM1").await.unwrap(),
+        Some(("p1".to_owned(), Some("o1".to_owned())))
+    );
+    assert_eq!(db.delivery("SM2").await.unwrap(), None);
+}
+
+async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    practice_with_owner(&db, "p2", "o2", "b@example.com").await;
+    let device = |id: &str, person: &str, created: i64| NewDevice {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        person_id: person.into(),
+        label: "Chrome on Linux".into(),
+        created_at: T0.plus(created),
+        expires_at: T0.plus(created + 100_000),
+    };
+    db.insert_device(&device("d1", "o1", 0)).await.unwrap();
+    db.insert_device(&device("d2", "o1", 50)).await.unwrap();
+    db.insert_device(&device("d3", "o2", 0)).await.unwrap();
+    assert_eq!(
+        db.device_counts("p1", T0.plus(60)).await.unwrap(),
+        vec![("o1".to_owned(), 2)]
+    );
+    assert_eq!(
+        db.delete_devices_created_before("p1", T0.plus(10))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.device_counts("p1", T0.plus(60)).await.unwrap(),
+        vec![("o1".to_owned(), 1)]
+    );
+    assert_eq!(
+        db.device_counts("p2", T0.plus(60)).await.unwrap(),
+        vec![("o2".to_owned(), 1)],
+        "another practice is untouched"
     );
 }

@@ -1,0 +1,15 @@
+//! latch's real deliveries behind the app's `Delivery` port: texts through Twilio's Messages
+//! API and voice calls through its Calls API, with the signature check of its webhooks.
+#![forbid(unsafe_code)]
+
+mod signature;
+mod twilio;
+
+pub use signature::twilio_signature;
+pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call};
+
+/// Installs ring as rustls's crypto provider, once per process: reqwest is built without a
+/// default one (that would pull aws-lc) and panics when a client is built before this.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

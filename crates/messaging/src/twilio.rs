@@ -1,0 +1,249 @@
+//! Texts and calls through Twilio's REST API: a small client of our own (no maintained Twilio
+//! crate exists), with timeouts, one retry on provider or network trouble, and Twilio's error
+//! codes turned into messages a person can act on.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use latch_app::Secret;
+use latch_app::delivery::{Delivery, DeliveryError, Outgoing, Sent};
+use latch_domain::two_factor::Channel;
+use serde::Deserialize;
+
+/// Where and as whom latch talks to Twilio.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    /// `https://api.twilio.com`, or a local fake in tests.
+    pub api_base: String,
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// A voice-capable number (E.164); needed for calls, and for texts without a service.
+    pub from: Option<String>,
+    /// Texts go through this Messaging Service when given.
+    pub messaging_service_sid: Option<String>,
+    /// Where Twilio reports delivery, when latch is reachable over HTTPS.
+    pub status_callback: Option<String>,
+    /// Longest wait for a connection (5 s) and for a whole request (10 s).
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl TwilioSettings {
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+pub struct TwilioDelivery {
+    http: reqwest::Client,
+    settings: TwilioSettings,
+}
+
+#[derive(Deserialize)]
+struct TwilioAnswer {
+    sid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TwilioFailure {
+    code: Option<i64>,
+}
+
+impl TwilioDelivery {
+    pub fn new(settings: TwilioSettings) -> Result<Self, String> {
+        crate::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .build()
+            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+        Ok(TwilioDelivery { http, settings })
+    }
+
+    fn url(&self, resource: &str) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/{resource}.json",
+            self.settings.api_base.trim_end_matches('/'),
+            self.settings.account_sid
+        )
+    }
+
+    /// One POST, retried once after a short random pause when Twilio or the network failed
+    /// (never when Twilio refused the request: that answer would not change).
+    async fn post(&self, resource: &str, form: &[(&str, String)]) -> Result<Sent, DeliveryError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .http
+                .post(self.url(resource))
+                .basic_auth(
+                    &self.settings.account_sid,
+                    Some(self.settings.auth_token.expose()),
+                )
+                .form(form)
+                .send()
+                .await;
+            let retryable = match result {
+                Ok(response) if response.status().is_success() => {
+                    let answer: Option<TwilioAnswer> = response.json().await.ok();
+                    return Ok(Sent {
+                        provider_id: answer.and_then(|a| a.sid),
+                    });
+                }
+                Ok(response) if response.status().is_server_error() => {
+                    tracing::warn!(
+                        status = response.status().as_u16(),
+                        "Twilio answered with a server error"
+                    );
+                    true
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let code = response
+                        .json::<TwilioFailure>()
+                        .await
+                        .ok()
+                        .and_then(|f| f.code);
+                    tracing::warn!(status, code, "Twilio refused a message");
+                    return Err(refusal(code));
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        timeout = e.is_timeout(),
+                        connect = e.is_connect(),
+                        "Twilio could not be reached"
+                    );
+                    true
+                }
+            };
+            if !retryable || attempt >= 2 {
+                return Err(DeliveryError {
+                    message: "Our text and call provider isn't answering right now. Please try again in a moment.".into(),
+                    try_instead: None,
+                });
+            }
+            tokio::time::sleep(jitter()).await;
+        }
+    }
+}
+
+/// 200–700 ms, so many nodes retrying at once do not retry together.
+fn jitter() -> Duration {
+    let mut byte = [0u8; 2];
+    let _ = getrandom::fill(&mut byte);
+    Duration::from_millis(200 + u64::from(u16::from_le_bytes(byte) % 500))
+}
+
+/// Twilio's error codes as advice for the person waiting for their code.
+fn refusal(code: Option<i64>) -> DeliveryError {
+    let (message, try_instead) = match code {
+        Some(21211 | 21614) => (
+            "We couldn't text this number: it doesn't look like a mobile number that can receive texts. Try a voice call, or check the number.",
+            Some(Channel::Voice),
+        ),
+        Some(21610) => (
+            "This number has stopped texts from us (it replied STOP). We can call it instead.",
+            Some(Channel::Voice),
+        ),
+        Some(21408 | 21612) => (
+            "We can't reach this number or country with this method right now. Try the other method, or another number.",
+            None,
+        ),
+        _ => (
+            "We couldn't send your code to this number. Try the other method, or check the number.",
+            None,
+        ),
+    };
+    DeliveryError {
+        message: message.into(),
+        try_instead,
+    }
+}
+
+/// The call's instructions: the script in a clear voice, slowed down; its digits are already
+/// written one by one with pauses between them, and the script says everything else in words.
+pub fn twiml_for_call(script: &str) -> String {
+    let escaped = script
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    format!(
+        "<Response><Pause length=\"1\"/><Say voice=\"Polly.Joanna\" language=\"en-US\"><prosody rate=\"slow\">{escaped}</prosody></Say></Response>"
+    )
+}
+
+#[async_trait]
+impl Delivery for TwilioDelivery {
+    async fn deliver(&self, m: &Outgoing) -> Result<Sent, DeliveryError> {
+        let mut form: Vec<(&str, String)> = vec![("To", m.to.e164().to_owned())];
+        match m.channel {
+            Channel::Sms => {
+                if m.extension.is_some() {
+                    return Err(DeliveryError {
+                        message: "Texts can't reach a number with an extension; use a voice call."
+                            .into(),
+                        try_instead: Some(Channel::Voice),
+                    });
+                }
+                form.push(("Body", m.body.clone()));
+                match (&self.settings.messaging_service_sid, &self.settings.from) {
+                    (Some(service), _) => form.push(("MessagingServiceSid", service.clone())),
+                    (None, Some(from)) => form.push(("From", from.clone())),
+                    (None, None) => unreachable!("configuration requires a sender"),
+                }
+            }
+            Channel::Voice => {
+                let Some(from) = &self.settings.from else {
+                    return Err(DeliveryError {
+                        message: "Voice calls are not available. Please choose a text message."
+                            .into(),
+                        try_instead: Some(Channel::Sms),
+                    });
+                };
+                form.push(("From", from.clone()));
+                form.push(("Twiml", twiml_for_call(&m.body)));
+                if let Some(extension) = &m.extension {
+                    // Each "w" waits half a second for the office's system to answer.
+                    form.push(("SendDigits", format!("wwww{extension}")));
+                }
+            }
+        }
+        if let Some(callback) = &self.settings.status_callback {
+            form.push(("StatusCallback", callback.clone()));
+        }
+        let resource = match m.channel {
+            Channel::Sms => "Messages",
+            Channel::Voice => "Calls",
+        };
+        self.post(resource, &form).await
+    }
+
+    fn supports_voice(&self) -> bool {
+        self.settings.from.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_script_is_escaped_and_slowed() {
+        let twiml = twiml_for_call("Hello <you> & 1, 2");
+        assert_eq!(
+            twiml,
+            "<Response><Pause length=\"1\"/><Say voice=\"Polly.Joanna\" language=\"en-US\"><prosody rate=\"slow\">Hello &lt;you&gt; &amp; 1, 2</prosody></Say></Response>"
+        );
+    }
+
+    #[test]
+    fn twilio_codes_become_advice() {
+        assert_eq!(refusal(Some(21610)).try_instead, Some(Channel::Voice));
+        assert!(refusal(Some(21610)).message.contains("STOP"));
+        assert_eq!(refusal(Some(21211)).try_instead, Some(Channel::Voice));
+        assert!(refusal(Some(21408)).message.contains("other method"));
+        assert!(refusal(None).message.contains("other method"));
+    }
+}

@@ -1,0 +1,228 @@
+//! latch with Twilio delivery, against a local fake Twilio: a sign-in end to end with the code
+//! read back from the fake, delivery failures that keep the sign-in, the signed status
+//! callback, and no outbox.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{Dialect, PASSWORD, TestApp, code};
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const PHONE: &str = "+14155552671";
+
+crate::on_both_databases!(
+    a_person_signs_in_with_a_code_sent_through_twilio,
+    a_refused_text_keeps_the_sign_in_and_offers_a_call,
+    the_status_callback_takes_only_signed_reports,
+);
+
+async fn app_with_twilio(dialect: Dialect, twilio: &MockServer) -> TestApp {
+    let base = twilio.uri();
+    TestApp::with_args(
+        dialect,
+        &[
+            "--delivery",
+            "twilio",
+            "--twilio-api-base",
+            &base,
+            "--twilio-account-sid",
+            SID,
+            "--twilio-auth-token",
+            TOKEN,
+            "--twilio-from",
+            "+14155550100",
+        ],
+    )
+    .await
+}
+
+/// Texts accepted with increasing ids.
+async fn twilio_accepting() -> MockServer {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(
+            r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/(Messages|Calls)\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"sid": "SM0001"}"#))
+        .mount(&twilio)
+        .await;
+    twilio
+}
+
+/// The code of the newest text the fake received.
+async fn last_code(twilio: &MockServer) -> String {
+    let requests = twilio.received_requests().await.unwrap();
+    let last = requests.last().expect("Twilio received a text");
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&last.body)
+        .into_owned()
+        .collect();
+    let body = &fields.iter().find(|(k, _)| k == "Body").expect("a Body").1;
+    body.rsplit('#').next().unwrap().trim().to_owned()
+}
+
+async fn a_person_signs_in_with_a_code_sent_through_twilio(dialect: Dialect) {
+    let twilio = twilio_accepting().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    assert_eq!(
+        owner.begin_setup(PHONE, "sms").await.0,
+        StatusCode::ACCEPTED
+    );
+    let code_sent = last_code(&twilio).await;
+    assert_eq!(code_sent.len(), 8);
+    assert_eq!(
+        owner
+            .post(
+                "/api/v1/me/two-factor/setup/confirm",
+                json!({"code": code_sent})
+            )
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let c = app.client();
+    let (_, body) = c.sign_in("owner@harbor.test", PASSWORD).await;
+    assert_eq!(body["state"], "two_factor_required");
+    let (status, body) = c
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": last_code(&twilio).await}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, _) = c.get("/api/v1/dev/outbox").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no outbox with a real provider"
+    );
+}
+
+async fn a_refused_text_keeps_the_sign_in_and_offers_a_call(dialect: Dialect) {
+    let twilio = MockServer::start().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"sid": "SM0002"}"#))
+        .up_to_n_times(1)
+        .mount(&twilio)
+        .await;
+    owner.begin_setup(PHONE, "sms").await;
+    owner
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": last_code(&twilio).await}),
+        )
+        .await;
+
+    // The person replied STOP: texts are refused.
+    Mock::given(method("POST"))
+        .and(path_regex("Messages"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_string(r#"{"code": 21610, "message": "unsubscribed", "status": 400}"#),
+        )
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("Calls"))
+        .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"sid": "CA0003"}"#))
+        .mount(&twilio)
+        .await;
+    let c = app.client();
+    let (status, body) = c.sign_in("owner@harbor.test", PASSWORD).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_GATEWAY, "delivery_failed")
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("call"),
+        "{body}"
+    );
+    // The sign-in waits: a resend by call follows, without waiting 30 s after the failure.
+    let (status, body) = c
+        .post("/api/v1/session/resend", json!({"channel": "voice"}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let requests = twilio.received_requests().await.unwrap();
+    let call = requests.last().unwrap();
+    assert!(call.url.path().ends_with("/Calls.json"));
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&call.body)
+        .into_owned()
+        .collect();
+    let twiml = &fields.iter().find(|(k, _)| k == "Twiml").unwrap().1;
+    let digits: String = twiml
+        .split("Your code is: ")
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .replace(", ", "");
+    let (status, body) = c
+        .post("/api/v1/session/verify", json!({"code": digits}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn the_status_callback_takes_only_signed_reports(dialect: Dialect) {
+    let twilio = twilio_accepting().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    owner.begin_setup(PHONE, "sms").await;
+
+    let url = format!("{}/webhooks/twilio/status", app.base);
+    let params: Vec<(String, String)> = [
+        ("MessageSid", "SM0001"),
+        ("MessageStatus", "delivered"),
+        ("AccountSid", SID),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let c = app.client();
+    let signed = latch_messaging::twilio_signature(TOKEN, &url, &params);
+    let post = |signature: String| {
+        c.http
+            .post(&url)
+            .header("x-twilio-signature", signature)
+            .form(&params)
+            .send()
+    };
+    assert_eq!(
+        post("bm90IHRoZSBzaWduYXR1cmU=".into())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(signed.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, audit) = owner
+        .get("/api/v1/practice/audit?kind=delivery.status")
+        .await;
+    assert_eq!(audit["events"][0]["detail"], "delivered");
+
+    // A report on a message latch does not know is answered and ignored.
+    let unknown: Vec<(String, String)> = vec![
+        ("MessageSid".into(), "SM9999".into()),
+        ("MessageStatus".into(), "failed".into()),
+    ];
+    let signature = latch_messaging::twilio_signature(TOKEN, &url, &unknown);
+    let response = c
+        .http
+        .post(&url)
+        .header("x-twilio-signature", signature)
+        .form(&unknown)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
