@@ -17,6 +17,7 @@ crate::on_both_databases!(
     a_person_signs_in_with_a_code_sent_through_twilio,
     a_refused_text_keeps_the_sign_in_and_offers_a_call,
     the_status_callback_takes_only_signed_reports,
+    refused_numbers_and_a_spent_budget_never_reach_twilio,
 );
 
 async fn app_with_twilio(dialect: Dialect, twilio: &MockServer) -> TestApp {
@@ -225,4 +226,96 @@ async fn the_status_callback_takes_only_signed_reports(dialect: Dialect) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+async fn refused_numbers_and_a_spent_budget_never_reach_twilio(dialect: Dialect) {
+    let twilio = twilio_accepting().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    for (phone, expected) in [
+        ("+1 900 555 0123", "phone_not_allowed"),
+        ("+44 7400 123456", "phone_not_allowed"),
+        ("12345", "invalid_phone"),
+    ] {
+        let (status, body) = owner.begin_setup(phone, "sms").await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, expected),
+            "{phone}"
+        );
+    }
+    assert!(
+        twilio.received_requests().await.unwrap().is_empty(),
+        "refused numbers never reach Twilio"
+    );
+
+    owner
+        .put("/api/v1/practice/security", json!({"daily_send_budget": 1}))
+        .await;
+    assert_eq!(
+        owner.begin_setup(PHONE, "sms").await.0,
+        StatusCode::ACCEPTED
+    );
+    let (status, body) = owner.begin_setup("+14155552672", "sms").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert_eq!(
+        twilio.received_requests().await.unwrap().len(),
+        1,
+        "a spent budget sends nothing"
+    );
+}
+
+/// `latch check-delivery` sends one test text through the configured provider and says so.
+#[tokio::test]
+async fn check_delivery_sends_one_test_text_and_says_what_happened() {
+    let twilio = twilio_accepting().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |to: &str, base: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+            .current_dir(dir.path())
+            .env_clear()
+            .args([
+                "check-delivery",
+                "--to",
+                to,
+                "--delivery",
+                "twilio",
+                "--twilio-api-base",
+                base,
+                "--twilio-account-sid",
+                SID,
+                "--twilio-auth-token",
+                TOKEN,
+                "--twilio-from",
+                "+14155550100",
+            ])
+            .output()
+            .unwrap()
+    };
+    let ok = run(PHONE, &twilio.uri());
+    let said = String::from_utf8_lossy(&ok.stderr);
+    assert!(
+        ok.status.success() && said.contains("OK") && said.contains("+1 ••• ••• ••71"),
+        "{said}"
+    );
+    let requests = twilio.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert!(String::from_utf8_lossy(&requests[0].body).contains("test+message"));
+
+    let refused = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string(r#"{"code": 21408, "status": 400}"#),
+        )
+        .mount(&refused)
+        .await;
+    let failed = run(PHONE, &refused.uri());
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        !failed.status.success() && said.contains("did not go out") && said.contains("country"),
+        "{said}"
+    );
 }
