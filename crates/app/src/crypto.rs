@@ -15,6 +15,7 @@ pub struct Keys {
     setup: [u8; 32],
     code: [u8; 32],
     device_tag: [u8; 32],
+    call: [u8; 32],
 }
 
 impl Keys {
@@ -32,6 +33,7 @@ impl Keys {
             setup: expand(b"one-time setup token"),
             code: expand(b"one-time code hash"),
             device_tag: expand(b"remembered device tag"),
+            call: expand(b"voice call code seal"),
         }
     }
 
@@ -52,6 +54,41 @@ impl Keys {
     /// no code, and a code of another sign-in never matches.
     pub fn code_hash(&self, challenge_id: &str, digits: &str) -> String {
         hmac_hex(&self.code, format!("{challenge_id}:{digits}").as_bytes())
+    }
+
+    /// Seals a code's digits for a voice call under a pad derived from this key and the call's
+    /// one-time token. Without the token, which only the call's URL carries, the sealed digits
+    /// say nothing.
+    pub fn seal_call_code(&self, token: &str, digits: &str) -> String {
+        self.shift_digits(token, digits, true)
+    }
+
+    pub fn unseal_call_code(&self, token: &str, sealed: &str) -> String {
+        self.shift_digits(token, sealed, false)
+    }
+
+    /// Adds (or takes away) a pad digit per digit, modulo 10. Each pad digit comes from two
+    /// bytes of HMAC output, so it is uniform to within 6 in 65,536.
+    fn shift_digits(&self, token: &str, digits: &str, seal: bool) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.call)
+            .expect("HMAC takes any key length");
+        mac.update(token.as_bytes());
+        let pad = mac.finalize().into_bytes();
+        digits
+            .bytes()
+            .take(16)
+            .enumerate()
+            .map(|(i, d)| {
+                let p = (u16::from_le_bytes([pad[2 * i], pad[2 * i + 1]]) % 10) as u8;
+                let d = d.wrapping_sub(b'0') % 10;
+                let value = if seal {
+                    (d + p) % 10
+                } else {
+                    (d + 10 - p) % 10
+                };
+                (b'0' + value) as char
+            })
+            .collect()
     }
 
     /// The tag under which a browser's cookie keeps a person's device token: it names nobody.
@@ -151,6 +188,15 @@ mod tests {
             k1.setup_token("n").expose(),
             Keys::derive(&[7u8; 32]).setup_token("n").expose()
         );
+    }
+
+    #[test]
+    fn a_sealed_call_code_opens_only_with_its_token() {
+        let keys = Keys::derive(&[3u8; 32]);
+        let sealed = keys.seal_call_code("token-a", "04150926");
+        assert_eq!(sealed.len(), 8);
+        assert_eq!(keys.unseal_call_code("token-a", &sealed), "04150926");
+        assert_ne!(keys.unseal_call_code("token-b", &sealed), "04150926");
     }
 
     #[test]

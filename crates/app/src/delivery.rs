@@ -22,6 +22,9 @@ pub struct Outgoing {
     pub body: String,
     /// The code inside, if any (only the outbox keeps it apart).
     pub code: Option<OneTimeCode>,
+    /// For a call over HTTPS: where the provider fetches the code once the person has pressed a
+    /// key (it carries a one-time token, never the code).
+    pub press_key_url: Option<String>,
 }
 
 /// Why a message did not go out, worded for the person waiting for it.

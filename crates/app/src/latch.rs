@@ -29,6 +29,9 @@ pub struct LatchSettings {
     pub product_name: String,
     /// The host of the public URL, for the origin-bound line of code texts.
     pub public_host: String,
+    /// With a real provider over HTTPS: the public URL calls ask a key press through, so an
+    /// answering machine never hears the code.
+    pub press_key_base: Option<String>,
 }
 
 /// The shared dependencies of every service.

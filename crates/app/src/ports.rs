@@ -249,6 +249,18 @@ pub trait DeliveryLogStore {
     async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>>;
 }
 
+#[async_trait]
+pub trait CallStore {
+    async fn put_call(
+        &self,
+        token_hash: &str,
+        sealed_code: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Takes a call's sealed code, once: the row goes in the same statement.
+    async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -262,6 +274,7 @@ pub trait Store:
     + DeviceStore
     + OutboxStore
     + DeliveryLogStore
+    + CallStore
     + Send
     + Sync
 {

@@ -17,7 +17,7 @@ use latch_domain::two_factor::{
 };
 
 use crate::audit::{Event, record};
-use crate::crypto::{new_id, random_u32};
+use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
 use crate::error::AppError;
 use crate::latch::Core;
@@ -72,6 +72,23 @@ impl TwoFactorService {
     /// Whether voice calls can be offered.
     pub fn voice_available(&self) -> bool {
         self.core.delivery.supports_voice()
+    }
+
+    /// What a call says once the person pressed a key: the script of the code behind this
+    /// one-time token, or none when the token is unknown, used or expired.
+    pub async fn call_script(&self, token: &str) -> Result<Option<String>, AppError> {
+        let core = &self.core;
+        let Some(sealed) = core
+            .store
+            .take_call(&token_hash(token), core.clock.now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let digits = core.keys.unseal_call_code(token, &sealed);
+        Ok(OneTimeCode::parse(&digits)
+            .ok()
+            .map(|code| message::code_call(&core.settings.product_name, &code)))
     }
 
     /// A provider's report on a message latch sent: told to the audit trail of the practice it
@@ -565,12 +582,24 @@ async fn send_code(
         Channel::Sms => message::code_text(product, code, &core.settings.public_host),
         Channel::Voice => message::code_call(product, code),
     };
+    let press_key_url = match (&core.settings.press_key_base, challenge.channel) {
+        (Some(base), Channel::Voice) => {
+            let token = new_token();
+            let sealed = core.keys.seal_call_code(token.expose(), code.digits());
+            core.store
+                .put_call(&token_hash(token.expose()), &sealed, challenge.expires_at)
+                .await?;
+            Some(format!("{base}/webhooks/twilio/voice/{}", token.expose()))
+        }
+        _ => None,
+    };
     let outgoing = Outgoing {
         to: phone.clone(),
         extension: challenge.extension.clone(),
         channel: challenge.channel,
         body,
         code: Some(code.clone()),
+        press_key_url,
     };
     let detail = format!(
         "{} to {} for {}",
@@ -771,6 +800,7 @@ pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
         channel: Channel::Sms,
         body: message::notice_text(&core.settings.product_name, notice),
         code: None,
+        press_key_url: None,
     };
     if let Err(e) = core.delivery.deliver(&outgoing).await {
         tracing::warn!(error = %e, "a notice could not be sent");

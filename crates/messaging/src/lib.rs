@@ -6,7 +6,7 @@ mod signature;
 mod twilio;
 
 pub use signature::twilio_signature;
-pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call};
+pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call, twiml_press_a_key};
 
 /// Installs ring as rustls's crypto provider, once per process: reqwest is built without a
 /// default one (that would pull aws-lc) and panics when a client is built before this.

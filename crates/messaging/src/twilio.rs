@@ -163,14 +163,29 @@ fn refusal(code: Option<i64>) -> DeliveryError {
 /// The call's instructions: the script in a clear voice, slowed down; its digits are already
 /// written one by one with pauses between them, and the script says everything else in words.
 pub fn twiml_for_call(script: &str) -> String {
-    let escaped = script
-        .replace('&', "&amp;")
+    let escaped = escape(script);
+    format!(
+        "<Response><Pause length=\"1\"/><Say voice=\"Polly.Joanna\" language=\"en-US\"><prosody rate=\"slow\">{escaped}</prosody></Say></Response>"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-        .replace('\'', "&apos;");
+        .replace('\'', "&apos;")
+}
+
+/// A call that asks for a key press before saying anything secret, so an answering machine
+/// never records the code; the key press makes Twilio fetch the code from `url` (a one-time
+/// token, never the code).
+pub fn twiml_press_a_key(url: &str) -> String {
     format!(
-        "<Response><Pause length=\"1\"/><Say voice=\"Polly.Joanna\" language=\"en-US\"><prosody rate=\"slow\">{escaped}</prosody></Say></Response>"
+        "<Response><Gather numDigits=\"1\" timeout=\"15\" method=\"POST\" action=\"{}\">\
+         <Say voice=\"Polly.Joanna\" language=\"en-US\">Hello. This is your sign-in code call. Press any key to hear your code.</Say>\
+         </Gather><Say voice=\"Polly.Joanna\" language=\"en-US\">We did not hear a key. Goodbye.</Say></Response>",
+        escape(url)
     )
 }
 
@@ -203,7 +218,11 @@ impl Delivery for TwilioDelivery {
                     });
                 };
                 form.push(("From", from.clone()));
-                form.push(("Twiml", twiml_for_call(&m.body)));
+                let twiml = match &m.press_key_url {
+                    Some(url) => twiml_press_a_key(url),
+                    None => twiml_for_call(&m.body),
+                };
+                form.push(("Twiml", twiml));
                 if let Some(extension) = &m.extension {
                     // Each "w" waits half a second for the office's system to answer.
                     form.push(("SendDigits", format!("wwww{extension}")));

@@ -35,6 +35,7 @@ fn text() -> Outgoing {
         channel: Channel::Sms,
         body: "latch sign-in code: 04150926. It expires in ten minutes.".into(),
         code: Some(OneTimeCode::parse("04150926").unwrap()),
+        press_key_url: None,
     }
 }
 
@@ -280,5 +281,43 @@ async fn a_slow_or_absent_provider_gives_up_after_two_tries_with_a_clear_message
             .unwrap_err()
             .message
             .contains("isn't answering")
+    );
+}
+
+#[tokio::test]
+async fn over_https_a_call_asks_for_a_key_before_it_says_anything_secret() {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"sid": "CA1"}"#))
+        .mount(&twilio)
+        .await;
+    let call = Outgoing {
+        channel: Channel::Voice,
+        press_key_url: Some("https://latch.example.com/webhooks/twilio/voice/abc123".into()),
+        body: latch_domain::message::code_call("latch", &OneTimeCode::parse("04150926").unwrap()),
+        ..text()
+    };
+    TwilioDelivery::new(settings(&twilio.uri()))
+        .unwrap()
+        .deliver(&call)
+        .await
+        .unwrap();
+    let fields = form(&twilio.received_requests().await.unwrap()[0]);
+    let twiml = field(&fields, "Twiml").unwrap();
+    assert!(
+        twiml.contains("<Gather")
+            && twiml.contains("https://latch.example.com/webhooks/twilio/voice/abc123"),
+        "{twiml}"
+    );
+    assert!(
+        !twiml.contains('0') || !twiml.contains("0, 4"),
+        "no digit of the code before the key press"
+    );
+    assert!(
+        !twiml
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .contains("0415")
     );
 }

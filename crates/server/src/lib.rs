@@ -106,6 +106,9 @@ pub fn build_latch(
         production: config.settings.production(),
         product_name: config.settings.product_name.clone(),
         public_host: public_host(public_url),
+        press_key_base: (config.settings.delivery == crate::config::Delivery::Twilio
+            && public_url.starts_with("https://"))
+        .then(|| public_url.to_owned()),
     };
     Latch::new(store, clock, Keys::derive(&key), delivery, settings)
         .map_err(|e| anyhow::anyhow!("{e}"))

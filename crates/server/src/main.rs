@@ -266,6 +266,7 @@ async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Resul
         channel,
         body,
         code: None,
+        press_key_url: None,
     };
     let outcome = match config.settings.delivery {
         latch::config::Delivery::Twilio => {

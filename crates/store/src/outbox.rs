@@ -1,7 +1,7 @@
 //! The development outbox: every text and call, in the database so every node sees it.
 
 use async_trait::async_trait;
-use latch_app::ports::{DeliveryLogStore, OutboxStore, StoreError, StoreResult};
+use latch_app::ports::{CallStore, DeliveryLogStore, OutboxStore, StoreError, StoreResult};
 use latch_app::records::OutboxMessage;
 use latch_domain::Timestamp;
 use latch_domain::two_factor::Channel;
@@ -102,6 +102,38 @@ impl DeliveryLogStore for Db {
         on_db!(self, pool => {
             sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
                 .bind(provider_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)
+        })
+    }
+}
+
+#[async_trait]
+impl CallStore for Db {
+    async fn put_call(
+        &self,
+        token_hash: &str,
+        sealed_code: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => {
+            sqlx::query("insert into call_tokens (token_hash, sealed_code, expires_at) values ($1, $2, $3)")
+                .bind(token_hash)
+                .bind(sealed_code)
+                .bind(expires_at.seconds())
+                .execute(pool)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
+        on_db!(self, pool => {
+            sqlx::query_scalar("delete from call_tokens where token_hash = $1 and expires_at > $2 returning sealed_code")
+                .bind(token_hash)
+                .bind(now.seconds())
                 .fetch_optional(pool)
                 .await
                 .map_err(db_error)

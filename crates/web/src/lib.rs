@@ -178,6 +178,10 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(api::healthz))
         .route("/webhooks/twilio/status", post(webhooks::twilio_status))
+        .route(
+            "/webhooks/twilio/voice/{token}",
+            post(webhooks::twilio_voice),
+        )
         .route("/readyz", get(api::readyz))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(

@@ -194,6 +194,7 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
             production: true,
             product_name: "latch".into(),
             public_host: "latch.example.com".into(),
+            press_key_base: None,
         },
     )
     .unwrap();

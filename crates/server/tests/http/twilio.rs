@@ -18,6 +18,7 @@ crate::on_both_databases!(
     a_refused_text_keeps_the_sign_in_and_offers_a_call,
     the_status_callback_takes_only_signed_reports,
     refused_numbers_and_a_spent_budget_never_reach_twilio,
+    over_https_a_call_says_the_code_only_after_a_key_press,
 );
 
 async fn app_with_twilio(dialect: Dialect, twilio: &MockServer) -> TestApp {
@@ -317,5 +318,108 @@ async fn check_delivery_sends_one_test_text_and_says_what_happened() {
     assert!(
         !failed.status.success() && said.contains("did not go out") && said.contains("country"),
         "{said}"
+    );
+}
+
+async fn over_https_a_call_says_the_code_only_after_a_key_press(dialect: Dialect) {
+    let twilio = twilio_accepting().await;
+    let base = twilio.uri();
+    let app = TestApp::with_args(
+        dialect,
+        &[
+            "--public-url",
+            "https://latch.example.com",
+            "--delivery",
+            "twilio",
+            "--twilio-api-base",
+            &base,
+            "--twilio-account-sid",
+            SID,
+            "--twilio-auth-token",
+            TOKEN,
+            "--twilio-from",
+            "+14155550100",
+        ],
+    )
+    .await;
+    let owner = app.with_practice().await;
+    let (status, body) = owner.begin_setup(PHONE, "voice").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let requests = twilio.received_requests().await.unwrap();
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&requests[0].body)
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let twiml = get("Twiml").unwrap();
+    assert!(twiml.contains("<Gather"), "{twiml}");
+    assert_eq!(
+        get("StatusCallback").as_deref(),
+        Some("https://latch.example.com/webhooks/twilio/status")
+    );
+    let action = twiml
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        action.starts_with("https://latch.example.com/webhooks/twilio/voice/"),
+        "{action}"
+    );
+    let path = action.trim_start_matches("https://latch.example.com");
+
+    let press: Vec<(String, String)> = vec![
+        ("Digits".into(), "5".into()),
+        ("CallSid".into(), "CA0001".into()),
+    ];
+    let c = app.client();
+    let post = |signature: String| {
+        c.http
+            .post(format!("{}{path}", app.base))
+            .header("x-twilio-signature", signature)
+            .form(&press)
+            .send()
+    };
+    assert_eq!(
+        post("d3Jvbmc=".into()).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let signature = latch_messaging::twilio_signature(TOKEN, &action, &press);
+    let response = post(signature.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let said = response.text().await.unwrap();
+    let digits: String = said
+        .split("Your code is: ")
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .replace(", ", "");
+    assert_eq!(digits.len(), 8, "{said}");
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": digits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let again = post(signature).await.unwrap().text().await.unwrap();
+    assert!(
+        again.contains("no longer available"),
+        "the token works once: {again}"
     );
 }

@@ -3,8 +3,8 @@
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
 use latch_app::ports::{
-    AuditStore, ChallengeStore, DeliveryLogStore, DeviceStore, InstallationStore, OutboxStore,
-    PersonStore, PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
+    AuditStore, CallStore, ChallengeStore, DeliveryLogStore, DeviceStore, InstallationStore,
+    OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
 };
 use latch_app::records::{
     AuditQuery, Challenge, NewAuditEvent, NewDevice, NewPerson, NewPractice, NewSession,
@@ -75,6 +75,7 @@ behaviours!(
     a_failed_delivery_clears_the_resend_wait,
     deliveries_are_remembered_by_provider_id,
     device_counts_and_a_lowered_limit_work_per_practice,
+    a_call_token_is_taken_once_and_not_after_it_expires,
 );
 
 #[test]
@@ -791,5 +792,20 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
         db.device_counts("p2", T0.plus(60)).await.unwrap(),
         vec![("o2".to_owned(), 1)],
         "another practice is untouched"
+    );
+}
+
+async fn a_call_token_is_taken_once_and_not_after_it_expires(db: Db) {
+    db.put_call("h1", "12345678", T0.plus(600)).await.unwrap();
+    db.put_call("h2", "87654321", T0.plus(600)).await.unwrap();
+    assert_eq!(
+        db.take_call("h1", T0).await.unwrap().as_deref(),
+        Some("12345678")
+    );
+    assert_eq!(db.take_call("h1", T0).await.unwrap(), None, "once");
+    assert_eq!(
+        db.take_call("h2", T0.plus(600)).await.unwrap(),
+        None,
+        "expired"
     );
 }
