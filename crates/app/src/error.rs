@@ -40,7 +40,11 @@ pub enum AppError {
     )]
     TwoFactorLocked,
     #[error("{message}")]
-    DeliveryFailed { message: String },
+    DeliveryFailed {
+        message: String,
+        /// The other method, when it may work where this one did not.
+        try_instead: Option<latch_domain::two_factor::Channel>,
+    },
     #[error("{0}")]
     InvalidPhone(String),
     #[error("{0}")]

@@ -653,7 +653,10 @@ async fn send_code(
                 },
             )
             .await?;
-            Err(AppError::DeliveryFailed { message: e.message })
+            Err(AppError::DeliveryFailed {
+                message: e.message,
+                try_instead: e.try_instead,
+            })
         }
     }
 }

@@ -343,6 +343,15 @@ pub async fn submit_sign_in(
             let next = match (&signed_in.code, &signed_in.delivery_failed) {
                 (None, None) => "/dashboard".to_owned(),
                 (Some(code), _) => format!("/sign-in/code?sent={}", code.channel.as_str()),
+                (
+                    None,
+                    Some(AppError::DeliveryFailed {
+                        try_instead: Some(other),
+                        ..
+                    }),
+                ) => {
+                    format!("/sign-in/code?failed={}", other.as_str())
+                }
                 (None, Some(_)) => "/sign-in/code?failed=1".to_owned(),
             };
             Ok(with_cookie(

@@ -86,16 +86,21 @@ pub struct EnterCodePage {
     csrf: String,
     sent: Option<Sent>,
     channel: &'static str,
-    other_channel: Option<(&'static str, &'static str)>,
+    /// The other method, offered first when it is the one that may work, else after a resend.
+    other_before: Option<(&'static str, &'static str)>,
+    other_after: Option<(&'static str, &'static str)>,
     remember_days: u32,
     error: Option<String>,
 }
 
+/// The code page. After a failed delivery it does not claim a code was sent, and it puts the
+/// method that may work (`prefer`) first.
 async fn code_page(
     state: &AppState,
     who: &Authenticated,
     csrf: String,
     error: Option<String>,
+    prefer: Option<Channel>,
 ) -> Result<Response, AppError> {
     let pending = state
         .latch
@@ -109,14 +114,21 @@ async fn code_page(
         .or(setting.map(|s| s.channel))
         .unwrap_or(Channel::Sms);
     let has_extension = setting.is_some_and(|s| s.extension.is_some());
+    let delivered = prefer.is_none()
+        && error
+            .as_deref()
+            .is_none_or(|e| !e.starts_with("We couldn't send"));
     let page = EnterCodePage {
         csrf,
-        sent: pending.map(|p| Sent {
+        sent: pending.filter(|_| delivered).map(|p| Sent {
             channel_label: p.channel.label(),
             phone: p.phone,
         }),
         channel: channel.as_str(),
-        other_channel: other_channel(state, channel, has_extension),
+        other_before: other_channel(state, channel, has_extension)
+            .filter(|_| prefer == Some(channel.other())),
+        other_after: other_channel(state, channel, has_extension)
+            .filter(|_| prefer != Some(channel.other())),
         remember_days: who.account.practice.security.remember_device_days,
         error,
     };
@@ -134,11 +146,27 @@ pub async fn show_code(
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
-    let error = q.failed.map(|_| {
-        "We couldn't send your code just now. Try again, or choose the other method below."
-            .to_owned()
-    });
-    Ok(code_page(&state, &who, csrf, error).await?)
+    let (error, prefer) = match q.failed.as_deref() {
+        None => (None, None),
+        // After STOP or a number that can't take texts, a call is the first choice.
+        Some("voice") => (
+            Some("We couldn't text your phone. We can call it instead: choose Call me instead below.".to_owned()),
+            Some(Channel::Voice),
+        ),
+        Some("sms") => (
+            Some("We couldn't call your phone. We can text it instead: choose Text me instead below.".to_owned()),
+            Some(Channel::Sms),
+        ),
+        Some(_) => (
+            Some("We couldn't send your code just now. Try again, or choose the other method below.".to_owned()),
+            None,
+        ),
+    };
+    let mut response = code_page(&state, &who, csrf, error, prefer).await?;
+    if prefer.is_some() {
+        *response.status_mut() = StatusCode::OK;
+    }
+    Ok(response)
 }
 
 pub async fn submit_code(
@@ -175,7 +203,7 @@ pub async fn submit_code(
                 _ => e.to_string(),
             };
             Ok(with_status(
-                code_page(&state, &who, csrf, Some(message)).await?,
+                code_page(&state, &who, csrf, Some(message), None).await?,
                 &e,
             ))
         }
@@ -199,7 +227,7 @@ pub async fn submit_code_resend(
     {
         Ok(_) => Ok(see_other("/sign-in/code")),
         Err(e) if shown_beside_code_form(&e) => Ok(with_status(
-            code_page(&state, &who, csrf, Some(e.to_string())).await?,
+            code_page(&state, &who, csrf, Some(e.to_string()), None).await?,
             &e,
         )),
         Err(e) => Err(HtmlError(e)),

@@ -19,6 +19,7 @@ crate::on_both_databases!(
     the_status_callback_takes_only_signed_reports,
     refused_numbers_and_a_spent_budget_never_reach_twilio,
     over_https_a_call_says_the_code_only_after_a_key_press,
+    after_stop_the_code_page_offers_a_call_first,
 );
 
 async fn app_with_twilio(dialect: Dialect, twilio: &MockServer) -> TestApp {
@@ -422,4 +423,70 @@ async fn over_https_a_call_says_the_code_only_after_a_key_press(dialect: Dialect
         again.contains("no longer available"),
         "the token works once: {again}"
     );
+}
+
+async fn after_stop_the_code_page_offers_a_call_first(dialect: Dialect) {
+    let twilio = MockServer::start().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_string(r#"{"sid": "SM0002"}"#))
+        .up_to_n_times(1)
+        .mount(&twilio)
+        .await;
+    owner.begin_setup(PHONE, "sms").await;
+    owner
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": last_code(&twilio).await}),
+        )
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string(r#"{"code": 21610, "status": 400}"#),
+        )
+        .mount(&twilio)
+        .await;
+
+    let c = app.client();
+    let html = c
+        .http
+        .get(c.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    let csrf = html[start..start + 64].to_owned();
+    let response = c
+        .http
+        .post(c.url("/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "owner@harbor.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/sign-in/code?failed=voice");
+    let page = c
+        .http
+        .get(c.url("/sign-in/code?failed=voice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("We can call it instead"), "{page}");
+    assert!(
+        !page.contains("We sent a sign-in code"),
+        "it does not claim a text went out"
+    );
+    let call_me = page.find("Call me instead").unwrap();
+    let send_again = page.find("Send it again").unwrap();
+    assert!(call_me < send_again, "a call is the first choice");
 }
