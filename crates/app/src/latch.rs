@@ -105,6 +105,11 @@ impl Latch {
         self.core.delivery.outbox()
     }
 
+    /// Deletes a batch of expired rows of every kind; answers how many went.
+    pub async fn sweep(&self, batch: i64) -> Result<u64, AppError> {
+        Ok(self.core.store.sweep(self.core.clock.now(), batch).await?)
+    }
+
     /// Whether the database answers.
     pub async fn ready(&self) -> bool {
         self.core.store.ping().await.is_ok()

@@ -261,6 +261,15 @@ pub trait CallStore {
     async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>>;
 }
 
+#[async_trait]
+pub trait SweepStore {
+    /// Deletes up to `batch` rows of each kind that ran out before `now`: sessions (past the
+    /// longest idle time or the absolute lifetime, or pending past their time), remembered
+    /// devices, rate windows, call tokens and old delivery ids. Safe when several nodes sweep
+    /// at once: each statement takes what is still there. Answers how many rows went.
+    async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -275,6 +284,7 @@ pub trait Store:
     + OutboxStore
     + DeliveryLogStore
     + CallStore
+    + SweepStore
     + Send
     + Sync
 {

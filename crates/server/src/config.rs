@@ -127,6 +127,10 @@ pub struct Settings {
     )]
     pub twilio_api_base: String,
 
+    /// Proxies whose X-Forwarded-For is believed: addresses or ranges, comma-separated (10.0.0.0/8, ::1).
+    #[arg(long, env = "LATCH_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
     /// Per-node, per-address requests a second (burst twice that).
     #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50, global = true)]
     pub flood_limit: u32,
@@ -236,6 +240,9 @@ impl Settings {
                 "development listens only on loopback addresses; {} needs --allow-remote-dev (or LATCH_ENV=production).",
                 self.bind
             ));
+        }
+        if let Err(problem) = latch_web::TrustedProxies::parse(&self.trusted_proxies) {
+            problems.push(format!("LATCH_TRUSTED_PROXIES: {problem}."));
         }
         if self.flood_limit == 0 {
             problems.push("LATCH_FLOOD_LIMIT must be at least 1.".to_owned());

@@ -185,6 +185,8 @@ pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
         extra_origins,
         production: config.settings.production(),
         flood_limit: config.settings.flood_limit,
+        trusted_proxies: latch_web::TrustedProxies::parse(&config.settings.trusted_proxies)
+            .unwrap_or_default(),
         twilio_auth_token: match config.settings.delivery {
             crate::config::Delivery::Twilio => config
                 .settings
@@ -203,11 +205,13 @@ pub struct Running {
     pub public_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(mut self) {
+        self.sweeper.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -229,11 +233,31 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let task = tokio::spawn(latch_web::serve(listener, app, async move {
         let _ = rx.await;
     }));
+    let sweeper = tokio::spawn(sweep_forever(latch.clone()));
     Ok(Running {
         addr,
         latch,
         public_url,
         shutdown: Some(tx),
         task,
+        sweeper,
     })
+}
+
+/// Every node sweeps expired rows about once a minute, a few hundred at a time, so the
+/// database never holds much that no longer counts and no sweep stalls requests. Nodes
+/// starting together drift apart by a random pause.
+async fn sweep_forever(latch: Latch) {
+    const BATCH: i64 = 500;
+    loop {
+        let pause = 45 + u64::from(latch_app::crypto::random_bytes::<1>()[0] % 30);
+        tokio::time::sleep(Duration::from_secs(pause)).await;
+        match latch.sweep(BATCH).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "expired rows swept"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sweeping expired rows failed; trying again later")
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod people;
 mod practices;
 mod rows;
 mod sessions;
+mod sweep;
 #[doc(hidden)]
 pub mod testing;
 mod throttle;

@@ -120,6 +120,7 @@ mod tests {
             production: false,
             flood_limit: 50,
             twilio_auth_token: None,
+            trusted_proxies: Default::default(),
         }
     }
 

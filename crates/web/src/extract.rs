@@ -24,16 +24,28 @@ pub struct Client(pub ClientInfo);
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Client(client_info(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_info(parts, state)))
     }
 }
 
-pub fn client_info(parts: &Parts) -> ClientInfo {
+pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        .map_or_else(
+            || "unknown".to_owned(),
+            |c| {
+                state
+                    .config
+                    .trusted_proxies
+                    .client_ip(c.0.ip(), &parts.headers)
+                    .to_string()
+            },
+        );
     let user_agent: String = parts
         .headers
         .get(axum::http::header::USER_AGENT)

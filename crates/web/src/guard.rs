@@ -215,7 +215,12 @@ pub async fn flood(State(state): State<AppState>, request: Request, next: Next) 
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| {
+            state
+                .config
+                .trusted_proxies
+                .client_ip(c.0.ip(), request.headers())
+        });
     if !exempt
         && let Some(ip) = ip
         && !state.flood.allow(ip)

@@ -13,6 +13,7 @@ mod openapi;
 mod pages;
 mod pages_practice;
 mod pages_two_factor;
+mod proxies;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use axum::routing::{delete, get, post, put};
 use latch_app::Latch;
 
 pub use guard::FloodGuard;
+pub use proxies::TrustedProxies;
 
 /// How the web layer presents latch.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub struct WebConfig {
     pub flood_limit: u32,
     /// With Twilio delivery: the auth token its webhooks are signed with.
     pub twilio_auth_token: Option<latch_app::Secret>,
+    /// Proxies whose `X-Forwarded-For` is believed (`LATCH_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl WebConfig {

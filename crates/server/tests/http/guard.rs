@@ -240,3 +240,72 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
         "used once, then gone"
     );
 }
+
+async fn sessions_ip(app: &TestApp, forwarded_for: &str) -> String {
+    let c = app.client();
+    c.send(
+        c.http
+            .post(c.url("/api/v1/session"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"email": "o@p.test", "password": PASSWORD})),
+    )
+    .await;
+    let (_, sessions) = c.get("/api/v1/me/sessions").await;
+    let all = sessions["sessions"].as_array().cloned().unwrap_or_default();
+    let current = all
+        .iter()
+        .find(|s| s["current"] == true)
+        .expect("this session");
+    current["ip"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn practice_o(app: &TestApp) {
+    let (status, _) = app
+        .client()
+        .post("/api/v1/setup", json!({"practice_name": "P", "owner": {"email": "o@p.test", "name": "O", "password": PASSWORD}}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+    let app = TestApp::new(Dialect::Sqlite).await;
+    practice_o(&app).await;
+    assert_eq!(
+        sessions_ip(&app, "203.0.113.9").await,
+        "127.0.0.1",
+        "nobody is trusted by default"
+    );
+
+    let app = TestApp::with_args(Dialect::Sqlite, &["--trusted-proxies", "127.0.0.1"]).await;
+    practice_o(&app).await;
+    assert_eq!(sessions_ip(&app, "203.0.113.9").await, "203.0.113.9");
+    // The per-address limits follow the forwarded address.
+    let guesser = app.client();
+    for i in 0..100 {
+        guesser
+            .send(
+                guesser
+                    .http
+                    .post(guesser.url("/api/v1/session"))
+                    .header("x-forwarded-for", "198.51.100.66")
+                    .json(&json!({"email": format!("g{i}@p.test"), "password": "wrong password!"})),
+            )
+            .await;
+    }
+    let blocked = guesser
+        .send(
+            guesser
+                .http
+                .post(guesser.url("/api/v1/session"))
+                .header("x-forwarded-for", "198.51.100.66")
+                .json(&json!({"email": "o@p.test", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(blocked.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        sessions_ip(&app, "203.0.113.10").await,
+        "203.0.113.10",
+        "another office is not blocked"
+    );
+}

@@ -4,7 +4,8 @@
 
 use latch_app::ports::{
     AuditStore, CallStore, ChallengeStore, DeliveryLogStore, DeviceStore, InstallationStore,
-    OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError, ThrottleStore,
+    OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError, SweepStore,
+    ThrottleStore,
 };
 use latch_app::records::{
     AuditQuery, Challenge, NewAuditEvent, NewDevice, NewPerson, NewPractice, NewSession,
@@ -76,6 +77,7 @@ behaviours!(
     deliveries_are_remembered_by_provider_id,
     device_counts_and_a_lowered_limit_work_per_practice,
     a_call_token_is_taken_once_and_not_after_it_expires,
+    sweeping_removes_only_what_ran_out_in_batches,
 );
 
 #[test]
@@ -808,4 +810,41 @@ async fn a_call_token_is_taken_once_and_not_after_it_expires(db: Db) {
         None,
         "expired"
     );
+}
+
+async fn sweeping_removes_only_what_ran_out_in_batches(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    let now = T0.plus(13 * 3600);
+    db.insert_session(&session("old", "h-old", "o1", T0))
+        .await
+        .unwrap();
+    db.insert_session(&session("live", "h-live", "o1", now.minus(60)))
+        .await
+        .unwrap();
+    db.insert_device(&NewDevice {
+        id: "gone".into(),
+        token_hash: "t-gone".into(),
+        person_id: "o1".into(),
+        label: "x".into(),
+        created_at: T0,
+        expires_at: now.minus(1),
+    })
+    .await
+    .unwrap();
+    db.bump_window("old-window", T0, 60).await.unwrap();
+    db.bump_window("live-window", now, 60).await.unwrap();
+    db.put_call("old-call", "12345678", now.minus(1))
+        .await
+        .unwrap();
+
+    let swept = db.sweep(now, 1).await.unwrap();
+    assert_eq!(swept, 4, "one of each expired kind per batch");
+    assert_eq!(db.sweep(now, 1).await.unwrap(), 0);
+    assert!(db.session_by_token("h-old").await.unwrap().is_none());
+    assert!(
+        db.session_by_token("h-live").await.unwrap().is_some(),
+        "a live session stays"
+    );
+    assert!(db.window("live-window").await.unwrap().is_some());
+    assert!(db.window("old-window").await.unwrap().is_none());
 }

@@ -1,0 +1,72 @@
+//! Background sweeping of expired rows, in small batches so it never holds a lock for long.
+
+use async_trait::async_trait;
+use latch_app::ports::{StoreResult, SweepStore};
+use latch_domain::Timestamp;
+use latch_domain::practice::IDLE_MINUTES_MAX;
+use latch_domain::session::ABSOLUTE_LIFETIME_SECONDS;
+
+use crate::{Db, db_error, on_db};
+
+/// Delivery ids are kept a month, for late reports.
+const DELIVERY_IDS_KEPT_SECONDS: i64 = 30 * 86_400;
+
+#[async_trait]
+impl SweepStore for Db {
+    async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64> {
+        let idle_before = now.seconds() - i64::from(IDLE_MINUTES_MAX) * 60;
+        let created_before = now.seconds() - ABSOLUTE_LIFETIME_SECONDS;
+        let mut swept = 0;
+        on_db!(self, pool => {
+            swept += sqlx::query(
+                "delete from sessions where id in (select id from sessions where \
+                 last_seen_at < $1 or created_at < $2 or (pending_until is not null and pending_until < $3) limit $4)",
+            )
+            .bind(idle_before)
+            .bind(created_before)
+            .bind(now.seconds())
+            .bind(batch)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            swept += sqlx::query(
+                "delete from remembered_devices where id in (select id from remembered_devices where expires_at < $1 limit $2)",
+            )
+            .bind(now.seconds())
+            .bind(batch)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            swept += sqlx::query(
+                "delete from rate_windows where key in (select key from rate_windows where window_ends_at < $1 limit $2)",
+            )
+            .bind(now.seconds())
+            .bind(batch)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            swept += sqlx::query(
+                "delete from call_tokens where token_hash in (select token_hash from call_tokens where expires_at < $1 limit $2)",
+            )
+            .bind(now.seconds())
+            .bind(batch)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            swept += sqlx::query(
+                "delete from deliveries where provider_id in (select provider_id from deliveries where sent_at < $1 limit $2)",
+            )
+            .bind(now.seconds() - DELIVERY_IDS_KEPT_SECONDS)
+            .bind(batch)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        });
+        Ok(swept)
+    }
+}
