@@ -6,6 +6,7 @@ mod accessibility;
 mod account;
 mod browser;
 mod guard;
+mod nodes;
 mod pages;
 mod practice;
 mod secrets;

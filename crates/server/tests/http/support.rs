@@ -102,6 +102,18 @@ impl TestApp {
         }
     }
 
+    /// Another latch node on the same database, key and clock, as a second machine behind the
+    /// same load balancer would be; answers its base URL and the running node.
+    pub async fn second_node(&self) -> (String, latch::Running) {
+        let db = latch::open_database(&self.config)
+            .await
+            .expect("open the database again");
+        let running = latch::start(&self.config, db, Arc::new(self.clock.clone()))
+            .await
+            .expect("start a second node");
+        (format!("http://{}", running.addr), running)
+    }
+
     pub fn latch(&self) -> &latch_app::Latch {
         &self.running.as_ref().expect("running").latch
     }
@@ -221,6 +233,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same browser (cookies and all) talking to another node.
+    pub fn on(&self, base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            ..self.clone()
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
