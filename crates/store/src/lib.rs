@@ -174,10 +174,14 @@ fn latest_version(db: &Db) -> i64 {
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("unique"),
+        // A connection that drops or answers garbage (a database going away mid-handshake) is
+        // an outage, not a bug.
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         // PostgreSQL's statement timeout and a server shutting down: the database is there but
         // cannot serve now.
         sqlx::Error::Database(d)

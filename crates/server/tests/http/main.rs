@@ -5,6 +5,7 @@ mod support;
 mod accessibility;
 mod account;
 mod browser;
+mod faults;
 mod guard;
 mod nodes;
 mod pages;

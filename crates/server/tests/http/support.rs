@@ -62,19 +62,30 @@ impl TestApp {
     }
 
     pub async fn with_args(dialect: Dialect, args: &[&str]) -> TestApp {
+        Self::reaching_database_through(dialect, args, |url| url.to_owned()).await
+    }
+
+    /// The same, with the database URL latch uses made from the test database's (to put a
+    /// proxy of the test's own in between).
+    pub async fn reaching_database_through(
+        dialect: Dialect,
+        args: &[&str],
+        route: impl FnOnce(&str) -> String,
+    ) -> TestApp {
         let database = match dialect {
             Dialect::Sqlite => TestDatabase::sqlite(),
             Dialect::Postgres => {
                 TestDatabase::postgres(&postgres_url().expect("checked by the caller")).await
             }
         };
+        let url = route(&database.url);
         let key = latch_app::crypto::hex(&latch_app::crypto::random_bytes::<32>());
         let mut all = vec![
             "latch",
             "--bind",
             "127.0.0.1:0",
             "--database-url",
-            &database.url,
+            &url,
             "--secret-key",
             &key,
             "--flood-limit",
