@@ -142,3 +142,64 @@ async fn a_lost_database_answers_503_quickly_and_service_returns_by_itself() {
         StatusCode::OK
     );
 }
+
+/// SIGTERM: the node stops accepting, finishes the requests in flight, and exits cleanly.
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("LATCH_BIND", "127.0.0.1:0")
+        .env("LATCH_HASH_CONCURRENCY", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let base = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "latch exited early"
+        );
+        if let Some(url) = line.trim().strip_prefix("latch is ready at ") {
+            break url.to_owned();
+        }
+    };
+    latch_messaging::install_crypto_provider();
+    let http = reqwest::Client::new();
+    // Forty wrong passwords queue for the one hashing slot: about a second of work, so many are
+    // still in flight when the signal comes.
+    let requests: Vec<_> = (0..40)
+        .map(|i| {
+            let http = http.clone();
+            let url = format!("{base}/api/v1/session");
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&serde_json::json!({"email": format!("n{i}@x.test"), "password": "wrong password!"}))
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    for request in requests {
+        let status = request
+            .await
+            .unwrap()
+            .expect("every request in flight gets its answer");
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "a clean exit: {exit:?}");
+}

@@ -848,3 +848,25 @@ async fn sweeping_removes_only_what_ran_out_in_batches(db: Db) {
     assert!(db.window("live-window").await.unwrap().is_some());
     assert!(db.window("old-window").await.unwrap().is_none());
 }
+
+/// Two nodes starting at once and `latch migrate` beside them, on one PostgreSQL: PostgreSQL
+/// serialises the migrations with an advisory lock, so all three succeed.
+#[tokio::test]
+async fn three_concurrent_migrations_on_one_postgresql_all_succeed() {
+    let Some(t) = postgres().await else { return };
+    let dbs: Vec<Db> = (0..3)
+        .map(|_| Db::connect(&t.url, &DbOptions::default()).unwrap())
+        .collect();
+    let runs: Vec<_> = dbs
+        .iter()
+        .cloned()
+        .map(|db| tokio::spawn(async move { db.migrate().await }))
+        .collect();
+    for run in runs {
+        run.await.unwrap().unwrap();
+    }
+    for db in &dbs {
+        db.ping().await.unwrap();
+        db.close().await;
+    }
+}
