@@ -9,6 +9,7 @@ use crate::crypto::Keys;
 use crate::delivery::Delivery;
 use crate::devices::DeviceService;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::Store;
 use crate::practice::PracticeService;
@@ -41,6 +42,7 @@ pub struct Core {
     pub passwords: Passwords,
     pub keys: Keys,
     pub delivery: Arc<dyn Delivery>,
+    pub metrics: Arc<dyn Metrics>,
     pub settings: LatchSettings,
 }
 
@@ -64,6 +66,7 @@ impl Latch {
         clock: Arc<dyn Clock>,
         keys: Keys,
         delivery: Arc<dyn Delivery>,
+        metrics: Arc<dyn Metrics>,
         settings: LatchSettings,
     ) -> Result<Self, AppError> {
         let passwords = Passwords::new(settings.hash_cost, settings.hash_concurrency)?;
@@ -73,6 +76,7 @@ impl Latch {
             passwords,
             keys,
             delivery,
+            metrics,
             settings,
         });
         Ok(Latch {
@@ -103,6 +107,11 @@ impl Latch {
     /// The development outbox, when that is how messages go.
     pub fn outbox(&self) -> Option<&crate::delivery::OutboxDelivery> {
         self.core.delivery.outbox()
+    }
+
+    /// The database pool's connections: open, and idle among them.
+    pub fn pool_status(&self) -> (u32, u32) {
+        self.core.store.pool_status()
     }
 
     /// Deletes a batch of expired rows of every kind; answers how many went.

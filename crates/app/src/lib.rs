@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod devices;
 pub mod error;
 pub mod latch;
+pub mod metrics;
 pub mod passwords;
 pub mod ports;
 pub mod practice;

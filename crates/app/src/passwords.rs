@@ -1,7 +1,7 @@
 //! Password hashing with argon2id, off the async workers and with bounded concurrency.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
@@ -46,6 +46,8 @@ struct Inner {
     params: Params,
     permits: Semaphore,
     queued: AtomicUsize,
+    waits: AtomicU64,
+    wait_micros: AtomicU64,
     /// SECURITY: an unknown email is checked against this, so it costs what a wrong password costs.
     dummy_hash: String,
 }
@@ -60,6 +62,8 @@ impl Passwords {
                 params,
                 permits: Semaphore::new(concurrency.max(1)),
                 queued: AtomicUsize::new(0),
+                waits: AtomicU64::new(0),
+                wait_micros: AtomicU64::new(0),
                 dummy_hash,
             }),
         })
@@ -68,6 +72,15 @@ impl Passwords {
     /// How many hash jobs are waiting for or holding a slot.
     pub fn queue_depth(&self) -> usize {
         self.inner.queued.load(Ordering::Relaxed)
+    }
+
+    /// How many jobs waited for a slot, and their total wait in seconds.
+    pub fn waits(&self) -> (u64, f64) {
+        let micros = self.inner.wait_micros.load(Ordering::Relaxed);
+        (
+            self.inner.waits.load(Ordering::Relaxed),
+            micros as f64 / 1_000_000.0,
+        )
     }
 
     /// Checks strength with the given context, then hashes.
@@ -132,7 +145,11 @@ impl Passwords {
     ) -> Result<T, AppError> {
         let inner = Arc::clone(&self.inner);
         inner.queued.fetch_add(1, Ordering::Relaxed);
+        let queued_at = std::time::Instant::now();
         let permit = inner.permits.acquire().await;
+        let waited = u64::try_from(queued_at.elapsed().as_micros()).unwrap_or(u64::MAX);
+        inner.waits.fetch_add(1, Ordering::Relaxed);
+        inner.wait_micros.fetch_add(waited, Ordering::Relaxed);
         let result = match permit {
             Ok(_permit) => {
                 let params = inner.params.clone();

@@ -290,4 +290,6 @@ pub trait Store:
 {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+    /// Connections in the pool: open, and idle among them.
+    fn pool_status(&self) -> (u32, u32);
 }

@@ -83,6 +83,27 @@ impl SignInService {
         client: &ClientInfo,
         browser: &BrowserDevices,
     ) -> Result<SignedIn, AppError> {
+        let result = self.check_and_open(email, password, client, browser).await;
+        self.core.metrics.sign_in(match &result {
+            Ok(s) if s.state == SessionState::SignedIn => "signed_in",
+            Ok(s) if s.state == SessionState::TwoFactorRequired => "code_required",
+            Ok(_) => "setup_required",
+            Err(AppError::InvalidCredentials) => "wrong_password",
+            Err(AppError::RateLimited { .. } | AppError::SendBudgetReached { .. }) => "throttled",
+            Err(AppError::TwoFactorLocked) => "locked",
+            Err(AppError::Unavailable) => "unavailable",
+            Err(_) => "error",
+        });
+        result
+    }
+
+    async fn check_and_open(
+        &self,
+        email: &str,
+        password: &Secret,
+        client: &ClientInfo,
+        browser: &BrowserDevices,
+    ) -> Result<SignedIn, AppError> {
         let core = &self.core;
         // An unparseable email still goes through the same checks and the same hash, so its
         // answer looks and takes like any other wrong sign-in.

@@ -607,7 +607,15 @@ async fn send_code(
         phone.masked(),
         challenge.purpose.as_str()
     );
-    match core.delivery.deliver(&outgoing).await {
+    let started = std::time::Instant::now();
+    let delivered = core.delivery.deliver(&outgoing).await;
+    core.metrics
+        .delivery_seconds(challenge.channel.as_str(), started.elapsed().as_secs_f64());
+    core.metrics.code_sent(
+        challenge.channel.as_str(),
+        if delivered.is_ok() { "sent" } else { "failed" },
+    );
+    match delivered {
         Ok(sent) => {
             if let Some(provider_id) = &sent.provider_id {
                 core.store
@@ -665,6 +673,24 @@ async fn send_code(
 /// statement and clears the person's failure count; a wrong one counts against the code and
 /// the person, and may lock the person's two-factor step.
 pub(crate) async fn check_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    typed: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let result = judge_code(core, person, challenge, typed, client).await;
+    core.metrics.verification(match &result {
+        Ok(()) => "accepted",
+        Err(AppError::InvalidCode { .. }) => "wrong",
+        Err(AppError::CodeExpired) => "expired",
+        Err(AppError::RateLimited { .. } | AppError::TwoFactorLocked) => "locked",
+        Err(_) => "error",
+    });
+    result
+}
+
+async fn judge_code(
     core: &Core,
     person: &Person,
     challenge: &Challenge,
@@ -773,6 +799,7 @@ async fn apply_lock(
     core.store
         .set_two_factor_lock(&person.id, until, for_good)
         .await?;
+    core.metrics.lock();
     if let Some(setting) = &person.two_factor {
         notify(core, &setting.phone, Notice::Locked).await;
     }

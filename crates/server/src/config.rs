@@ -51,6 +51,15 @@ pub struct Settings {
     )]
     pub database_acquire_timeout: u64,
 
+    /// Seconds a single database statement may run (PostgreSQL) before it is cancelled.
+    #[arg(
+        long,
+        env = "LATCH_DATABASE_STATEMENT_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub database_statement_timeout: u64,
+
     /// Connections in the database pool.
     #[arg(
         long,
@@ -130,6 +139,15 @@ pub struct Settings {
     /// Proxies whose X-Forwarded-For is believed: addresses or ranges, comma-separated (10.0.0.0/8, ::1).
     #[arg(long, env = "LATCH_TRUSTED_PROXIES", default_value = "", global = true)]
     pub trusted_proxies: String,
+
+    /// Client addresses or ranges that may read /metrics (after trusted proxies).
+    #[arg(
+        long,
+        env = "LATCH_METRICS_ALLOW",
+        default_value = "127.0.0.0/8, ::1",
+        global = true
+    )]
+    pub metrics_allow: String,
 
     /// Per-node, per-address requests a second (burst twice that).
     #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50, global = true)]
@@ -243,6 +261,9 @@ impl Settings {
         }
         if let Err(problem) = latch_web::TrustedProxies::parse(&self.trusted_proxies) {
             problems.push(format!("LATCH_TRUSTED_PROXIES: {problem}."));
+        }
+        if let Err(problem) = latch_web::TrustedProxies::parse(&self.metrics_allow) {
+            problems.push(format!("LATCH_METRICS_ALLOW: {problem}."));
         }
         if self.flood_limit == 0 {
             problems.push("LATCH_FLOOD_LIMIT must be at least 1.".to_owned());

@@ -72,7 +72,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     let options = DbOptions {
         acquire_timeout: Duration::from_secs(config.settings.database_acquire_timeout.max(1)),
         pool_size: config.settings.database_pool_size,
-        ..DbOptions::default()
+        statement_timeout: Duration::from_secs(config.settings.database_statement_timeout.max(1)),
     };
     let db = Db::connect(&config.database_url, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
     db.migrate()
@@ -82,12 +82,13 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 }
 
 /// The use cases over this database and clock, for the server whose public origin is
-/// `public_url`.
+/// `public_url`, counting into `metrics`.
 pub fn build_latch(
     config: &Config,
     db: Db,
     clock: Arc<dyn Clock>,
     public_url: &str,
+    metrics: Arc<dyn latch_app::metrics::Metrics>,
 ) -> anyhow::Result<Latch> {
     let key = load_key(&config.key)?;
     let store: Arc<dyn latch_app::ports::Store> = Arc::new(db);
@@ -110,8 +111,15 @@ pub fn build_latch(
             && public_url.starts_with("https://"))
         .then(|| public_url.to_owned()),
     };
-    Latch::new(store, clock, Keys::derive(&key), delivery, settings)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    Latch::new(
+        store,
+        clock,
+        Keys::derive(&key),
+        delivery,
+        metrics,
+        settings,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The Twilio delivery of a validated configuration. Delivery reports are asked for only when
@@ -187,6 +195,8 @@ pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
         flood_limit: config.settings.flood_limit,
         trusted_proxies: latch_web::TrustedProxies::parse(&config.settings.trusted_proxies)
             .unwrap_or_default(),
+        metrics_allow: latch_web::TrustedProxies::parse(&config.settings.metrics_allow)
+            .unwrap_or_default(),
         twilio_auth_token: match config.settings.delivery {
             crate::config::Delivery::Twilio => config
                 .settings
@@ -226,9 +236,10 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         .with_context(|| format!("listen on {}", config.settings.bind))?;
     let addr = listener.local_addr()?;
     let web = web_config(config, addr);
-    let latch = build_latch(config, db, clock, &web.public_url)?;
+    let metrics = Arc::new(latch_web::PromMetrics::default());
+    let latch = build_latch(config, db, clock, &web.public_url, metrics.clone())?;
     let public_url = web.public_url.clone();
-    let app = latch_web::router(latch.clone(), web);
+    let app = latch_web::router(latch.clone(), web, metrics);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(latch_web::serve(listener, app, async move {
         let _ = rx.await;

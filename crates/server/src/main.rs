@@ -311,6 +311,7 @@ async fn console(config: &Config) -> anyhow::Result<latch_app::Latch> {
         db,
         Arc::new(SystemClock),
         &latch::configured_public_url(config),
+        Arc::new(latch_app::metrics::NoMetrics),
     )
 }
 
@@ -350,6 +351,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             db.clone(),
             Arc::new(SystemClock),
             &latch::configured_public_url(&config),
+            Arc::new(latch_app::metrics::NoMetrics),
         )?;
         seed_demo(&latch).await?;
     }

@@ -142,6 +142,10 @@ impl Db {
 
 #[async_trait]
 impl Store for Db {
+    fn pool_status(&self) -> (u32, u32) {
+        on_db!(self, pool => (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+    }
+
     /// Answers only when the database is reachable and every embedded migration is applied.
     async fn ping(&self) -> StoreResult<()> {
         let (latest, wanted) = on_db!(self, pool => {

@@ -121,6 +121,7 @@ mod tests {
             flood_limit: 50,
             twilio_auth_token: None,
             trusted_proxies: Default::default(),
+            metrics_allow: Default::default(),
         }
     }
 

@@ -16,17 +16,25 @@ use crate::{AppState, cookies};
 
 /// One line per request: its id, method, route (never the query string), status and time.
 /// Headers, cookies and bodies are never logged.
-pub async fn request_log(request: Request, next: Next) -> Response {
+pub async fn request_log(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = latch_app::crypto::hex(&latch_app::crypto::random_bytes::<6>());
     let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || route_shape(request.uri().path()),
-        |m| m.as_str().to_owned(),
-    );
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let route = matched
+        .clone()
+        .unwrap_or_else(|| route_shape(request.uri().path()));
     let mut response = next.run(request).await;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    // Unmatched paths share one label: a scanner must not grow the metrics without end.
+    state
+        .metrics
+        .observe_request(matched.as_deref().unwrap_or("unmatched"), status, elapsed);
+    let elapsed_ms = elapsed * 1000.0;
     tracing::info!(request_id = %id, %method, route = %route, status, elapsed_ms = format_args!("{elapsed_ms:.1}"), "request");
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);

@@ -9,6 +9,7 @@ mod cookies;
 mod error;
 mod extract;
 mod guard;
+mod metrics;
 mod openapi;
 mod pages;
 mod pages_practice;
@@ -25,6 +26,7 @@ use axum::routing::{delete, get, post, put};
 use latch_app::Latch;
 
 pub use guard::FloodGuard;
+pub use metrics::PromMetrics;
 pub use proxies::TrustedProxies;
 
 /// How the web layer presents latch.
@@ -43,6 +45,8 @@ pub struct WebConfig {
     pub twilio_auth_token: Option<latch_app::Secret>,
     /// Proxies whose `X-Forwarded-For` is believed (`LATCH_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Client addresses that may read `/metrics` (`LATCH_METRICS_ALLOW`).
+    pub metrics_allow: TrustedProxies,
 }
 
 impl WebConfig {
@@ -57,15 +61,17 @@ pub struct AppState {
     pub latch: Latch,
     pub config: Arc<WebConfig>,
     flood: FloodGuard,
+    metrics: Arc<PromMetrics>,
 }
 
 /// The whole application, ready to serve with `into_make_service_with_connect_info::<SocketAddr>()`.
-pub fn router(latch: Latch, config: WebConfig) -> Router {
+pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Router {
     let flood = FloodGuard::new(config.flood_limit);
     let state = AppState {
         latch,
         config: Arc::new(config),
         flood,
+        metrics,
     };
     let api = Router::new()
         .route("/setup", post(api::setup))
@@ -187,6 +193,7 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
             post(webhooks::twilio_voice),
         )
         .route("/readyz", get(api::readyz))
+        .route("/metrics", get(metrics::document))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -209,7 +216,10 @@ pub fn router(latch: Latch, config: WebConfig) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))
-        .layer(axum::middleware::from_fn(guard::request_log))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::request_log,
+        ))
         .with_state(state)
 }
 

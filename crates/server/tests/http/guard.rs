@@ -188,6 +188,7 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
         clock.clone(),
         latch_app::crypto::Keys::derive(&key),
         std::sync::Arc::new(latch_app::delivery::OutboxDelivery::new(store, clock)),
+        std::sync::Arc::new(latch_app::metrics::NoMetrics),
         latch_app::LatchSettings {
             hash_cost: latch_app::passwords::HashCost::DEFAULT,
             hash_concurrency: 2,

@@ -7,6 +7,7 @@ mod account;
 mod browser;
 mod faults;
 mod guard;
+mod metrics;
 mod nodes;
 mod pages;
 mod practice;
