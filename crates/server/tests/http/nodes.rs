@@ -142,3 +142,75 @@ async fn a_device_remembered_through_a_is_recognised_by_b(dialect: Dialect) {
         "{body}"
     );
 }
+
+/// A load balancer of the test's own: each request goes to the first node that answers.
+async fn through_balancer(
+    nodes: &std::sync::Mutex<Vec<String>>,
+    client: &Client,
+    email: &str,
+) -> StatusCode {
+    let list = nodes.lock().unwrap().clone();
+    for base in list.iter().cycle().take(list.len() * 20) {
+        let attempt = client
+            .http
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        match attempt {
+            Ok(response) => return response.status(),
+            // This node is going away: the balancer tries the next.
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    panic!("no node answered");
+}
+
+#[tokio::test]
+async fn a_rolling_restart_of_two_nodes_under_load_loses_no_sign_in() {
+    let mut app = TestApp::new(Dialect::Sqlite).await;
+    let owner = app.with_practice().await;
+    for i in 0..4 {
+        app.person(&owner, "staff", &format!("s{i}@harbor.test"))
+            .await;
+    }
+    let (b, node_b) = app.second_node().await;
+    let nodes = std::sync::Arc::new(std::sync::Mutex::new(vec![app.base.clone(), b.clone()]));
+    let load = {
+        let nodes = nodes.clone();
+        let client = app.client();
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..15 {
+                let signings: Vec<_> = (0..4)
+                    .map(|i| {
+                        let (nodes, client) = (nodes.clone(), client.clone());
+                        tokio::spawn(async move {
+                            through_balancer(&nodes, &client, &format!("s{i}@harbor.test")).await
+                        })
+                    })
+                    .collect();
+                for s in signings {
+                    statuses.push(s.await.unwrap());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+            statuses
+        })
+    };
+    // Node A restarts (graceful stop, then up again on its port), then node B goes away and a
+    // new B joins.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    node_b.stop().await;
+    let (b2, _node_b2) = app.second_node().await;
+    nodes.lock().unwrap().retain(|n| n != &b);
+    nodes.lock().unwrap().push(b2);
+    let statuses = load.await.unwrap();
+    assert_eq!(statuses.len(), 60);
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+}
