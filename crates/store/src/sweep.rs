@@ -11,11 +11,26 @@ use crate::{Db, db_error, on_db};
 /// Delivery ids are kept a month, for late reports.
 const DELIVERY_IDS_KEPT_SECONDS: i64 = 30 * 86_400;
 
+/// Each kind of expired row, as one statement deleting at most `$2` of them; `$1` is the
+/// moment before which they ran out.
+const SWEEPS: [&str; 4] = [
+    "delete from remembered_devices where id in (select id from remembered_devices where expires_at < $1 limit $2)",
+    "delete from rate_windows where key in (select key from rate_windows where window_ends_at < $1 limit $2)",
+    "delete from call_tokens where token_hash in (select token_hash from call_tokens where expires_at < $1 limit $2)",
+    "delete from deliveries where provider_id in (select provider_id from deliveries where sent_at < $1 limit $2)",
+];
+
 #[async_trait]
 impl SweepStore for Db {
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64> {
         let idle_before = now.seconds() - i64::from(IDLE_MINUTES_MAX) * 60;
         let created_before = now.seconds() - ABSOLUTE_LIFETIME_SECONDS;
+        let cutoffs = [
+            now.seconds(),
+            now.seconds(),
+            now.seconds(),
+            now.seconds() - DELIVERY_IDS_KEPT_SECONDS,
+        ];
         let mut swept = 0;
         on_db!(self, pool => {
             swept += sqlx::query(
@@ -30,42 +45,15 @@ impl SweepStore for Db {
             .await
             .map_err(db_error)?
             .rows_affected();
-            swept += sqlx::query(
-                "delete from remembered_devices where id in (select id from remembered_devices where expires_at < $1 limit $2)",
-            )
-            .bind(now.seconds())
-            .bind(batch)
-            .execute(pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-            swept += sqlx::query(
-                "delete from rate_windows where key in (select key from rate_windows where window_ends_at < $1 limit $2)",
-            )
-            .bind(now.seconds())
-            .bind(batch)
-            .execute(pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-            swept += sqlx::query(
-                "delete from call_tokens where token_hash in (select token_hash from call_tokens where expires_at < $1 limit $2)",
-            )
-            .bind(now.seconds())
-            .bind(batch)
-            .execute(pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-            swept += sqlx::query(
-                "delete from deliveries where provider_id in (select provider_id from deliveries where sent_at < $1 limit $2)",
-            )
-            .bind(now.seconds() - DELIVERY_IDS_KEPT_SECONDS)
-            .bind(batch)
-            .execute(pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
+            for (sql, cutoff) in SWEEPS.into_iter().zip(cutoffs) {
+                swept += sqlx::query(sql)
+                    .bind(cutoff)
+                    .bind(batch)
+                    .execute(pool)
+                    .await
+                    .map_err(db_error)?
+                    .rows_affected();
+            }
         });
         Ok(swept)
     }
