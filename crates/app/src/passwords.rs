@@ -1,12 +1,13 @@
-//! Password hashing with argon2id, off the async workers and with bounded concurrency.
+//! Password hashing with argon2id, on a few threads of its own beside the async workers, with
+//! bounded concurrency and bounded memory.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use latch_domain::password::{PasswordContext, WeakPassword, check_strength};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::AppError;
 use crate::secret::Secret;
@@ -35,15 +36,20 @@ pub enum Verified {
     NoMatch,
 }
 
-/// Hashes and checks passwords on the blocking pool, at most `concurrency` at a time, so a storm
-/// of sign-ins queues here instead of starving every other request.
+/// Hashes and checks passwords on `concurrency` threads of its own, so a storm of sign-ins
+/// queues here instead of starving every other request. Each thread keeps its argon2 memory
+/// (19 MiB at the default cost) from one hash to the next: the resident set stays at
+/// `concurrency` blocks instead of growing with every thread the allocator hands one to.
 #[derive(Clone)]
 pub struct Passwords {
     inner: Arc<Inner>,
 }
 
+/// What a hashing thread runs: a closure over the parameters and that thread's memory.
+type Job = Box<dyn FnOnce(&Params, &mut Vec<Block>) + Send>;
+
 struct Inner {
-    params: Params,
+    jobs: Mutex<mpsc::Sender<Job>>,
     permits: Semaphore,
     queued: AtomicUsize,
     waits: AtomicU64,
@@ -56,11 +62,26 @@ impl Passwords {
     pub fn new(cost: HashCost, concurrency: usize) -> Result<Self, AppError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.lanes, None)
             .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
-        let dummy_hash = hash_blocking(&params, crate::crypto::new_token().expose())?;
+        let dummy_hash = hash_with(
+            &params,
+            &mut Vec::new(),
+            crate::crypto::new_token().expose(),
+        )?;
+        let concurrency = concurrency.max(1);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..concurrency {
+            let receiver = Arc::clone(&receiver);
+            let params = params.clone();
+            std::thread::Builder::new()
+                .name(format!("latch-hash-{n}"))
+                .spawn(move || hashing_thread(&params, &receiver))
+                .map_err(|e| AppError::Internal(format!("start a hashing thread: {e}")))?;
+        }
         Ok(Passwords {
             inner: Arc::new(Inner {
-                params,
-                permits: Semaphore::new(concurrency.max(1)),
+                jobs: Mutex::new(sender),
+                permits: Semaphore::new(concurrency),
                 queued: AtomicUsize::new(0),
                 waits: AtomicU64::new(0),
                 wait_micros: AtomicU64::new(0),
@@ -90,11 +111,11 @@ impl Passwords {
         context: OwnedContext,
     ) -> Result<Result<String, WeakPassword>, AppError> {
         let password = password.clone();
-        self.run(move |params| {
+        self.run(move |params, memory| {
             if let Err(weak) = check_strength(password.expose(), &context.borrow()) {
                 return Ok(Err(weak));
             }
-            hash_blocking(params, password.expose()).map(Ok)
+            hash_with(params, memory, password.expose()).map(Ok)
         })
         .await
     }
@@ -109,7 +130,7 @@ impl Passwords {
         let password = password.clone();
         let stored = stored.map(str::to_owned);
         let inner = Arc::clone(&self.inner);
-        self.run(move |params| {
+        self.run(move |params, memory| {
             let (hash, real) = match &stored {
                 Some(h) => (h.as_str(), true),
                 None => (inner.dummy_hash.as_str(), false),
@@ -117,10 +138,7 @@ impl Passwords {
             let Ok(parsed) = PasswordHash::new(hash) else {
                 return Ok(Verified::NoMatch);
             };
-            let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-            let matched = argon
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok();
+            let matched = verify_with(memory, password.expose(), &parsed);
             Ok(if matched && real {
                 Verified::Match {
                     needs_rehash: needs_rehash(&parsed, params),
@@ -135,13 +153,13 @@ impl Passwords {
     /// Hashes without a strength check (for hashes made again at a higher cost).
     pub async fn hash(&self, password: &Secret) -> Result<String, AppError> {
         let password = password.clone();
-        self.run(move |params| hash_blocking(params, password.expose()))
+        self.run(move |params, memory| hash_with(params, memory, password.expose()))
             .await
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Params) -> Result<T, AppError> + Send + 'static,
+        job: impl FnOnce(&Params, &mut Vec<Block>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
         let inner = Arc::clone(&self.inner);
         inner.queued.fetch_add(1, Ordering::Relaxed);
@@ -152,10 +170,21 @@ impl Passwords {
         inner.wait_micros.fetch_add(waited, Ordering::Relaxed);
         let result = match permit {
             Ok(_permit) => {
-                let params = inner.params.clone();
-                tokio::task::spawn_blocking(move || job(&params))
-                    .await
-                    .map_err(|e| AppError::Internal(format!("password job failed: {e}")))?
+                let (done, answer) = oneshot::channel();
+                let job: Job = Box::new(move |params, memory| {
+                    let _ = done.send(job(params, memory));
+                });
+                let sent = inner
+                    .jobs
+                    .lock()
+                    .map_err(|_| AppError::Internal("password queue poisoned".into()))?
+                    .send(job);
+                match sent {
+                    Ok(()) => answer.await.unwrap_or_else(|_| {
+                        Err(AppError::Internal("a password job failed".into()))
+                    }),
+                    Err(_) => Err(AppError::Internal("no hashing thread is left".into())),
+                }
             }
             Err(_) => Err(AppError::Internal("password pool closed".into())),
         };
@@ -181,12 +210,81 @@ impl OwnedContext {
     }
 }
 
-fn hash_blocking(params: &Params, password: &str) -> Result<String, AppError> {
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    argon
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+/// Takes jobs until every `Passwords` sharing the queue is gone. A job that panics takes only
+/// its own answer with it: the thread and its memory carry on.
+fn hashing_thread(params: &Params, jobs: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(params, &mut memory)));
+    }
+}
+
+/// argon2id memory for `params`, grown once and reused. Like argon2's own allocation, it is
+/// not wiped between hashes: the next hash overwrites it.
+fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
+    let count = params.block_count();
+    if memory.len() < count {
+        memory.resize(count, Block::default());
+    }
+    &mut memory[..count]
+}
+
+fn hash_failed(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("password hashing failed: {e}"))
+}
+
+/// A PHC string (`$argon2id$v=19$m=...`) of `password` under a new random salt.
+fn hash_with(params: &Params, memory: &mut Vec<Block>, password: &str) -> Result<String, AppError> {
+    let salt_bytes = crate::crypto::random_bytes::<16>();
+    let salt = Salt::new(&salt_bytes).map_err(hash_failed)?;
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt_bytes,
+            &mut out,
+            blocks(memory, params),
+        )
+        .map_err(hash_failed)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(hash_failed)?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(hash_failed)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` hashes to `stored` at the stored hash's own algorithm, version and cost.
+fn verify_with(memory: &mut Vec<Block>, password: &str, stored: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match stored.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(stored) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt.as_ref(),
+        &mut out,
+        blocks(memory, &params),
+    );
+    // SECURITY: `Output` compares in constant time.
+    hashed.is_ok() && Output::new(&out).is_ok_and(|computed| &computed == expected)
 }
 
 fn needs_rehash(stored: &PasswordHash, wanted: &Params) -> bool {
@@ -228,6 +326,61 @@ mod tests {
                 .unwrap(),
             Verified::NoMatch
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own_phc_strings() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let pw = Passwords::new(CHEAP, 1).unwrap();
+        let cost = Params::new(CHEAP.memory_kib, CHEAP.iterations, CHEAP.lanes, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost);
+        // A hash stored before latch kept its own memory still verifies...
+        let stored = theirs
+            .hash_password(b"maple kettle orbit")
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            pw.verify(&Secret::new("maple kettle orbit"), Some(&stored))
+                .await
+                .unwrap(),
+            Verified::Match {
+                needs_rehash: false
+            }
+        );
+        // ...and what latch stores now verifies with the crate's own verifier.
+        let ours = pw.hash(&Secret::new("maple kettle orbit")).await.unwrap();
+        assert!(
+            theirs
+                .verify_password(b"maple kettle orbit", ours.as_str())
+                .is_ok()
+        );
+        assert!(
+            theirs
+                .verify_password(b"maple kettle orbiT", ours.as_str())
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn many_hashes_at_once_all_come_back_through_few_threads() {
+        let pw = Passwords::new(CHEAP, 2).unwrap();
+        let jobs: Vec<_> = (0..16)
+            .map(|i| {
+                let pw = pw.clone();
+                tokio::spawn(
+                    async move { pw.hash(&Secret::new(format!("maple kettle {i}"))).await },
+                )
+            })
+            .collect();
+        let mut hashes = Vec::new();
+        for job in jobs {
+            hashes.push(job.await.unwrap().unwrap());
+        }
+        hashes.sort();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 16, "every hash has its own salt");
+        assert_eq!(pw.queue_depth(), 0);
+        assert_eq!(pw.waits().0, 16);
     }
 
     #[tokio::test]
