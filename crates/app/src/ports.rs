@@ -132,8 +132,8 @@ pub trait ThrottleStore {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window>;
-    /// Takes `by` back from the counter named `key` (never below zero).
-    async fn unbump_window(&self, key: &str, by: i64) -> StoreResult<()>;
+    /// Takes `by` back from the counters named in `keys` (never below zero), in one statement.
+    async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -170,8 +170,9 @@ pub trait ChallengeStore {
         max_sends: i64,
         wait_seconds: i64,
     ) -> StoreResult<bool>;
-    /// Consumes the challenge if `code_hash` is its code and it is still good: one statement,
-    /// so of many concurrent correct submissions exactly one wins.
+    /// Consumes the challenge if `code_hash` is its code and it is still good: one statement
+    /// that deletes it, so of many concurrent correct submissions exactly one wins, and a used
+    /// code leaves nothing behind.
     async fn consume_challenge(
         &self,
         challenge_id: &str,
@@ -188,7 +189,6 @@ pub trait ChallengeStore {
     ) -> StoreResult<Option<i64>>;
     /// A failed delivery starts no resend wait: the next resend may go at once.
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()>;
-    async fn delete_challenge(&self, challenge_id: &str) -> StoreResult<()>;
 }
 
 #[async_trait]

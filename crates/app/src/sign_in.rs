@@ -315,7 +315,6 @@ impl SignInService {
             .await?
             .ok_or(AppError::CodeExpired)?;
         check_code(core, person, &challenge, code, client).await?;
-        core.store.delete_challenge(&challenge.id).await?;
         let token = complete_sign_in(core, who, "password and code", client).await?;
         let days = who.account.practice.security.remember_device_days;
         let remembered = match remember_seconds(days).filter(|_| remember) {

@@ -272,7 +272,6 @@ impl TwoFactorService {
         core.store
             .set_two_factor(&person.id, Some(&setting))
             .await?;
-        core.store.delete_challenge(&challenge.id).await?;
         let masked =
             PhoneNumber::from_stored(&setting.phone).map_or_else(String::new, |p| p.masked());
         let kind = match &person.two_factor {
@@ -715,16 +714,20 @@ async fn judge_code(
             .consume_challenge(&challenge.id, &hash, now, CODE_MAX_ATTEMPTS)
             .await?
     {
-        core.store.clear_code_failures(&person.id).await?;
-        // Its sends are verified now: they no longer count as unverified.
-        core.store
-            .unbump_window(&unverified_ip_key(client), challenge.sends)
-            .await?;
-        if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
-            core.store
-                .unbump_window(&unverified_prefix_key(&phone), challenge.sends)
-                .await?;
+        // Most right codes follow no wrong one: then there is nothing to clear.
+        if person.code_failures > 0
+            || person.lock.locked_until.is_some()
+            || person.lock.locked_for_good
+        {
+            core.store.clear_code_failures(&person.id).await?;
         }
+        // Its sends are verified now: they no longer count as unverified.
+        let ip_key = unverified_ip_key(client);
+        let prefix_key = PhoneNumber::from_stored(&challenge.phone)
+            .map_or_else(|| ip_key.clone(), |phone| unverified_prefix_key(&phone));
+        core.store
+            .unbump_windows([&ip_key, &prefix_key], challenge.sends)
+            .await?;
         record(
             core,
             Event {

@@ -144,7 +144,7 @@ impl ChallengeStore for Db {
     ) -> StoreResult<bool> {
         let updated = on_db!(self, pool => {
             sqlx::query(
-                "update challenges set consumed_at = $3 \
+                "delete from challenges \
                  where id = $1 and code_hash = $2 and consumed_at is null and expires_at > $3 and attempts < $4",
             )
             .bind(challenge_id)
@@ -180,17 +180,6 @@ impl ChallengeStore for Db {
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()> {
         on_db!(self, pool => {
             sqlx::query("update challenges set last_sent_at = 0 where id = $1")
-                .bind(challenge_id)
-                .execute(pool)
-                .await
-                .map_err(db_error)?;
-        });
-        Ok(())
-    }
-
-    async fn delete_challenge(&self, challenge_id: &str) -> StoreResult<()> {
-        on_db!(self, pool => {
-            sqlx::query("delete from challenges where id = $1")
                 .bind(challenge_id)
                 .execute(pool)
                 .await

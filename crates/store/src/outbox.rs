@@ -44,12 +44,19 @@ impl OutboxStore for Db {
     }
 
     async fn outbox(&self, to: Option<&str>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        // Two statements rather than `($1 is null or to_phone = $1)`, which neither database
+        // answers from the (to_phone, id) index: it walks the whole outbox backwards.
         let rows: Vec<OutboxRow> = on_db!(self, pool => {
-            sqlx::query_as(
-                "select id, to_phone, channel, body, code, sent_at from outbox where ($1 is null or to_phone = $1) \
-                 order by id desc limit $2",
-            )
-            .bind(to)
+            match to {
+                Some(to) => sqlx::query_as(
+                    "select id, to_phone, channel, body, code, sent_at from outbox where to_phone = $1 \
+                     order by id desc limit $2",
+                )
+                .bind(to),
+                None => sqlx::query_as(
+                    "select id, to_phone, channel, body, code, sent_at from outbox order by id desc limit $1",
+                ),
+            }
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await

@@ -119,10 +119,14 @@ impl ThrottleStore for Db {
         })
     }
 
-    async fn unbump_window(&self, key: &str, by: i64) -> StoreResult<()> {
+    async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()> {
         on_db!(self, pool => {
-            sqlx::query("update rate_windows set count = case when count > $2 then count - $2 else 0 end where key = $1")
-                .bind(key)
+            sqlx::query(
+                "update rate_windows set count = case when count > $3 then count - $3 else 0 end \
+                 where key = $1 or key = $2",
+            )
+                .bind(keys[0])
+                .bind(keys[1])
                 .bind(by)
                 .execute(pool)
                 .await

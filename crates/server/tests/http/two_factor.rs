@@ -28,6 +28,7 @@ crate::on_both_databases!(
     a_person_gets_at_most_ten_codes_an_hour,
     a_number_gets_at_most_ten_codes_a_day,
     ten_wrong_codes_lock_the_step_and_a_right_password_then_sends_nothing,
+    a_right_code_starts_the_count_of_wrong_codes_again,
     fifty_wrong_codes_lock_until_someone_unlocks,
     changing_the_phone_holds_the_old_one_until_the_new_one_is_confirmed,
     turning_off_notifies_the_old_phone_and_ends_devices_and_sessions,
@@ -572,6 +573,33 @@ async fn ten_wrong_codes_lock_the_step_and_a_right_password_then_sends_nothing(d
         body["error"]["retry_after_seconds"], 1800,
         "for double the time"
     );
+}
+
+async fn a_right_code_starts_the_count_of_wrong_codes_again(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    owner_with_two_factor(&app).await;
+    for round in 0..2 {
+        // Nine wrong codes in a row, one short of the lock: five end the first code, four more
+        // go to the next sign-in, whose right code then lets the person in.
+        let c = pending_sign_in(&app).await;
+        let right = app.last_code_to(PHONE).await;
+        for _ in 0..5 {
+            let (status, _) = verify(&c, &wrong(&right), false).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "round {round}");
+        }
+        let c = pending_sign_in(&app).await;
+        let right = app.last_code_to(PHONE).await;
+        for _ in 0..4 {
+            let (status, body) = verify(&c, &wrong(&right), false).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "round {round}: the count started again after the right code: {body}"
+            );
+        }
+        let (status, body) = verify(&c, &right, false).await;
+        assert_eq!(status, StatusCode::OK, "round {round}: {body}");
+    }
 }
 
 async fn fifty_wrong_codes_lock_until_someone_unlocks(dialect: Dialect) {
