@@ -1,0 +1,94 @@
+//! A small HTTP/1.1 client over loopback, on hyper: light enough that the load it generates
+//! leaves most of the two cores to the server it measures.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+#[derive(Clone)]
+pub struct Http {
+    client: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+}
+
+/// What came back: the status, the body, and the session cookie when one was set.
+pub struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+    pub session: Option<String>,
+}
+
+impl Reply {
+    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).context("a JSON body")
+    }
+}
+
+impl Http {
+    pub fn new(addr: SocketAddr) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(256)
+            .build(connector);
+        Http {
+            client,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Reply> {
+        self.send(Method::GET, path, None, cookie).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<Reply> {
+        self.send(Method::POST, path, Some(body.to_string()), cookie)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<Reply> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if body.is_some() {
+            request = request.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let request = request.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
+        let response = self.client.request(request).await?;
+        let status = response.status().as_u16();
+        let session = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("latch_session="))
+            .map(|v| format!("latch_session={}", v.split(';').next().unwrap_or_default()));
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(Reply {
+            status,
+            body,
+            session,
+        })
+    }
+}

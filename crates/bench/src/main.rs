@@ -1,0 +1,377 @@
+//! `latch-bench`: starts the real latch binary on a fresh database, fills it in bulk, drives it
+//! over loopback, and prints the figures of BENCHMARKS.md as a Markdown table.
+#![forbid(unsafe_code)]
+
+mod flows;
+mod http;
+mod load;
+mod report;
+mod seed;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use latch_app::Secret;
+use latch_app::crypto::{Keys, hex, random_bytes};
+use latch_app::passwords::{HashCost, Passwords};
+
+use crate::report::{Base, Figures, Report};
+use crate::seed::{Database, StormPerson};
+use crate::server::LatchCommand;
+
+/// Measures latch where it matters: sign-in storms, code verification, memory, start-up and a
+/// large practice base. Run it after `cargo build --release --workspace`.
+#[derive(Parser, Debug)]
+#[command(name = "latch-bench", version)]
+struct Args {
+    /// The latch binary to measure [default: `latch` beside this program]
+    #[arg(long)]
+    latch: Option<PathBuf>,
+    /// Also measure on PostgreSQL: a URL whose user may create databases. The bench creates a
+    /// database of its own there and drops it afterwards.
+    #[arg(long, env = "LATCH_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
+    /// A run of a few seconds on tiny data that only checks that every phase works.
+    #[arg(long)]
+    smoke: bool,
+    /// Seconds each measured load runs.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// People in the storm, each with a phone number of their own.
+    #[arg(long, default_value_t = 1000)]
+    people: usize,
+    /// People in the large base.
+    #[arg(long, default_value_t = 1_000_000)]
+    large_people: u64,
+    /// Remembered browsers in the large base.
+    #[arg(long, default_value_t = 5_000_000)]
+    large_devices: u64,
+    /// Skips the large base.
+    #[arg(long)]
+    no_large: bool,
+    /// Where the SQLite database and latch's log go [default: a new folder under the temp dir]
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+}
+
+/// The signed-in pages' rate while the storm runs, per the issue: 200 a second.
+const PAGE_RATE: u32 = 200;
+
+fn main() -> std::process::ExitCode {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.seconds = 1;
+        args.people = args.people.min(40);
+        args.large_people = args.large_people.min(2_000);
+        args.large_devices = args.large_devices.min(10_000);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("latch-bench: some requests failed (see the errors above)");
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("latch-bench: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let binary = match &args.latch {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("this program's folder")?
+            .join("latch"),
+    };
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it first (`cargo build --release --workspace`), or pass --latch",
+            binary.display()
+        );
+    }
+    let work_dir = match &args.work_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("latch-bench-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("create {}", work_dir.display()))?;
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (hash_time, password_hash) = hashing_bound().await?;
+    let mut report = Report::new(&args_line(&args), cores, hash_time);
+    eprintln!(
+        "one argon2id hash: {:.1} ms; bound {:.1} sign-ins/s on {cores} cores",
+        hash_time.as_secs_f64() * 1000.0,
+        report.bound()
+    );
+
+    let sqlite = work_dir.join("bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
+    }
+    let url = format!("sqlite://{}", sqlite.display());
+    report.push(measure(&args, &binary, "SQLite", &url, &work_dir, &password_hash).await?);
+
+    if let Some(admin_url) = &args.postgres {
+        let name = format!("latch_bench_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(admin_url)
+            .await
+            .context("connect to PostgreSQL")?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(&admin)
+            .await
+            .context("create the bench's database (the user needs CREATEDB)")?;
+        let url = database_url(admin_url, &name);
+        let figures = measure(
+            &args,
+            &binary,
+            "PostgreSQL",
+            &url,
+            &work_dir,
+            &password_hash,
+        )
+        .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database if exists {name} with (force)"
+        )))
+        .execute(&admin)
+        .await;
+        report.push(figures?);
+    }
+
+    println!("{}", report.markdown());
+    if args.work_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    }
+    Ok(report.clean())
+}
+
+fn args_line(args: &Args) -> String {
+    let mut line = String::from("latch-bench");
+    if args.smoke {
+        line.push_str(" --smoke");
+    }
+    if args.postgres.is_some() {
+        line.push_str(" --postgres URL");
+    }
+    if args.no_large {
+        line.push_str(" --no-large");
+    }
+    line
+}
+
+/// `postgres://u:p@host:5432/db?x` with its database swapped for `name`.
+fn database_url(url: &str, name: &str) -> String {
+    let (without_query, query) = match url.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = match without_query.rsplit_once('/') {
+        Some((base, _)) if base.contains("//") && base.len() > base.find("//").unwrap_or(0) + 2 => {
+            base
+        }
+        _ => without_query,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// One argon2id hash at latch's parameters, timed alone (the median of fifteen), and a hash of
+/// the bench's password for the people it seeds.
+async fn hashing_bound() -> anyhow::Result<(Duration, String)> {
+    let passwords = Passwords::new(HashCost::DEFAULT, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = Secret::new(seed::PASSWORD.to_owned());
+    let hash = passwords
+        .hash(&password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        passwords
+            .hash(&password)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(started.elapsed());
+    }
+    times.sort_unstable();
+    Ok((times[times.len() / 2], hash))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Everything for one database: the small base, then the large one.
+async fn measure(
+    args: &Args,
+    binary: &Path,
+    dialect: &str,
+    url: &str,
+    work_dir: &Path,
+    password_hash: &str,
+) -> anyhow::Result<Figures> {
+    eprintln!("== {dialect}");
+    let key = random_bytes::<32>();
+    let keys = Arc::new(Keys::derive(&key));
+    let latch = LatchCommand::new(
+        binary,
+        url,
+        &hex(&key),
+        work_dir.join(format!("latch-{}.log", dialect.to_lowercase())),
+    );
+    latch.migrate()?;
+
+    // The practice is made the way a person makes it; everyone else is filled in bulk.
+    let practice_id = {
+        let (server, _) = latch.start().await?;
+        flows::set_up_practice(&server.http).await?
+    };
+    let db = Database::connect(url).await?;
+    let now = unix_now();
+    let people = db
+        .storm_people(&practice_id, args.people, password_hash, now)
+        .await?;
+    db.lift_send_budget(&practice_id).await?;
+    let sessions = db.signed_in_sessions(&people, 50, now).await?;
+    let devices = db.remembered_devices(&keys, &people, now).await?;
+
+    let mut figures = Figures::new(dialect);
+    let seconds = Duration::from_secs(args.seconds);
+    let levels: &[usize] = if args.smoke { &[2] } else { &[2, 4, 8, 16] };
+    let small = measure_base(
+        &latch, &db, &keys, &people, &sessions, &devices, seconds, levels, true,
+    )
+    .await?;
+    let concurrency = small.storm_concurrency;
+    figures.small = Some(small);
+
+    if !args.no_large {
+        eprintln!(
+            "filling the large base: {} people, {} remembered browsers",
+            args.large_people, args.large_devices
+        );
+        let started = Instant::now();
+        db.large_base(
+            args.large_people,
+            args.large_devices,
+            password_hash,
+            unix_now(),
+        )
+        .await?;
+        figures.large_fill = Some(started.elapsed());
+        eprintln!("filled in {:.0} s", started.elapsed().as_secs_f64());
+        let large = measure_base(
+            &latch,
+            &db,
+            &keys,
+            &people,
+            &sessions,
+            &devices,
+            seconds,
+            &[concurrency],
+            false,
+        )
+        .await?;
+        figures.large = Some(large);
+    }
+    db.close().await;
+    Ok(figures)
+}
+
+/// Phases 2 to 7 on the database as it is now.
+#[allow(clippy::too_many_arguments)]
+async fn measure_base(
+    latch: &LatchCommand,
+    db: &Database,
+    keys: &Keys,
+    people: &[StormPerson],
+    sessions: &[String],
+    devices: &[String],
+    seconds: Duration,
+    levels: &[usize],
+    with_floor: bool,
+) -> anyhow::Result<Base> {
+    let mut base = Base::default();
+    // Start to ready: the median of five starts; the last server stays up.
+    let mut starts = Vec::new();
+    let mut server = None;
+    for _ in 0..5 {
+        drop(server.take());
+        let (running, took) = latch.start().await?;
+        starts.push(took);
+        server = Some(running);
+    }
+    let server = server.expect("five starts");
+    starts.sort_unstable();
+    base.start_to_ready = starts[starts.len() / 2];
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    base.idle_memory = server.memory()?.resident;
+
+    let http = server.http.clone();
+    if with_floor {
+        eprintln!("/healthz floor");
+        base.healthz = Some(flows::healthz(&http, seconds).await);
+    }
+    // The first requests open connections on both sides: warm up before measuring.
+    let _ = flows::pages(&http, sessions, PAGE_RATE, Duration::from_millis(500)).await;
+    eprintln!("GET /api/v1/me at {PAGE_RATE}/s alone");
+    base.pages_alone = Some(flows::pages(&http, sessions, PAGE_RATE, seconds).await);
+
+    let people = Arc::new(people.to_vec());
+    for &level in levels {
+        eprintln!("sign-in storm, {level} at once");
+        let short = if levels.len() > 1 {
+            seconds / 2
+        } else {
+            seconds
+        };
+        let outcome = flows::storm(&http, &people, level, short).await;
+        base.storm_levels.push((level, outcome));
+    }
+    base.storm_concurrency = base
+        .storm_levels
+        .iter()
+        .max_by(|a, b| a.1.per_second().total_cmp(&b.1.per_second()))
+        .map_or(2, |(level, _)| *level);
+    eprintln!(
+        "sign-in storm at {} with GET /api/v1/me at {PAGE_RATE}/s",
+        base.storm_concurrency
+    );
+    let (storm, pages) = tokio::join!(
+        flows::storm(&http, &people, base.storm_concurrency, seconds),
+        flows::pages(&http, sessions, PAGE_RATE, seconds)
+    );
+    base.storm = Some(storm);
+    base.pages_in_storm = Some(pages);
+    base.peak_memory = server.memory()?.peak;
+
+    // Enough pending sign-ins that the verification load rarely runs out of them.
+    let pending_count = if seconds.as_secs() <= 1 {
+        400
+    } else {
+        usize::try_from(2_500 * seconds.as_secs()).unwrap_or(20_000)
+    };
+    eprintln!("seeding {pending_count} pending sign-ins");
+    let pending = db
+        .pending_sign_ins(keys, people.as_slice(), pending_count, unix_now())
+        .await?;
+    eprintln!("code verification");
+    base.verify = Some(flows::verify(&http, pending, 16, seconds).await);
+    eprintln!("remembered-device sign-in");
+    base.remembered =
+        Some(flows::remembered(&http, &people, devices, base.storm_concurrency, seconds).await);
+    drop(server);
+    Ok(base)
+}

@@ -1,0 +1,350 @@
+//! The figures of one run and the Markdown table they make, with each goal of BENCHMARKS.md
+//! marked met or missed by how much.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::load::Outcome;
+
+/// One database's figures on the small base and, unless skipped, the large one.
+pub struct Figures {
+    pub dialect: String,
+    pub small: Option<Base>,
+    pub large: Option<Base>,
+    pub large_fill: Option<Duration>,
+}
+
+impl Figures {
+    pub fn new(dialect: &str) -> Self {
+        Figures {
+            dialect: dialect.to_owned(),
+            small: None,
+            large: None,
+            large_fill: None,
+        }
+    }
+}
+
+/// Phases 2 to 7 on one base.
+#[derive(Default)]
+pub struct Base {
+    pub start_to_ready: Duration,
+    pub idle_memory: u64,
+    pub peak_memory: u64,
+    pub healthz: Option<Outcome>,
+    pub pages_alone: Option<Outcome>,
+    pub storm_levels: Vec<(usize, Outcome)>,
+    pub storm_concurrency: usize,
+    pub storm: Option<Outcome>,
+    pub pages_in_storm: Option<Outcome>,
+    pub verify: Option<Outcome>,
+    pub remembered: Option<Outcome>,
+}
+
+impl Base {
+    fn outcomes(&self) -> Vec<(&'static str, &Outcome)> {
+        let mut all: Vec<(&'static str, &Outcome)> = Vec::new();
+        let named = [
+            ("GET /healthz", &self.healthz),
+            ("GET /api/v1/me alone", &self.pages_alone),
+            ("sign-in storm", &self.storm),
+            ("GET /api/v1/me during the storm", &self.pages_in_storm),
+            ("code verification", &self.verify),
+            ("remembered-device sign-in", &self.remembered),
+        ];
+        for (name, outcome) in named {
+            if let Some(o) = outcome {
+                all.push((name, o));
+            }
+        }
+        for (_, o) in &self.storm_levels {
+            all.push(("sign-in storm (finding the concurrency)", o));
+        }
+        all
+    }
+
+    fn storm_rate(&self) -> f64 {
+        self.storm.as_ref().map_or(0.0, Outcome::per_second)
+    }
+}
+
+pub struct Report {
+    command: String,
+    cores: usize,
+    hash_time: Duration,
+    figures: Vec<Figures>,
+}
+
+const MB: f64 = 1_000_000.0;
+
+impl Report {
+    pub fn new(command: &str, cores: usize, hash_time: Duration) -> Self {
+        Report {
+            command: command.to_owned(),
+            cores,
+            hash_time,
+            figures: Vec::new(),
+        }
+    }
+
+    /// Full sign-ins a second that hashing alone allows: cores ÷ one hash's time.
+    pub fn bound(&self) -> f64 {
+        self.cores as f64 / self.hash_time.as_secs_f64()
+    }
+
+    pub fn push(&mut self, figures: Figures) {
+        self.figures.push(figures);
+    }
+
+    /// Whether every load finished with no failed request; says which failed, and how.
+    pub fn clean(&self) -> bool {
+        let mut clean = true;
+        for f in &self.figures {
+            for base in [&f.small, &f.large].into_iter().flatten() {
+                for (name, o) in base.outcomes() {
+                    if o.errors > 0 || o.done == 0 {
+                        clean = false;
+                        eprintln!(
+                            "{}: {name}: {} done, {} failed; first failure: {}",
+                            f.dialect,
+                            o.done,
+                            o.errors,
+                            o.first_error.as_deref().unwrap_or("none")
+                        );
+                    }
+                }
+            }
+        }
+        clean
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Run `{}` on {} ({} cores, {}), {}.\n",
+            self.command,
+            cpu_model(),
+            self.cores,
+            total_memory(),
+            today()
+        );
+        for f in &self.figures {
+            self.table(&mut out, f);
+        }
+        out
+    }
+
+    fn table(&self, out: &mut String, f: &Figures) {
+        let bound = self.bound();
+        let hash_ms = self.hash_time.as_secs_f64() * 1000.0;
+        let _ = writeln!(out, "### {}\n", f.dialect);
+        let _ = writeln!(out, "| # | figure | small base | large base | goal |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        let small = f.small.as_ref();
+        let large = f.large.as_ref();
+        let both = |cell: &dyn Fn(&Base) -> String| {
+            (
+                small.map_or_else(|| "—".to_owned(), cell),
+                large.map_or_else(|| "—".to_owned(), cell),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| 1 | hashing bound: one argon2id hash (m = 19 MiB, t = 2, p = 1) alone | {hash_ms:.1} ms → {bound:.1} sign-ins/s on {} cores | | |",
+            self.cores
+        );
+
+        let storm_cell = |b: &Base| {
+            let rate = b.storm_rate();
+            format!(
+                "{rate:.1}/s ({:.0} % of the bound) at {} at once",
+                100.0 * rate / bound,
+                b.storm_concurrency
+            )
+        };
+        let (s, l) = both(&storm_cell);
+        let worst = [small, large]
+            .into_iter()
+            .flatten()
+            .map(|b| b.storm_rate() / bound)
+            .fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            out,
+            "| 2 | sign-in storm: password, code from the outbox, code | {s} | {l} | ≥ 85 % of the bound: {} |",
+            verdict(worst >= 0.85, || format!(
+                "missed by {:.0} points",
+                (0.85 - worst) * 100.0
+            ))
+        );
+        if let Some(b) = small.filter(|b| b.storm_levels.len() > 1) {
+            let levels: Vec<String> = b
+                .storm_levels
+                .iter()
+                .map(|(c, o)| format!("{c}: {:.1}/s", o.per_second()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| 2a | the storm by requests at once | {} | | |",
+                levels.join(", ")
+            );
+        }
+
+        let pages_cell = |o: &Option<Outcome>| {
+            o.as_ref().map_or_else(
+                || "—".to_owned(),
+                |o| {
+                    format!(
+                        "p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                        o.quantile_ms(0.5),
+                        o.quantile_ms(0.99),
+                        o.errors
+                    )
+                },
+            )
+        };
+        let (s, l) = both(&|b| pages_cell(&b.pages_in_storm));
+        let worst_p99 = [small, large]
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.pages_in_storm.as_ref())
+            .map(|o| (o.quantile_ms(0.99), o.errors))
+            .fold((0.0_f64, 0_u64), |a, b| (a.0.max(b.0), a.1 + b.1));
+        let _ = writeln!(
+            out,
+            "| 3 | `GET /api/v1/me` at 200/s during the storm | {s} | {l} | p99 ≤ 25 ms, no errors: {} |",
+            verdict(worst_p99.0 <= 25.0 && worst_p99.1 == 0, || format!(
+                "p99 {:.1} ms, {} errors",
+                worst_p99.0, worst_p99.1
+            ))
+        );
+        let (s, l) = both(&|b| pages_cell(&b.pages_alone));
+        let _ = writeln!(out, "| 3a | the same with no storm | {s} | {l} | |");
+
+        let floor = small
+            .and_then(|b| b.healthz.as_ref())
+            .map(Outcome::per_second);
+        let verify_cell = |b: &Base| {
+            let rate = b.verify.as_ref().map_or(0.0, Outcome::per_second);
+            match floor {
+                Some(floor) => format!(
+                    "{rate:.0}/s ({:.0} % of `/healthz` at {floor:.0}/s)",
+                    100.0 * rate / floor
+                ),
+                None => format!("{rate:.0}/s"),
+            }
+        };
+        let (s, l) = both(&verify_cell);
+        let _ = writeln!(
+            out,
+            "| 4 | code verification alone (seeded pending sign-ins) | {s} | {l} | |"
+        );
+        let (s, l) = both(&|b: &Base| {
+            let rate = b.remembered.as_ref().map_or(0.0, Outcome::per_second);
+            format!("{rate:.1}/s ({:.0} % of the bound)", 100.0 * rate / bound)
+        });
+        let _ = writeln!(out, "| 5 | remembered-device sign-in | {s} | {l} | |");
+
+        let (s, l) = both(&|b: &Base| {
+            format!(
+                "{:.1} MB idle, {:.1} MB peak",
+                b.idle_memory as f64 / MB,
+                b.peak_memory as f64 / MB
+            )
+        });
+        let (idle, peak) = [small, large].into_iter().flatten().fold((0, 0), |a, b| {
+            (a.0.max(b.idle_memory), a.1.max(b.peak_memory))
+        });
+        let _ = writeln!(
+            out,
+            "| 6 | resident memory | {s} | {l} | ≤ 30 MB idle, ≤ 150 MB peak: {} |",
+            verdict(
+                idle as f64 <= 30.0 * MB && peak as f64 <= 150.0 * MB,
+                || format!(
+                    "{:.1} MB idle, {:.1} MB peak",
+                    idle as f64 / MB,
+                    peak as f64 / MB
+                )
+            )
+        );
+        let (s, l) = both(&|b: &Base| format!("{:.0} ms", b.start_to_ready.as_secs_f64() * 1000.0));
+        let slowest = [small, large]
+            .into_iter()
+            .flatten()
+            .map(|b| b.start_to_ready)
+            .max()
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| 7 | start to ready (median of five) | {s} | {l} | ≤ 200 ms: {} |",
+            verdict(slowest <= Duration::from_millis(200), || format!(
+                "{:.0} ms",
+                slowest.as_secs_f64() * 1000.0
+            ))
+        );
+        if let (Some(small), Some(large)) = (small, large) {
+            let rate = |o: &Option<Outcome>| o.as_ref().map_or(0.0, Outcome::per_second);
+            let p99 = |o: &Option<Outcome>| o.as_ref().map_or(f64::NAN, |o| o.quantile_ms(0.99));
+            // Slower is larger on every ratio: small ÷ large for rates, large ÷ small for latency.
+            let ratios = [
+                ("storm", small.storm_rate() / large.storm_rate()),
+                ("verification", rate(&small.verify) / rate(&large.verify)),
+                (
+                    "remembered",
+                    rate(&small.remembered) / rate(&large.remembered),
+                ),
+            ];
+            let worst = ratios.iter().map(|r| r.1).fold(0.0, f64::max);
+            let text: Vec<String> = ratios.iter().map(|(n, r)| format!("{n} {r:.2}×")).collect();
+            let _ = writeln!(
+                out,
+                "| 8 | large base ({}), slowdown against the small base | {} | pages p99 {:.1} → {:.1} ms | within 1.2×: {} |",
+                f.large_fill
+                    .map(|d| format!("filled in {:.0} s", d.as_secs_f64()))
+                    .unwrap_or_default(),
+                text.join(", "),
+                p99(&small.pages_in_storm),
+                p99(&large.pages_in_storm),
+                verdict(worst <= 1.2, || format!("worst {worst:.2}×"))
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
+fn verdict(met: bool, missed: impl FnOnce() -> String) -> String {
+    if met {
+        "**met**".to_owned()
+    } else {
+        format!("**missed**: {}", missed())
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        })
+        .unwrap_or_else(|| "an unknown processor".to_owned())
+}
+
+fn total_memory() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| crate::server::kib_field(&info, "MemTotal:"))
+        .map_or_else(
+            || "unknown memory".to_owned(),
+            |kib| format!("{:.0} GiB", kib as f64 / (1024.0 * 1024.0)),
+        )
+}
+
+/// Today's date (UTC), YYYY-MM-DD.
+fn today() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    latch_domain::Timestamp(now).to_rfc3339()[..10].to_owned()
+}
