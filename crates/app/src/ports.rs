@@ -132,7 +132,14 @@ pub trait ThrottleStore {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window>;
-    /// Takes `by` back from the counters named in `keys` (never below zero), in one statement.
+    /// Adds one to each of four counters, each with its own window length, in one statement;
+    /// answers them in the order given.
+    async fn bump_windows(
+        &self,
+        windows: [(&str, i64); 4],
+        at: Timestamp,
+    ) -> StoreResult<[Window; 4]>;
+    /// Takes `by` back from the counters named in `keys` (never below zero).
     async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()>;
 }
 

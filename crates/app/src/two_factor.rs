@@ -496,7 +496,7 @@ fn spent_error(challenge: &Challenge) -> AppError {
 /// SECURITY: every limit is counted in the database (so every node counts together) and
 /// checked before anything is sent; a refused send sends nothing. Per person and per number,
 /// then the unverified sends per client address and per number range (SMS pumping and toll
-/// fraud), then the practice's daily budget.
+/// fraud), all four in one statement, then the practice's daily budget.
 async fn check_send_limits(
     core: &Core,
     person: &Person,
@@ -505,7 +505,7 @@ async fn check_send_limits(
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let now = core.clock.now();
-    for (key, window, limit) in [
+    let limits = [
         (
             format!("send-person:{}", person.id),
             3600,
@@ -526,13 +526,33 @@ async fn check_send_limits(
             86_400,
             UNVERIFIED_SENDS_PER_PREFIX_PER_DAY,
         ),
-    ] {
-        let w = core.store.bump_window(&key, now, window).await?;
-        if w.count > limit {
-            return Err(AppError::RateLimited {
-                retry_after: (w.started_at.seconds() + window - now.seconds()).max(1),
-            });
+    ];
+    let counted = core
+        .store
+        .bump_windows(
+            [
+                (&limits[0].0, limits[0].1),
+                (&limits[1].0, limits[1].1),
+                (&limits[2].0, limits[2].1),
+                (&limits[3].0, limits[3].1),
+            ],
+            now,
+        )
+        .await?;
+    let refused = limits
+        .iter()
+        .zip(&counted)
+        .position(|((_, _, limit), w)| w.count > *limit);
+    if let Some(first) = refused {
+        // Counted as if one by one: the windows after the first that refused were never
+        // reached, so they give their count back.
+        for (key, _, _) in &limits[first + 1..] {
+            core.store.unbump_windows([key, key], 1).await?;
         }
+        let (_, window, _) = &limits[first];
+        return Err(AppError::RateLimited {
+            retry_after: (counted[first].started_at.seconds() + window - now.seconds()).max(1),
+        });
     }
     let budget = core
         .store

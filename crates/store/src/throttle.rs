@@ -2,7 +2,7 @@
 //! that every node counts together.
 
 use async_trait::async_trait;
-use latch_app::ports::{StoreResult, ThrottleStore};
+use latch_app::ports::{StoreError, StoreResult, ThrottleStore};
 use latch_app::records::Window;
 use latch_domain::Timestamp;
 
@@ -119,19 +119,79 @@ impl ThrottleStore for Db {
         })
     }
 
-    async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()> {
-        on_db!(self, pool => {
-            sqlx::query(
-                "update rate_windows set count = case when count > $3 then count - $3 else 0 end \
-                 where key = $1 or key = $2",
+    async fn bump_windows(
+        &self,
+        windows: [(&str, i64); 4],
+        at: Timestamp,
+    ) -> StoreResult<[Window; 4]> {
+        let rows: Vec<(String, i64, i64)> = on_db!(self, pool => {
+            sqlx::query_as(
+                "insert into rate_windows (key, window_started_at, window_ends_at, count) values \
+                 ($1, $9, $9 + $2, 1), ($3, $9, $9 + $4, 1), ($5, $9, $9 + $6, 1), ($7, $9, $9 + $8, 1) \
+                 on conflict (key) do update set \
+                 count = case when rate_windows.window_ends_at <= $9 then 1 else rate_windows.count + 1 end, \
+                 window_started_at = case when rate_windows.window_ends_at <= $9 then $9 else rate_windows.window_started_at end, \
+                 window_ends_at = case when rate_windows.window_ends_at <= $9 then excluded.window_ends_at else rate_windows.window_ends_at end \
+                 returning key, count, window_started_at",
             )
-                .bind(keys[0])
-                .bind(keys[1])
-                .bind(by)
-                .execute(pool)
-                .await
-                .map_err(db_error)?;
+            .bind(windows[0].0)
+            .bind(windows[0].1)
+            .bind(windows[1].0)
+            .bind(windows[1].1)
+            .bind(windows[2].0)
+            .bind(windows[2].1)
+            .bind(windows[3].0)
+            .bind(windows[3].1)
+            .bind(at.seconds())
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?
         });
+        // Neither database promises the order of RETURNING rows: match them up by key.
+        let find = |key: &str| {
+            rows.iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, count, started)| Window {
+                    count: *count,
+                    started_at: Timestamp(*started),
+                })
+                .ok_or_else(|| StoreError::Other(format!("window {key} was not counted")))
+        };
+        Ok([
+            find(windows[0].0)?,
+            find(windows[1].0)?,
+            find(windows[2].0)?,
+            find(windows[3].0)?,
+        ])
+    }
+
+    async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()> {
+        const GIVE_BACK: &str = "update rate_windows set count = case when count > $3 then count - $3 else 0 end \
+             where key = $1 or key = $2";
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query(GIVE_BACK)
+                    .bind(keys[0])
+                    .bind(keys[1])
+                    .bind(by)
+                    .execute(pool)
+                    .await
+                    .map_err(db_error)?;
+            }
+            // One row a statement: an update of both rows locks them in whatever order it
+            // finds them, and a send counting the same rows in the other order would deadlock.
+            Db::Postgres(pool) => {
+                for key in keys {
+                    sqlx::query(GIVE_BACK)
+                        .bind(key)
+                        .bind(key)
+                        .bind(by)
+                        .execute(pool)
+                        .await
+                        .map_err(db_error)?;
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -45,6 +45,7 @@ crate::on_both_databases!(
     the_code_page_signs_out_a_waiting_sign_in,
     the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in,
     one_address_gets_at_most_sixty_unverified_sends_an_hour,
+    a_send_refused_for_the_person_takes_nothing_from_the_address,
     a_number_range_gets_at_most_twenty_unverified_sends_a_day,
     the_practices_daily_budget_stops_sends_with_a_clear_message,
 );
@@ -1227,6 +1228,37 @@ async fn one_address_gets_at_most_sixty_unverified_sends_an_hour(dialect: Dialec
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = seventh.begin_setup("+14159001000", "sms").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+async fn a_send_refused_for_the_person_takes_nothing_from_the_address(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    // Fifty unverified sends from this address, each person signed in just before their ten so
+    // no session idles out while the clock moves...
+    let mut last = None;
+    for i in 0..5 {
+        let (person, _) = app
+            .person(&owner, "staff", &format!("s{i}@harbor.test"))
+            .await;
+        setup_sends(&app, &person, 220 + 10 * i, 10).await;
+        last = Some(person);
+    }
+    // ...then twenty more that the last person's own hourly limit refuses before anything is
+    // sent...
+    let last = last.unwrap();
+    for n in 0..20 {
+        let (status, body) = last
+            .begin_setup(&format!("+1415290{:04}", 1000 + n), "sms")
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        );
+    }
+    // ...leave the address its sixty: the sixth person's ten all go.
+    owner.sign_in("owner@harbor.test", PASSWORD).await;
+    let (sixth, _) = app.person(&owner, "staff", "s5@harbor.test").await;
+    setup_sends(&app, &sixth, 280, 10).await;
 }
 
 async fn a_number_range_gets_at_most_twenty_unverified_sends_a_day(dialect: Dialect) {

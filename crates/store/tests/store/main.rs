@@ -65,6 +65,8 @@ behaviours!(
     sessions_are_found_by_token_hash_rotated_and_ended,
     password_failures_count_atomically,
     windows_count_and_start_again_when_over,
+    four_windows_count_in_one_statement_each_on_its_own_clock,
+    counting_and_giving_back_the_same_windows_at_once_never_deadlocks,
     audit_events_are_read_newest_first_with_filters,
     security_settings_round_trip,
     a_migrated_database_answers_ping,
@@ -340,6 +342,81 @@ async fn windows_count_and_start_again_when_over(db: Db) {
     assert_eq!((w.count, w.started_at), (2, T0));
     let fresh = db.bump_window("k", T0.plus(900), 900).await.unwrap();
     assert_eq!((fresh.count, fresh.started_at), (1, T0.plus(900)));
+}
+
+async fn four_windows_count_in_one_statement_each_on_its_own_clock(db: Db) {
+    db.bump_window("b", T0, 100).await.unwrap();
+    db.bump_window("b", T0, 100).await.unwrap();
+    db.bump_window("d", T0, 10).await.unwrap();
+    let counted = db
+        .bump_windows([("a", 3600), ("b", 100), ("c", 60), ("d", 10)], T0.plus(10))
+        .await
+        .unwrap();
+    let got: Vec<(i64, Timestamp)> = counted.iter().map(|w| (w.count, w.started_at)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, T0.plus(10)),
+            (3, T0),
+            (1, T0.plus(10)),
+            (1, T0.plus(10)),
+        ],
+        "answers in the order asked; d's window was over, so it started again"
+    );
+    let again = db
+        .bump_windows([("a", 3600), ("b", 100), ("c", 60), ("d", 10)], T0.plus(70))
+        .await
+        .unwrap();
+    let counts: Vec<i64> = again.iter().map(|w| w.count).collect();
+    assert_eq!(
+        counts,
+        vec![2, 4, 1, 1],
+        "c's minute and d's ten seconds ran out"
+    );
+    let d = db.window("d").await.unwrap().unwrap();
+    assert_eq!(d.started_at, T0.plus(70));
+}
+
+/// Sends (counting four windows) and right codes (giving two of them back) from many sign-ins at
+/// once all touch the same address and number-range rows: on PostgreSQL, two statements that
+/// lock those rows in opposite orders deadlock, and the database aborts one.
+async fn counting_and_giving_back_the_same_windows_at_once_never_deadlocks(db: Db) {
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..150 {
+                    let person = format!("send-person:{t}-{i}");
+                    let number = format!("send-number:{t}-{i}");
+                    db.bump_windows(
+                        [
+                            (&person, 3600),
+                            (&number, 86_400),
+                            ("unverified-ip:127.0.0.1", 3600),
+                            ("unverified-prefix:+1212200", 86_400),
+                        ],
+                        T0,
+                    )
+                    .await?;
+                    db.unbump_windows(["unverified-ip:127.0.0.1", "unverified-prefix:+1212200"], 1)
+                        .await?;
+                }
+                Ok::<(), latch_app::ports::StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("no statement fails");
+    }
+    assert_eq!(
+        db.window("unverified-ip:127.0.0.1")
+            .await
+            .unwrap()
+            .unwrap()
+            .count,
+        0,
+        "every send was given back"
+    );
 }
 
 fn event(practice_id: &str, at: Timestamp, kind: &'static str, subject: &str) -> NewAuditEvent {
