@@ -1193,19 +1193,25 @@ async fn setup_sends(app: &TestApp, client: &Client, exchange: u32, count: u32) 
     }
 }
 
+/// Ten unverified sends (their own hourly limit) by each of `people` new staff, each to a
+/// number range of their own; each signs in just before, so no session idles out while the
+/// clock moves. Answers the last of them.
+async fn ten_sends_each(app: &TestApp, owner: &Client, people: u32) -> Client {
+    let mut last = None;
+    for i in 0..people {
+        let (person, _) = app
+            .person(owner, "staff", &format!("s{i}@harbor.test"))
+            .await;
+        setup_sends(app, &person, 220 + 10 * i, 10).await;
+        last = Some(person);
+    }
+    last.expect("at least one person")
+}
+
 async fn one_address_gets_at_most_sixty_unverified_sends_an_hour(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    // Six people, ten sends each (their own hourly limit), each to a range of their own; each
-    // signs in just before, so no session idles out while the clock moves.
-    let mut last = None;
-    for i in 0..6 {
-        let (person, _) = app
-            .person(&owner, "staff", &format!("s{i}@harbor.test"))
-            .await;
-        setup_sends(&app, &person, 220 + 10 * i, 10).await;
-        last = Some(person);
-    }
+    let last = ten_sends_each(&app, &owner, 6).await;
     owner.sign_in("owner@harbor.test", PASSWORD).await;
     let (seventh, _) = app.person(&owner, "staff", "s6@harbor.test").await;
     let (status, body) = seventh.begin_setup("+14159001000", "sms").await;
@@ -1219,7 +1225,6 @@ async fn one_address_gets_at_most_sixty_unverified_sends_an_hour(dialect: Dialec
     // A code entered makes its sends verified: they free their places.
     let code_sent = app.last_code_to("+14152701001").await;
     let (status, body) = last
-        .unwrap()
         .post(
             "/api/v1/me/two-factor/setup/confirm",
             json!({"code": code_sent}),
@@ -1233,19 +1238,9 @@ async fn one_address_gets_at_most_sixty_unverified_sends_an_hour(dialect: Dialec
 async fn a_send_refused_for_the_person_takes_nothing_from_the_address(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    // Fifty unverified sends from this address, each person signed in just before their ten so
-    // no session idles out while the clock moves...
-    let mut last = None;
-    for i in 0..5 {
-        let (person, _) = app
-            .person(&owner, "staff", &format!("s{i}@harbor.test"))
-            .await;
-        setup_sends(&app, &person, 220 + 10 * i, 10).await;
-        last = Some(person);
-    }
-    // ...then twenty more that the last person's own hourly limit refuses before anything is
-    // sent...
-    let last = last.unwrap();
+    // Fifty unverified sends from this address, then twenty more that the last person's own
+    // hourly limit refuses before anything is sent...
+    let last = ten_sends_each(&app, &owner, 5).await;
     for n in 0..20 {
         let (status, body) = last
             .begin_setup(&format!("+1415290{:04}", 1000 + n), "sms")
