@@ -267,6 +267,7 @@ async fn measure(
     db.lift_send_budget(&practice_id).await?;
     let sessions = db.signed_in_sessions(&people, 50, now).await?;
     let devices = db.remembered_devices(&keys, &people, now).await?;
+    db.settle().await?;
 
     let mut figures = Figures::new(dialect);
     let seconds = Duration::from_secs(args.seconds);
@@ -390,6 +391,7 @@ async fn measure_base(
     let pending = db
         .pending_sign_ins(keys, people.as_slice(), pending_count, unix_now())
         .await?;
+    db.settle().await?;
     eprintln!("code verification");
     base.verify = Some(flows::verify(&http, pending, 16, seconds).await);
     eprintln!("remembered-device sign-in");

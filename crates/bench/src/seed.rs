@@ -76,6 +76,24 @@ impl Database {
         on_pool!(self, pool => pool.close().await)
     }
 
+    /// Leaves the database as a long-running one would be after a bulk fill: statistics
+    /// gathered, and on PostgreSQL vacuumed (so autovacuum does not start mid-measurement),
+    /// on SQLite with the write-ahead log copied back and emptied.
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        match self {
+            Database::Sqlite(pool) => {
+                sqlx::query("pragma wal_checkpoint(truncate)")
+                    .execute(pool)
+                    .await?;
+                sqlx::query("analyze").execute(pool).await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query("vacuum analyze").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The practice's limits stay as the practice set them, except the daily budget of texts
     /// and calls, which would end the storm: it goes to the highest value latch allows.
     pub async fn lift_send_budget(&self, practice_id: &str) -> anyhow::Result<()> {
@@ -294,7 +312,6 @@ impl Database {
                 .execute(pool)
                 .await
                 .context("fill remembered devices")?;
-                sqlx::query("analyze").execute(pool).await?;
             }
             Database::Postgres(pool) => {
                 sqlx::query(
@@ -333,9 +350,8 @@ impl Database {
                 .execute(pool)
                 .await
                 .context("fill remembered devices")?;
-                sqlx::query("analyze").execute(pool).await?;
             }
         }
-        Ok(())
+        self.settle().await
     }
 }
