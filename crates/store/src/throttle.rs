@@ -181,6 +181,11 @@ impl ThrottleStore for Db {
             // One row a statement: an update of both rows locks them in whatever order it
             // finds them, and a send counting the same rows in the other order would deadlock.
             Db::Postgres(pool) => {
+                let keys = if keys[0] == keys[1] {
+                    &keys[..1]
+                } else {
+                    &keys[..]
+                };
                 for key in keys {
                     sqlx::query(GIVE_BACK)
                         .bind(key)

@@ -786,6 +786,14 @@ async fn windows_give_back_and_never_go_below_zero(db: Db) {
     db.unbump_windows(["k", "other"], 2).await.unwrap();
     assert_eq!(db.window("k").await.unwrap().unwrap().count, 1);
     assert_eq!(db.window("other").await.unwrap().unwrap().count, 0);
+    db.bump_window("k", T0, 3600).await.unwrap();
+    db.bump_window("k", T0, 3600).await.unwrap();
+    db.unbump_windows(["k", "k"], 1).await.unwrap();
+    assert_eq!(
+        db.window("k").await.unwrap().unwrap().count,
+        2,
+        "a key named twice gives back once"
+    );
     db.unbump_windows(["k", "k"], 5).await.unwrap();
     assert_eq!(db.window("k").await.unwrap().unwrap().count, 0);
     db.unbump_windows(["missing", "missing"], 1).await.unwrap();
