@@ -3,6 +3,7 @@
 //! browser, a signed-in page, and the health check that marks the server's floor.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -86,21 +87,36 @@ pub async fn pages(http: &Http, sessions: &[String], rate: u32, duration: Durati
     .await
 }
 
+/// The storm's people, taken in turn across every storm of a run, so each gets an equal few
+/// codes and none reaches latch's limits of ten an hour per person and a day per number.
+#[derive(Clone)]
+pub struct Crowd {
+    pub people: Arc<Vec<StormPerson>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Crowd {
+    pub fn new(people: Vec<StormPerson>) -> Self {
+        Crowd {
+            people: Arc::new(people),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn next_person(&self) -> &StormPerson {
+        &self.people[self.next.fetch_add(1, Ordering::Relaxed) % self.people.len()]
+    }
+}
+
 /// Full sign-ins: the password, the code read back from the outbox, then the code.
-pub async fn storm(
-    http: &Http,
-    people: &Arc<Vec<StormPerson>>,
-    concurrency: usize,
-    duration: Duration,
-) -> Outcome {
+pub async fn storm(http: &Http, crowd: &Crowd, concurrency: usize, duration: Duration) -> Outcome {
     let http = http.clone();
-    let people = Arc::clone(people);
-    closed_loop(concurrency, duration, move |i| {
+    let crowd = crowd.clone();
+    closed_loop(concurrency, duration, move |_| {
         let http = http.clone();
-        let people = Arc::clone(&people);
+        let crowd = crowd.clone();
         async move {
-            let person = &people[usize::try_from(i).unwrap_or(0) % people.len()];
-            sign_in_with_code(&http, person).await?;
+            sign_in_with_code(&http, crowd.next_person()).await?;
             Ok(Step::Done)
         }
     })

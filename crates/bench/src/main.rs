@@ -20,7 +20,7 @@ use latch_app::crypto::{Keys, hex, random_bytes};
 use latch_app::passwords::{HashCost, Passwords};
 
 use crate::report::{Base, Figures, Report};
-use crate::seed::{Database, StormPerson};
+use crate::seed::Database;
 use crate::server::LatchCommand;
 
 /// Measures latch where it matters: sign-in storms, code verification, memory, start-up and a
@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     seconds: u64,
     /// People in the storm, each with a phone number of their own.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 3000)]
     people: usize,
     /// People in the large base.
     #[arg(long, default_value_t = 1_000_000)]
@@ -65,7 +65,7 @@ fn main() -> std::process::ExitCode {
     let mut args = Args::parse();
     if args.smoke {
         args.seconds = 1;
-        args.people = args.people.min(40);
+        args.people = args.people.min(200);
         args.large_people = args.large_people.min(2_000);
         args.large_devices = args.large_devices.min(10_000);
     }
@@ -268,12 +268,13 @@ async fn measure(
     let sessions = db.signed_in_sessions(&people, 50, now).await?;
     let devices = db.remembered_devices(&keys, &people, now).await?;
     db.settle().await?;
+    let crowd = flows::Crowd::new(people);
 
     let mut figures = Figures::new(dialect);
     let seconds = Duration::from_secs(args.seconds);
     let levels: &[usize] = if args.smoke { &[2] } else { &[2, 4, 8, 16] };
     let small = measure_base(
-        &latch, &db, &keys, &people, &sessions, &devices, seconds, levels, true,
+        &latch, &db, &keys, &crowd, &sessions, &devices, seconds, levels, true,
     )
     .await?;
     let concurrency = small.storm_concurrency;
@@ -298,7 +299,7 @@ async fn measure(
             &latch,
             &db,
             &keys,
-            &people,
+            &crowd,
             &sessions,
             &devices,
             seconds,
@@ -318,7 +319,7 @@ async fn measure_base(
     latch: &LatchCommand,
     db: &Database,
     keys: &Keys,
-    people: &[StormPerson],
+    crowd: &flows::Crowd,
     sessions: &[String],
     devices: &[String],
     seconds: Duration,
@@ -351,7 +352,6 @@ async fn measure_base(
     eprintln!("GET /api/v1/me at {PAGE_RATE}/s alone");
     base.pages_alone = Some(flows::pages(&http, sessions, PAGE_RATE, seconds).await);
 
-    let people = Arc::new(people.to_vec());
     for &level in levels {
         eprintln!("sign-in storm, {level} at once");
         let short = if levels.len() > 1 {
@@ -359,7 +359,7 @@ async fn measure_base(
         } else {
             seconds
         };
-        let outcome = flows::storm(&http, &people, level, short).await;
+        let outcome = flows::storm(&http, crowd, level, short).await;
         base.storm_levels.push((level, outcome));
     }
     base.storm_concurrency = base
@@ -368,13 +368,13 @@ async fn measure_base(
         .max_by(|a, b| a.1.per_second().total_cmp(&b.1.per_second()))
         .map_or(2, |(level, _)| *level);
     eprintln!("sign-in storm at {}", base.storm_concurrency);
-    base.storm = Some(flows::storm(&http, &people, base.storm_concurrency, seconds).await);
+    base.storm = Some(flows::storm(&http, crowd, base.storm_concurrency, seconds).await);
     eprintln!(
         "sign-in storm at {} with GET /api/v1/me at {PAGE_RATE}/s",
         base.storm_concurrency
     );
     let (storm, pages) = tokio::join!(
-        flows::storm(&http, &people, base.storm_concurrency, seconds),
+        flows::storm(&http, crowd, base.storm_concurrency, seconds),
         flows::pages(&http, sessions, PAGE_RATE, seconds)
     );
     base.storm_beside_pages = Some(storm);
@@ -389,14 +389,22 @@ async fn measure_base(
     };
     eprintln!("seeding {pending_count} pending sign-ins");
     let pending = db
-        .pending_sign_ins(keys, people.as_slice(), pending_count, unix_now())
+        .pending_sign_ins(keys, &crowd.people, pending_count, unix_now())
         .await?;
     db.settle().await?;
     eprintln!("code verification");
     base.verify = Some(flows::verify(&http, pending, 16, seconds).await);
     eprintln!("remembered-device sign-in");
-    base.remembered =
-        Some(flows::remembered(&http, &people, devices, base.storm_concurrency, seconds).await);
+    base.remembered = Some(
+        flows::remembered(
+            &http,
+            &crowd.people,
+            devices,
+            base.storm_concurrency,
+            seconds,
+        )
+        .await,
+    );
     drop(server);
     Ok(base)
 }
