@@ -207,7 +207,6 @@ pub struct Challenge {
     pub attempts: i64,
     pub sends: i64,
     pub last_sent_at: Timestamp,
-    pub consumed_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 

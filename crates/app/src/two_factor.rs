@@ -242,13 +242,11 @@ impl TwoFactorService {
         purpose: Purpose,
     ) -> Result<Option<PendingCode>, AppError> {
         let challenge = self.core.store.challenge(&who.session.id, purpose).await?;
-        Ok(challenge
-            .filter(|c| c.consumed_at.is_none())
-            .map(|c| PendingCode {
-                phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, |p| p.masked()),
-                channel: c.channel,
-                has_extension: c.extension.is_some(),
-            }))
+        Ok(challenge.map(|c| PendingCode {
+            phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, |p| p.masked()),
+            channel: c.channel,
+            has_extension: c.extension.is_some(),
+        }))
     }
 
     /// Confirms the setup with its code: two-factor is on with the new phone and method. A
@@ -347,7 +345,6 @@ impl TwoFactorService {
             .store
             .challenge(&who.session.id, Purpose::Setup)
             .await?
-            .filter(|c| c.consumed_at.is_none())
             .ok_or(AppError::NoSetupInProgress)
     }
 }
@@ -410,7 +407,6 @@ pub(crate) async fn start_challenge(
         attempts: 0,
         sends: 1,
         last_sent_at: now,
-        consumed_at: None,
         created_at: now,
     };
     core.store.put_challenge(&challenge).await?;
@@ -718,9 +714,7 @@ async fn judge_code(
 ) -> Result<(), AppError> {
     check_lock(core, person)?;
     let now = core.clock.now();
-    let usable = challenge.consumed_at.is_none()
-        && challenge.expires_at > now
-        && challenge.attempts < CODE_MAX_ATTEMPTS;
+    let usable = challenge.expires_at > now && challenge.attempts < CODE_MAX_ATTEMPTS;
     if !usable {
         return Err(AppError::CodeExpired);
     }

@@ -23,7 +23,6 @@ struct ChallengeRow {
     attempts: i64,
     sends: i64,
     last_sent_at: i64,
-    consumed_at: Option<i64>,
     created_at: i64,
 }
 
@@ -45,7 +44,6 @@ impl TryFrom<ChallengeRow> for Challenge {
             attempts: r.attempts,
             sends: r.sends,
             last_sent_at: Timestamp(r.last_sent_at),
-            consumed_at: r.consumed_at.map(Timestamp),
             created_at: Timestamp(r.created_at),
         })
     }
@@ -57,12 +55,12 @@ impl ChallengeStore for Db {
         on_db!(self, pool => {
             sqlx::query(
                 "insert into challenges (id, session_id, person_id, purpose, phone, extension, channel, code_hash, \
-                 expires_at, attempts, sends, last_sent_at, consumed_at, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 expires_at, attempts, sends, last_sent_at, created_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  on conflict (session_id, purpose) do update set id = excluded.id, phone = excluded.phone, \
                  extension = excluded.extension, channel = excluded.channel, code_hash = excluded.code_hash, \
                  expires_at = excluded.expires_at, attempts = excluded.attempts, sends = excluded.sends, \
-                 last_sent_at = excluded.last_sent_at, consumed_at = excluded.consumed_at, created_at = excluded.created_at",
+                 last_sent_at = excluded.last_sent_at, created_at = excluded.created_at",
             )
             .bind(&c.id)
             .bind(&c.session_id)
@@ -76,7 +74,6 @@ impl ChallengeStore for Db {
             .bind(c.attempts)
             .bind(c.sends)
             .bind(c.last_sent_at.seconds())
-            .bind(c.consumed_at.map(Timestamp::seconds))
             .bind(c.created_at.seconds())
             .execute(pool)
             .await
@@ -93,7 +90,7 @@ impl ChallengeStore for Db {
         let row: Option<ChallengeRow> = on_db!(self, pool => {
             sqlx::query_as(
                 "select id, session_id, person_id, purpose, phone, extension, channel, code_hash, expires_at, attempts, \
-                 sends, last_sent_at, consumed_at, created_at from challenges where session_id = $1 and purpose = $2",
+                 sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
             )
             .bind(session_id)
             .bind(purpose.as_str())
@@ -117,8 +114,8 @@ impl ChallengeStore for Db {
         let updated = on_db!(self, pool => {
             sqlx::query(
                 "update challenges set code_hash = $2, channel = $3, expires_at = $4, last_sent_at = $5, \
-                 sends = sends + 1, attempts = 0, consumed_at = null \
-                 where id = $1 and consumed_at is null and sends < $6 and last_sent_at <= $5 - $7",
+                 sends = sends + 1, attempts = 0 \
+                 where id = $1 and sends < $6 and last_sent_at <= $5 - $7",
             )
             .bind(challenge_id)
             .bind(code_hash)
@@ -145,7 +142,7 @@ impl ChallengeStore for Db {
         let updated = on_db!(self, pool => {
             sqlx::query(
                 "delete from challenges \
-                 where id = $1 and code_hash = $2 and consumed_at is null and expires_at > $3 and attempts < $4",
+                 where id = $1 and code_hash = $2 and expires_at > $3 and attempts < $4",
             )
             .bind(challenge_id)
             .bind(code_hash)
@@ -167,7 +164,7 @@ impl ChallengeStore for Db {
         on_db!(self, pool => {
             sqlx::query_scalar(
                 "update challenges set attempts = attempts + 1 \
-                 where id = $1 and consumed_at is null and attempts < $2 returning attempts",
+                 where id = $1 and attempts < $2 returning attempts",
             )
             .bind(challenge_id)
             .bind(max_attempts)

@@ -600,7 +600,6 @@ fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
         attempts: 0,
         sends: 1,
         last_sent_at: T0,
-        consumed_at: None,
         created_at: T0,
     }
 }
