@@ -33,6 +33,9 @@ pub enum AppError {
     InvalidRequest(String),
     #[error("That code is not correct. Check the latest message and try again.")]
     InvalidCode { attempts_left: i64 },
+    /// Something that cannot be a code: not a guess, so it counts toward nothing.
+    #[error("Codes have 8 digits. Check the latest message and enter its code.")]
+    MalformedCode { attempts_left: i64 },
     #[error("This code has expired or can't be used any more. Ask for a new code.")]
     CodeExpired,
     #[error(
@@ -92,7 +95,7 @@ impl AppError {
             AppError::InvalidRole(_) => "invalid_role",
             AppError::InvalidSetting(_) => "invalid_setting",
             AppError::InvalidRequest(_) => "invalid_request",
-            AppError::InvalidCode { .. } => "invalid_code",
+            AppError::InvalidCode { .. } | AppError::MalformedCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
             AppError::TwoFactorLocked => "two_factor_locked",
             AppError::DeliveryFailed { .. } => "delivery_failed",
@@ -115,6 +118,7 @@ impl AppError {
             AppError::DeliveryFailed { .. } => 502,
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
             AppError::InvalidCode { .. }
+            | AppError::MalformedCode { .. }
             | AppError::CodeExpired
             | AppError::InvalidPhone(_)
             | AppError::PhoneNotAllowed(_) => 400,

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use latch_domain::Timestamp;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
-use latch_domain::two_factor::Channel;
+use latch_domain::two_factor::{Channel, LockAfterFailure};
 
 use crate::records::*;
 
@@ -64,8 +64,6 @@ pub trait PersonStore {
     async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>>;
     async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()>;
     async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()>;
-    /// Counts one more wrong code for the person and answers the new count, atomically.
-    async fn add_code_failure(&self, person_id: &str) -> StoreResult<u32>;
     async fn set_two_factor_lock(
         &self,
         person_id: &str,
@@ -177,23 +175,22 @@ pub trait ChallengeStore {
         max_sends: i64,
         wait_seconds: i64,
     ) -> StoreResult<bool>;
-    /// Consumes the challenge if `code_hash` is its code and it is still good: one statement
-    /// that deletes it, so of many concurrent correct submissions exactly one wins, and a used
-    /// code leaves nothing behind.
-    async fn consume_challenge(
+    /// Judges one typed code against a challenge, all in one transaction, so that whatever
+    /// arrives at once: the guess is counted against the code first (at most `max_attempts`
+    /// per code, and none once it has expired), then against the person, whose lock is checked
+    /// in the same step. A right code consumes the challenge (of many at once exactly one wins)
+    /// and clears the person's failures; a wrong one adds one failure and, when `lock_after`
+    /// says that count locks, writes that lock, never a shorter one. A guess that finds the
+    /// step locked, or the code spent, counts nothing.
+    async fn judge_code(
         &self,
         challenge_id: &str,
-        code_hash: &str,
+        person_id: &str,
         now: Timestamp,
         max_attempts: i64,
-    ) -> StoreResult<bool>;
-    /// Counts a wrong code against the challenge; answers its attempts so far, or none when it
-    /// was already spent or consumed.
-    async fn count_wrong_code(
-        &self,
-        challenge_id: &str,
-        max_attempts: i64,
-    ) -> StoreResult<Option<i64>>;
+        is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),
+        lock_after: fn(u32) -> LockAfterFailure,
+    ) -> StoreResult<CodeJudgement>;
     /// A failed delivery starts no resend wait: the next resend may go at once.
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()>;
 }

@@ -21,7 +21,9 @@ use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose, TwoFactorSetting};
+use crate::records::{
+    Challenge, ClientInfo, CodeJudgement, Person, Practice, Purpose, TwoFactorSetting,
+};
 use crate::secret::Secret;
 use crate::sign_in::{Authenticated, complete_sign_in};
 
@@ -698,6 +700,7 @@ pub(crate) async fn check_code(
     core.metrics.verification(match &result {
         Ok(()) => "accepted",
         Err(AppError::InvalidCode { .. }) => "wrong",
+        Err(AppError::MalformedCode { .. }) => "malformed",
         Err(AppError::CodeExpired) => "expired",
         Err(AppError::RateLimited { .. } | AppError::TwoFactorLocked) => "locked",
         Err(_) => "error",
@@ -712,110 +715,102 @@ async fn judge_code(
     typed: &str,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
+    // Something that cannot be a code is not a guess: it counts toward nothing.
+    let Ok(code) = OneTimeCode::parse(typed) else {
+        return Err(AppError::MalformedCode {
+            attempts_left: (CODE_MAX_ATTEMPTS - challenge.attempts).max(0),
+        });
+    };
+    // The lock as read with the session; the store checks it again where it counts.
     check_lock(core, person)?;
     let now = core.clock.now();
-    let usable = challenge.expires_at > now && challenge.attempts < CODE_MAX_ATTEMPTS;
-    if !usable {
-        return Err(AppError::CodeExpired);
-    }
-    // A malformed code is just a wrong code: it counts the same.
-    let hash = OneTimeCode::parse(typed)
-        .map(|code| core.keys.code_hash(&challenge.id, code.digits()))
-        .unwrap_or_default();
-    if !hash.is_empty()
-        && core
-            .store
-            .consume_challenge(&challenge.id, &hash, now, CODE_MAX_ATTEMPTS)
-            .await?
-    {
-        // Most right codes follow no wrong one: then there is nothing to clear.
-        if person.code_failures > 0
-            || person.lock.locked_until.is_some()
-            || person.lock.locked_for_good
-        {
-            core.store.clear_code_failures(&person.id).await?;
-        }
-        // Its sends are verified now: they no longer count as unverified.
-        let ip_key = unverified_ip_key(client);
-        let prefix_key = PhoneNumber::from_stored(&challenge.phone)
-            .map_or_else(|| ip_key.clone(), |phone| unverified_prefix_key(&phone));
-        core.store
-            .unbump_windows([&ip_key, &prefix_key], challenge.sends)
-            .await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::CodeVerified,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: challenge.purpose.as_str().into(),
-            },
+    let hash = core.keys.code_hash(&challenge.id, code.digits());
+    let judgement = core
+        .store
+        .judge_code(
+            &challenge.id,
+            &person.id,
+            now,
+            CODE_MAX_ATTEMPTS,
+            &|stored| crate::crypto::constant_time_eq(&hash, stored),
+            lock_after_failure,
         )
         .await?;
-        return Ok(());
-    }
-    if crate::crypto::constant_time_eq(&hash, &challenge.code_hash) {
-        // The right code, but another request used it first.
-        return Err(AppError::CodeExpired);
-    }
-    let attempts = core
-        .store
-        .count_wrong_code(&challenge.id, CODE_MAX_ATTEMPTS)
-        .await?;
-    let failures = core.store.add_code_failure(&person.id).await?;
-    record(
-        core,
-        Event {
-            practice_id: &person.practice_id,
-            kind: AuditKind::CodeWrong,
-            actor_id: None,
-            subject_id: Some(&person.id),
-            client: Some(client),
-            detail: format!("{} in a row", failures),
-        },
-    )
-    .await?;
-    match lock_after_failure(failures) {
-        LockAfterFailure::None => {}
-        lock => return Err(apply_lock(core, person, lock, client).await?),
-    }
-    match attempts {
-        Some(n) => Err(AppError::InvalidCode {
-            attempts_left: (CODE_MAX_ATTEMPTS - n).max(0),
+    match judgement {
+        CodeJudgement::Spent => Err(AppError::CodeExpired),
+        CodeJudgement::Locked(lock) => Err(match lock.at(now.seconds()) {
+            Locked::For { retry_after } => AppError::RateLimited { retry_after },
+            Locked::UntilUnlocked => AppError::TwoFactorLocked,
+            Locked::No => AppError::CodeExpired,
         }),
-        None => Err(AppError::CodeExpired),
+        CodeJudgement::Accepted => {
+            // Its sends are verified now: they no longer count as unverified.
+            let ip_key = unverified_ip_key(client);
+            let prefix_key = PhoneNumber::from_stored(&challenge.phone)
+                .map_or_else(|| ip_key.clone(), |phone| unverified_prefix_key(&phone));
+            core.store
+                .unbump_windows([&ip_key, &prefix_key], challenge.sends)
+                .await?;
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeVerified,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: challenge.purpose.as_str().into(),
+                },
+            )
+            .await
+        }
+        CodeJudgement::Wrong {
+            attempts,
+            failures,
+            lock,
+        } => {
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeWrong,
+                    actor_id: None,
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: format!("{failures} in a row"),
+                },
+            )
+            .await?;
+            if lock == LockAfterFailure::None {
+                return Err(AppError::InvalidCode {
+                    attempts_left: (CODE_MAX_ATTEMPTS - attempts).max(0),
+                });
+            }
+            Err(announce_lock(core, person, lock, client).await?)
+        }
     }
 }
 
-/// Locks the person's two-factor step, texts them, audits it, and answers the refusal.
-async fn apply_lock(
+/// Tells of a lock this request started (the store wrote it): one text to the person, one
+/// audit event, and the refusal to answer.
+async fn announce_lock(
     core: &Core,
     person: &Person,
     lock: LockAfterFailure,
     client: &ClientInfo,
 ) -> Result<AppError, AppError> {
-    let now = core.clock.now();
-    let (until, for_good, refusal, detail) = match lock {
+    let (refusal, detail) = match lock {
         LockAfterFailure::For { seconds } => (
-            Some(now.plus(seconds)),
-            false,
             AppError::RateLimited {
                 retry_after: seconds,
             },
             format!("for {} minutes", seconds / 60),
         ),
         LockAfterFailure::UntilUnlocked | LockAfterFailure::None => (
-            None,
-            true,
             AppError::TwoFactorLocked,
             "until an owner or manager unlocks it".to_owned(),
         ),
     };
-    core.store
-        .set_two_factor_lock(&person.id, until, for_good)
-        .await?;
     core.metrics.lock();
     if let Some(setting) = &person.two_factor {
         notify(core, &setting.phone, Notice::Locked).await;

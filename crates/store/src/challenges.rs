@@ -1,13 +1,13 @@
-//! Codes waiting for their sign-in or setup: put, resent in place, consumed or counted wrong,
-//! each by one atomic statement.
+//! Codes waiting for their sign-in or setup: put and resent in place, each by one atomic
+//! statement, and judged (counted, consumed, the person's failures and lock) in one transaction.
 
 use async_trait::async_trait;
 use latch_app::ports::{ChallengeStore, StoreError, StoreResult};
-use latch_app::records::{Challenge, Purpose};
+use latch_app::records::{Challenge, CodeJudgement, Purpose};
 use latch_domain::Timestamp;
-use latch_domain::two_factor::Channel;
+use latch_domain::two_factor::{Channel, LockAfterFailure, LockState};
 
-use crate::{Db, db_error, on_db};
+use crate::{Db, begin_write, db_error, on_db};
 
 #[derive(sqlx::FromRow)]
 struct ChallengeRow {
@@ -47,6 +47,15 @@ impl TryFrom<ChallengeRow> for Challenge {
             created_at: Timestamp(r.created_at),
         })
     }
+}
+
+/// The person `$1` while their two-factor step is unlocked at `$2`: a judged code changes the
+/// person only then.
+macro_rules! unlocked_person {
+    () => {
+        "id = $1 and not two_factor_locked_for_good \
+         and (two_factor_locked_until is null or two_factor_locked_until <= $2)"
+    };
 }
 
 #[async_trait]
@@ -132,45 +141,116 @@ impl ChallengeStore for Db {
         Ok(updated == 1)
     }
 
-    async fn consume_challenge(
+    async fn judge_code(
         &self,
         challenge_id: &str,
-        code_hash: &str,
+        person_id: &str,
         now: Timestamp,
         max_attempts: i64,
-    ) -> StoreResult<bool> {
-        let updated = on_db!(self, pool => {
-            sqlx::query(
-                "delete from challenges \
-                 where id = $1 and code_hash = $2 and expires_at > $3 and attempts < $4",
-            )
-            .bind(challenge_id)
-            .bind(code_hash)
-            .bind(now.seconds())
-            .bind(max_attempts)
-            .execute(pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected()
-        });
-        Ok(updated == 1)
-    }
-
-    async fn count_wrong_code(
-        &self,
-        challenge_id: &str,
-        max_attempts: i64,
-    ) -> StoreResult<Option<i64>> {
+        is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),
+        lock_after: fn(u32) -> LockAfterFailure,
+    ) -> StoreResult<CodeJudgement> {
         on_db!(self, pool => {
-            sqlx::query_scalar(
+            // SECURITY: one transaction whose first write takes the challenge's row (and on
+            // SQLite the database's write lock), so guesses at one code queue here; the person's
+            // row is taken next, so guesses at the person's other codes queue there. Each then
+            // sees what the one before it wrote.
+            let mut tx = begin_write(self, pool).await?;
+            let code_hash: Option<String> = sqlx::query_scalar(
                 "update challenges set attempts = attempts + 1 \
-                 where id = $1 and attempts < $2 returning attempts",
+                 where id = $1 and attempts < $2 and expires_at > $3 returning code_hash",
             )
             .bind(challenge_id)
             .bind(max_attempts)
-            .fetch_optional(pool)
+            .bind(now.seconds())
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+            let Some(code_hash) = code_hash else {
+                return Ok(CodeJudgement::Spent);
+            };
+            let judgement = if is_right(&code_hash) {
+                let cleared = sqlx::query(concat!(
+                    "update people set code_failures = 0, two_factor_locked_until = null where ",
+                    unlocked_person!()
+                ))
+                .bind(person_id)
+                .bind(now.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                if cleared == 1 {
+                    sqlx::query("delete from challenges where id = $1")
+                        .bind(challenge_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                    Some(CodeJudgement::Accepted)
+                } else {
+                    None
+                }
+            } else {
+                let failures: Option<i64> = sqlx::query_scalar(concat!(
+                    "update people set code_failures = code_failures + 1 where ",
+                    unlocked_person!(),
+                    " returning code_failures"
+                ))
+                .bind(person_id)
+                .bind(now.seconds())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                match failures {
+                    Some(failures) => {
+                        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+                        let lock = lock_after(failures);
+                        let (until, for_good) = match lock {
+                            LockAfterFailure::None => (None, false),
+                            LockAfterFailure::For { seconds } => (Some(now.plus(seconds)), false),
+                            LockAfterFailure::UntilUnlocked => (None, true),
+                        };
+                        if lock != LockAfterFailure::None {
+                            sqlx::query(
+                                "update people set two_factor_locked_until = $2, \
+                                 two_factor_locked_for_good = two_factor_locked_for_good or $3 where id = $1",
+                            )
+                            .bind(person_id)
+                            .bind(until.map(Timestamp::seconds))
+                            .bind(for_good)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_error)?;
+                        }
+                        let attempts: i64 =
+                            sqlx::query_scalar("select attempts from challenges where id = $1")
+                                .bind(challenge_id)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(db_error)?;
+                        Some(CodeJudgement::Wrong { attempts, failures, lock })
+                    }
+                    None => None,
+                }
+            };
+            match judgement {
+                Some(judgement) => {
+                    tx.commit().await.map_err(db_error)?;
+                    Ok(judgement)
+                }
+                None => {
+                    // Locked: the guess counts nothing, not even against its code.
+                    let (locked_until, locked_for_good): (Option<i64>, bool) = sqlx::query_as(
+                        "select two_factor_locked_until, two_factor_locked_for_good from people where id = $1",
+                    )
+                    .bind(person_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    tx.rollback().await.map_err(db_error)?;
+                    Ok(CodeJudgement::Locked(LockState { locked_until, locked_for_good }))
+                }
+            }
         })
     }
 

@@ -5,7 +5,7 @@ use latch_app::ports::{InstallationStore, StoreError, StoreResult};
 use latch_app::records::{Installation, NewPerson, NewPractice};
 use latch_domain::Timestamp;
 
-use crate::{Db, db_error, on_db};
+use crate::{Db, begin_write, db_error, on_db};
 
 const INSERT_PRACTICE: &str = "insert into practices (id, name, country, require_two_factor, remember_device_days, \
      sign_out_after_idle_minutes, allowed_countries, daily_send_budget, created_at) \
@@ -102,17 +102,4 @@ impl InstallationStore for Db {
             tx.commit().await.map_err(db_error)
         })
     }
-}
-
-/// Begins a transaction that will write. SQLite takes the write lock at once (`begin
-/// immediate`), so two writers queue on the busy timeout instead of failing mid-way.
-async fn begin_write<DB: sqlx::Database>(
-    db: &Db,
-    pool: &sqlx::Pool<DB>,
-) -> StoreResult<sqlx::Transaction<'static, DB>> {
-    match db {
-        Db::Sqlite(_) => pool.begin_with("begin immediate").await,
-        Db::Postgres(_) => pool.begin().await,
-    }
-    .map_err(db_error)
 }

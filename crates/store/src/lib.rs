@@ -174,6 +174,19 @@ fn latest_version(db: &Db) -> i64 {
     migrator.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// Begins a transaction that will write. SQLite takes the write lock at once (`begin
+/// immediate`), so two writers queue on the busy timeout instead of failing mid-way.
+pub(crate) async fn begin_write<DB: sqlx::Database>(
+    db: &Db,
+    pool: &sqlx::Pool<DB>,
+) -> StoreResult<sqlx::Transaction<'static, DB>> {
+    match db {
+        Db::Sqlite(_) => pool.begin_with("begin immediate").await,
+        Db::Postgres(_) => pool.begin().await,
+    }
+    .map_err(db_error)
+}
+
 /// Sorts a database failure into what a use case can act on.
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     match &e {

@@ -99,17 +99,6 @@ impl PersonStore for Db {
         Ok(())
     }
 
-    async fn add_code_failure(&self, person_id: &str) -> StoreResult<u32> {
-        let failures: i64 = on_db!(self, pool => {
-            sqlx::query_scalar("update people set code_failures = code_failures + 1 where id = $1 returning code_failures")
-                .bind(person_id)
-                .fetch_one(pool)
-                .await
-                .map_err(db_error)?
-        });
-        Ok(u32::try_from(failures).unwrap_or(u32::MAX))
-    }
-
     async fn set_two_factor_lock(
         &self,
         person_id: &str,

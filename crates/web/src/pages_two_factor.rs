@@ -52,6 +52,7 @@ fn shown_beside_code_form(e: &AppError) -> bool {
     matches!(
         e,
         AppError::InvalidCode { .. }
+            | AppError::MalformedCode { .. }
             | AppError::CodeExpired
             | AppError::RateLimited { .. }
             | AppError::SendBudgetReached { .. }

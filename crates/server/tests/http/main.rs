@@ -5,6 +5,7 @@ mod support;
 mod accessibility;
 mod account;
 mod browser;
+mod concurrency;
 mod faults;
 mod guard;
 mod metrics;

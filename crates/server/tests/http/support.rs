@@ -20,9 +20,30 @@ pub enum Dialect {
     Postgres,
 }
 
-/// Runs each listed test once on SQLite and once on PostgreSQL.
+/// Runs each listed test once on SQLite and once on PostgreSQL; `threads:` first runs them on
+/// a runtime of several threads, for tests of requests that arrive together.
 #[macro_export]
 macro_rules! on_both_databases {
+    (threads: $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::support::Dialect::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    if $crate::support::postgres_url().is_some() {
+                        super::$name($crate::support::Dialect::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -256,6 +277,20 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
+    /// The same browser on a connection of its own, so that requests sent together truly
+    /// arrive together.
+    pub fn own_connection(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_provider(self.jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            ..self.clone()
+        }
+    }
+
     /// The cookies this client would send, as one header value.
     pub fn cookies(&self) -> String {
         let url = reqwest::Url::parse(&self.base).unwrap();
@@ -330,6 +365,29 @@ impl Client {
         )
         .await
     }
+}
+
+/// Posts every request at the same instant, each on a connection of its own, behind a
+/// barrier; answers in the order given.
+pub async fn post_at_once(requests: Vec<(Client, &str, Value)>) -> Vec<(StatusCode, Value)> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(client, path, body)| {
+            let client = client.own_connection();
+            let request = client.http.post(client.url(path)).json(&body);
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                client.send(request).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.expect("a request task"));
+    }
+    answers
 }
 
 /// The error code of an API answer.

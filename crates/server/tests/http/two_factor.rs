@@ -608,9 +608,7 @@ async fn fifty_wrong_codes_lock_until_someone_unlocks(dialect: Dialect) {
     owner_with_two_factor(&app).await;
     let c = pending_sign_in(&app).await;
     let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
-    for _ in 0..49 {
-        app.db.add_code_failure(&account.person.id).await.unwrap();
-    }
+    latch_store::testing::set_code_failures(&app.db, &account.person.id, 49).await;
     let right = app.last_code_to(PHONE).await;
     let (status, body) = verify(&c, &wrong(&right), false).await;
     assert_eq!(

@@ -8,13 +8,13 @@ use latch_app::ports::{
     ThrottleStore,
 };
 use latch_app::records::{
-    AuditQuery, Challenge, NewAuditEvent, NewDevice, NewPerson, NewPractice, NewSession,
-    PeopleFilter, Purpose, TwoFactorSetting,
+    AuditQuery, Challenge, CodeJudgement, NewAuditEvent, NewDevice, NewPerson, NewPractice,
+    NewSession, PeopleFilter, Purpose, TwoFactorSetting,
 };
 use latch_domain::country::Country;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
-use latch_domain::two_factor::{Channel, LockState};
+use latch_domain::two_factor::{Channel, LockAfterFailure, LockState, lock_after_failure};
 use latch_domain::{Role, Timestamp};
 use latch_store::testing::TestDatabase;
 use latch_store::{Db, DbOptions};
@@ -72,6 +72,7 @@ behaviours!(
     a_migrated_database_answers_ping,
     two_factor_settings_failures_and_locks_round_trip,
     a_challenge_is_replaced_resent_consumed_once_and_counted,
+    a_lock_is_checked_and_written_where_the_guess_is_counted,
     remembered_devices_are_found_only_by_their_person_and_until_they_expire,
     the_outbox_keeps_messages_newest_first,
     windows_give_back_and_never_go_below_zero,
@@ -547,8 +548,7 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
             .two_factor,
         Some(setting)
     );
-    assert_eq!(db.add_code_failure("o1").await.unwrap(), 1);
-    assert_eq!(db.add_code_failure("o1").await.unwrap(), 2);
+    latch_store::testing::set_code_failures(&db, "o1", 2).await;
     db.set_two_factor_lock("o1", Some(T0.plus(900)), false)
         .await
         .unwrap();
@@ -656,53 +656,120 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         (2, Channel::Voice, "code-c")
     );
 
-    assert_eq!(db.count_wrong_code("c2", 5).await.unwrap(), Some(1));
-    assert!(
-        !db.consume_challenge("c2", "code-b", T0.plus(40), 5)
-            .await
-            .unwrap(),
+    let wrong = judge(&db, "c2", T0.plus(40), "code-x").await;
+    assert_eq!(
+        wrong,
+        CodeJudgement::Wrong {
+            attempts: 1,
+            failures: 1,
+            lock: LockAfterFailure::None
+        }
+    );
+    assert_eq!(
+        judge(&db, "c2", T0.plus(40), "code-b").await,
+        CodeJudgement::Wrong {
+            attempts: 2,
+            failures: 2,
+            lock: LockAfterFailure::None
+        },
         "the older code is dead"
     );
-    assert!(
-        !db.consume_challenge("c2", "code-c", T0.plus(630), 5)
-            .await
-            .unwrap(),
+    assert_eq!(
+        judge(&db, "c2", T0.plus(630), "code-c").await,
+        CodeJudgement::Spent,
         "expired"
     );
-    assert!(
-        db.consume_challenge("c2", "code-c", T0.plus(40), 5)
-            .await
-            .unwrap()
+    assert_eq!(
+        judge(&db, "c2", T0.plus(40), "code-c").await,
+        CodeJudgement::Accepted
     );
     assert!(
         db.challenge("s1", Purpose::SignIn).await.unwrap().is_none(),
         "a used code is gone"
     );
-    assert!(
-        !db.consume_challenge("c2", "code-c", T0.plus(41), 5)
-            .await
-            .unwrap(),
-        "only once"
-    );
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!(p.code_failures, 0, "a right code clears the failures");
     assert_eq!(
-        db.count_wrong_code("c2", 5).await.unwrap(),
-        None,
-        "a used code counts nothing"
+        judge(&db, "c2", T0.plus(41), "code-c").await,
+        CodeJudgement::Spent,
+        "only once, and a used code counts nothing"
     );
 
     db.put_challenge(&challenge("c3", "s1", "code-d"))
         .await
         .unwrap();
     for n in 1..=5 {
-        assert_eq!(db.count_wrong_code("c3", 5).await.unwrap(), Some(n));
+        assert!(
+            matches!(judge(&db, "c3", T0.plus(1), "code-x").await, CodeJudgement::Wrong { attempts, .. } if attempts == n)
+        );
     }
-    assert_eq!(db.count_wrong_code("c3", 5).await.unwrap(), None);
-    assert!(
-        !db.consume_challenge("c3", "code-d", T0.plus(1), 5)
-            .await
-            .unwrap(),
+    assert_eq!(
+        judge(&db, "c3", T0.plus(1), "code-d").await,
+        CodeJudgement::Spent,
         "five wrong tries end it"
     );
+}
+
+/// Judges `typed` against challenge `id` of person o1, with the design's lock schedule.
+async fn judge(db: &Db, id: &str, now: Timestamp, typed: &str) -> CodeJudgement {
+    db.judge_code(
+        id,
+        "o1",
+        now,
+        5,
+        &|stored| stored == typed,
+        lock_after_failure,
+    )
+    .await
+    .unwrap()
+}
+
+async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    db.put_challenge(&challenge("c1", "s1", "code-a"))
+        .await
+        .unwrap();
+    latch_store::testing::set_code_failures(&db, "o1", 9).await;
+    assert_eq!(
+        judge(&db, "c1", T0.plus(1), "code-x").await,
+        CodeJudgement::Wrong {
+            attempts: 1,
+            failures: 10,
+            lock: LockAfterFailure::For { seconds: 900 }
+        },
+        "the tenth wrong code locks"
+    );
+    let locked = LockState {
+        locked_until: Some(T0.seconds() + 901),
+        locked_for_good: false,
+    };
+    for typed in ["code-x", "code-a"] {
+        assert_eq!(
+            judge(&db, "c1", T0.plus(2), typed).await,
+            CodeJudgement::Locked(locked),
+            "while locked nothing is judged"
+        );
+    }
+    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    assert_eq!(c.attempts, 1, "a guess that found the lock counted nothing");
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!((p.code_failures, p.lock), (10, locked));
+    db.put_challenge(&Challenge {
+        expires_at: T0.plus(1500),
+        ..challenge("c2", "s1", "code-a")
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        judge(&db, "c2", T0.plus(901), "code-a").await,
+        CodeJudgement::Accepted,
+        "after the lock the right code works"
+    );
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
 }
 
 async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire(db: Db) {
