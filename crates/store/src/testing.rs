@@ -128,6 +128,22 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Sets a person's consecutive wrong codes and clears any lock, as if that many wrong codes had
+/// been entered long ago: tests of the lock's later steps start from here.
+pub async fn set_code_failures(db: &Db, person_id: &str, failures: u32) {
+    crate::on_db!(db, pool => {
+        sqlx::query(
+            "update people set code_failures = $2, two_factor_locked_until = null, \
+             two_factor_locked_for_good = false where id = $1",
+        )
+        .bind(person_id)
+        .bind(i64::from(failures))
+        .execute(pool)
+        .await
+        .expect("set the failures");
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;
@@ -147,20 +163,4 @@ mod tests {
         );
         assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
     }
-}
-
-/// Sets a person's consecutive wrong codes and clears any lock, as if that many wrong codes had
-/// been entered long ago: tests of the lock's later steps start from here.
-pub async fn set_code_failures(db: &Db, person_id: &str, failures: u32) {
-    crate::on_db!(db, pool => {
-        sqlx::query(
-            "update people set code_failures = $2, two_factor_locked_until = null, \
-             two_factor_locked_for_good = false where id = $1",
-        )
-        .bind(person_id)
-        .bind(i64::from(failures))
-        .execute(pool)
-        .await
-        .expect("set the failures");
-    });
 }
