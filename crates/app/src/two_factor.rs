@@ -55,6 +55,7 @@ pub struct SetupConfirmed {
 /// A code waiting to be entered, for the page that asks for it.
 #[derive(Debug, Clone)]
 pub struct PendingCode {
+    /// Whole for a setup (the person just typed it), masked for a sign-in.
     pub phone: String,
     pub channel: Channel,
     /// Texts can't reach an extension.
@@ -244,8 +245,14 @@ impl TwoFactorService {
         purpose: Purpose,
     ) -> Result<Option<PendingCode>, AppError> {
         let challenge = self.core.store.challenge(&who.session.id, purpose).await?;
+        // During a setup or change the person sees the whole number they just typed, so a typo
+        // can be seen and mended; a sign-in shows it masked.
+        let shown = |p: PhoneNumber| match purpose {
+            Purpose::Setup => p.written_out(),
+            Purpose::SignIn => p.masked(),
+        };
         Ok(challenge.map(|c| PendingCode {
-            phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, |p| p.masked()),
+            phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, shown),
             channel: c.channel,
             has_extension: c.extension.is_some(),
         }))
@@ -361,7 +368,7 @@ fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
 
 fn phone_error(e: PhoneError) -> AppError {
     match e {
-        PhoneError::Invalid => AppError::InvalidPhone(e.to_string()),
+        PhoneError::Invalid | PhoneError::NotDigits => AppError::InvalidPhone(e.to_string()),
         PhoneError::NotAllowed(m) => AppError::PhoneNotAllowed(m.into()),
     }
 }

@@ -20,6 +20,10 @@ pub enum PhoneError {
         "Enter a phone number, with its country code (like +1 415 555 0123) or with the country chosen beside it."
     )]
     Invalid,
+    /// A letter or sign where a digit belongs: refused, never read as a keypad digit (a capital
+    /// O typed for a zero would send the code to a stranger).
+    #[error("Phone numbers can only have digits, spaces, ( ) - and +.")]
+    NotDigits,
     #[error("{0}")]
     NotAllowed(&'static str),
 }
@@ -30,6 +34,11 @@ impl PhoneNumber {
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > 40 {
             return Err(PhoneError::Invalid);
+        }
+        if !raw.chars().all(|c| {
+            c.is_ascii_digit() || matches!(c, ' ' | '\u{a0}' | '(' | ')' | '-' | '+' | '.')
+        }) {
+            return Err(PhoneError::NotDigits);
         }
         let region = match country.map(str::trim).filter(|c| !c.is_empty()) {
             Some(code) => Some(
@@ -94,6 +103,19 @@ impl PhoneNumber {
     /// The number without its last 4 digits, for limits per number range.
     pub fn prefix(&self) -> &str {
         &self.e164[..self.e164.len().saturating_sub(4)]
+    }
+
+    /// The whole number in international form (`+1 415-555-2671`), only for the person who
+    /// has just typed it, during a setup or change, so a typo can be seen; masked elsewhere.
+    pub fn written_out(&self) -> String {
+        phonenumber::parse(None, &self.e164).map_or_else(
+            |_| self.e164.clone(),
+            |n| {
+                n.format()
+                    .mode(phonenumber::Mode::International)
+                    .to_string()
+            },
+        )
     }
 
     /// `+1 ••• ••• ••23`: the country code and the last two digits.
@@ -168,13 +190,37 @@ mod tests {
 
     #[test]
     fn things_that_are_not_numbers_are_refused() {
-        for raw in ["", "12345", "hello", "+1 555", "+999 1234 5678"] {
+        for raw in ["", "12345", "+1 555", "+999 1234 5678"] {
             assert_eq!(
                 PhoneNumber::parse(raw, Some("US")),
                 Err(PhoneError::Invalid),
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn letters_are_refused_never_read_as_keypad_digits() {
+        for raw in [
+            "415555O123",
+            "1-800-FLOWERS",
+            "hello",
+            "+1 415 555 2671 x2",
+            "415#555*2671",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(raw, Some("US")),
+                Err(PhoneError::NotDigits),
+                "{raw}"
+            );
+        }
+        assert!(PhoneNumber::parse("415.555.2671", Some("US")).is_ok());
+    }
+
+    #[test]
+    fn the_whole_number_is_written_for_the_person_who_typed_it() {
+        let p = PhoneNumber::parse("(415) 555-2671", Some("US")).unwrap();
+        assert_eq!(p.written_out(), "+1 415-555-2671");
     }
 
     #[test]

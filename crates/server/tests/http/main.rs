@@ -8,6 +8,7 @@ mod browser;
 mod concurrency;
 mod faults;
 mod guard;
+mod input;
 mod metrics;
 mod nodes;
 mod pages;
