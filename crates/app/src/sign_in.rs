@@ -341,7 +341,12 @@ impl SignInService {
         let idle = account.practice.security.sign_out_after_idle_minutes;
         let pending_over = session.state != SessionState::SignedIn
             && session.pending_until.is_none_or(|until| now >= until);
-        if pending_over || !session::is_live(times, idle, now) {
+        // SECURITY: a session held for the practice's required setup carries the credit of its
+        // password only while the person has no two-factor; once they have it (set up in
+        // another session), this one could otherwise replace their phone without a code.
+        let setup_credit_stale = session.state == SessionState::TwoFactorSetupRequired
+            && account.person.two_factor.is_some();
+        if pending_over || setup_credit_stale || !session::is_live(times, idle, now) {
             core.store
                 .delete_session(&session.person_id, &session.id)
                 .await?;

@@ -287,7 +287,10 @@ impl TwoFactorService {
                 end_devices_and_other_sessions(core, who, client).await?;
                 AuditKind::TwoFactorChanged
             }
-            None => AuditKind::TwoFactorEnabled,
+            None => {
+                end_other_held_setups(core, who).await?;
+                AuditKind::TwoFactorEnabled
+            }
         };
         record(
             core,
@@ -854,6 +857,18 @@ pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
     if let Err(e) = core.delivery.deliver(&outgoing).await {
         tracing::warn!(error = %e, "a notice could not be sent");
     }
+}
+
+/// Ends the person's other sessions held for the practice's required setup: with two-factor
+/// on, their password credit is worth nothing (the session gate refuses them too).
+async fn end_other_held_setups(core: &Core, who: &Authenticated) -> Result<(), AppError> {
+    let person_id = &who.account.person.id;
+    for session in core.store.sessions_of(person_id).await? {
+        if session.state == SessionState::TwoFactorSetupRequired && session.id != who.session.id {
+            core.store.delete_session(person_id, &session.id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Ends every remembered device of the person and every session but this one.

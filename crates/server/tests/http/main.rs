@@ -13,6 +13,7 @@ mod metrics;
 mod nodes;
 mod pages;
 mod practice;
+mod required_setup;
 mod secrets;
 mod setup;
 mod sign_in;
