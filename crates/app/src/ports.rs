@@ -210,11 +210,13 @@ pub trait DeviceStore {
     async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>>;
     async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool>;
     async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64>;
-    /// Ends the practice's devices remembered before `created_before` (a lowered limit).
-    async fn delete_devices_created_before(
+    /// Holds the practice's remembered devices to a new, lower limit: those remembered longer
+    /// ago end (answers how many), and the rest expire at their creation plus the limit.
+    async fn apply_remember_limit(
         &self,
         practice_id: &str,
-        created_before: Timestamp,
+        limit_seconds: i64,
+        now: Timestamp,
     ) -> StoreResult<u64>;
     /// Unexpired remembered devices per person of a practice (people with none are left out).
     async fn device_counts(

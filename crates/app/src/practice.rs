@@ -156,10 +156,10 @@ impl PracticeService {
         )
         .await?;
         if new.remember_device_days < old.remember_device_days {
-            let before = now.minus(i64::from(new.remember_device_days) * 86_400);
+            let limit = i64::from(new.remember_device_days) * 86_400;
             let ended = core
                 .store
-                .delete_devices_created_before(&actor.practice.id, before)
+                .apply_remember_limit(&actor.practice.id, limit, now)
                 .await?;
             if ended > 0 {
                 record(

@@ -112,7 +112,7 @@ impl SignInService {
             .unwrap_or_else(|_| email.trim().to_lowercase());
         let account = core.store.account_by_email(&email_key).await?;
         let remembered = match &account {
-            Some(a) => remembered_device(core, &a.person, browser).await?,
+            Some(a) => remembered_device(core, a, browser).await?,
             None => None,
         };
         let stored = account.as_ref().map(|a| a.person.password_hash.as_str());
@@ -440,23 +440,28 @@ pub(crate) async fn open_session(
     Ok((token, session.id))
 }
 
-/// The person's remembered device behind this browser's cookie, if it is valid now. Never
-/// while the person's two-factor step is locked.
+/// The person's remembered device behind this browser's cookie, if it is valid now: unexpired,
+/// and remembered no longer ago than the practice's limit today (which may have fallen since).
+/// Never while the person's two-factor step is locked.
 async fn remembered_device(
     core: &Core,
-    person: &Person,
+    account: &Account,
     browser: &BrowserDevices,
 ) -> Result<Option<Device>, AppError> {
-    if person.two_factor.is_none() || person.lock.at(core.clock.now().seconds()) != Locked::No {
+    let person = &account.person;
+    let now = core.clock.now();
+    if person.two_factor.is_none() || person.lock.at(now.seconds()) != Locked::No {
         return Ok(None);
     }
     let Some(token) = browser.token_for(&core.keys.device_tag(&person.id)) else {
         return Ok(None);
     };
+    let limit = i64::from(account.practice.security.remember_device_days) * 86_400;
     Ok(core
         .store
-        .device(&person.id, &token_hash(token), core.clock.now())
-        .await?)
+        .device(&person.id, &token_hash(token), now)
+        .await?
+        .filter(|d| d.created_at.plus(limit) > now))
 }
 
 /// Remembers this browser for the person for `max_age_seconds`.

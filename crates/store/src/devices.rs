@@ -5,7 +5,7 @@ use latch_app::ports::{DeviceStore, StoreResult};
 use latch_app::records::{Device, NewDevice};
 use latch_domain::Timestamp;
 
-use crate::{Db, db_error, on_db};
+use crate::{Db, begin_write, db_error, on_db};
 
 #[derive(sqlx::FromRow)]
 struct DeviceRow {
@@ -141,22 +141,37 @@ impl DeviceStore for Db {
         })
     }
 
-    async fn delete_devices_created_before(
+    async fn apply_remember_limit(
         &self,
         practice_id: &str,
-        created_before: Timestamp,
+        limit_seconds: i64,
+        now: Timestamp,
     ) -> StoreResult<u64> {
         on_db!(self, pool => {
-            Ok(sqlx::query(
-                "delete from remembered_devices where created_at < $2 \
+            let mut tx = begin_write(self, pool).await?;
+            let ended = sqlx::query(
+                "delete from remembered_devices where created_at <= $2 - $3 \
                  and person_id in (select id from people where practice_id = $1)",
             )
             .bind(practice_id)
-            .bind(created_before.seconds())
-            .execute(pool)
+            .bind(now.seconds())
+            .bind(limit_seconds)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?
-            .rows_affected())
+            .rows_affected();
+            sqlx::query(
+                "update remembered_devices set expires_at = created_at + $2 \
+                 where expires_at > created_at + $2 \
+                 and person_id in (select id from people where practice_id = $1)",
+            )
+            .bind(practice_id)
+            .bind(limit_seconds)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            tx.commit().await.map_err(db_error)?;
+            Ok(ended)
         })
     }
 }

@@ -11,6 +11,7 @@ crate::on_both_databases!(
     changing_settings_needs_the_password_again_and_stays_in_bounds,
     each_settings_change_is_audited_with_old_and_new_values,
     lowering_the_remember_limit_ends_older_devices,
+    lowering_the_remember_limit_caps_recent_devices_at_the_new_limit,
     the_rule_takes_staff_through_setup_before_the_dashboard,
     the_rule_for_staff_and_clients_covers_clients,
     reset_and_unlock_follow_every_permission_edge,
@@ -176,6 +177,44 @@ async fn lowering_the_remember_limit_ends_older_devices(dialect: Dialect) {
         .clone();
     assert_eq!(devices.len(), 1, "the 40-day-old device ended");
     assert_eq!(devices[0]["current"], true);
+}
+
+async fn lowering_the_remember_limit_caps_recent_devices_at_the_new_limit(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.turn_on_two_factor(&owner, "+14155552671").await;
+    // A browser remembered this minute, for the year the practice allowed until now.
+    let desk = app.client();
+    desk.sign_in("owner@harbor.test", PASSWORD).await;
+    let (status, _) = desk
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": app.last_code_to("+14155552671").await, "remember_device": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    reauth(&owner).await;
+    let (status, _) = put_security(&owner, json!({"remember_device_days": 30})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, devices) = desk.get("/api/v1/me/devices").await;
+    let device = &devices["devices"][0];
+    let lifetime = rfc3339_seconds(&device["expires_at"]) - rfc3339_seconds(&device["created_at"]);
+    assert_eq!(lifetime, 30 * 86_400, "capped at the new limit: {device}");
+
+    app.clock.advance(30 * 86_400 + 1);
+    let (status, body) = desk.sign_in("owner@harbor.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["state"], "two_factor_required",
+        "past the new limit the browser is asked for a code"
+    );
+}
+
+fn rfc3339_seconds(v: &Value) -> i64 {
+    latch_domain::Timestamp::parse_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .seconds()
 }
 
 async fn the_rule_takes_staff_through_setup_before_the_dashboard(dialect: Dialect) {

@@ -936,10 +936,17 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
         vec![("o1".to_owned(), 2)]
     );
     assert_eq!(
-        db.delete_devices_created_before("p1", T0.plus(10))
+        db.apply_remember_limit("p1", 1000, T0.plus(1010))
             .await
             .unwrap(),
-        1
+        1,
+        "remembered 1010 s ago, past a limit of 1000"
+    );
+    let left = db.devices_of("o1", T0.plus(60)).await.unwrap();
+    assert_eq!(
+        (left.len(), left[0].expires_at),
+        (1, T0.plus(1050)),
+        "the younger one expires at its creation plus the limit"
     );
     assert_eq!(
         db.device_counts("p1", T0.plus(60)).await.unwrap(),
