@@ -10,7 +10,7 @@ use crate::latch::Core;
 use crate::passwords::OwnedContext;
 use crate::records::{ClientInfo, Session};
 use crate::secret::Secret;
-use crate::sign_in::{Authenticated, check_password, rotate};
+use crate::sign_in::{Authenticated, check_password_again, rotate};
 use crate::two_factor::{end_devices_and_other_sessions, notify};
 use latch_domain::message::Notice;
 
@@ -36,16 +36,7 @@ impl AccountService {
     ) -> Result<Secret, AppError> {
         let core = &self.core;
         let person = &who.account.person;
-        let email_key = person.email.to_lowercase();
-        check_password(
-            core,
-            &email_key,
-            Some(&person.password_hash),
-            current,
-            client,
-            false,
-        )
-        .await?;
+        check_password_again(core, who, current, client, "password change").await?;
         let context = OwnedContext {
             practice_name: who.account.practice.name.clone(),
             person_name: person.name.clone(),

@@ -105,6 +105,12 @@ impl SignInService {
         browser: &BrowserDevices,
     ) -> Result<SignedIn, AppError> {
         let core = &self.core;
+        // SECURITY: nothing longer than an email can be is stored, not even as a throttle key.
+        if email.trim().chars().count() > MAX_EMAIL_CHARS {
+            return Err(AppError::InvalidRequest(
+                "An email address has at most 254 characters.".into(),
+            ));
+        }
         // An unparseable email still goes through the same checks and the same hash, so its
         // answer looks and takes like any other wrong sign-in.
         let email_key = Email::parse(email)
@@ -125,6 +131,8 @@ impl SignInService {
             remembered.is_some(),
         )
         .await;
+        // Counted for unknown emails too, so a refusal takes the same work either way.
+        let audit_refusal = refusal_worth_auditing(core, &email_key, &outcome).await?;
         let Some(account) = account else {
             return Err(outcome.err().unwrap_or(AppError::InvalidCredentials));
         };
@@ -136,7 +144,9 @@ impl SignInService {
                     AppError::RateLimited { .. } => "password attempt refused: too many failures",
                     _ => "wrong password",
                 };
-                self.audit_failure(person, client, detail).await?;
+                if audit_refusal {
+                    self.audit_failure(person, client, detail).await?;
+                }
                 return Err(err);
             }
         };
@@ -366,29 +376,7 @@ impl SignInService {
         password: &Secret,
         client: &ClientInfo,
     ) -> Result<(Secret, Timestamp), AppError> {
-        let core = &self.core;
-        let person = &who.account.person;
-        let email_key = person.email.to_lowercase();
-        check_password(
-            core,
-            &email_key,
-            Some(&person.password_hash),
-            password,
-            client,
-            false,
-        )
-        .await?;
-        let now = core.clock.now();
-        let until = now.plus(session::REAUTHENTICATION_SECONDS);
-        let token = rotate(
-            core,
-            &who.session,
-            who.session.state,
-            Some(until),
-            who.session.pending_until,
-        )
-        .await?;
-        Ok((token, until))
+        reauthenticate(&self.core, who, password, client).await
     }
 
     /// Ends this session.
@@ -411,6 +399,27 @@ impl SignInService {
         )
         .await
     }
+}
+
+/// Takes the password again and grants this session a re-authentication (the only place one
+/// is granted): its new token and until when.
+pub(crate) async fn reauthenticate(
+    core: &Core,
+    who: &Authenticated,
+    password: &Secret,
+    client: &ClientInfo,
+) -> Result<(Secret, Timestamp), AppError> {
+    check_password_again(core, who, password, client, "re-authentication").await?;
+    let until = core.clock.now().plus(session::REAUTHENTICATION_SECONDS);
+    let token = rotate(
+        core,
+        &who.session,
+        who.session.state,
+        Some(until),
+        who.session.pending_until,
+    )
+    .await?;
+    Ok((token, until))
 }
 
 /// Opens a session for a person whose password was just checked, and answers its token.
@@ -551,6 +560,80 @@ pub(crate) async fn rotate(
         )
         .await?;
     Ok(token)
+}
+
+/// Longest email address there is (RFC 5321's path limit less its brackets).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Whether a failed password check is worth an audit event: a wrong password always; a refusal
+/// under a delay only the first time in that delay, so that a script hammering a throttled
+/// address cannot flood the practice's trail. The refusal is counted for unknown emails as for
+/// known ones, so the two take the same work.
+async fn refusal_worth_auditing(
+    core: &Core,
+    email_key: &str,
+    outcome: &Result<bool, AppError>,
+) -> Result<bool, AppError> {
+    match outcome {
+        Err(AppError::RateLimited { retry_after }) => {
+            let window = core
+                .store
+                .bump_window(
+                    &format!("refusal-audited:{email_key}"),
+                    core.clock.now(),
+                    (*retry_after).max(1),
+                )
+                .await?;
+            Ok(window.count == 1)
+        }
+        _ => Ok(true),
+    }
+}
+
+/// Checks the password that a signed-in person re-entered (to re-authenticate, or as the
+/// current password of a change) under the same delays as a sign-in; a failure is audited.
+pub(crate) async fn check_password_again(
+    core: &Core,
+    who: &Authenticated,
+    password: &Secret,
+    client: &ClientInfo,
+    what: &str,
+) -> Result<bool, AppError> {
+    let person = &who.account.person;
+    let email_key = person.email.to_lowercase();
+    let outcome = check_password(
+        core,
+        &email_key,
+        Some(&person.password_hash),
+        password,
+        client,
+        false,
+    )
+    .await;
+    if let Err(err) = &outcome
+        && matches!(
+            err,
+            AppError::InvalidCredentials | AppError::RateLimited { .. }
+        )
+        && refusal_worth_auditing(core, &email_key, &outcome).await?
+    {
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::PasswordReentryFailed,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: match err {
+                    AppError::RateLimited { .. } => format!("{what}: refused, too many failures"),
+                    _ => format!("{what}: wrong password"),
+                },
+            },
+        )
+        .await?;
+    }
+    outcome
 }
 
 /// Checks a password under the delays of the design: per client address (100 failures in 15

@@ -19,6 +19,15 @@ use crate::sign_in::Authenticated;
 use crate::two_factor::notify;
 use latch_domain::message::Notice;
 
+/// What an owner or manager does for a person who is stuck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Help {
+    /// A lost phone: two-factor off, to be set up again.
+    ResetTwoFactor,
+    /// Too many wrong codes: the lock cleared, the phone kept.
+    Unlock,
+}
+
 /// A person to add, as typed into a form or an API body.
 #[derive(Debug, Clone)]
 pub struct PersonInput {
@@ -111,6 +120,28 @@ impl TeamService {
         .await
     }
 
+    /// Resets or unlocks with the password re-entered in the same step (the person page's
+    /// form): the permission first, so a refused actor's password is never checked and their
+    /// session is left as it was; then the password, which re-authenticates this session; then
+    /// the help. Answers the session's new token.
+    pub async fn help_with_password(
+        &self,
+        who: &Authenticated,
+        person_id: &str,
+        help: Help,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<Secret, AppError> {
+        let target = self.permitted_target(who, person_id).await?;
+        let (token, _) = crate::sign_in::reauthenticate(&self.core, who, password, client).await?;
+        let actor = Some(who.account.person.id.as_str());
+        match help {
+            Help::ResetTwoFactor => reset(&self.core, &target, actor, Some(client)).await?,
+            Help::Unlock => unlock(&self.core, &target, actor, Some(client)).await?,
+        }
+        Ok(token)
+    }
+
     /// The operator's console: reset anyone's two-factor by email, audited without an actor.
     pub async fn console_reset_two_factor(&self, email: &str) -> Result<Person, AppError> {
         let person = self.console_person(email).await?;
@@ -139,6 +170,21 @@ impl TeamService {
     /// The person an owner or manager wants to act on, after every check: in the practice,
     /// allowed for the actor's role, not the actor, and the password re-entered recently.
     async fn target(&self, who: &Authenticated, person_id: &str) -> Result<Person, AppError> {
+        let target = self.permitted_target(who, person_id).await?;
+        // Checked after permission, so a manager acting on an owner hears "forbidden".
+        if !who.is_reauthenticated(self.core.clock.now()) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        Ok(target)
+    }
+
+    /// The person `who` may act on: in their practice (else not found), not themselves, and
+    /// allowed by the role rule (else forbidden).
+    async fn permitted_target(
+        &self,
+        who: &Authenticated,
+        person_id: &str,
+    ) -> Result<Person, AppError> {
         let actor = &who.account;
         if !actor.person.role.allows(Permission::ViewTeam) {
             return Err(AppError::Forbidden);
@@ -154,10 +200,6 @@ impl TeamService {
         });
         if target.id == actor.person.id || !allowed {
             return Err(AppError::Forbidden);
-        }
-        // Checked after permission, so a manager acting on an owner hears "forbidden".
-        if !who.is_reauthenticated(self.core.clock.now()) {
-            return Err(AppError::ReauthenticationRequired);
         }
         Ok(target)
     }

@@ -5,6 +5,7 @@
 pub enum AuditKind {
     SignInSucceeded,
     SignInFailed,
+    PasswordReentryFailed,
     SignedOut,
     SessionEnded,
     PasswordChanged,
@@ -29,9 +30,10 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
+        AuditKind::PasswordReentryFailed,
         AuditKind::SignedOut,
         AuditKind::SessionEnded,
         AuditKind::PasswordChanged,
@@ -59,6 +61,7 @@ impl AuditKind {
         match self {
             AuditKind::SignInSucceeded => "sign_in.succeeded",
             AuditKind::SignInFailed => "sign_in.failed",
+            AuditKind::PasswordReentryFailed => "password.reentry_failed",
             AuditKind::SignedOut => "session.signed_out",
             AuditKind::SessionEnded => "session.ended",
             AuditKind::PasswordChanged => "password.changed",

@@ -10,14 +10,19 @@ use crate::{Db, db_error, on_db};
 
 /// Delivery ids are kept a month, for late reports.
 const DELIVERY_IDS_KEPT_SECONDS: i64 = 30 * 86_400;
+/// A run of wrong passwords is forgotten a day after its last failure: far past the longest
+/// delay (15 minutes), and the rows of a spray of made-up emails do not pile up.
+const PASSWORD_FAILURES_KEPT_SECONDS: i64 = 86_400;
 
 /// Each kind of expired row, as one statement deleting at most `$2` of them; `$1` is the
 /// moment before which they ran out.
-const SWEEPS: [&str; 4] = [
+const SWEEPS: [&str; 5] = [
     "delete from remembered_devices where id in (select id from remembered_devices where expires_at < $1 limit $2)",
     "delete from rate_windows where key in (select key from rate_windows where window_ends_at < $1 limit $2)",
     "delete from call_tokens where token_hash in (select token_hash from call_tokens where expires_at < $1 limit $2)",
     "delete from deliveries where provider_id in (select provider_id from deliveries where sent_at < $1 limit $2)",
+    "delete from password_failures where email_normalized in \
+     (select email_normalized from password_failures where last_failed_at < $1 limit $2)",
 ];
 
 #[async_trait]
@@ -30,6 +35,7 @@ impl SweepStore for Db {
             now.seconds(),
             now.seconds(),
             now.seconds() - DELIVERY_IDS_KEPT_SECONDS,
+            now.seconds() - PASSWORD_FAILURES_KEPT_SECONDS,
         ];
         let mut swept = 0;
         on_db!(self, pool => {

@@ -8,6 +8,7 @@ use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
+use latch_app::team::Help;
 use latch_app::{AppError, Secret};
 use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
@@ -293,51 +294,31 @@ pub async fn submit_person_help(
     CsrfForm(mut form): CsrfForm<HelpForm>,
 ) -> Result<Response, HtmlError> {
     let password = Secret::new(std::mem::take(&mut form.password));
-    let (token, until) = match state
+    let (help, done) = match form.action.as_str() {
+        "unlock" => (Help::Unlock, "unlock"),
+        _ => (Help::ResetTwoFactor, "reset"),
+    };
+    match state
         .latch
-        .sign_in
-        .reauthenticate(&who, &password, &client)
+        .team
+        .help_with_password(&who, &id, help, &password, &client)
         .await
     {
-        Ok(done) => done,
+        Ok(token) => Ok(with_cookie(
+            see_other(&format!("/team/{id}?done={done}")),
+            cookies::session(&state.config, token.expose()),
+        )),
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let message = match e {
                 AppError::InvalidCredentials => "Your password is not correct.".to_owned(),
                 other => other.to_string(),
             };
-            let page = person_page(
-                &state,
-                &who,
-                Chrome::new(&who, csrf, "team"),
-                &id,
-                Some(message),
-            )
-            .await?;
-            return Ok(render(StatusCode::UNAUTHORIZED, &page));
+            let chrome = Chrome::new(&who, csrf, "team");
+            let page = person_page(&state, &who, chrome, &id, Some(message)).await?;
+            Ok(render(StatusCode::UNAUTHORIZED, &page))
         }
-        Err(e) => return Err(HtmlError(e)),
-    };
-    let mut reauthenticated = who.clone();
-    reauthenticated.session.reauthenticated_until = Some(until);
-    let done = if form.action == "unlock" {
-        state
-            .latch
-            .team
-            .unlock(&reauthenticated, &id, &client)
-            .await?;
-        "unlock"
-    } else {
-        state
-            .latch
-            .team
-            .reset_two_factor(&reauthenticated, &id, &client)
-            .await?;
-        "reset"
-    };
-    Ok(with_cookie(
-        see_other(&format!("/team/{id}?done={done}")),
-        cookies::session(&state.config, token.expose()),
-    ))
+        Err(e) => Err(HtmlError(e)),
+    }
 }
 
 pub struct EventRow {

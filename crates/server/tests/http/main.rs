@@ -2,6 +2,7 @@
 
 mod support;
 
+mod abuse;
 mod accessibility;
 mod account;
 mod browser;

@@ -21,6 +21,7 @@ crate::on_both_databases!(
     the_operators_console_resets_and_unlocks_with_an_audit_entry,
     the_settings_page_keeps_bad_values_beside_their_fields,
     the_administration_pages_answer_only_owners_and_managers,
+    the_person_page_checks_permission_before_the_password_and_keeps_a_refused_session,
     every_security_event_reaches_the_audit_trail,
 );
 
@@ -726,6 +727,51 @@ async fn the_administration_pages_answer_only_owners_and_managers(dialect: Diale
             .0,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn the_person_page_checks_permission_before_the_password_and_keeps_a_refused_session(
+    dialect: Dialect,
+) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, me) = owner.get("/api/v1/me").await;
+    let owner_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
+    let (_, html) = page(&manager, "/team").await;
+    let csrf = csrf_of(&html);
+    for password in ["not my password", PASSWORD] {
+        let response = manager
+            .http
+            .post(manager.url(&format!("/team/{owner_id}/help")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("action", "reset"),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "a manager cannot act on an owner, whatever the password"
+        );
+        assert_eq!(
+            manager.get("/api/v1/me").await.0,
+            StatusCode::OK,
+            "and stays signed in"
+        );
+    }
+    assert_eq!(
+        audited_count(&owner, "password.reentry_failed").await,
+        0,
+        "the password was never checked"
+    );
+}
+
+async fn audited_count(c: &Client, kind: &str) -> usize {
+    let (_, body) = c.get(&format!("/api/v1/practice/audit?kind={kind}")).await;
+    body["events"].as_array().unwrap().len()
 }
 
 async fn every_security_event_reaches_the_audit_trail(dialect: Dialect) {

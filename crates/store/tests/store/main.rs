@@ -998,9 +998,16 @@ async fn sweeping_removes_only_what_ran_out_in_batches(db: Db) {
     db.put_call("old-call", "12345678", now.minus(1))
         .await
         .unwrap();
+    // Password failures are forgotten a day after the last one.
+    db.add_password_failure("forgotten@example.com", now.minus(86_401))
+        .await
+        .unwrap();
+    db.add_password_failure("recent@example.com", now.minus(86_399))
+        .await
+        .unwrap();
 
     let swept = db.sweep(now, 1).await.unwrap();
-    assert_eq!(swept, 4, "one of each expired kind per batch");
+    assert_eq!(swept, 5, "one of each expired kind per batch");
     assert_eq!(db.sweep(now, 1).await.unwrap(), 0);
     assert!(db.session_by_token("h-old").await.unwrap().is_none());
     assert!(
@@ -1009,6 +1016,18 @@ async fn sweeping_removes_only_what_ran_out_in_batches(db: Db) {
     );
     assert!(db.window("live-window").await.unwrap().is_some());
     assert!(db.window("old-window").await.unwrap().is_none());
+    assert!(
+        db.password_failures("forgotten@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.password_failures("recent@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// Two nodes starting at once and `latch migrate` beside them, on one PostgreSQL: PostgreSQL
