@@ -5,7 +5,9 @@ use std::sync::Arc;
 use latch_domain::audit::AuditKind;
 use latch_domain::device::{BrowserDevices, remember_seconds};
 use latch_domain::session::{self, SessionState, SessionTimes};
-use latch_domain::throttle::{IP_PASSWORD_WINDOW_SECONDS, ip_retry_after, password_delay_seconds};
+use latch_domain::throttle::{
+    IP_PASSWORD_WINDOW_SECONDS, client_key, ip_retry_after, password_delay_seconds,
+};
 use latch_domain::two_factor::Locked;
 use latch_domain::{Email, Timestamp, user_agent};
 
@@ -648,7 +650,7 @@ pub(crate) async fn check_password(
     remembered_browser: bool,
 ) -> Result<bool, AppError> {
     let now = core.clock.now();
-    let ip_key = format!("password-ip:{}", client.ip);
+    let ip_key = format!("password-ip:{}", client_key(&client.ip));
     // SECURITY: a browser the person chose to remember is exempt from both delays, so someone
     // guessing passwords cannot lock the person out of their own computer.
     if !remembered_browser

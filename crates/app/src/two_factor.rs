@@ -589,7 +589,10 @@ async fn check_send_limits(
 }
 
 fn unverified_ip_key(client: &ClientInfo) -> String {
-    format!("unverified-ip:{}", client.ip)
+    format!(
+        "unverified-ip:{}",
+        latch_domain::throttle::client_key(&client.ip)
+    )
 }
 
 fn unverified_prefix_key(phone: &PhoneNumber) -> String {

@@ -1,4 +1,7 @@
-//! The password delay: per person after repeated failures, and per client address.
+//! The password delay: per person after repeated failures, and per client address; and which
+//! addresses count as one client.
+
+use std::net::{IpAddr, Ipv6Addr};
 
 /// Failures a person may make before the delay starts.
 pub const PASSWORD_FREE_FAILURES: u32 = 5;
@@ -7,6 +10,26 @@ pub const PASSWORD_MAX_DELAY_SECONDS: i64 = 15 * 60;
 /// Failures from one client address within the window before it must wait for the window's end.
 pub const IP_PASSWORD_FAILURE_LIMIT: i64 = 100;
 pub const IP_PASSWORD_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// The network a client address stands for in per-address limits: an IPv4 address itself, an
+/// IPv6 address its /64 (one subscriber's network: a client picks any of its 2^64 addresses at
+/// will). An IPv4 address written as IPv6 (`::ffff:192.0.2.1`) is the IPv4 address.
+pub fn client_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+        v4 => v4,
+    }
+}
+
+/// The key of a client address in per-address limits (see `client_network`); anything that is
+/// not an address is its own key.
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(client_network) {
+        Ok(IpAddr::V6(net)) => format!("{net}/64"),
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
 
 /// The wait imposed after `consecutive_failures` wrong passwords in a row: none for the first
 /// four, then 1 s doubling per failure up to 15 minutes.
@@ -33,6 +56,16 @@ pub fn ip_retry_after(failures_in_window: i64, window_started_at: i64, now: i64)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_slash_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(client_key("2001:db8:1:3::1"), client_key("2001:db8:1:2::1"));
+        assert_eq!(client_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_key("unknown"), "unknown");
+    }
 
     #[test]
     fn the_first_four_failures_cost_nothing() {

@@ -279,7 +279,7 @@ impl FromRequestParts<AppState> for DirectLoopback {
         let loopback = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .is_some_and(|c| c.0.ip().is_loopback());
+            .is_some_and(|c| c.0.ip().to_canonical().is_loopback());
         let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
             .iter()
             .any(|h| parts.headers.contains_key(*h));

@@ -231,7 +231,9 @@ pub async fn flood(State(state): State<AppState>, request: Request, next: Next) 
         });
     if !exempt
         && let Some(ip) = ip
-        && !state.flood.allow(ip)
+        && !state
+            .flood
+            .allow(latch_domain::throttle::client_network(ip))
     {
         let message = "Too many requests from your network. Please wait a second and try again.";
         let mut response = if is_api(path) {

@@ -36,6 +36,7 @@ impl TrustedProxies {
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
         self.0
             .iter()
             .any(|(net, bits)| same_prefix(*net, ip, *bits))
@@ -44,7 +45,10 @@ impl TrustedProxies {
     /// The client: the peer itself, unless the peer is a trusted proxy; then the nearest
     /// address in `X-Forwarded-For` that is not one of ours. A malformed entry ends the walk:
     /// nothing before it can be believed.
+    /// IPv4 addresses written as IPv6 (`::ffff:a.b.c.d`, as a dual-stack socket reports them)
+    /// come out as IPv4.
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.to_canonical();
         if !self.contains(peer) {
             return peer;
         }
@@ -60,6 +64,7 @@ impl TrustedProxies {
             let Ok(ip) = hop.parse::<IpAddr>() else {
                 break;
             };
+            let ip = ip.to_canonical();
             client = ip;
             if !self.contains(ip) {
                 break;
@@ -133,6 +138,25 @@ mod tests {
         assert_eq!(
             proxies.client_ip(ip("10.0.0.1"), &headers("garbage")),
             ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_are_ipv4_for_every_check() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert!(proxies.contains(ip("::ffff:10.0.0.1")));
+        assert_eq!(
+            proxies.client_ip(ip("::ffff:10.0.0.1"), &headers("::ffff:203.0.113.9")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            TrustedProxies::default().client_ip(ip("::ffff:127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
+        assert!(
+            TrustedProxies::parse("127.0.0.1")
+                .unwrap()
+                .contains(ip("::ffff:127.0.0.1"))
         );
     }
 

@@ -11,6 +11,7 @@ crate::on_both_databases!(
     five_wrong_passwords_start_a_doubling_delay,
     a_correct_password_clears_the_delay,
     a_hundred_failures_from_one_address_close_it_for_the_window,
+    an_ipv6_client_is_one_address_across_its_whole_slash_64,
     a_session_ends_after_the_practices_idle_minutes,
     a_busy_session_still_ends_after_twelve_hours,
     reauthentication_needs_the_password_and_rotates_the_session,
@@ -138,6 +139,52 @@ async fn a_hundred_failures_from_one_address_close_it_for_the_window(dialect: Di
     assert_eq!(
         c.sign_in("owner@harbor.test", PASSWORD).await.0,
         StatusCode::OK
+    );
+}
+
+async fn an_ipv6_client_is_one_address_across_its_whole_slash_64(dialect: Dialect) {
+    let app = TestApp::with_args(dialect, &["--trusted-proxies", "127.0.0.1"]).await;
+    app.with_practice().await;
+    let c = app.client();
+    let from = |ip: String, email: String, password: &'static str| {
+        c.http
+            .post(c.url("/api/v1/session"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"email": email, "password": password}))
+    };
+    // Each failure from another address of one network: a client picks any of its 2^64.
+    for i in 0..100 {
+        let (status, _) = c
+            .send(from(
+                format!("2001:db8:1:2::{:x}", i + 1),
+                format!("guess{i}@harbor.test"),
+                "wrong password!",
+            ))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (status, body) = c
+        .send(from(
+            "2001:db8:1:2:ffff:ffff:ffff:ffff".into(),
+            "owner@harbor.test".into(),
+            PASSWORD,
+        ))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    let (status, body) = c
+        .send(from(
+            "2001:db8:1:3::1".into(),
+            "owner@harbor.test".into(),
+            PASSWORD,
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the next network is another client: {body}"
     );
 }
 
