@@ -70,6 +70,8 @@ pub trait PersonStore {
         locked_until: Option<Timestamp>,
         for_good: bool,
     ) -> StoreResult<()>;
+    /// Whether someone other than `person_id` has this number as their two-factor phone.
+    async fn phone_confirmed_by_another(&self, e164: &str, person_id: &str) -> StoreResult<bool>;
     /// Clears the wrong-code count and any lock (a completed sign-in or setup, or an unlock).
     async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()>;
     /// Turns two-factor on, or replaces its phone and method.
@@ -130,13 +132,13 @@ pub trait ThrottleStore {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window>;
-    /// Adds one to each of four counters, each with its own window length, in one statement;
-    /// answers them in the order given.
+    /// Adds one to each of three or four counters, each with its own window length, in one
+    /// statement; answers them in the order given.
     async fn bump_windows(
         &self,
-        windows: [(&str, i64); 4],
+        windows: &[(&str, i64)],
         at: Timestamp,
-    ) -> StoreResult<[Window; 4]>;
+    ) -> StoreResult<Vec<Window>>;
     /// Takes `by` back from the counters named in `keys` (never below zero).
     async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()>;
 }

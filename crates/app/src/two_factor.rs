@@ -10,10 +10,8 @@ use latch_domain::message::{self, Notice};
 use latch_domain::phone::{PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
 use latch_domain::two_factor::{
-    Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE,
-    SENDS_PER_NUMBER_PER_DAY, SENDS_PER_PERSON_PER_HOUR, SendRefused,
-    UNVERIFIED_SENDS_PER_IP_PER_HOUR, UNVERIFIED_SENDS_PER_PREFIX_PER_DAY, lock_after_failure,
-    resend_wait,
+    Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE, SendCounter,
+    SendKind, SendRefused, lock_after_failure, resend_wait, send_windows,
 };
 
 use crate::audit::{Event, record};
@@ -402,7 +400,7 @@ pub(crate) async fn start_challenge(
     channel: Channel,
     client: &ClientInfo,
 ) -> Result<CodeSent, AppError> {
-    check_send_limits(core, person, practice, phone, client).await?;
+    check_send_limits(core, person, practice, phone, purpose, client).await?;
     let now = core.clock.now();
     let code = OneTimeCode::generate(random_u32);
     let id = new_id();
@@ -461,7 +459,7 @@ async fn resend(
     }
     let phone = PhoneNumber::from_stored(&challenge.phone)
         .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
-    check_send_limits(core, person, practice, &phone, client).await?;
+    check_send_limits(core, person, practice, &phone, challenge.purpose, client).await?;
     let code = OneTimeCode::generate(random_u32);
     let code_hash = core.keys.code_hash(&challenge.id, code.digits());
     let expires_at = now.plus(CODE_LIFETIME_SECONDS);
@@ -502,64 +500,53 @@ fn spent_error(challenge: &Challenge) -> AppError {
 }
 
 /// SECURITY: every limit is counted in the database (so every node counts together) and
-/// checked before anything is sent; a refused send sends nothing. Per person and per number,
-/// then the unverified sends per client address and per number range (SMS pumping and toll
-/// fraud), all four in one statement, then the practice's daily budget.
+/// checked before anything is sent; a refused send sends nothing. The domain says which
+/// windows a send counts in (a person's own sign-in codes have a budget of their own; setups
+/// count per number and per number range, SMS pumping and toll fraud), all in one statement,
+/// then the practice's daily budget.
 async fn check_send_limits(
     core: &Core,
     person: &Person,
     practice: &Practice,
     phone: &PhoneNumber,
+    purpose: Purpose,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let now = core.clock.now();
-    let limits = [
-        (
-            format!("send-person:{}", person.id),
-            3600,
-            SENDS_PER_PERSON_PER_HOUR,
-        ),
-        (
-            format!("send-number:{}", phone.e164()),
-            86_400,
-            SENDS_PER_NUMBER_PER_DAY,
-        ),
-        (
-            unverified_ip_key(client),
-            3600,
-            UNVERIFIED_SENDS_PER_IP_PER_HOUR,
-        ),
-        (
-            unverified_prefix_key(phone),
-            86_400,
-            UNVERIFIED_SENDS_PER_PREFIX_PER_DAY,
-        ),
-    ];
-    let counted = core
-        .store
-        .bump_windows(
-            [
-                (&limits[0].0, limits[0].1),
-                (&limits[1].0, limits[1].1),
-                (&limits[2].0, limits[2].1),
-                (&limits[3].0, limits[3].1),
-            ],
-            now,
-        )
-        .await?;
-    let refused = limits
+    let kind = match purpose {
+        Purpose::SignIn => SendKind::OwnSignIn,
+        Purpose::Setup => SendKind::Setup {
+            someone_elses_number: core
+                .store
+                .phone_confirmed_by_another(phone.e164(), &person.id)
+                .await?,
+        },
+    };
+    let windows = send_windows(kind);
+    let keys: Vec<String> = windows
+        .iter()
+        .map(|w| send_counter_key(w.counter, person, phone, client))
+        .collect();
+    let bumps: Vec<(&str, i64)> = keys
+        .iter()
+        .zip(&windows)
+        .map(|(key, w)| (key.as_str(), w.seconds))
+        .collect();
+    let counted = core.store.bump_windows(&bumps, now).await?;
+    let refused = windows
         .iter()
         .zip(&counted)
-        .position(|((_, _, limit), w)| w.count > *limit);
+        .position(|(w, counted)| counted.count > w.limit);
     if let Some(first) = refused {
         // Counted as if one by one: the windows after the first that refused were never
         // reached, so they give their count back.
-        for (key, _, _) in &limits[first + 1..] {
+        for key in &keys[first + 1..] {
             core.store.unbump_windows([key, key], 1).await?;
         }
-        let (_, window, _) = &limits[first];
         return Err(AppError::RateLimited {
-            retry_after: (counted[first].started_at.seconds() + window - now.seconds()).max(1),
+            retry_after: (counted[first].started_at.seconds() + windows[first].seconds
+                - now.seconds())
+            .max(1),
         });
     }
     let budget = core
@@ -588,15 +575,24 @@ async fn check_send_limits(
     Ok(())
 }
 
-fn unverified_ip_key(client: &ClientInfo) -> String {
-    format!(
-        "unverified-ip:{}",
-        latch_domain::throttle::client_key(&client.ip)
-    )
-}
-
-fn unverified_prefix_key(phone: &PhoneNumber) -> String {
-    format!("unverified-prefix:{}", phone.prefix())
+/// The name of a send counter in the shared windows.
+fn send_counter_key(
+    counter: SendCounter,
+    person: &Person,
+    phone: &PhoneNumber,
+    client: &ClientInfo,
+) -> String {
+    match counter {
+        SendCounter::Person => format!("send-person:{}", person.id),
+        SendCounter::OwnNumber => format!("send-own:{}", person.id),
+        SendCounter::Number => format!("send-number:{}", phone.e164()),
+        SendCounter::SomeoneElsesNumber => format!("send-someones-number:{}", phone.e164()),
+        SendCounter::UnverifiedAddress => format!(
+            "unverified-ip:{}",
+            latch_domain::throttle::client_key(&client.ip)
+        ),
+        SendCounter::UnverifiedRange => format!("unverified-prefix:{}", phone.prefix()),
+    }
 }
 
 async fn send_code(
@@ -758,12 +754,17 @@ async fn judge_code(
         }),
         CodeJudgement::Accepted => {
             // Its sends are verified now: they no longer count as unverified.
-            let ip_key = unverified_ip_key(client);
-            let prefix_key = PhoneNumber::from_stored(&challenge.phone)
-                .map_or_else(|| ip_key.clone(), |phone| unverified_prefix_key(&phone));
-            core.store
-                .unbump_windows([&ip_key, &prefix_key], challenge.sends)
-                .await?;
+            if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
+                let unverified = |counter| send_counter_key(counter, person, &phone, client);
+                let address = unverified(SendCounter::UnverifiedAddress);
+                let range = match challenge.purpose {
+                    Purpose::Setup => unverified(SendCounter::UnverifiedRange),
+                    Purpose::SignIn => address.clone(),
+                };
+                core.store
+                    .unbump_windows([&address, &range], challenge.sends)
+                    .await?;
+            }
             record(
                 core,
                 Event {

@@ -113,6 +113,93 @@ pub const UNVERIFIED_SENDS_PER_IP_PER_HOUR: i64 = 60;
 /// Unverified sends to one number range (the number without its last 4 digits) in a day.
 pub const UNVERIFIED_SENDS_PER_PREFIX_PER_DAY: i64 = 20;
 
+/// A person's own sign-in codes to their own confirmed phone, in a day: a budget of their own,
+/// which no other account's sends can fill.
+pub const OWN_SIGN_IN_SENDS_PER_DAY: i64 = 10;
+/// Setups by other people that may reach a number someone has confirmed, in a day: enough for
+/// a family sharing a phone, too few to bury its owner in strangers' codes.
+pub const SETUP_SENDS_TO_SOMEONES_NUMBER_PER_DAY: i64 = 3;
+
+/// What a send is for, as far as the limits care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendKind {
+    /// A sign-in code to the person's own confirmed phone.
+    OwnSignIn,
+    /// A setup (or change) code to a number being tried, which may be the confirmed phone of
+    /// someone else.
+    Setup { someone_elses_number: bool },
+}
+
+/// The counter a send is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendCounter {
+    /// Every send to the person.
+    Person,
+    /// The person's own sign-in codes to their own phone.
+    OwnNumber,
+    /// Setup sends to a number nobody else has confirmed.
+    Number,
+    /// Setup sends to a number someone else has confirmed as theirs.
+    SomeoneElsesNumber,
+    /// Sends not yet verified, from the client's address (network).
+    UnverifiedAddress,
+    /// Sends not yet verified, to the number's range (the number without its last 4 digits).
+    UnverifiedRange,
+}
+
+/// One window a send is counted in: its counter, its length and its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendWindow {
+    pub counter: SendCounter,
+    pub seconds: i64,
+    pub limit: i64,
+}
+
+/// The windows a send is counted in, in the order they are checked. SECURITY: a person's own
+/// sign-in codes count in no window that other accounts fill (the number's and the range's),
+/// so strangers' setups cannot lock them out; the shared windows still stop a script that
+/// pumps setups to numbers nobody confirmed.
+pub fn send_windows(kind: SendKind) -> Vec<SendWindow> {
+    let window = |counter, seconds, limit| SendWindow {
+        counter,
+        seconds,
+        limit,
+    };
+    let person = window(SendCounter::Person, 3600, SENDS_PER_PERSON_PER_HOUR);
+    let address = window(
+        SendCounter::UnverifiedAddress,
+        3600,
+        UNVERIFIED_SENDS_PER_IP_PER_HOUR,
+    );
+    match kind {
+        SendKind::OwnSignIn => vec![
+            person,
+            window(SendCounter::OwnNumber, 86_400, OWN_SIGN_IN_SENDS_PER_DAY),
+            address,
+        ],
+        SendKind::Setup {
+            someone_elses_number,
+        } => vec![
+            person,
+            if someone_elses_number {
+                window(
+                    SendCounter::SomeoneElsesNumber,
+                    86_400,
+                    SETUP_SENDS_TO_SOMEONES_NUMBER_PER_DAY,
+                )
+            } else {
+                window(SendCounter::Number, 86_400, SENDS_PER_NUMBER_PER_DAY)
+            },
+            address,
+            window(
+                SendCounter::UnverifiedRange,
+                86_400,
+                UNVERIFIED_SENDS_PER_PREFIX_PER_DAY,
+            ),
+        ],
+    }
+}
+
 /// How long a resend must still wait, if at all.
 pub fn resend_wait(last_sent_at: i64, sends: i64, now: i64) -> Result<(), SendRefused> {
     if sends >= SENDS_PER_CHALLENGE {
@@ -195,6 +282,33 @@ mod tests {
         );
         assert_eq!(resend_wait(100, 1, 130), Ok(()));
         assert_eq!(resend_wait(100, 5, 1000), Err(SendRefused::ChallengeSpent));
+    }
+
+    #[test]
+    fn own_sign_in_codes_count_in_no_window_that_others_fill() {
+        let counters: Vec<_> = send_windows(SendKind::OwnSignIn)
+            .iter()
+            .map(|w| w.counter)
+            .collect();
+        assert!(!counters.contains(&SendCounter::Number));
+        assert!(!counters.contains(&SendCounter::UnverifiedRange));
+        let setup = send_windows(SendKind::Setup {
+            someone_elses_number: true,
+        });
+        assert_eq!(
+            (setup[1].counter, setup[1].limit),
+            (
+                SendCounter::SomeoneElsesNumber,
+                SETUP_SENDS_TO_SOMEONES_NUMBER_PER_DAY
+            )
+        );
+        let own = send_windows(SendKind::Setup {
+            someone_elses_number: false,
+        });
+        assert_eq!(
+            (own[1].counter, own[1].limit),
+            (SendCounter::Number, SENDS_PER_NUMBER_PER_DAY)
+        );
     }
 
     #[test]

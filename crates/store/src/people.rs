@@ -117,6 +117,18 @@ impl PersonStore for Db {
         Ok(())
     }
 
+    async fn phone_confirmed_by_another(&self, e164: &str, person_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = on_db!(self, pool => {
+            sqlx::query_scalar("select cast(1 as bigint) from people where two_factor_phone = $1 and id <> $2 limit 1")
+                .bind(e164)
+                .bind(person_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error)?
+        });
+        Ok(found.is_some())
+    }
+
     async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()> {
         on_db!(self, pool => {
             sqlx::query(

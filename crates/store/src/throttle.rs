@@ -8,6 +8,32 @@ use latch_domain::Timestamp;
 
 use crate::{Db, db_error, on_db};
 
+/// Counts several windows in one statement: `$1` is now, then each window's key and length.
+macro_rules! bump_windows_sql {
+    ($($values:literal),+) => {
+        concat!(
+            "insert into rate_windows (key, window_started_at, window_ends_at, count) values ",
+            $($values),+,
+            " on conflict (key) do update set \
+             count = case when rate_windows.window_ends_at <= $1 then 1 else rate_windows.count + 1 end, \
+             window_started_at = case when rate_windows.window_ends_at <= $1 then $1 else rate_windows.window_started_at end, \
+             window_ends_at = case when rate_windows.window_ends_at <= $1 then excluded.window_ends_at else rate_windows.window_ends_at end \
+             returning key, count, window_started_at"
+        )
+    };
+}
+const BUMP_THREE_WINDOWS: &str = bump_windows_sql!(
+    "($2, $1, $1 + $3, 1), ",
+    "($4, $1, $1 + $5, 1), ",
+    "($6, $1, $1 + $7, 1)"
+);
+const BUMP_FOUR_WINDOWS: &str = bump_windows_sql!(
+    "($2, $1, $1 + $3, 1), ",
+    "($4, $1, $1 + $5, 1), ",
+    "($6, $1, $1 + $7, 1), ",
+    "($8, $1, $1 + $9, 1)"
+);
+
 #[async_trait]
 impl ThrottleStore for Db {
     async fn password_failures(
@@ -121,48 +147,34 @@ impl ThrottleStore for Db {
 
     async fn bump_windows(
         &self,
-        windows: [(&str, i64); 4],
+        windows: &[(&str, i64)],
         at: Timestamp,
-    ) -> StoreResult<[Window; 4]> {
+    ) -> StoreResult<Vec<Window>> {
+        let sql = match windows.len() {
+            3 => BUMP_THREE_WINDOWS,
+            4 => BUMP_FOUR_WINDOWS,
+            n => return Err(StoreError::Other(format!("{n} windows in one bump"))),
+        };
         let rows: Vec<(String, i64, i64)> = on_db!(self, pool => {
-            sqlx::query_as(
-                "insert into rate_windows (key, window_started_at, window_ends_at, count) values \
-                 ($1, $9, $9 + $2, 1), ($3, $9, $9 + $4, 1), ($5, $9, $9 + $6, 1), ($7, $9, $9 + $8, 1) \
-                 on conflict (key) do update set \
-                 count = case when rate_windows.window_ends_at <= $9 then 1 else rate_windows.count + 1 end, \
-                 window_started_at = case when rate_windows.window_ends_at <= $9 then $9 else rate_windows.window_started_at end, \
-                 window_ends_at = case when rate_windows.window_ends_at <= $9 then excluded.window_ends_at else rate_windows.window_ends_at end \
-                 returning key, count, window_started_at",
-            )
-            .bind(windows[0].0)
-            .bind(windows[0].1)
-            .bind(windows[1].0)
-            .bind(windows[1].1)
-            .bind(windows[2].0)
-            .bind(windows[2].1)
-            .bind(windows[3].0)
-            .bind(windows[3].1)
-            .bind(at.seconds())
-            .fetch_all(pool)
-            .await
-            .map_err(db_error)?
+            let mut query = sqlx::query_as(sql).bind(at.seconds());
+            for (key, seconds) in windows {
+                query = query.bind(*key).bind(*seconds);
+            }
+            query.fetch_all(pool).await.map_err(db_error)?
         });
         // Neither database promises the order of RETURNING rows: match them up by key.
-        let find = |key: &str| {
-            rows.iter()
-                .find(|(k, _, _)| k == key)
-                .map(|(_, count, started)| Window {
-                    count: *count,
-                    started_at: Timestamp(*started),
-                })
-                .ok_or_else(|| StoreError::Other(format!("window {key} was not counted")))
-        };
-        Ok([
-            find(windows[0].0)?,
-            find(windows[1].0)?,
-            find(windows[2].0)?,
-            find(windows[3].0)?,
-        ])
+        windows
+            .iter()
+            .map(|(key, _)| {
+                rows.iter()
+                    .find(|(k, _, _)| k == key)
+                    .map(|(_, count, started)| Window {
+                        count: *count,
+                        started_at: Timestamp(*started),
+                    })
+                    .ok_or_else(|| StoreError::Other(format!("window {key} was not counted")))
+            })
+            .collect()
     }
 
     async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()> {

@@ -16,6 +16,7 @@ mod pages;
 mod practice;
 mod required_setup;
 mod secrets;
+mod send_limits;
 mod setup;
 mod sign_in;
 mod team;

@@ -191,6 +191,27 @@ impl TestApp {
         owner
     }
 
+    /// A second practice (as the operator's console makes one), in the US like the first:
+    /// answers its owner's signed-in client. Its people must never see, reach or block the
+    /// first practice's.
+    pub async fn other_practice(&self) -> Client {
+        self.latch()
+            .setup
+            .create_practice(latch_app::setup::PracticeInput {
+                practice_name: "Other Practice".into(),
+                country: Some("US".into()),
+                owner_email: "owner@other.test".into(),
+                owner_name: "Other Owner".into(),
+                owner_password: latch_app::Secret::new(PASSWORD),
+            })
+            .await
+            .expect("a second practice");
+        let owner = self.client();
+        let (status, body) = owner.sign_in("owner@other.test", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        owner
+    }
+
     /// Adds a person through the owner and answers a client signed in as them.
     pub async fn person(&self, owner: &Client, role: &str, email: &str) -> (Client, String) {
         let (status, body) = owner

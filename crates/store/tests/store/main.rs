@@ -350,7 +350,10 @@ async fn four_windows_count_in_one_statement_each_on_its_own_clock(db: Db) {
     db.bump_window("b", T0, 100).await.unwrap();
     db.bump_window("d", T0, 10).await.unwrap();
     let counted = db
-        .bump_windows([("a", 3600), ("b", 100), ("c", 60), ("d", 10)], T0.plus(10))
+        .bump_windows(
+            &[("a", 3600), ("b", 100), ("c", 60), ("d", 10)],
+            T0.plus(10),
+        )
         .await
         .unwrap();
     let got: Vec<(i64, Timestamp)> = counted.iter().map(|w| (w.count, w.started_at)).collect();
@@ -365,7 +368,10 @@ async fn four_windows_count_in_one_statement_each_on_its_own_clock(db: Db) {
         "answers in the order asked; d's window was over, so it started again"
     );
     let again = db
-        .bump_windows([("a", 3600), ("b", 100), ("c", 60), ("d", 10)], T0.plus(70))
+        .bump_windows(
+            &[("a", 3600), ("b", 100), ("c", 60), ("d", 10)],
+            T0.plus(70),
+        )
         .await
         .unwrap();
     let counts: Vec<i64> = again.iter().map(|w| w.count).collect();
@@ -390,9 +396,9 @@ async fn counting_and_giving_back_the_same_windows_at_once_never_deadlocks(db: D
                     let person = format!("send-person:{t}-{i}");
                     let number = format!("send-number:{t}-{i}");
                     db.bump_windows(
-                        [
-                            (&person, 3600),
-                            (&number, 86_400),
+                        &[
+                            (person.as_str(), 3600),
+                            (number.as_str(), 86_400),
                             ("unverified-ip:127.0.0.1", 3600),
                             ("unverified-prefix:+1212200", 86_400),
                         ],
