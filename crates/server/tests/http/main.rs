@@ -14,6 +14,7 @@ mod metrics;
 mod nodes;
 mod pages;
 mod practice;
+mod practices;
 mod required_setup;
 mod secrets;
 mod send_limits;
