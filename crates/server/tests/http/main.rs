@@ -8,6 +8,7 @@ mod account;
 mod browser;
 mod concurrency;
 mod faults;
+mod fuzz;
 mod guard;
 mod input;
 mod metrics;
