@@ -13,6 +13,12 @@ pub enum RequireTwoFactor {
 }
 
 impl RequireTwoFactor {
+    pub const ALL: [RequireTwoFactor; 3] = [
+        RequireTwoFactor::Off,
+        RequireTwoFactor::Staff,
+        RequireTwoFactor::StaffAndClients,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "off" => Some(RequireTwoFactor::Off),

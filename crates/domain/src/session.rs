@@ -26,6 +26,12 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    pub const ALL: [SessionState; 3] = [
+        SessionState::SignedIn,
+        SessionState::TwoFactorRequired,
+        SessionState::TwoFactorSetupRequired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SessionState::SignedIn => "signed_in",

@@ -1,7 +1,7 @@
 //! The JSON API of `api.md`: thin handlers that extract, call one use case, and render.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::records::{Account, PeopleFilter, Person, Practice};
@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
-use crate::extract::{AnySession, ApiJson, ApiSession, Browser, Client};
+use crate::extract::{AnySession, ApiJson, ApiQuery, ApiSession, Browser, Client};
+use crate::schema::{ChannelName, OnOff, PersonStatusName, RoleName, SessionStateName};
 
 // ----- shapes -------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: String,
-    /// `owner`, `manager`, `staff` or `client`.
+    #[schema(value_type = RoleName)]
     pub role: String,
     pub practice: PracticeRef,
 }
@@ -58,7 +59,8 @@ impl User {
 #[derive(Serialize, ToSchema)]
 pub struct TwoFactor {
     pub enabled: bool,
-    /// `sms` or `voice`, when enabled.
+    /// How codes go, when enabled.
+    #[schema(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
     /// Masked, when enabled.
     pub phone: Option<String>,
@@ -85,8 +87,9 @@ pub struct PersonView {
     #[serde(flatten)]
     pub user: User,
     pub two_factor: TwoFactor,
-    /// `active`, `locked` or `locked_until_unlocked`.
+    #[schema(value_type = PersonStatusName)]
     pub status: String,
+    #[schema(format = DateTime)]
     pub last_sign_in_at: Option<String>,
     pub remembered_devices: u32,
 }
@@ -110,15 +113,21 @@ impl PersonView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct OwnerRequest {
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// 10 to 128 characters, and not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct SetupRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub practice_name: String,
     /// ISO 3166-1 alpha-2; `US` when left out.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     pub owner: OwnerRequest,
     /// Production only: the one-time token latch printed at start.
@@ -133,18 +142,20 @@ pub struct SetupResponse {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignInRequest {
+    #[schema(max_length = 254)]
     pub email: String,
     pub password: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
-    /// `signed_in`, `two_factor_required` or `two_factor_setup_required`.
+    #[schema(value_type = SessionStateName)]
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    /// With `two_factor_required`: how the code went (`sms` or `voice`).
+    /// With `two_factor_required`: how the code went.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
     /// With `two_factor_required`: where the code went, masked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,6 +172,7 @@ pub struct ReauthenticateRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct ReauthenticateResponse {
+    #[schema(format = DateTime)]
     pub reauthenticated_until: String,
 }
 
@@ -173,6 +185,8 @@ pub struct MeResponse {
 #[derive(Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    /// 10 to 128 characters, and not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -182,7 +196,9 @@ pub struct SessionView {
     /// Browser and system, such as "Chrome on macOS".
     pub label: String,
     pub ip: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
     pub current: bool,
 }
@@ -211,9 +227,14 @@ pub struct SessionsResponse {
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddPersonRequest {
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    #[schema(value_type = RoleName)]
     pub role: String,
+    /// 10 to 128 characters, and not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
@@ -228,10 +249,13 @@ pub struct PeopleResponse {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// Only people with this role.
+    #[param(value_type = Option<RoleName>)]
     pub role: Option<String>,
-    /// `on` or `off`.
+    /// Only people with two-factor on, or off.
+    #[param(value_type = Option<OnOff>)]
     pub two_factor: Option<String>,
 }
 
@@ -457,7 +481,7 @@ pub async fn end_my_session(
 pub async fn list_people(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    Query(query): Query<PeopleQuery>,
+    ApiQuery(query): ApiQuery<PeopleQuery>,
 ) -> Result<Json<PeopleResponse>, ApiError> {
     let role = query
         .role

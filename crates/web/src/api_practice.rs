@@ -2,7 +2,7 @@
 //! person's two-factor, and the audit trail (JSON and CSV).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latch_app::AppError;
@@ -15,19 +15,23 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiQuery, ApiSession, Client};
+use crate::schema::{AuditKindName, CountryCode, RequireTwoFactorName};
 
 #[derive(Serialize, ToSchema)]
 pub struct Security {
-    /// `off`, `staff` (owners, managers and staff) or `staff_and_clients`.
+    #[schema(value_type = RequireTwoFactorName)]
     pub require_two_factor: String,
-    /// 0 to 365; 0 means browsers are never remembered.
+    /// 0 means browsers are never remembered.
+    #[schema(minimum = 0, maximum = 365)]
     pub remember_device_days: u32,
-    /// 5 to 120.
+    #[schema(minimum = 5, maximum = 120)]
     pub sign_out_after_idle_minutes: u32,
-    /// ISO 3166-1 alpha-2 codes whose phone numbers may receive codes.
+    /// The countries whose phone numbers may receive codes.
+    #[schema(value_type = Vec<CountryCode>, min_items = 1)]
     pub allowed_countries: Vec<String>,
-    /// 1 to 100,000 sends a day.
+    /// Texts and calls a day.
+    #[schema(minimum = 1, maximum = 100_000)]
     pub daily_send_budget: u32,
 }
 
@@ -51,11 +55,36 @@ impl From<&SecuritySettings> for Security {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityRequest {
+    #[schema(value_type = Option<RequireTwoFactorName>)]
     pub require_two_factor: Option<String>,
+    #[schema(minimum = 0, maximum = 365)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub remember_device_days: Option<i64>,
+    #[schema(minimum = 5, maximum = 120)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub sign_out_after_idle_minutes: Option<i64>,
+    /// ISO 3166-1 alpha-2 codes.
+    #[schema(value_type = Option<Vec<CountryCode>>, min_items = 1)]
     pub allowed_countries: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 100_000)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub daily_send_budget: Option<i64>,
+}
+
+/// A whole number, written `117` or `117.0`: JSON Schema counts both as an integer, and so
+/// does latch.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("expected a whole number"))
 }
 
 impl From<SecurityRequest> for SecurityUpdate {
@@ -133,18 +162,24 @@ pub async fn unlock(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// 1 to 500; 50 when left out.
+    /// How many events, newest first; 50 when left out.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
     /// Only events older than this event id (the next page).
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub before: Option<String>,
     /// Only events about this person.
     pub subject: Option<String>,
-    /// Only events of this kind, such as `sign_in.failed`.
+    /// Only events of this kind.
+    #[param(value_type = Option<AuditKindName>)]
     pub kind: Option<String>,
-    /// RFC 3339; only events at or after it.
+    /// Only events at or after this time.
+    #[param(format = DateTime)]
     pub from: Option<String>,
-    /// RFC 3339; only events at or before it.
+    /// Only events at or before this time.
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 
@@ -178,7 +213,17 @@ impl AuditParams {
                 ),
             },
             subject_id: self.subject.clone().filter(|s| !s.is_empty()),
-            kind: self.kind.clone().filter(|s| !s.is_empty()),
+            kind: match self.kind.as_deref().filter(|s| !s.is_empty()) {
+                None => None,
+                Some(raw) => Some(
+                    latch_domain::audit::AuditKind::parse(raw)
+                        .ok_or_else(|| {
+                            bad("kind must be a kind of audit event, such as sign_in.failed.")
+                        })?
+                        .as_str()
+                        .to_owned(),
+                ),
+            },
             from: time(&self.from, "from")?,
             to: time(&self.to, "to")?,
         })
@@ -188,7 +233,9 @@ impl AuditParams {
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventView {
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
+    #[schema(value_type = AuditKindName)]
     pub kind: String,
     /// The person who acted, or null (the operator's console, or someone not signed in).
     pub actor: Option<String>,
@@ -225,7 +272,7 @@ pub struct AuditResponse {
 pub async fn audit(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditResponse>, ApiError> {
     let events = state
         .latch
@@ -243,7 +290,7 @@ pub async fn audit(
 pub async fn audit_csv(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     let events = state
         .latch

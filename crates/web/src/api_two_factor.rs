@@ -2,7 +2,7 @@
 //! remembered devices, and the development outbox.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::records::Person;
@@ -16,8 +16,9 @@ use crate::api::{TwoFactor, User};
 use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
 use crate::extract::{
-    ApiJson, ApiPending, ApiSession, ApiSetupSession, Browser, Client, DirectLoopback,
+    ApiJson, ApiPending, ApiQuery, ApiSession, ApiSetupSession, Browser, Client, DirectLoopback,
 };
+use crate::schema::{ChannelName, SessionStateName};
 use crate::{AppState, WebConfig};
 
 #[derive(Deserialize, ToSchema)]
@@ -31,18 +32,21 @@ pub struct VerifyCodeRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct SignedInResponse {
+    #[schema(value_type = SessionStateName)]
     pub state: String,
     pub user: User,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct ResendRequest {
-    /// `sms` or `voice`; the last method when left out.
+    /// The last method when left out.
+    #[schema(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeSentResponse {
+    #[schema(value_type = ChannelName)]
     pub channel: String,
     /// Masked.
     pub phone: String,
@@ -60,14 +64,15 @@ impl From<CodeSent> for CodeSentResponse {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct SetupRequest {
+pub struct TwoFactorSetupRequest {
     /// E.164, or a national format with `country` beside it.
     pub phone: String,
     /// ISO 3166-1 alpha-2, for a national format.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     /// An office extension, dialled on voice calls.
     pub extension: Option<String>,
-    /// `sms` or `voice`.
+    #[schema(value_type = ChannelName)]
     pub channel: String,
 }
 
@@ -81,6 +86,7 @@ pub struct ConfirmResponse {
     pub two_factor: TwoFactor,
     /// `signed_in` when the setup was the practice's requirement at sign-in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SessionStateName>)]
     pub state: Option<String>,
 }
 
@@ -89,8 +95,11 @@ pub struct DeviceView {
     pub id: String,
     /// Browser and system, such as "Chrome on macOS".
     pub label: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// Whether this is the browser asking.
     pub current: bool,
@@ -122,6 +131,7 @@ pub struct DevicesResponse {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// Only messages to this number (E.164).
     pub to: Option<String>,
@@ -133,10 +143,12 @@ pub struct OutboxMessageView {
     pub id: i64,
     /// E.164, whole: the outbox stands in for the phone.
     pub to: String,
+    #[schema(value_type = ChannelName)]
     pub channel: String,
     pub body: String,
     /// The code inside, or null for a notice.
     pub code: Option<String>,
+    #[schema(format = DateTime)]
     pub sent_at: String,
 }
 
@@ -207,7 +219,7 @@ pub async fn resend(
 }
 
 /// Starts turning two-factor on, or changing its phone or method: sends a code to the phone.
-#[utoipa::path(post, path = "/api/v1/me/two-factor/setup", request_body = SetupRequest, tag = "two-factor",
+#[utoipa::path(post, path = "/api/v1/me/two-factor/setup", request_body = TwoFactorSetupRequest, tag = "two-factor",
     responses((status = 202, body = CodeSentResponse), (status = 400, description = "invalid_phone, phone_not_allowed or invalid_request", body = ErrorBody),
               (status = 403, description = "reauthentication_required", body = ErrorBody), (status = 429, description = "rate_limited", body = ErrorBody),
               (status = 502, description = "delivery_failed", body = ErrorBody)))]
@@ -215,7 +227,7 @@ pub async fn start_setup(
     State(state): State<AppState>,
     Client(client): Client,
     ApiSetupSession(who): ApiSetupSession,
-    ApiJson(body): ApiJson<SetupRequest>,
+    ApiJson(body): ApiJson<TwoFactorSetupRequest>,
 ) -> Result<Response, ApiError> {
     let input = SetupInput {
         phone: body.phone,
@@ -344,7 +356,7 @@ pub async fn forget_all_devices(
 pub async fn outbox(
     State(state): State<AppState>,
     DirectLoopback(loopback): DirectLoopback,
-    Query(query): Query<OutboxQuery>,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> Result<Response, ApiError> {
     let Some(outbox) = state.latch.outbox().filter(|_| loopback) else {
         return Ok(api_error_response(

@@ -287,6 +287,43 @@ impl FromRequestParts<AppState> for DirectLoopback {
     }
 }
 
+/// A query string: `400 invalid_request` in the API's shape when it does not fit (a parameter
+/// given twice, say), and a parameter given empty is refused like any value out of its range:
+/// the API has no "empty means absent" (the pages' filter forms do, and parse apart).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let refused =
+            |message: &str| api_error_response(StatusCode::BAD_REQUEST, "invalid_request", message);
+        let raw = parts.uri.query().unwrap_or("");
+        if let Some((name, _)) = url_pairs(raw).find(|(_, value)| value.is_empty()) {
+            return Err(refused(&format!("{name} is empty; leave it out instead.")));
+        }
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(refused(&format!(
+                "The query is not valid: {}",
+                rejection
+                    .body_text()
+                    .trim_start_matches("Failed to deserialize query string: ")
+            ))),
+        }
+    }
+}
+
+/// The `name=value` pairs of a query string, names decoded only as far as their message needs.
+fn url_pairs(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
 /// A JSON body: `415` without `Content-Type: application/json`, `413` over 64 KiB, `400
 /// invalid_request` when malformed, missing a field or of a wrong type.
 pub struct ApiJson<T>(pub T);

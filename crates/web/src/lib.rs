@@ -15,6 +15,7 @@ mod pages;
 mod pages_practice;
 mod pages_two_factor;
 mod proxies;
+mod schema;
 mod webhooks;
 
 use std::net::SocketAddr;

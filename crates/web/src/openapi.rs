@@ -1,9 +1,19 @@
-//! The OpenAPI document, generated from the handlers' annotations and the shapes they use.
+//! The OpenAPI document, generated from the handlers' annotations and the shapes they use, with
+//! the API's conventions (the session cookie, and the answers every operation can give) added
+//! to every operation they apply to, so the document is exact.
 
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::schema::{AuditKindName, OnOff, RoleName};
 use crate::{api, api_practice, api_two_factor};
 
 #[derive(OpenApi)]
@@ -43,10 +53,156 @@ use crate::{api, api_practice, api_two_factor};
         api_practice::audit,
         api_practice::audit_csv,
     ),
-    components(schemas(ErrorBody, ErrorDetail))
+    // Schemas named only by query parameters, which utoipa does not collect by itself.
+    components(schemas(ErrorBody, ErrorDetail, OnOff, RoleName, AuditKindName)),
+    modifiers(&Conventions)
 )]
 pub struct ApiDoc;
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// The session cookie's security scheme.
+const SESSION: &str = "session";
+
+/// Operations that answer without a session: the first run, signing in and out, health and the
+/// development outbox. Every other one needs the session cookie.
+const WITHOUT_SESSION: [(&str, &str); 6] = [
+    ("post", "/api/v1/setup"),
+    ("post", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/api/v1/dev/outbox"),
+];
+
+/// Adds what `api.md`'s conventions promise to each operation they apply to.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                SESSION,
+                SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                    "latch_session",
+                    "The session cookie that signing in sets (`__Host-latch_session` over HTTPS).",
+                ))),
+            );
+        for (path, item) in &mut doc.paths.paths {
+            for (method, operation) in operations(item) {
+                apply_conventions(path, method, operation);
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|o| (method, o)))
+    .collect()
+}
+
+fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
+    let health = path == "/healthz" || path == "/readyz";
+    let needs_session = !WITHOUT_SESSION.contains(&(method, path));
+    if needs_session {
+        operation.security = Some(vec![SecurityRequirement::new(
+            SESSION,
+            Vec::<String>::new(),
+        )]);
+        answers(
+            operation,
+            401,
+            "not_signed_in: no session, or one that may not do this yet",
+        );
+    }
+    if operation.request_body.is_some() {
+        answers(
+            operation,
+            400,
+            "invalid_request: malformed JSON, a missing field or a wrong type",
+        );
+        answers(operation, 413, "payload_too_large: a body over 64 KiB");
+        answers(
+            operation,
+            415,
+            "unsupported_media_type: a body without Content-Type: application/json",
+        );
+    }
+    if operation
+        .parameters
+        .as_ref()
+        .is_some_and(|p| p.iter().any(is_query))
+    {
+        answers(
+            operation,
+            400,
+            "invalid_request: a query parameter out of its range",
+        );
+    }
+    if method != "get" {
+        answers(
+            operation,
+            403,
+            "cross_site_request: an Origin other than latch's own, or Sec-Fetch-Site: cross-site",
+        );
+    }
+    if !health {
+        answers(
+            operation,
+            429,
+            "rate_limited: too many requests from one network, or a throttle (Retry-After says how long)",
+        );
+        answers(
+            operation,
+            503,
+            "unavailable: the database cannot be reached right now",
+        );
+    }
+}
+
+fn is_query(parameter: &RefOr<utoipa::openapi::path::Parameter>) -> bool {
+    matches!(parameter, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+}
+
+/// Adds an error answer to an operation, or its meaning to one already listed.
+fn answers(operation: &mut Operation, status: u16, meaning: &str) {
+    let responses = &mut operation.responses.responses;
+    match responses.get_mut(&status.to_string()) {
+        Some(RefOr::T(existing)) => {
+            if !existing
+                .description
+                .contains(meaning.split(':').next().unwrap_or(meaning))
+            {
+                existing.description = format!("{}; {meaning}", existing.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let mut response = ResponseBuilder::new().description(meaning).content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            );
+            if status == 429 {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                        .description(Some("Seconds to wait before trying again."))
+                        .build(),
+                );
+            }
+            responses.insert(status.to_string(), RefOr::T(response.build()));
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod guard;
 mod input;
 mod metrics;
 mod nodes;
+mod openapi;
 mod pages;
 mod practice;
 mod practices;

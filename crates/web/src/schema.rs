@@ -1,0 +1,83 @@
+//! The sets of words the API takes and gives (roles, methods, states, countries, audit kinds),
+//! as schemas for the OpenAPI document, each made from the domain's own list so the document
+//! cannot drift from what the server accepts.
+
+use latch_domain::audit::AuditKind;
+use latch_domain::country::Country;
+use latch_domain::practice::RequireTwoFactor;
+use latch_domain::{Role, session::SessionState};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+fn words<'a>(description: &str, values: impl IntoIterator<Item = &'a str>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values.into_iter().map(str::to_owned)))
+        .into()
+}
+
+macro_rules! word_set {
+    ($(#[$doc:meta])* $name:ident, $description:literal, $values:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                words($description, $values)
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+word_set!(
+    /// A role in a practice.
+    RoleName,
+    "A role in a practice.",
+    Role::ALL.map(Role::as_str)
+);
+word_set!(
+    /// How a code reaches a phone.
+    ChannelName,
+    "How a code reaches the phone: a text message or a voice call.",
+    ["sms", "voice"]
+);
+word_set!(
+    /// The practice's rule.
+    RequireTwoFactorName,
+    "Who must use two-factor: no one, staff (owners, managers and staff), or staff and clients.",
+    RequireTwoFactor::ALL.map(RequireTwoFactor::as_str)
+);
+word_set!(
+    /// Where a sign-in stands.
+    SessionStateName,
+    "Where the sign-in stands.",
+    SessionState::ALL.map(SessionState::as_str)
+);
+word_set!(
+    /// A person's two-factor step.
+    PersonStatusName,
+    "Whether the person's two-factor step is locked, for a while or until someone unlocks it.",
+    ["active", "locked", "locked_until_unlocked"]
+);
+word_set!(
+    /// Whether two-factor is on, as a filter.
+    OnOff,
+    "Only people with two-factor on, or off.",
+    ["on", "off"]
+);
+word_set!(
+    /// An ISO 3166-1 alpha-2 country code latch knows.
+    CountryCode,
+    "An ISO 3166-1 alpha-2 country code.",
+    Country::all().map(Country::code)
+);
+word_set!(
+    /// A kind of audit event.
+    AuditKindName,
+    "A kind of security event.",
+    AuditKind::ALL.map(AuditKind::as_str)
+);
