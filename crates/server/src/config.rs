@@ -1,8 +1,10 @@
 //! Configuration: command-line flags with `LATCH_*` environment variables behind them, parsed
 //! once and validated as a whole so every problem is listed at once.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::{Args, ValueEnum};
 
@@ -16,7 +18,7 @@ pub enum Environment {
 pub enum Delivery {
     /// Keep texts and calls in the database and show them at /dev/outbox (development only).
     Outbox,
-    /// Send through Twilio (arrives with real delivery; not available yet).
+    /// Send texts and calls through Twilio.
     Twilio,
 }
 
@@ -24,6 +26,31 @@ pub enum Delivery {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// A setting that is a secret (the server key, the Twilio token): read like any string, never
+/// printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hidden(String);
+
+impl Hidden {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Hidden {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Hidden(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hidden(********)")
+    }
 }
 
 /// Every setting of latch. Each flag reads the environment variable named beside it.
@@ -85,7 +112,7 @@ pub struct Settings {
 
     /// At least 32 random bytes as 64+ hex digits, the same on every node. Development with SQLite generates one beside the database.
     #[arg(long, env = "LATCH_SECRET_KEY", hide_env_values = true, global = true)]
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Hidden>,
 
     /// The name texts and calls use.
     #[arg(
@@ -117,7 +144,7 @@ pub struct Settings {
         hide_env_values = true,
         global = true
     )]
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<Hidden>,
 
     /// A voice-capable Twilio number (E.164) that calls, and texts without a service, come from.
     #[arg(long, env = "LATCH_TWILIO_FROM", global = true)]
@@ -173,11 +200,20 @@ pub struct Settings {
 }
 
 /// Where the secret key comes from, once validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum KeySource {
     Given(Vec<u8>),
     /// Development with SQLite: generated once and kept in this file.
     File(PathBuf),
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Given(_) => f.write_str("Given(********)"),
+            KeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 /// Settings that passed validation, with defaults resolved.
@@ -218,7 +254,7 @@ impl Settings {
         {
             problems.push(problem);
         }
-        let key = match self.secret_key.as_deref() {
+        let key = match self.secret_key.as_ref().map(Hidden::expose) {
             Some(hex) => match latch_app::crypto::unhex(hex.trim()) {
                 Some(bytes) if bytes.len() >= 32 => Some(KeySource::Given(bytes)),
                 _ => {
@@ -301,7 +337,7 @@ impl Settings {
                 .push("LATCH_TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits.".to_owned()),
             Some(_) => {}
         }
-        match self.twilio_auth_token.as_deref() {
+        match self.twilio_auth_token.as_ref().map(Hidden::expose) {
             None => problems
                 .push("LATCH_TWILIO_AUTH_TOKEN is required with LATCH_DELIVERY=twilio.".to_owned()),
             Some(token) if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -468,6 +504,29 @@ mod tests {
         ])
         .validate("sqlite://x.db");
         assert!(config.is_ok(), "{config:?}");
+    }
+
+    #[test]
+    fn a_config_never_prints_the_key_or_the_twilio_token() {
+        let config = settings(&[
+            "--secret-key",
+            KEY,
+            "--delivery",
+            "twilio",
+            "--twilio-account-sid",
+            SID,
+            "--twilio-auth-token",
+            TOKEN,
+            "--twilio-from",
+            "+14155550100",
+        ])
+        .validate("sqlite://x.db")
+        .unwrap();
+        let printed = format!("{config:?} {:?}", config.settings);
+        // Quoted, as Debug writes a string: the SID happens to contain the token's digits.
+        assert!(!printed.contains(KEY), "{printed}");
+        assert!(!printed.contains(&format!("\"{TOKEN}\"")), "{printed}");
+        assert!(!printed.contains("[0, 17, 34"), "nor the key's bytes");
     }
 
     #[test]

@@ -137,7 +137,8 @@ pub fn twilio_delivery(
             .context("LATCH_TWILIO_ACCOUNT_SID")?,
         auth_token: latch_app::Secret::new(
             s.twilio_auth_token
-                .clone()
+                .as_ref()
+                .map(|t| t.expose().to_owned())
                 .context("LATCH_TWILIO_AUTH_TOKEN")?,
         ),
         from: s.twilio_from.clone(),
@@ -201,8 +202,8 @@ pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
             crate::config::Delivery::Twilio => config
                 .settings
                 .twilio_auth_token
-                .clone()
-                .map(latch_app::Secret::new),
+                .as_ref()
+                .map(|t| latch_app::Secret::new(t.expose())),
             crate::config::Delivery::Outbox => None,
         },
     }

@@ -22,7 +22,7 @@ mod practices;
 mod rows;
 mod sessions;
 mod sweep;
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub mod testing;
 mod throttle;
 
