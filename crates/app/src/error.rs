@@ -1,7 +1,7 @@
 //! Refusals: one closed enum whose variants map one to one onto the API's error codes, with
 //! the status each answers, in one place.
 
-use crate::ports::StoreError;
+use crate::ports::{Conflict, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -140,7 +140,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => AppError::Unavailable,
-            StoreError::Conflict(what) => {
+            StoreError::Conflict(Conflict::EmailTaken) => AppError::EmailTaken,
+            StoreError::Conflict(Conflict::AlreadySetUp) => AppError::AlreadySetUp,
+            StoreError::Conflict(Conflict::Other(what)) => {
                 AppError::Internal(format!("unexpected conflict: {what}"))
             }
             StoreError::Other(detail) => AppError::Internal(detail),

@@ -9,11 +9,25 @@ use latch_domain::two_factor::{Channel, LockAfterFailure};
 
 use crate::records::*;
 
+/// Which rule of the database refused a write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// The email is someone's already, anywhere in the installation (`people_email_unique`).
+    #[error("the email is taken")]
+    EmailTaken,
+    /// The installation's first practice exists already.
+    #[error("the installation is set up")]
+    AlreadySetUp,
+    /// Another unique constraint, by name (or the database's words where it gives no name).
+    #[error("unique constraint {0}")]
+    Other(String),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint refused the write (an email in use, a setup already done).
+    /// A constraint refused the write.
     #[error("conflict: {0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     /// The database cannot be reached, or did not answer in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),

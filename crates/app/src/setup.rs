@@ -15,11 +15,10 @@ use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_id};
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::ports::StoreError;
 use crate::records::{Account, ClientInfo, NewPractice, Practice};
 use crate::secret::Secret;
 use crate::sign_in::{SignedIn, open_session};
-use crate::team::{PersonInput, email_conflict, person_from, prepare_person};
+use crate::team::{PersonInput, person_from, prepare_person};
 
 /// A new practice and its owner, as typed into the first-run page or the console.
 #[derive(Debug, Clone)]
@@ -90,14 +89,9 @@ impl SetupService {
         }
         let (practice, owner) = self.prepare(input).await?;
         let now = core.clock.now();
-        match core
-            .store
+        core.store
             .create_first_practice(&practice, &owner, now)
-            .await
-        {
-            Err(StoreError::Conflict("already_set_up")) => return Err(AppError::AlreadySetUp),
-            other => other.map_err(email_conflict)?,
-        }
+            .await?;
         let owner = person_from(owner);
         let practice = practice_from(practice);
         record(
@@ -130,10 +124,7 @@ impl SetupService {
     pub async fn create_practice(&self, input: PracticeInput) -> Result<Account, AppError> {
         let core = &self.core;
         let (practice, owner) = self.prepare(input).await?;
-        core.store
-            .create_practice(&practice, &owner)
-            .await
-            .map_err(email_conflict)?;
+        core.store.create_practice(&practice, &owner).await?;
         let owner = person_from(owner);
         let practice = practice_from(practice);
         record(

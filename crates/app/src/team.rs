@@ -12,7 +12,6 @@ use crate::crypto::new_id;
 use crate::error::AppError;
 use crate::latch::Core;
 use crate::passwords::OwnedContext;
-use crate::ports::StoreError;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
 use crate::secret::Secret;
 use crate::sign_in::Authenticated;
@@ -227,10 +226,7 @@ impl TeamService {
         let core = &self.core;
         let new =
             prepare_person(core, &actor.practice.id, &actor.practice.name, input, role).await?;
-        core.store
-            .insert_person(&new)
-            .await
-            .map_err(email_conflict)?;
+        core.store.insert_person(&new).await?;
         record(
             core,
             Event {
@@ -286,13 +282,6 @@ pub(crate) async fn prepare_person(
         password_hash,
         created_at: core.clock.now(),
     })
-}
-
-pub(crate) fn email_conflict(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict(_) => AppError::EmailTaken,
-        other => other.into(),
-    }
 }
 
 pub(crate) fn person_from(new: NewPerson) -> Person {

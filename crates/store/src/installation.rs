@@ -1,7 +1,7 @@
 //! The installation row, the first practice and further practices.
 
 use async_trait::async_trait;
-use latch_app::ports::{InstallationStore, StoreError, StoreResult};
+use latch_app::ports::{Conflict, InstallationStore, StoreError, StoreResult};
 use latch_app::records::{Installation, NewPerson, NewPractice};
 use latch_domain::Timestamp;
 
@@ -81,7 +81,7 @@ impl InstallationStore for Db {
                 .map_err(db_error)?
                 .rows_affected();
             if claimed == 0 {
-                return Err(StoreError::Conflict("already_set_up"));
+                return Err(StoreError::Conflict(Conflict::AlreadySetUp));
             }
             insert_practice_and_owner!(tx, practice, owner);
             tx.commit().await.map_err(db_error)

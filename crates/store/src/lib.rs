@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use latch_app::ports::{Store, StoreError, StoreResult};
+use latch_app::ports::{Conflict, Store, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -187,10 +187,23 @@ pub(crate) async fn begin_write<DB: sqlx::Database>(
     .map_err(db_error)
 }
 
+/// The rule a unique violation broke: PostgreSQL names the constraint, SQLite names the column.
+fn conflict_of(d: &dyn sqlx::error::DatabaseError) -> Conflict {
+    let named = d.constraint().map(str::to_owned);
+    let rule = named.unwrap_or_else(|| d.message().to_owned());
+    if rule == "people_email_unique" || rule.contains("people.email_normalized") {
+        Conflict::EmailTaken
+    } else {
+        Conflict::Other(rule)
+    }
+}
+
 /// Sorts a database failure into what a use case can act on.
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("unique"),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(conflict_of(d.as_ref()))
+        }
         // A connection that drops or answers garbage (a database going away mid-handshake) is
         // an outage, not a bug.
         sqlx::Error::PoolTimedOut

@@ -3,9 +3,9 @@
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
 use latch_app::ports::{
-    AuditStore, CallStore, ChallengeStore, DeliveryLogStore, DeviceStore, InstallationStore,
-    OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError, SweepStore,
-    ThrottleStore,
+    AuditStore, CallStore, ChallengeStore, Conflict, DeliveryLogStore, DeviceStore,
+    InstallationStore, OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
+    SweepStore, ThrottleStore,
 };
 use latch_app::records::{
     AuditQuery, Challenge, CodeJudgement, NewAuditEvent, NewDevice, NewPerson, NewPractice,
@@ -150,7 +150,7 @@ async fn the_installation_row_is_made_once_and_claimed_once(db: Db) {
         )
         .await;
     assert!(
-        matches!(again, Err(StoreError::Conflict("already_set_up"))),
+        matches!(again, Err(StoreError::Conflict(Conflict::AlreadySetUp))),
         "{again:?}"
     );
     assert!(
@@ -191,7 +191,10 @@ async fn an_email_is_unique_across_the_installation(db: Db) {
     let clash = db
         .insert_person(&person("x", "p2", "DANA@example.com", Role::Staff))
         .await;
-    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    assert!(
+        matches!(clash, Err(StoreError::Conflict(Conflict::EmailTaken))),
+        "{clash:?}"
+    );
 }
 
 async fn people_of_another_practice_do_not_exist_here(db: Db) {
