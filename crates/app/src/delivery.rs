@@ -1,15 +1,10 @@
-//! The Delivery port (send this text or this call to this phone) and the development outbox.
-
-use std::sync::Arc;
+//! The Delivery port: send this text or this call to this phone, and take the provider's
+//! callbacks about it. Its adapters (Twilio, the development outbox) live in `latch-messaging`.
 
 use async_trait::async_trait;
 use latch_domain::code::OneTimeCode;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::two_factor::Channel;
-
-use crate::clock::Clock;
-use crate::ports::Store;
-use crate::records::OutboxMessage;
 
 /// A text or a call on its way.
 #[derive(Debug, Clone)]
@@ -22,9 +17,9 @@ pub struct Outgoing {
     pub body: String,
     /// The code inside, if any (only the outbox keeps it apart).
     pub code: Option<OneTimeCode>,
-    /// For a call over HTTPS: where the provider fetches the code once the person has pressed a
-    /// key (it carries a one-time token, never the code).
-    pub press_key_url: Option<String>,
+    /// For a call whose provider asks for a key press first (`Delivery::asks_key_press`): the
+    /// one-time token the key press brings back to fetch the code with (never the code).
+    pub press_key_token: Option<String>,
 }
 
 /// Why a message did not go out, worded for the person waiting for it.
@@ -43,61 +38,58 @@ pub struct Sent {
     pub provider_id: Option<String>,
 }
 
+/// A request the provider made to latch (a delivery report, a key press on a call), as it came.
+#[derive(Debug, Clone, Copy)]
+pub struct Callback<'a> {
+    /// The path it came to, such as `/webhooks/twilio/status`.
+    pub path: &'a str,
+    /// Its form parameters.
+    pub params: &'a [(String, String)],
+    /// The provider's signature header, or empty.
+    pub signature: &'a str,
+}
+
 #[async_trait]
 pub trait Delivery: Send + Sync {
     async fn deliver(&self, message: &Outgoing) -> Result<Sent, DeliveryError>;
     fn supports_voice(&self) -> bool;
-    /// The development outbox, whose messages the dev endpoints may show.
-    fn outbox(&self) -> Option<&OutboxDelivery> {
+    /// Whether a code call asks the person to press a key before it says the code, so an
+    /// answering machine never hears it; the code is then fetched with `press_key_token`.
+    fn asks_key_press(&self) -> bool {
+        false
+    }
+    /// Whether a callback truly comes from the provider (its signature holds); `None` when this
+    /// delivery takes no callbacks at all.
+    fn callback_is_genuine(&self, _callback: Callback<'_>) -> Option<bool> {
+        None
+    }
+    /// What to answer a key press with: the content type and the provider's markup saying
+    /// `script`, or that the code is gone when there is none.
+    fn key_press_answer(&self, _script: Option<&str>) -> Option<(&'static str, String)> {
+        None
+    }
+    /// The delivery report a genuine callback carries, if it is one.
+    fn read_report(&self, _params: &[(String, String)]) -> Option<DeliveryReport> {
         None
     }
 }
 
-/// Keeps every message in the database instead of sending it, and says so in the log with the
-/// number masked and no code. Development only: production refuses it.
-pub struct OutboxDelivery {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
+/// What the provider says became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The provider's id of the message, as `Sent::provider_id` gave it.
+    pub provider_id: String,
+    pub status: String,
+    pub error_code: Option<String>,
 }
 
-impl OutboxDelivery {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        OutboxDelivery { store, clock }
-    }
-
-    /// Messages newest first, to one number (E.164) or to all.
-    pub async fn messages(
-        &self,
-        to: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<OutboxMessage>, crate::AppError> {
-        Ok(self.store.outbox(to, limit).await?)
-    }
-}
-
-#[async_trait]
-impl Delivery for OutboxDelivery {
-    async fn deliver(&self, m: &Outgoing) -> Result<Sent, DeliveryError> {
-        let code = m.code.as_ref().map(OneTimeCode::digits);
-        self.store
-            .append_outbox(m.to.e164(), m.channel, &m.body, code, self.clock.now())
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "the outbox could not keep a message");
-                DeliveryError {
-                    message: "We couldn't send the message just now. Please try again.".into(),
-                    try_instead: None,
-                }
-            })?;
-        tracing::info!(to = %m.to.masked(), channel = m.channel.as_str(), "outbox: message kept (see /dev/outbox)");
-        Ok(Sent::default())
-    }
-
-    fn supports_voice(&self) -> bool {
-        true
-    }
-
-    fn outbox(&self) -> Option<&OutboxDelivery> {
-        Some(self)
-    }
+/// How latch answers a callback from the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackAnswer {
+    /// This delivery takes no callbacks: there is no such endpoint.
+    NotTaken,
+    /// The signature does not hold: nothing was read.
+    NotGenuine,
+    /// Taken; with the markup (content type, body) to answer with, where there is some.
+    Taken(Option<(&'static str, String)>),
 }

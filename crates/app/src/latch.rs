@@ -30,9 +30,9 @@ pub struct LatchSettings {
     pub product_name: String,
     /// The host of the public URL, for the origin-bound line of code texts.
     pub public_host: String,
-    /// With a real provider over HTTPS: the public URL calls ask a key press through, so an
-    /// answering machine never hears the code.
-    pub press_key_base: Option<String>,
+    /// Messages are kept for the developer to read (the development outbox), so the dev
+    /// endpoints may show them.
+    pub dev_outbox: bool,
 }
 
 /// The shared dependencies of every service.
@@ -104,9 +104,17 @@ impl Latch {
         &self.core.passwords
     }
 
-    /// The development outbox, when that is how messages go.
-    pub fn outbox(&self) -> Option<&crate::delivery::OutboxDelivery> {
-        self.core.delivery.outbox()
+    /// The development outbox's messages, newest first, to one number (E.164) or to all; none
+    /// when messages really go out.
+    pub async fn outbox_messages(
+        &self,
+        to: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<crate::records::OutboxMessage>>, AppError> {
+        if !self.core.settings.dev_outbox {
+            return Ok(None);
+        }
+        Ok(Some(self.core.store.outbox(to, limit).await?))
     }
 
     /// The database pool's connections: open, and idle among them.

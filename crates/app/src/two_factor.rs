@@ -16,7 +16,7 @@ use latch_domain::two_factor::{
 
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
-use crate::delivery::Outgoing;
+use crate::delivery::{Callback, CallbackAnswer, DeliveryReport, Outgoing};
 use crate::error::AppError;
 use crate::latch::Core;
 use crate::records::{
@@ -75,41 +75,66 @@ impl TwoFactorService {
         self.core.delivery.supports_voice()
     }
 
-    /// What a call says once the person pressed a key: the script of the code behind this
-    /// one-time token, or none when the token is unknown, used or expired.
-    pub async fn call_script(&self, token: &str) -> Result<Option<String>, AppError> {
+    /// A key press on a code call: answers the provider's markup saying the code behind this
+    /// one-time token, once (or that it is gone when the token is unknown, used or expired).
+    pub async fn key_press(
+        &self,
+        token: &str,
+        callback: Callback<'_>,
+    ) -> Result<CallbackAnswer, AppError> {
         let core = &self.core;
-        let Some(sealed) = core
+        match core.delivery.callback_is_genuine(callback) {
+            None => return Ok(CallbackAnswer::NotTaken),
+            Some(false) => return Ok(CallbackAnswer::NotGenuine),
+            Some(true) => {}
+        }
+        let sealed = core
             .store
             .take_call(&token_hash(token), core.clock.now())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let digits = core.keys.unseal_call_code(token, &sealed);
-        Ok(OneTimeCode::parse(&digits)
-            .ok()
-            .map(|code| message::code_call(&core.settings.product_name, &code)))
+            .await?;
+        let script = sealed.and_then(|sealed| {
+            let digits = core.keys.unseal_call_code(token, &sealed);
+            OneTimeCode::parse(&digits)
+                .ok()
+                .map(|code| message::code_call(&core.settings.product_name, &code))
+        });
+        Ok(CallbackAnswer::Taken(
+            core.delivery.key_press_answer(script.as_deref()),
+        ))
     }
 
     /// A provider's report on a message latch sent: told to the audit trail of the practice it
     /// was for (only telemetry: it verifies nothing). Reports of unknown messages are ignored.
-    pub async fn delivery_status(
+    pub async fn delivery_report(
         &self,
-        provider_id: &str,
-        status: &str,
-        error_code: Option<&str>,
-    ) -> Result<(), AppError> {
-        let Some((practice_id, person_id)) = self.core.store.delivery(provider_id).await? else {
+        callback: Callback<'_>,
+    ) -> Result<CallbackAnswer, AppError> {
+        match self.core.delivery.callback_is_genuine(callback) {
+            None => return Ok(CallbackAnswer::NotTaken),
+            Some(false) => return Ok(CallbackAnswer::NotGenuine),
+            Some(true) => {}
+        }
+        if let Some(report) = self.core.delivery.read_report(callback.params) {
+            self.delivery_status(&report).await?;
+        }
+        Ok(CallbackAnswer::Taken(None))
+    }
+
+    async fn delivery_status(&self, report: &DeliveryReport) -> Result<(), AppError> {
+        let Some((practice_id, person_id)) = self.core.store.delivery(&report.provider_id).await?
+        else {
             return Ok(());
         };
-        let status: String = status
+        let status: String = report
+            .status
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .take(20)
             .collect();
-        let code: Option<String> =
-            error_code.map(|c| c.chars().filter(char::is_ascii_digit).take(6).collect());
+        let code: Option<String> = report
+            .error_code
+            .as_ref()
+            .map(|c| c.chars().filter(char::is_ascii_digit).take(6).collect());
         record(
             &self.core,
             Event {
@@ -608,16 +633,15 @@ async fn send_code(
         Channel::Sms => message::code_text(product, code, &core.settings.public_host),
         Channel::Voice => message::code_call(product, code),
     };
-    let press_key_url = match (&core.settings.press_key_base, challenge.channel) {
-        (Some(base), Channel::Voice) => {
-            let token = new_token();
-            let sealed = core.keys.seal_call_code(token.expose(), code.digits());
-            core.store
-                .put_call(&token_hash(token.expose()), &sealed, challenge.expires_at)
-                .await?;
-            Some(format!("{base}/webhooks/twilio/voice/{}", token.expose()))
-        }
-        _ => None,
+    let press_key_token = if challenge.channel == Channel::Voice && core.delivery.asks_key_press() {
+        let token = new_token();
+        let sealed = core.keys.seal_call_code(token.expose(), code.digits());
+        core.store
+            .put_call(&token_hash(token.expose()), &sealed, challenge.expires_at)
+            .await?;
+        Some(token.expose().to_owned())
+    } else {
+        None
     };
     let outgoing = Outgoing {
         to: phone.clone(),
@@ -625,7 +649,7 @@ async fn send_code(
         channel: challenge.channel,
         body,
         code: Some(code.clone()),
-        press_key_url,
+        press_key_token,
     };
     let detail = format!(
         "{} to {} for {}",
@@ -856,7 +880,7 @@ pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
         channel: Channel::Sms,
         body: message::notice_text(&core.settings.product_name, notice),
         code: None,
-        press_key_url: None,
+        press_key_token: None,
     };
     if let Err(e) = core.delivery.deliver(&outgoing).await {
         tracing::warn!(error = %e, "a notice could not be sent");

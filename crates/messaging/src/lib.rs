@@ -1,10 +1,13 @@
-//! latch's real deliveries behind the app's `Delivery` port: texts through Twilio's Messages
-//! API and voice calls through its Calls API, with the signature check of its webhooks.
+//! latch's deliveries behind the app's `Delivery` port: texts through Twilio's Messages API and
+//! voice calls through its Calls API, with the signature check of its callbacks; and the
+//! development outbox.
 #![forbid(unsafe_code)]
 
+mod outbox;
 mod signature;
 mod twilio;
 
+pub use outbox::OutboxDelivery;
 pub use signature::twilio_signature;
 pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call, twiml_press_a_key};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use latch_app::Secret;
-use latch_app::delivery::{Delivery, DeliveryError, Outgoing, Sent};
+use latch_app::delivery::{Callback, Delivery, DeliveryError, DeliveryReport, Outgoing, Sent};
 use latch_domain::two_factor::Channel;
 use serde::Deserialize;
 
@@ -21,8 +21,10 @@ pub struct TwilioSettings {
     pub from: Option<String>,
     /// Texts go through this Messaging Service when given.
     pub messaging_service_sid: Option<String>,
-    /// Where Twilio reports delivery, when latch is reachable over HTTPS.
-    pub status_callback: Option<String>,
+    /// The origin people and Twilio reach latch at (`LATCH_PUBLIC_URL`). Over HTTPS, Twilio
+    /// reports delivery to `/webhooks/twilio/status` there, and a code call asks for a key
+    /// press answered at `/webhooks/twilio/voice/{token}`; callbacks are signed for it.
+    pub public_url: String,
     /// Longest wait for a connection (5 s) and for a whole request (10 s).
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
@@ -57,6 +59,15 @@ impl TwilioDelivery {
             .build()
             .map_err(|e| format!("could not build the HTTP client: {e}"))?;
         Ok(TwilioDelivery { http, settings })
+    }
+
+    /// Twilio calls back only over HTTPS.
+    fn reachable(&self) -> bool {
+        self.settings.public_url.starts_with("https://")
+    }
+
+    fn public(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url.trim_end_matches('/'))
     }
 
     fn url(&self, resource: &str) -> String {
@@ -218,8 +229,10 @@ impl Delivery for TwilioDelivery {
                     });
                 };
                 form.push(("From", from.clone()));
-                let twiml = match &m.press_key_url {
-                    Some(url) => twiml_press_a_key(url),
+                let twiml = match &m.press_key_token {
+                    Some(token) => {
+                        twiml_press_a_key(&self.public(&format!("/webhooks/twilio/voice/{token}")))
+                    }
                     None => twiml_for_call(&m.body),
                 };
                 form.push(("Twiml", twiml));
@@ -229,8 +242,8 @@ impl Delivery for TwilioDelivery {
                 }
             }
         }
-        if let Some(callback) = &self.settings.status_callback {
-            form.push(("StatusCallback", callback.clone()));
+        if self.reachable() {
+            form.push(("StatusCallback", self.public("/webhooks/twilio/status")));
         }
         let resource = match m.channel {
             Channel::Sms => "Messages",
@@ -241,6 +254,44 @@ impl Delivery for TwilioDelivery {
 
     fn supports_voice(&self) -> bool {
         self.settings.from.is_some()
+    }
+
+    fn asks_key_press(&self) -> bool {
+        self.reachable()
+    }
+
+    fn callback_is_genuine(&self, callback: Callback<'_>) -> Option<bool> {
+        let expected = crate::twilio_signature(
+            self.settings.auth_token.expose(),
+            &self.public(callback.path),
+            callback.params,
+        );
+        // SECURITY: constant-time, and nothing is read from an unsigned callback.
+        Some(latch_app::crypto::constant_time_eq(
+            callback.signature,
+            &expected,
+        ))
+    }
+
+    fn key_press_answer(&self, script: Option<&str>) -> Option<(&'static str, String)> {
+        let twiml = twiml_for_call(script.unwrap_or(
+            "This code is no longer available. Please ask for a new one on the sign-in page. Goodbye.",
+        ));
+        Some(("text/xml; charset=utf-8", twiml))
+    }
+
+    fn read_report(&self, params: &[(String, String)]) -> Option<DeliveryReport> {
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        Some(DeliveryReport {
+            provider_id: get("MessageSid").or_else(|| get("CallSid"))?,
+            status: get("MessageStatus").or_else(|| get("CallStatus"))?,
+            error_code: get("ErrorCode"),
+        })
     }
 }
 

@@ -22,7 +22,7 @@ fn settings(base: &str) -> TwilioSettings {
         auth_token: Secret::new(TOKEN),
         from: Some("+14155550100".into()),
         messaging_service_sid: None,
-        status_callback: None,
+        public_url: "http://127.0.0.1:8080".into(),
         connect_timeout: Duration::from_millis(300),
         request_timeout: Duration::from_millis(500),
     }
@@ -35,7 +35,7 @@ fn text() -> Outgoing {
         channel: Channel::Sms,
         body: "latch sign-in code: 04150926. It expires in ten minutes.".into(),
         code: Some(OneTimeCode::parse("04150926").unwrap()),
-        press_key_url: None,
+        press_key_token: None,
     }
 }
 
@@ -109,7 +109,7 @@ async fn a_messaging_service_sends_texts_when_configured_and_reports_come_back()
         .await;
     let mut s = settings(&twilio.uri());
     s.messaging_service_sid = Some("MG0123456789abcdef0123456789abcdef".into());
-    s.status_callback = Some("https://latch.example.com/webhooks/twilio/status".into());
+    s.public_url = "https://latch.example.com".into();
     TwilioDelivery::new(s)
         .unwrap()
         .deliver(&text())
@@ -293,11 +293,13 @@ async fn over_https_a_call_asks_for_a_key_before_it_says_anything_secret() {
         .await;
     let call = Outgoing {
         channel: Channel::Voice,
-        press_key_url: Some("https://latch.example.com/webhooks/twilio/voice/abc123".into()),
+        press_key_token: Some("abc123".into()),
         body: latch_domain::message::code_call("latch", &OneTimeCode::parse("04150926").unwrap()),
         ..text()
     };
-    TwilioDelivery::new(settings(&twilio.uri()))
+    let mut s = settings(&twilio.uri());
+    s.public_url = "https://latch.example.com".into();
+    TwilioDelivery::new(s)
         .unwrap()
         .deliver(&call)
         .await

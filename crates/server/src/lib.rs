@@ -11,9 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use latch_app::clock::Clock;
 use latch_app::crypto::Keys;
-use latch_app::delivery::OutboxDelivery;
 use latch_app::passwords::HashCost;
 use latch_app::{Latch, LatchSettings};
+use latch_messaging::OutboxDelivery;
 use latch_store::{Db, DbOptions};
 use latch_web::WebConfig;
 
@@ -107,9 +107,7 @@ pub fn build_latch(
         production: config.settings.production(),
         product_name: config.settings.product_name.clone(),
         public_host: public_host(public_url),
-        press_key_base: (config.settings.delivery == crate::config::Delivery::Twilio
-            && public_url.starts_with("https://"))
-        .then(|| public_url.to_owned()),
+        dev_outbox: config.settings.delivery == crate::config::Delivery::Outbox,
     };
     Latch::new(
         store,
@@ -122,8 +120,8 @@ pub fn build_latch(
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The Twilio delivery of a validated configuration. Delivery reports are asked for only when
-/// latch is reachable over HTTPS.
+/// The Twilio delivery of a validated configuration. Delivery reports and key presses are
+/// asked for only when latch is reachable over HTTPS.
 pub fn twilio_delivery(
     config: &Config,
     public_url: &str,
@@ -143,9 +141,7 @@ pub fn twilio_delivery(
         ),
         from: s.twilio_from.clone(),
         messaging_service_sid: s.twilio_messaging_service_sid.clone(),
-        status_callback: public_url
-            .starts_with("https://")
-            .then(|| format!("{public_url}/webhooks/twilio/status")),
+        public_url: public_url.to_owned(),
         connect_timeout: latch_messaging::TwilioSettings::CONNECT_TIMEOUT,
         request_timeout: latch_messaging::TwilioSettings::REQUEST_TIMEOUT,
     };
@@ -198,14 +194,6 @@ pub fn web_config(config: &Config, bound: SocketAddr) -> WebConfig {
             .unwrap_or_default(),
         metrics_allow: latch_web::TrustedProxies::parse(&config.settings.metrics_allow)
             .unwrap_or_default(),
-        twilio_auth_token: match config.settings.delivery {
-            crate::config::Delivery::Twilio => config
-                .settings
-                .twilio_auth_token
-                .as_ref()
-                .map(|t| latch_app::Secret::new(t.expose())),
-            crate::config::Delivery::Outbox => None,
-        },
     }
 }
 

@@ -266,7 +266,7 @@ async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Resul
         channel,
         body,
         code: None,
-        press_key_url: None,
+        press_key_token: None,
     };
     let outcome = match config.settings.delivery {
         latch::config::Delivery::Twilio => {
@@ -279,7 +279,7 @@ async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Resul
         latch::config::Delivery::Outbox => {
             let db = latch::open_database(config).await?;
             let store: Arc<dyn latch_app::ports::Store> = Arc::new(db);
-            latch_app::delivery::OutboxDelivery::new(store, Arc::new(SystemClock))
+            latch_messaging::OutboxDelivery::new(store, Arc::new(SystemClock))
                 .deliver(&message)
                 .await
         }

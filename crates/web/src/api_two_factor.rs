@@ -358,14 +358,20 @@ pub async fn outbox(
     DirectLoopback(loopback): DirectLoopback,
     ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(outbox) = state.latch.outbox().filter(|_| loopback) else {
-        return Ok(api_error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "There is no such endpoint.",
-        ));
+    let messages = match state
+        .latch
+        .outbox_messages(query.to.as_deref(), 200)
+        .await?
+    {
+        Some(messages) if loopback => messages,
+        _ => {
+            return Ok(api_error_response(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "There is no such endpoint.",
+            ));
+        }
     };
-    let messages = outbox.messages(query.to.as_deref(), 200).await?;
     Ok(Json(OutboxResponse {
         messages: messages
             .into_iter()

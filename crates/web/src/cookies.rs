@@ -119,7 +119,6 @@ mod tests {
             extra_origins: vec![],
             production: false,
             flood_limit: 50,
-            twilio_auth_token: None,
             trusted_proxies: Default::default(),
             metrics_allow: Default::default(),
         }

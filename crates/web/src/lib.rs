@@ -42,8 +42,6 @@ pub struct WebConfig {
     pub production: bool,
     /// Per-node, per-address requests a second (burst twice that).
     pub flood_limit: u32,
-    /// With Twilio delivery: the auth token its webhooks are signed with.
-    pub twilio_auth_token: Option<latch_app::Secret>,
     /// Proxies whose `X-Forwarded-For` is believed (`LATCH_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
     /// Client addresses that may read `/metrics` (`LATCH_METRICS_ALLOW`).

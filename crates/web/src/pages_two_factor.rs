@@ -660,10 +660,10 @@ pub async fn show_outbox(
     State(state): State<AppState>,
     DirectLoopback(loopback): DirectLoopback,
 ) -> Result<Response, HtmlError> {
-    let Some(outbox) = state.latch.outbox().filter(|_| loopback) else {
-        return Ok(crate::pages::not_found().await);
+    let messages = match state.latch.outbox_messages(None, 100).await? {
+        Some(messages) if loopback => messages,
+        _ => return Ok(crate::pages::not_found().await),
     };
-    let messages = outbox.messages(None, 100).await?;
     let page = OutboxPage {
         messages: messages
             .into_iter()

@@ -187,7 +187,7 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
         store.clone(),
         clock.clone(),
         latch_app::crypto::Keys::derive(&key),
-        std::sync::Arc::new(latch_app::delivery::OutboxDelivery::new(store, clock)),
+        std::sync::Arc::new(latch_messaging::OutboxDelivery::new(store, clock)),
         std::sync::Arc::new(latch_app::metrics::NoMetrics),
         latch_app::LatchSettings {
             hash_cost: latch_app::passwords::HashCost::DEFAULT,
@@ -195,7 +195,7 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
             production: true,
             product_name: "latch".into(),
             public_host: "latch.example.com".into(),
-            press_key_base: None,
+            dev_outbox: true,
         },
     )
     .unwrap();
