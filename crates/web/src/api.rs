@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
-use crate::extract::{AnySession, ApiJson, ApiQuery, ApiSession, Browser, Client};
+use crate::extract::{AnySession, ApiJson, ApiQuery, ApiSession, Browser, Client, Session};
 use crate::schema::{ChannelName, OnOff, PersonStatusName, RoleName, SessionStateName};
 
 // ----- shapes -------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ pub async fn sign_out(
 pub async fn reauthenticate(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiJson(body): ApiJson<ReauthenticateRequest>,
 ) -> Result<Response, ApiError> {
     let (token, until) = state
@@ -409,7 +409,7 @@ pub async fn reauthenticate(
 /// The signed-in person and their two-factor state.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = MeResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
-pub async fn me(ApiSession(who): ApiSession) -> Json<MeResponse> {
+pub async fn me(Session(who, _): ApiSession) -> Json<MeResponse> {
     let Account { person, practice } = &who.account;
     Json(MeResponse {
         user: User::of(person, practice),
@@ -424,7 +424,7 @@ pub async fn me(ApiSession(who): ApiSession) -> Json<MeResponse> {
 pub async fn change_password(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Response, ApiError> {
     let token = state
@@ -448,7 +448,7 @@ pub async fn change_password(
     responses((status = 200, body = SessionsResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
 pub async fn my_sessions(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
 ) -> Result<Json<SessionsResponse>, ApiError> {
     let sessions = state.latch.account.sessions(&who).await?;
     Ok(Json(SessionsResponse {
@@ -462,7 +462,7 @@ pub async fn my_sessions(
 pub async fn end_my_session(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     state.latch.account.end_session(&who, &id, &client).await?;
@@ -480,7 +480,7 @@ pub async fn end_my_session(
               (status = 400, description = "invalid_role or invalid_request", body = ErrorBody)))]
 pub async fn list_people(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiQuery(query): ApiQuery<PeopleQuery>,
 ) -> Result<Json<PeopleResponse>, ApiError> {
     let role = query
@@ -518,7 +518,7 @@ pub async fn list_people(
     responses((status = 200, body = PersonView), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
 pub async fn show_person(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
     let person = state.latch.team.person(&who.account, &id).await?;
@@ -539,7 +539,7 @@ pub async fn show_person(
 pub async fn add_person(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiJson(body): ApiJson<AddPersonRequest>,
 ) -> Result<Response, ApiError> {
     let input = PersonInput {

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, ApiSession, Client};
+use crate::extract::{ApiJson, ApiQuery, ApiSession, Client, Session};
 use crate::schema::{AuditKindName, CountryCode, RequireTwoFactorName};
 
 #[derive(Serialize, ToSchema)]
@@ -103,7 +103,7 @@ impl From<SecurityRequest> for SecurityUpdate {
 #[utoipa::path(get, path = "/api/v1/practice/security", tag = "practice",
     responses((status = 200, body = Security), (status = 403, description = "forbidden", body = ErrorBody)))]
 pub async fn security(
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     State(state): State<AppState>,
 ) -> Result<Json<Security>, ApiError> {
     Ok(Json(Security::from(
@@ -118,7 +118,7 @@ pub async fn security(
 pub async fn update_security(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiJson(body): ApiJson<SecurityRequest>,
 ) -> Result<Json<Security>, ApiError> {
     let settings = state
@@ -136,7 +136,7 @@ pub async fn update_security(
 pub async fn reset_two_factor(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     state
@@ -154,7 +154,7 @@ pub async fn reset_two_factor(
 pub async fn unlock(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     state.latch.team.unlock(&who, &id, &client).await?;
@@ -271,7 +271,7 @@ pub struct AuditResponse {
               (status = 403, description = "forbidden", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditResponse>, ApiError> {
     let events = state
@@ -289,7 +289,7 @@ pub async fn audit(
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 403, description = "forbidden", body = ErrorBody)))]
 pub async fn audit_csv(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     let events = state

@@ -17,6 +17,7 @@ use crate::cookies::{self, with_cookie};
 use crate::error::{ApiError, ErrorBody, api_error_response};
 use crate::extract::{
     ApiJson, ApiPending, ApiQuery, ApiSession, ApiSetupSession, Browser, Client, DirectLoopback,
+    Session,
 };
 use crate::schema::{ChannelName, SessionStateName};
 use crate::{AppState, WebConfig};
@@ -176,7 +177,7 @@ pub fn remember_cookie(
 pub async fn verify(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiPending(who): ApiPending,
+    Session(who, _): ApiPending,
     Browser(browser): Browser,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
@@ -207,7 +208,7 @@ pub async fn verify(
 pub async fn resend(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiPending(who): ApiPending,
+    Session(who, _): ApiPending,
     ApiJson(body): ApiJson<ResendRequest>,
 ) -> Result<Response, ApiError> {
     let sent = state
@@ -226,7 +227,7 @@ pub async fn resend(
 pub async fn start_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSetupSession(who): ApiSetupSession,
+    Session(who, _): ApiSetupSession,
     ApiJson(body): ApiJson<TwoFactorSetupRequest>,
 ) -> Result<Response, ApiError> {
     let input = SetupInput {
@@ -250,7 +251,7 @@ pub async fn start_setup(
 pub async fn resend_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSetupSession(who): ApiSetupSession,
+    Session(who, _): ApiSetupSession,
     ApiJson(body): ApiJson<ResendRequest>,
 ) -> Result<Response, ApiError> {
     let sent = state
@@ -269,7 +270,7 @@ pub async fn resend_setup(
 pub async fn confirm_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSetupSession(who): ApiSetupSession,
+    Session(who, _): ApiSetupSession,
     ApiJson(body): ApiJson<ConfirmRequest>,
 ) -> Result<Response, ApiError> {
     let confirmed = state
@@ -299,7 +300,7 @@ pub async fn confirm_setup(
 pub async fn turn_off(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
 ) -> Result<Response, ApiError> {
     state.latch.two_factor.turn_off(&who, &client).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -310,7 +311,7 @@ pub async fn turn_off(
     responses((status = 200, body = DevicesResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
 pub async fn devices(
     State(state): State<AppState>,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Browser(browser): Browser,
 ) -> Result<Json<DevicesResponse>, ApiError> {
     let (devices, current) = state.latch.devices.devices(&who, &browser).await?;
@@ -325,7 +326,7 @@ pub async fn devices(
 pub async fn forget_device(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     state.latch.devices.forget(&who, &id, &client).await?;
@@ -337,7 +338,7 @@ pub async fn forget_device(
 pub async fn forget_all_devices(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiSession(who): ApiSession,
+    Session(who, _): ApiSession,
     Browser(browser): Browser,
 ) -> Result<Response, ApiError> {
     state.latch.devices.forget_all(&who, &client).await?;

@@ -1,6 +1,7 @@
 //! Extractors: who is asking (address and browser), their session, and JSON bodies whose
 //! rejections answer in the API's error shape.
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
@@ -72,19 +73,146 @@ async fn lookup(parts: &mut Parts, state: &AppState) -> Result<Option<Authentica
     Ok(found)
 }
 
-/// A fully signed-in session, for the API: anything else answers `401 not_signed_in`.
-pub struct ApiSession(pub Authenticated);
+/// The session a route admits, by the states it lets through: one gate for every route,
+/// parameterised by a policy. `Session(who, _): ApiSession` in a handler's arguments.
+pub struct Session<P>(pub Authenticated, pub PhantomData<P>);
 
-impl FromRequestParts<AppState> for ApiSession {
-    type Rejection = ApiError;
+/// Which session states a route admits, and what it answers anything else.
+pub trait Admits: Send + Sync + 'static {
+    const STATES: &'static [SessionState];
+    type Rejection: IntoResponse;
+    fn refuse(found: Option<&Authenticated>) -> Self::Rejection;
+    fn failed(e: AppError) -> Self::Rejection;
+}
+
+impl<P: Admits> FromRequestParts<AppState> for Session<P> {
+    type Rejection = P::Rejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state).await? {
-            Some(auth) if auth.session.state == SessionState::SignedIn => Ok(ApiSession(auth)),
-            _ => Err(ApiError(AppError::NotSignedIn)),
+        match lookup(parts, state).await.map_err(P::failed)? {
+            Some(auth) if P::STATES.contains(&auth.session.state) => Ok(Session(auth, PhantomData)),
+            other => Err(P::refuse(other.as_ref())),
+        }
+    }
+}
+
+/// The API: anything not admitted answers `401 not_signed_in`.
+macro_rules! api_policy {
+    ($(#[$doc:meta])* $name:ident, $($state:ident)|+) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl Admits for $name {
+            const STATES: &'static [SessionState] = &[$(SessionState::$state),+];
+            type Rejection = ApiError;
+
+            fn refuse(_: Option<&Authenticated>) -> ApiError {
+                ApiError(AppError::NotSignedIn)
+            }
+
+            fn failed(e: AppError) -> ApiError {
+                ApiError(e)
+            }
+        }
+    };
+}
+
+api_policy!(
+    /// Fully signed in.
+    SignedInApi,
+    SignedIn
+);
+api_policy!(
+    /// A sign-in waiting for its code: only verify and resend.
+    PendingApi,
+    TwoFactorRequired
+);
+api_policy!(
+    /// Signed in, or held by the practice's rule to set two-factor up: the setup endpoints.
+    SetupApi,
+    SignedIn | TwoFactorSetupRequired
+);
+
+/// Pages lead a held sign-in to its one next step, and anyone else to the sign-in page.
+fn page_rejection(found: Option<&Authenticated>) -> Response {
+    match found.map(|auth| auth.session.state) {
+        Some(SessionState::TwoFactorRequired) => Redirect::to("/sign-in/code").into_response(),
+        Some(SessionState::TwoFactorSetupRequired) => {
+            Redirect::to("/profile/two-factor").into_response()
+        }
+        _ => HtmlError(AppError::NotSignedIn).into_response(),
+    }
+}
+
+macro_rules! page_policy {
+    ($(#[$doc:meta])* $name:ident, [$($state:ident)|+], $refuse:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl Admits for $name {
+            const STATES: &'static [SessionState] = &[$(SessionState::$state),+];
+            type Rejection = Response;
+
+            fn refuse(found: Option<&Authenticated>) -> Response {
+                $refuse(found)
+            }
+
+            fn failed(e: AppError) -> Response {
+                HtmlError(e).into_response()
+            }
+        }
+    };
+}
+
+page_policy!(
+    /// Fully signed in.
+    SignedInPage,
+    [SignedIn],
+    page_rejection
+);
+page_policy!(
+    /// The setup wizard: signed in, or held by the practice's rule.
+    SetupPage,
+    [SignedIn | TwoFactorSetupRequired],
+    page_rejection
+);
+page_policy!(
+    /// The code page: a signed-in session goes to the dashboard, none to the sign-in page.
+    PendingPage,
+    [TwoFactorRequired],
+    |found: Option<&Authenticated>| match found {
+        Some(_) => Redirect::to("/dashboard").into_response(),
+        None => Redirect::to("/sign-in").into_response(),
+    }
+);
+
+pub type ApiSession = Session<SignedInApi>;
+pub type ApiPending = Session<PendingApi>;
+pub type ApiSetupSession = Session<SetupApi>;
+pub type PageSession = Session<SignedInPage>;
+pub type PageSetupSession = Session<SetupPage>;
+pub type PagePending = Session<PendingPage>;
+
+impl axum::extract::OptionalFromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    /// None without a session; a sign-in waiting for its code still leads to the code page.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match lookup(parts, state)
+            .await
+            .map_err(|e| HtmlError(e).into_response())?
+        {
+            Some(auth) if auth.session.state == SessionState::SignedIn => {
+                Ok(Some(Session(auth, PhantomData)))
+            }
+            Some(auth) => Err(page_rejection(Some(&auth))),
+            None => Ok(None),
         }
     }
 }
@@ -100,154 +228,6 @@ impl FromRequestParts<AppState> for AnySession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(AnySession(lookup(parts, state).await?))
-    }
-}
-
-/// A sign-in waiting for its code, for the API's verify and resend: anything else answers
-/// `401 not_signed_in`.
-pub struct ApiPending(pub Authenticated);
-
-impl FromRequestParts<AppState> for ApiPending {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state).await? {
-            Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
-                Ok(ApiPending(auth))
-            }
-            _ => Err(ApiError(AppError::NotSignedIn)),
-        }
-    }
-}
-
-/// A fully signed-in session, for pages. A sign-in waiting for its code leads to the code
-/// page; no session leads to the sign-in page.
-pub struct PageSession(pub Authenticated);
-
-fn page_rejection(found: Option<&Authenticated>) -> Response {
-    match found.map(|auth| auth.session.state) {
-        Some(SessionState::TwoFactorRequired) => Redirect::to("/sign-in/code").into_response(),
-        Some(SessionState::TwoFactorSetupRequired) => {
-            Redirect::to("/profile/two-factor").into_response()
-        }
-        _ => HtmlError(AppError::NotSignedIn).into_response(),
-    }
-}
-
-/// A session that may use the two-factor setup: signed in, or made to set two-factor up by
-/// the practice's rule (API).
-pub struct ApiSetupSession(pub Authenticated);
-
-impl FromRequestParts<AppState> for ApiSetupSession {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state).await? {
-            Some(auth)
-                if matches!(
-                    auth.session.state,
-                    SessionState::SignedIn | SessionState::TwoFactorSetupRequired
-                ) =>
-            {
-                Ok(ApiSetupSession(auth))
-            }
-            _ => Err(ApiError(AppError::NotSignedIn)),
-        }
-    }
-}
-
-/// The same, for the setup wizard's pages.
-pub struct PageSetupSession(pub Authenticated);
-
-impl FromRequestParts<AppState> for PageSetupSession {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state)
-            .await
-            .map_err(|e| HtmlError(e).into_response())?
-        {
-            Some(auth)
-                if matches!(
-                    auth.session.state,
-                    SessionState::SignedIn | SessionState::TwoFactorSetupRequired
-                ) =>
-            {
-                Ok(PageSetupSession(auth))
-            }
-            other => Err(page_rejection(other.as_ref())),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for PageSession {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state)
-            .await
-            .map_err(|e| HtmlError(e).into_response())?
-        {
-            Some(auth) if auth.session.state == SessionState::SignedIn => Ok(PageSession(auth)),
-            other => Err(page_rejection(other.as_ref())),
-        }
-    }
-}
-
-impl axum::extract::OptionalFromRequestParts<AppState> for PageSession {
-    type Rejection = Response;
-
-    /// None without a session; a sign-in waiting for its code still leads to the code page.
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        match lookup(parts, state)
-            .await
-            .map_err(|e| HtmlError(e).into_response())?
-        {
-            Some(auth) if auth.session.state == SessionState::SignedIn => {
-                Ok(Some(PageSession(auth)))
-            }
-            Some(auth) => Err(page_rejection(Some(&auth))),
-            None => Ok(None),
-        }
-    }
-}
-
-/// A sign-in waiting for its code, for the code page: a signed-in session goes to the
-/// dashboard, none to the sign-in page.
-pub struct PagePending(pub Authenticated);
-
-impl FromRequestParts<AppState> for PagePending {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match lookup(parts, state)
-            .await
-            .map_err(|e| HtmlError(e).into_response())?
-        {
-            Some(auth) if auth.session.state == SessionState::TwoFactorRequired => {
-                Ok(PagePending(auth))
-            }
-            Some(_) => Err(Redirect::to("/dashboard").into_response()),
-            None => Err(Redirect::to("/sign-in").into_response()),
-        }
     }
 }
 

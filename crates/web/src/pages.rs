@@ -22,7 +22,7 @@ use crate::api::SessionView;
 use crate::api_two_factor::DeviceView;
 use crate::cookies::{self, with_cookie};
 use crate::error::{HtmlError, message_page};
-use crate::extract::{AnySession, Browser, Client, PageSession};
+use crate::extract::{AnySession, Browser, Client, PageSession, Session};
 use crate::guard::FormToken;
 
 /// A form whose fields are all text, with the hidden `csrf` field every form carries.
@@ -418,7 +418,7 @@ pub struct DashboardPage {
 
 pub async fn show_dashboard(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Browser(browser): Browser,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
@@ -508,7 +508,7 @@ async fn profile_page(
 
 pub async fn show_profile(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Browser(browser): Browser,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
@@ -527,7 +527,7 @@ csrf_form!(PasswordForm {
 pub async fn submit_password(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Browser(browser): Browser,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<PasswordForm>,
@@ -571,7 +571,7 @@ pub async fn submit_password(
 pub async fn submit_end_session(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
@@ -751,7 +751,7 @@ async fn team_page(
 
 pub async fn show_team(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<TeamQuery>,
 ) -> Result<Response, HtmlError> {
@@ -768,7 +768,7 @@ pub async fn show_team(
 pub async fn submit_add_person(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<AddPersonForm>,
 ) -> Result<Response, HtmlError> {

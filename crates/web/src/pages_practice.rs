@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::api_practice::AuditParams;
 use crate::cookies::{self, with_cookie};
 use crate::error::HtmlError;
-use crate::extract::{Client, PageSession};
+use crate::extract::{Client, PageSession, Session};
 use crate::pages::{
     Chrome, Csrf, CsrfForm, HasCsrf, NoticeQuery, csrf_form, notice_for, render, see_other,
     status_text, two_factor_text,
@@ -110,7 +110,7 @@ fn require_admin(who: &Authenticated, permission: Permission) -> Result<(), Html
 }
 
 pub async fn show_settings(
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, HtmlError> {
@@ -126,7 +126,7 @@ pub async fn show_settings(
 pub async fn submit_settings(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<SettingsForm>,
 ) -> Result<Response, HtmlError> {
@@ -269,7 +269,7 @@ async fn person_page(
 
 pub async fn show_person(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
@@ -288,7 +288,7 @@ csrf_form!(HelpForm { action, password });
 pub async fn submit_person_help(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Path(id): Path<String>,
     CsrfForm(mut form): CsrfForm<HelpForm>,
@@ -373,7 +373,7 @@ fn encode(value: &str) -> String {
 
 pub async fn show_audit(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<AuditPageQuery>,
 ) -> Result<Response, HtmlError> {

@@ -18,7 +18,9 @@ use crate::AppState;
 use crate::api_two_factor::remember_cookie;
 use crate::cookies::{self, with_cookie};
 use crate::error::HtmlError;
-use crate::extract::{Browser, Client, DirectLoopback, PagePending, PageSession, PageSetupSession};
+use crate::extract::{
+    Browser, Client, DirectLoopback, PagePending, PageSession, PageSetupSession, Session,
+};
 use crate::pages::{Chrome, Csrf, CsrfForm, CsrfOnlyForm, HasCsrf, csrf_form, render, see_other};
 
 csrf_form!(CodeForm { code, remember });
@@ -143,7 +145,7 @@ pub struct CodeQuery {
 
 pub async fn show_code(
     State(state): State<AppState>,
-    PagePending(who): PagePending,
+    Session(who, _): PagePending,
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
@@ -173,7 +175,7 @@ pub async fn show_code(
 pub async fn submit_code(
     State(state): State<AppState>,
     Client(client): Client,
-    PagePending(who): PagePending,
+    Session(who, _): PagePending,
     Browser(browser): Browser,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<CodeForm>,
@@ -215,7 +217,7 @@ pub async fn submit_code(
 pub async fn submit_code_resend(
     State(state): State<AppState>,
     Client(client): Client,
-    PagePending(who): PagePending,
+    Session(who, _): PagePending,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ChannelForm>,
 ) -> Result<Response, HtmlError> {
@@ -321,7 +323,7 @@ fn password_step(
 /// The wizard's start: the password again, then the phone and method.
 pub async fn show_setup(
     State(state): State<AppState>,
-    PageSetupSession(who): PageSetupSession,
+    Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
 ) -> Response {
     let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
@@ -343,7 +345,7 @@ pub async fn show_setup(
 pub async fn submit_password_step(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<PasswordStepForm>,
 ) -> Result<Response, HtmlError> {
@@ -382,7 +384,7 @@ pub async fn submit_password_step(
 pub async fn submit_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSetupSession(who): PageSetupSession,
+    Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, HtmlError> {
@@ -474,7 +476,7 @@ async fn confirm_page(
 
 pub async fn show_confirm(
     State(state): State<AppState>,
-    PageSetupSession(who): PageSetupSession,
+    Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
@@ -488,7 +490,7 @@ pub async fn show_confirm(
 pub async fn submit_confirm(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSetupSession(who): PageSetupSession,
+    Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
@@ -517,7 +519,7 @@ pub async fn submit_confirm(
 pub async fn submit_setup_resend(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSetupSession(who): PageSetupSession,
+    Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ChannelForm>,
 ) -> Result<Response, HtmlError> {
@@ -546,7 +548,7 @@ pub struct DonePage {
     phone: String,
 }
 
-pub async fn show_done(PageSession(who): PageSession, Csrf(csrf): Csrf) -> Response {
+pub async fn show_done(Session(who, _): PageSession, Csrf(csrf): Csrf) -> Response {
     let Some(setting) = who.account.person.two_factor.as_ref() else {
         return see_other("/profile");
     };
@@ -570,7 +572,7 @@ pub struct TurnOffPage {
 
 pub async fn show_turn_off(
     State(state): State<AppState>,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Csrf(csrf): Csrf,
 ) -> Response {
     let person = &who.account.person;
@@ -600,7 +602,7 @@ pub async fn show_turn_off(
 pub async fn submit_turn_off(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
     match state.latch.two_factor.turn_off(&who, &client).await {
@@ -615,7 +617,7 @@ pub async fn submit_turn_off(
 pub async fn submit_forget_device(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
@@ -626,7 +628,7 @@ pub async fn submit_forget_device(
 pub async fn submit_forget_all_devices(
     State(state): State<AppState>,
     Client(client): Client,
-    PageSession(who): PageSession,
+    Session(who, _): PageSession,
     Browser(browser): Browser,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
