@@ -150,18 +150,12 @@ async fn lowering_the_remember_limit_ends_older_devices(dialect: Dialect) {
     app.turn_on_two_factor(&owner, "+14155552671").await;
     let desk = app.client();
     desk.sign_in("owner@harbor.test", PASSWORD).await;
-    desk.post(
-        "/api/v1/session/verify",
-        json!({"code": app.last_code_to("+14155552671").await, "remember_device": true}),
-    )
-    .await;
+    desk.enter_code(app.last_code_to("+14155552671").await, true)
+        .await;
     app.clock.advance(40 * 86_400 - 600);
     owner.sign_in("owner@harbor.test", PASSWORD).await;
     owner
-        .post(
-            "/api/v1/session/verify",
-            json!({"code": app.last_code_to("+14155552671").await, "remember_device": true}),
-        )
+        .enter_code(app.last_code_to("+14155552671").await, true)
         .await;
     assert_eq!(
         owner.get("/api/v1/me/devices").await.1["devices"]
@@ -380,11 +374,8 @@ async fn a_reset_turns_two_factor_off_and_ends_sessions_and_devices(dialect: Dia
     app.turn_on_two_factor(&sam, "+14155552672").await;
     let desk = app.client();
     desk.sign_in("sam@harbor.test", PASSWORD).await;
-    desk.post(
-        "/api/v1/session/verify",
-        json!({"code": app.last_code_to("+14155552672").await, "remember_device": true}),
-    )
-    .await;
+    desk.enter_code(app.last_code_to("+14155552672").await, true)
+        .await;
     reauth(&owner).await;
     assert_eq!(
         owner
@@ -782,17 +773,19 @@ async fn every_security_event_reaches_the_audit_trail(dialect: Dialect) {
     let desk = app.client();
     desk.sign_in("sam@harbor.test", "wrong password!").await;
     desk.sign_in("sam@harbor.test", PASSWORD).await;
-    desk.post(
-        "/api/v1/session/verify",
-        json!({"code": "00000000", "remember_device": false}),
-    )
-    .await;
+    let (status, _) = desk
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": "00000000", "remember_device": false}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a wrong code, for the trail"
+    );
     let right = app.last_code_to("+14155552672").await;
-    desk.post(
-        "/api/v1/session/verify",
-        json!({"code": right, "remember_device": true}),
-    )
-    .await;
+    desk.enter_code(&right, true).await;
     desk.delete("/api/v1/me/devices").await;
     sam.put(
         "/api/v1/me/password",

@@ -379,6 +379,23 @@ impl Client {
         .await
     }
 
+    /// Enters a sign-in's code, and asserts that it signed in: a step of a test's setup, which
+    /// must not pass quietly when the code did not work.
+    pub async fn enter_code(&self, code: impl AsRef<str>, remember_device: bool) {
+        let code = code.as_ref();
+        let (status, body) = self
+            .post(
+                "/api/v1/session/verify",
+                json!({"code": code, "remember_device": remember_device}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (StatusCode::OK, Some("signed_in")),
+            "the code should have signed in: {body}"
+        );
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.post(
             "/api/v1/session",
