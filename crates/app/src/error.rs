@@ -173,6 +173,49 @@ mod tests {
         assert_eq!(wait_words(900), "15 minutes");
     }
 
+    /// Every refusal's code, status and words, as one snapshot.
+    #[test]
+    fn every_refusal_says_its_code_status_and_words() {
+        use latch_domain::two_factor::Channel;
+        let all = [
+            AppError::InvalidCredentials,
+            AppError::NotSignedIn,
+            AppError::ReauthenticationRequired,
+            AppError::RateLimited { retry_after: 900 },
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::AlreadySetUp,
+            AppError::EmailTaken,
+            AppError::WeakPassword("Add another word or two.".into()),
+            AppError::InvalidEmail("Enter an email address like name@example.com.".into()),
+            AppError::InvalidRole("The role must be owner, manager, staff or client.".into()),
+            AppError::InvalidSetting("Idle sign-out must be 5 to 120 minutes.".into()),
+            AppError::InvalidRequest("The method must be sms or voice.".into()),
+            AppError::InvalidCode { attempts_left: 4 },
+            AppError::MalformedCode { attempts_left: 5 },
+            AppError::CodeExpired,
+            AppError::TwoFactorLocked,
+            AppError::DeliveryFailed {
+                message: "We couldn't text this number. Try a voice call.".into(),
+                try_instead: Some(Channel::Voice),
+            },
+            AppError::InvalidPhone(
+                "Phone numbers can only have digits, spaces, ( ) - and +.".into(),
+            ),
+            AppError::PhoneNotAllowed("Toll-free numbers can't receive sign-in codes.".into()),
+            AppError::NoSetupInProgress,
+            AppError::TwoFactorRequiredByPractice,
+            AppError::SendBudgetReached { retry_after: 3600 },
+            AppError::Unavailable,
+            AppError::Internal("a detail nobody sees".into()),
+        ];
+        let table: Vec<String> = all
+            .iter()
+            .map(|e| format!("{} {} {}", e.status(), e.code(), e))
+            .collect();
+        insta::assert_snapshot!(table.join("\n"));
+    }
+
     #[test]
     fn a_rate_limit_message_says_how_long_to_wait() {
         let e = AppError::RateLimited { retry_after: 30 };

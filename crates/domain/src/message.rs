@@ -65,6 +65,25 @@ mod tests {
         OneTimeCode::parse("04150926").unwrap()
     }
 
+    /// Every word a phone receives, as one snapshot: a change to any of them is seen in review.
+    #[test]
+    fn the_words_texts_and_calls_say() {
+        let notices = [
+            Notice::TurnedOff,
+            Notice::PhoneChanged,
+            Notice::Locked,
+            Notice::PasswordChanged,
+            Notice::ResetByPractice,
+        ]
+        .map(|n| format!("{n:?}: {}", notice_text("latch", n)));
+        insta::assert_snapshot!(format!(
+            "code text:\n{}\n\ncode call:\n{}\n\nnotices:\n{}",
+            code_text("latch", &code(), "latch.example.com"),
+            code_call("latch", &code()),
+            notices.join("\n")
+        ));
+    }
+
     #[test]
     fn the_code_text_reads_as_written() {
         assert_eq!(

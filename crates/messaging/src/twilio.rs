@@ -308,6 +308,18 @@ mod tests {
         );
     }
 
+    /// What Twilio is told to say on a call: the code's script, the key press that comes first
+    /// over HTTPS, and what a dead code's key press hears.
+    #[test]
+    fn the_call_markup() {
+        let code = latch_domain::code::OneTimeCode::parse("04150926").unwrap();
+        insta::assert_snapshot!(format!(
+            "{}\n\n{}",
+            twiml_for_call(&latch_domain::message::code_call("latch", &code)),
+            twiml_press_a_key("https://latch.example.com/webhooks/twilio/voice/TOKEN")
+        ));
+    }
+
     #[test]
     fn twilio_codes_become_advice() {
         assert_eq!(refusal(Some(21610)).try_instead, Some(Channel::Voice));

@@ -21,6 +21,7 @@ mod required_setup;
 mod secrets;
 mod send_limits;
 mod setup;
+mod shapes;
 mod sign_in;
 mod team;
 mod twilio;
