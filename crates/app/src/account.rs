@@ -5,13 +5,14 @@ use std::sync::Arc;
 use latch_domain::audit::AuditKind;
 
 use crate::audit::{Event, record};
+use crate::challenge::notify;
 use crate::error::AppError;
 use crate::latch::Core;
 use crate::passwords::OwnedContext;
 use crate::records::{ClientInfo, Session};
 use crate::secret::Secret;
-use crate::sign_in::{Authenticated, check_password_again, rotate};
-use crate::two_factor::{end_devices_and_other_sessions, notify};
+use crate::session::{Authenticated, end_devices_and_other_sessions, rotate};
+use crate::sign_in::check_password_again;
 use latch_domain::message::Notice;
 
 #[derive(Clone)]

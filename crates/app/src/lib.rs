@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod audit;
+mod challenge;
 pub mod clock;
 pub mod crypto;
 pub mod delivery;
@@ -16,6 +17,7 @@ pub mod ports;
 pub mod practice;
 pub mod records;
 pub mod secret;
+mod session;
 pub mod setup;
 pub mod sign_in;
 pub mod team;

@@ -17,7 +17,8 @@ use crate::error::AppError;
 use crate::latch::Core;
 use crate::records::{Account, ClientInfo, NewPractice, Practice};
 use crate::secret::Secret;
-use crate::sign_in::{SignedIn, open_session};
+use crate::session::open_session;
+use crate::sign_in::SignedIn;
 use crate::team::{PersonInput, person_from, prepare_person};
 
 /// A new practice and its owner, as typed into the first-run page or the console.

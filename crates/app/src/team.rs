@@ -8,6 +8,7 @@ use latch_domain::person::Name;
 use latch_domain::{Email, Permission, Role};
 
 use crate::audit::{Event, record};
+use crate::challenge::notify;
 use crate::crypto::new_id;
 use crate::error::AppError;
 use crate::latch::Core;
@@ -15,7 +16,6 @@ use crate::passwords::OwnedContext;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
 use crate::secret::Secret;
 use crate::sign_in::Authenticated;
-use crate::two_factor::notify;
 use latch_domain::message::Notice;
 
 /// What an owner or manager does for a person who is stuck.
@@ -132,7 +132,7 @@ impl TeamService {
         client: &ClientInfo,
     ) -> Result<Secret, AppError> {
         let target = self.permitted_target(who, person_id).await?;
-        let (token, _) = crate::sign_in::reauthenticate(&self.core, who, password, client).await?;
+        let (token, _) = crate::session::reauthenticate(&self.core, who, password, client).await?;
         let actor = Some(who.account.person.id.as_str());
         match help {
             Help::ResetTwoFactor => reset(&self.core, &target, actor, Some(client)).await?,

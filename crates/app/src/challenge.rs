@@ -1,0 +1,516 @@
+//! The steps of a code that signing in and two-factor share: sending it under the limits (a
+//! new challenge, or a resend), judging a typed code (one transaction: counted, consumed, the
+//! person's failures and lock), the lock's notice, and notices to a phone.
+
+use latch_domain::audit::AuditKind;
+use latch_domain::code::{CODE_LIFETIME_SECONDS, CODE_MAX_ATTEMPTS, OneTimeCode};
+use latch_domain::message::{self, Notice};
+use latch_domain::phone::PhoneNumber;
+use latch_domain::session::PENDING_LIFETIME_SECONDS;
+use latch_domain::two_factor::{
+    Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE, SendCounter,
+    SendKind, SendRefused, lock_after_failure, resend_wait, send_windows,
+};
+
+use crate::audit::{Event, record};
+use crate::crypto::{new_id, new_token, random_u32, token_hash};
+use crate::delivery::Outgoing;
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{Challenge, ClientInfo, CodeJudgement, Person, Practice, Purpose};
+
+/// A code went out: by which channel, to which (masked) number, and for how long it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub channel: Channel,
+    pub phone: String,
+    pub expires_in: i64,
+}
+
+/// Refuses while the person's two-factor step is locked.
+pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
+    match person.lock.at(core.clock.now().seconds()) {
+        Locked::No => Ok(()),
+        Locked::For { retry_after } => Err(AppError::RateLimited { retry_after }),
+        Locked::UntilUnlocked => Err(AppError::TwoFactorLocked),
+    }
+}
+
+/// Puts a new challenge for the session's sign-in or setup (ending any older code) and sends
+/// its code.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a challenge is made from all of these"
+)]
+pub(crate) async fn start_challenge(
+    core: &Core,
+    session_id: &str,
+    person: &Person,
+    practice: &Practice,
+    purpose: Purpose,
+    phone: &PhoneNumber,
+    extension: Option<String>,
+    channel: Channel,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    check_send_limits(core, person, practice, phone, purpose, client).await?;
+    let now = core.clock.now();
+    let code = OneTimeCode::generate(random_u32);
+    let id = new_id();
+    let challenge = Challenge {
+        code_hash: core.keys.code_hash(&id, code.digits()),
+        id,
+        session_id: session_id.to_owned(),
+        person_id: person.id.clone(),
+        purpose,
+        phone: phone.e164().to_owned(),
+        extension,
+        channel,
+        expires_at: now.plus(CODE_LIFETIME_SECONDS),
+        attempts: 0,
+        sends: 1,
+        last_sent_at: now,
+        created_at: now,
+    };
+    core.store.put_challenge(&challenge).await?;
+    send_code(core, person, &challenge, phone, &code, client).await
+}
+
+/// A new code for an existing challenge, by its channel or another: refused within 30 s of
+/// the last send and after 5 sends, in the same statement that stores the new code.
+pub(crate) async fn resend(
+    core: &Core,
+    person: &Person,
+    practice: &Practice,
+    challenge: &Challenge,
+    channel: Option<Channel>,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    check_lock(core, person)?;
+    let now = core.clock.now();
+    let channel = channel.unwrap_or(challenge.channel);
+    if channel == Channel::Sms && challenge.extension.is_some() {
+        return Err(AppError::InvalidPhone(
+            "Texts can't reach an extension; use a voice call.".into(),
+        ));
+    }
+    if channel == Channel::Voice && !core.delivery.supports_voice() {
+        return Err(AppError::InvalidRequest(
+            "Voice calls are not available. Choose a text message.".into(),
+        ));
+    }
+    match resend_wait(
+        challenge.last_sent_at.seconds(),
+        challenge.sends,
+        now.seconds(),
+    ) {
+        Ok(()) => {}
+        Err(SendRefused::Wait { retry_after }) => {
+            return Err(AppError::RateLimited { retry_after });
+        }
+        Err(SendRefused::ChallengeSpent) => return Err(spent_error(challenge)),
+    }
+    let phone = PhoneNumber::from_stored(&challenge.phone)
+        .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
+    check_send_limits(core, person, practice, &phone, challenge.purpose, client).await?;
+    let code = OneTimeCode::generate(random_u32);
+    let code_hash = core.keys.code_hash(&challenge.id, code.digits());
+    let expires_at = now.plus(CODE_LIFETIME_SECONDS);
+    let took = core
+        .store
+        .resend_challenge(
+            &challenge.id,
+            &code_hash,
+            channel,
+            expires_at,
+            now,
+            SENDS_PER_CHALLENGE,
+            RESEND_WAIT_SECONDS,
+        )
+        .await?;
+    if !took {
+        // Another request resent it a moment ago, or it was used meanwhile.
+        return Err(AppError::RateLimited {
+            retry_after: RESEND_WAIT_SECONDS,
+        });
+    }
+    let updated = Challenge {
+        channel,
+        code_hash,
+        expires_at,
+        ..challenge.clone()
+    };
+    send_code(core, person, &updated, &phone, &code, client).await
+}
+
+fn spent_error(challenge: &Challenge) -> AppError {
+    match challenge.purpose {
+        Purpose::SignIn => AppError::RateLimited {
+            retry_after: PENDING_LIFETIME_SECONDS,
+        },
+        Purpose::Setup => AppError::NoSetupInProgress,
+    }
+}
+
+/// SECURITY: every limit is counted in the database (so every node counts together) and
+/// checked before anything is sent; a refused send sends nothing. The domain says which
+/// windows a send counts in (a person's own sign-in codes have a budget of their own; setups
+/// count per number and per number range, SMS pumping and toll fraud), all in one statement,
+/// then the practice's daily budget.
+async fn check_send_limits(
+    core: &Core,
+    person: &Person,
+    practice: &Practice,
+    phone: &PhoneNumber,
+    purpose: Purpose,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let now = core.clock.now();
+    let kind = match purpose {
+        Purpose::SignIn => SendKind::OwnSignIn,
+        Purpose::Setup => SendKind::Setup {
+            someone_elses_number: core
+                .store
+                .phone_confirmed_by_another(phone.e164(), &person.id)
+                .await?,
+        },
+    };
+    let windows = send_windows(kind);
+    let keys: Vec<String> = windows
+        .iter()
+        .map(|w| send_counter_key(w.counter, person, phone, client))
+        .collect();
+    let bumps: Vec<(&str, i64)> = keys
+        .iter()
+        .zip(&windows)
+        .map(|(key, w)| (key.as_str(), w.seconds))
+        .collect();
+    let counted = core.store.bump_windows(&bumps, now).await?;
+    let refused = windows
+        .iter()
+        .zip(&counted)
+        .position(|(w, counted)| counted.count > w.limit);
+    if let Some(first) = refused {
+        // Counted as if one by one: the windows after the first that refused were never
+        // reached, so they give their count back.
+        for key in &keys[first + 1..] {
+            core.store.unbump_windows([key, key], 1).await?;
+        }
+        return Err(AppError::RateLimited {
+            retry_after: (counted[first].started_at.seconds() + windows[first].seconds
+                - now.seconds())
+            .max(1),
+        });
+    }
+    let budget = core
+        .store
+        .bump_window(&format!("send-budget:{}", practice.id), now, 86_400)
+        .await?;
+    if budget.count > i64::from(practice.security.daily_send_budget) {
+        if budget.count == i64::from(practice.security.daily_send_budget) + 1 {
+            record(
+                core,
+                Event {
+                    practice_id: &practice.id,
+                    kind: AuditKind::SendBudgetReached,
+                    actor_id: None,
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: format!("{} sends in a day", practice.security.daily_send_budget),
+                },
+            )
+            .await?;
+        }
+        return Err(AppError::SendBudgetReached {
+            retry_after: (budget.started_at.seconds() + 86_400 - now.seconds()).max(1),
+        });
+    }
+    Ok(())
+}
+
+/// The name of a send counter in the shared windows.
+fn send_counter_key(
+    counter: SendCounter,
+    person: &Person,
+    phone: &PhoneNumber,
+    client: &ClientInfo,
+) -> String {
+    match counter {
+        SendCounter::Person => format!("send-person:{}", person.id),
+        SendCounter::OwnNumber => format!("send-own:{}", person.id),
+        SendCounter::Number => format!("send-number:{}", phone.e164()),
+        SendCounter::SomeoneElsesNumber => format!("send-someones-number:{}", phone.e164()),
+        SendCounter::UnverifiedAddress => format!(
+            "unverified-ip:{}",
+            latch_domain::throttle::client_key(&client.ip)
+        ),
+        SendCounter::UnverifiedRange => format!("unverified-prefix:{}", phone.prefix()),
+    }
+}
+
+async fn send_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    phone: &PhoneNumber,
+    code: &OneTimeCode,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    let product = &core.settings.product_name;
+    let body = match challenge.channel {
+        Channel::Sms => message::code_text(product, code, &core.settings.public_host),
+        Channel::Voice => message::code_call(product, code),
+    };
+    let press_key_token = if challenge.channel == Channel::Voice && core.delivery.asks_key_press() {
+        let token = new_token();
+        let sealed = core.keys.seal_call_code(token.expose(), code.digits());
+        core.store
+            .put_call(&token_hash(token.expose()), &sealed, challenge.expires_at)
+            .await?;
+        Some(token.expose().to_owned())
+    } else {
+        None
+    };
+    let outgoing = Outgoing {
+        to: phone.clone(),
+        extension: challenge.extension.clone(),
+        channel: challenge.channel,
+        body,
+        code: Some(code.clone()),
+        press_key_token,
+    };
+    let detail = format!(
+        "{} to {} for {}",
+        challenge.channel.as_str(),
+        phone.masked(),
+        challenge.purpose.as_str()
+    );
+    let started = std::time::Instant::now();
+    let delivered = core.delivery.deliver(&outgoing).await;
+    core.metrics
+        .delivery_seconds(challenge.channel.as_str(), started.elapsed().as_secs_f64());
+    core.metrics.code_sent(
+        challenge.channel.as_str(),
+        if delivered.is_ok() { "sent" } else { "failed" },
+    );
+    match delivered {
+        Ok(sent) => {
+            if let Some(provider_id) = &sent.provider_id {
+                core.store
+                    .record_delivery(
+                        provider_id,
+                        &person.practice_id,
+                        &person.id,
+                        challenge.channel,
+                        core.clock.now(),
+                    )
+                    .await?;
+            }
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeSent,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail,
+                },
+            )
+            .await?;
+            Ok(CodeSent {
+                channel: challenge.channel,
+                phone: phone.masked(),
+                expires_in: CODE_LIFETIME_SECONDS,
+            })
+        }
+        Err(e) => {
+            // Nothing reached the phone: the person may ask again at once.
+            core.store.clear_resend_wait(&challenge.id).await?;
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeDeliveryFailed,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail,
+                },
+            )
+            .await?;
+            Err(AppError::DeliveryFailed {
+                message: e.message,
+                try_instead: e.try_instead,
+            })
+        }
+    }
+}
+
+/// Checks a typed code against the challenge. A right code is consumed by one atomic
+/// statement and clears the person's failure count; a wrong one counts against the code and
+/// the person, and may lock the person's two-factor step.
+pub(crate) async fn check_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    typed: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let result = judge_code(core, person, challenge, typed, client).await;
+    core.metrics.verification(match &result {
+        Ok(()) => "accepted",
+        Err(AppError::InvalidCode { .. }) => "wrong",
+        Err(AppError::MalformedCode { .. }) => "malformed",
+        Err(AppError::CodeExpired) => "expired",
+        Err(AppError::RateLimited { .. } | AppError::TwoFactorLocked) => "locked",
+        Err(_) => "error",
+    });
+    result
+}
+
+async fn judge_code(
+    core: &Core,
+    person: &Person,
+    challenge: &Challenge,
+    typed: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    // Something that cannot be a code is not a guess: it counts toward nothing.
+    let Ok(code) = OneTimeCode::parse(typed) else {
+        return Err(AppError::MalformedCode {
+            attempts_left: (CODE_MAX_ATTEMPTS - challenge.attempts).max(0),
+        });
+    };
+    // The lock as read with the session; the store checks it again where it counts.
+    check_lock(core, person)?;
+    let now = core.clock.now();
+    let hash = core.keys.code_hash(&challenge.id, code.digits());
+    let judgement = core
+        .store
+        .judge_code(
+            &challenge.id,
+            &person.id,
+            now,
+            CODE_MAX_ATTEMPTS,
+            &|stored| crate::crypto::constant_time_eq(&hash, stored),
+            lock_after_failure,
+        )
+        .await?;
+    match judgement {
+        CodeJudgement::Spent => Err(AppError::CodeExpired),
+        CodeJudgement::Locked(lock) => Err(match lock.at(now.seconds()) {
+            Locked::For { retry_after } => AppError::RateLimited { retry_after },
+            Locked::UntilUnlocked => AppError::TwoFactorLocked,
+            Locked::No => AppError::CodeExpired,
+        }),
+        CodeJudgement::Accepted => {
+            // Its sends are verified now: they no longer count as unverified.
+            if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
+                let unverified = |counter| send_counter_key(counter, person, &phone, client);
+                let address = unverified(SendCounter::UnverifiedAddress);
+                let range = match challenge.purpose {
+                    Purpose::Setup => unverified(SendCounter::UnverifiedRange),
+                    Purpose::SignIn => address.clone(),
+                };
+                core.store
+                    .unbump_windows([&address, &range], challenge.sends)
+                    .await?;
+            }
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeVerified,
+                    actor_id: Some(&person.id),
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: challenge.purpose.as_str().into(),
+                },
+            )
+            .await
+        }
+        CodeJudgement::Wrong {
+            attempts,
+            failures,
+            lock,
+        } => {
+            record(
+                core,
+                Event {
+                    practice_id: &person.practice_id,
+                    kind: AuditKind::CodeWrong,
+                    actor_id: None,
+                    subject_id: Some(&person.id),
+                    client: Some(client),
+                    detail: format!("{failures} in a row"),
+                },
+            )
+            .await?;
+            if lock == LockAfterFailure::None {
+                return Err(AppError::InvalidCode {
+                    attempts_left: (CODE_MAX_ATTEMPTS - attempts).max(0),
+                });
+            }
+            Err(announce_lock(core, person, lock, client).await?)
+        }
+    }
+}
+
+/// Tells of a lock this request started (the store wrote it): one text to the person, one
+/// audit event, and the refusal to answer.
+async fn announce_lock(
+    core: &Core,
+    person: &Person,
+    lock: LockAfterFailure,
+    client: &ClientInfo,
+) -> Result<AppError, AppError> {
+    let (refusal, detail) = match lock {
+        LockAfterFailure::For { seconds } => (
+            AppError::RateLimited {
+                retry_after: seconds,
+            },
+            format!("for {} minutes", seconds / 60),
+        ),
+        LockAfterFailure::UntilUnlocked | LockAfterFailure::None => (
+            AppError::TwoFactorLocked,
+            "until an owner or manager unlocks it".to_owned(),
+        ),
+    };
+    core.metrics.lock();
+    if let Some(setting) = &person.two_factor {
+        notify(core, &setting.phone, Notice::Locked).await;
+    }
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::TwoFactorLocked,
+            actor_id: None,
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail,
+        },
+    )
+    .await?;
+    Ok(refusal)
+}
+
+/// Sends a notice (no code) to a number. Best effort: a notice that cannot go out is logged,
+/// never a reason to undo what it tells of.
+pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
+    let Some(to) = PhoneNumber::from_stored(phone_e164) else {
+        return;
+    };
+    let outgoing = Outgoing {
+        to,
+        extension: None,
+        channel: Channel::Sms,
+        body: message::notice_text(&core.settings.product_name, notice),
+        code: None,
+        press_key_token: None,
+    };
+    if let Err(e) = core.delivery.deliver(&outgoing).await {
+        tracing::warn!(error = %e, "a notice could not be sent");
+    }
+}

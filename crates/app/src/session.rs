@@ -1,0 +1,156 @@
+//! The steps of a session that signing in and two-factor share: who a request belongs to,
+//! opening a session, giving it a new token, finishing a held sign-in, re-authenticating, and
+//! ending the person's other sessions and remembered devices.
+
+use latch_domain::audit::AuditKind;
+use latch_domain::session::{self, SessionState};
+use latch_domain::{Timestamp, user_agent};
+
+use crate::audit::{Event, record};
+use crate::crypto::{new_id, new_token, token_hash};
+use crate::error::AppError;
+use crate::latch::Core;
+use crate::records::{Account, ClientInfo, NewSession, Session};
+use crate::secret::Secret;
+use crate::sign_in::check_password_again;
+
+/// A session this request belongs to, with its person and practice.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: Session,
+    pub account: Account,
+}
+
+impl Authenticated {
+    pub fn is_reauthenticated(&self, now: Timestamp) -> bool {
+        self.session
+            .reauthenticated_until
+            .is_some_and(|until| now < until)
+    }
+}
+
+/// Takes the password again and grants this session a re-authentication (the only place one
+/// is granted): its new token and until when.
+pub(crate) async fn reauthenticate(
+    core: &Core,
+    who: &Authenticated,
+    password: &Secret,
+    client: &ClientInfo,
+) -> Result<(Secret, Timestamp), AppError> {
+    check_password_again(core, who, password, client, "re-authentication").await?;
+    let until = core.clock.now().plus(session::REAUTHENTICATION_SECONDS);
+    let token = rotate(
+        core,
+        &who.session,
+        who.session.state,
+        Some(until),
+        who.session.pending_until,
+    )
+    .await?;
+    Ok((token, until))
+}
+
+/// Opens a session for a person whose password was just checked, and answers its token.
+pub(crate) async fn open_session(
+    core: &Core,
+    person_id: &str,
+    state: SessionState,
+    client: &ClientInfo,
+    pending_until: Option<Timestamp>,
+) -> Result<(Secret, String), AppError> {
+    let now = core.clock.now();
+    let token = new_token();
+    let session = NewSession {
+        id: new_id(),
+        pending_until,
+        token_hash: token_hash(token.expose()),
+        person_id: person_id.to_owned(),
+        state,
+        created_at: now,
+        ip: client.ip.clone(),
+        label: user_agent::label(&client.user_agent),
+    };
+    core.store.insert_session(&session).await?;
+    if state == SessionState::SignedIn {
+        core.store.record_sign_in(person_id, now).await?;
+    }
+    Ok((token, session.id))
+}
+
+/// Finishes a sign-in that was held (for its code, or for the practice's required setup):
+/// a new session id, signed in, recorded and audited.
+pub(crate) async fn complete_sign_in(
+    core: &Core,
+    who: &Authenticated,
+    how: &str,
+    client: &ClientInfo,
+) -> Result<Secret, AppError> {
+    let person = &who.account.person;
+    let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
+    core.store
+        .record_sign_in(&person.id, core.clock.now())
+        .await?;
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::SignInSucceeded,
+            actor_id: Some(&person.id),
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: how.into(),
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Gives a session a new token, so the cookie it had before is worth nothing.
+pub(crate) async fn rotate(
+    core: &Core,
+    session: &Session,
+    state: SessionState,
+    reauthenticated_until: Option<Timestamp>,
+    pending_until: Option<Timestamp>,
+) -> Result<Secret, AppError> {
+    let token = new_token();
+    core.store
+        .rotate_session(
+            &session.id,
+            &token_hash(token.expose()),
+            state,
+            reauthenticated_until,
+            pending_until,
+            core.clock.now(),
+        )
+        .await?;
+    Ok(token)
+}
+
+/// Ends every remembered device of the person and every session but this one.
+pub(crate) async fn end_devices_and_other_sessions(
+    core: &Core,
+    who: &Authenticated,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let person = &who.account.person;
+    let ended = core.store.delete_devices_of(&person.id).await?;
+    core.store
+        .delete_sessions_of(&person.id, Some(&who.session.id))
+        .await?;
+    if ended > 0 {
+        record(
+            core,
+            Event {
+                practice_id: &person.practice_id,
+                kind: AuditKind::DeviceEnded,
+                actor_id: Some(&person.id),
+                subject_id: Some(&person.id),
+                client: Some(client),
+                detail: format!("{ended} remembered device(s) ended"),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
