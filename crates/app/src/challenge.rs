@@ -11,13 +11,14 @@ use latch_domain::two_factor::{
     Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE, SendCounter,
     SendKind, SendRefused, lock_after_failure, resend_wait, send_windows,
 };
+use latch_domain::verification::{Verification, verify};
 
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Challenge, ClientInfo, CodeJudgement, Person, Practice, Purpose};
+use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
 
 /// A code went out: by which channel, to which (masked) number, and for how long it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -397,14 +398,13 @@ async fn judge_code(
             lock_after_failure,
         )
         .await?;
-    match judgement {
-        CodeJudgement::Spent => Err(AppError::CodeExpired),
-        CodeJudgement::Locked(lock) => Err(match lock.at(now.seconds()) {
-            Locked::For { retry_after } => AppError::RateLimited { retry_after },
-            Locked::UntilUnlocked => AppError::TwoFactorLocked,
-            Locked::No => AppError::CodeExpired,
-        }),
-        CodeJudgement::Accepted => {
+    match verify(judgement, now.seconds()) {
+        Verification::Expired => Err(AppError::CodeExpired),
+        Verification::Locked(Locked::For { retry_after }) => {
+            Err(AppError::RateLimited { retry_after })
+        }
+        Verification::Locked(_) => Err(AppError::TwoFactorLocked),
+        Verification::Accepted => {
             // Its sends are verified now: they no longer count as unverified.
             if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
                 let unverified = |counter| send_counter_key(counter, person, &phone, client);
@@ -430,31 +430,38 @@ async fn judge_code(
             )
             .await
         }
-        CodeJudgement::Wrong {
-            attempts,
+        Verification::WrongCode {
+            attempts_left,
             failures,
-            lock,
         } => {
-            record(
-                core,
-                Event {
-                    practice_id: &person.practice_id,
-                    kind: AuditKind::CodeWrong,
-                    actor_id: None,
-                    subject_id: Some(&person.id),
-                    client: Some(client),
-                    detail: format!("{failures} in a row"),
-                },
-            )
-            .await?;
-            if lock == LockAfterFailure::None {
-                return Err(AppError::InvalidCode {
-                    attempts_left: (CODE_MAX_ATTEMPTS - attempts).max(0),
-                });
-            }
+            audit_wrong_code(core, person, failures, client).await?;
+            Err(AppError::InvalidCode { attempts_left })
+        }
+        Verification::LockStarted { failures, lock } => {
+            audit_wrong_code(core, person, failures, client).await?;
             Err(announce_lock(core, person, lock, client).await?)
         }
     }
+}
+
+async fn audit_wrong_code(
+    core: &Core,
+    person: &Person,
+    failures: u32,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::CodeWrong,
+            actor_id: None,
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: format!("{failures} in a row"),
+        },
+    )
+    .await
 }
 
 /// Tells of a lock this request started (the store wrote it): one text to the person, one

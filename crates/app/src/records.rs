@@ -2,7 +2,7 @@
 
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
-use latch_domain::two_factor::{Channel, LockAfterFailure, LockState};
+use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::{Role, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,20 +242,5 @@ pub struct OutboxMessage {
     pub sent_at: Timestamp,
 }
 
-/// What one typed code did to its challenge and its person (see `ChallengeStore::judge_code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeJudgement {
-    /// Nothing to judge: the code was used, replaced, expired or had all its attempts.
-    Spent,
-    /// The person's two-factor step is locked: nothing was counted.
-    Locked(LockState),
-    /// The right code: the challenge is consumed and the person's failures cleared.
-    Accepted,
-    /// A wrong code: the code's attempts so far, the person's failures in a row, and the lock
-    /// this guess started (`None` for none).
-    Wrong {
-        attempts: i64,
-        failures: u32,
-        lock: LockAfterFailure,
-    },
-}
+/// What one typed code did (see `ChallengeStore::judge_code`); decided on in the domain.
+pub use latch_domain::verification::CodeJudgement;

@@ -19,6 +19,7 @@ pub mod throttle;
 pub mod time;
 pub mod two_factor;
 pub mod user_agent;
+pub mod verification;
 
 pub use email::Email;
 pub use role::{Permission, Role};
