@@ -16,7 +16,7 @@ use latch_domain::verification::{Verification, verify};
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
-use crate::error::AppError;
+use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
 
@@ -91,14 +91,16 @@ pub(crate) async fn resend(
     let now = core.clock.now();
     let channel = channel.unwrap_or(challenge.channel);
     if channel == Channel::Sms && challenge.extension.is_some() {
-        return Err(AppError::InvalidPhone(
-            "Texts can't reach an extension; use a voice call.".into(),
-        ));
+        return Err(AppError::InvalidPhone(Refusal::of(
+            Field::Extension,
+            "Texts can't reach an extension; use a voice call.",
+        )));
     }
     if channel == Channel::Voice && !core.delivery.supports_voice() {
-        return Err(AppError::InvalidRequest(
-            "Voice calls are not available. Choose a text message.".into(),
-        ));
+        return Err(AppError::InvalidRequest(Refusal::of(
+            Field::Channel,
+            "Voice calls are not available. Choose a text message.",
+        )));
     }
     match resend_wait(
         challenge.last_sent_at.seconds(),

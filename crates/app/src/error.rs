@@ -3,6 +3,60 @@
 
 use crate::ports::{Conflict, StoreError};
 
+/// The field of a form or a body that a refusal is about, so a page can show the refusal
+/// beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    PracticeName,
+    Country,
+    Name,
+    Phone,
+    Extension,
+    Channel,
+    RequireTwoFactor,
+    RememberDeviceDays,
+    IdleMinutes,
+    AllowedCountries,
+    DailySendBudget,
+}
+
+/// A refusal of a value: the words a person reads, and the field it is about when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn of(field: Field, message: impl Into<String>) -> Self {
+        Refusal {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal {
+            field: None,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("The email or password is not correct.")]
@@ -28,9 +82,9 @@ pub enum AppError {
     #[error("{0}")]
     InvalidRole(String),
     #[error("{0}")]
-    InvalidSetting(String),
+    InvalidSetting(Refusal),
     #[error("{0}")]
-    InvalidRequest(String),
+    InvalidRequest(Refusal),
     #[error("That code is not correct. Check the latest message and try again.")]
     InvalidCode { attempts_left: i64 },
     /// Something that cannot be a code: not a guess, so it counts toward nothing.
@@ -49,7 +103,7 @@ pub enum AppError {
         try_instead: Option<latch_domain::two_factor::Channel>,
     },
     #[error("{0}")]
-    InvalidPhone(String),
+    InvalidPhone(Refusal),
     #[error("{0}")]
     PhoneNotAllowed(String),
     #[error("There is no two-factor setup in progress. Please start again.")]
@@ -69,6 +123,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The field a refusal is about, if it names one.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            AppError::InvalidSetting(r)
+            | AppError::InvalidRequest(r)
+            | AppError::InvalidPhone(r) => r.field,
+            AppError::PhoneNotAllowed(_) => Some(Field::Phone),
+            _ => None,
+        }
+    }
+
     /// Seconds to wait, for throttles.
     pub fn retry_after(&self) -> Option<i64> {
         match self {

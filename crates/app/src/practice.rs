@@ -6,12 +6,13 @@ use std::sync::Arc;
 use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
-use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
+use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
 
 use crate::audit::{Event, record};
-use crate::error::AppError;
+use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
 use crate::records::{Account, ClientInfo};
+use crate::secret::Secret;
 use crate::sign_in::Authenticated;
 
 /// A change to some settings; fields left out stay as they are.
@@ -29,8 +30,15 @@ pub struct PracticeService {
     core: Arc<Core>,
 }
 
-fn invalid(message: &str) -> AppError {
-    AppError::InvalidSetting(message.to_owned())
+fn invalid(setting: Setting, message: &str) -> AppError {
+    let field = match setting {
+        Setting::RequireTwoFactor => Field::RequireTwoFactor,
+        Setting::RememberDeviceDays => Field::RememberDeviceDays,
+        Setting::IdleMinutes => Field::IdleMinutes,
+        Setting::AllowedCountries => Field::AllowedCountries,
+        Setting::DailySendBudget => Field::DailySendBudget,
+    };
+    AppError::InvalidSetting(Refusal::of(field, message))
 }
 
 impl SecurityUpdate {
@@ -39,22 +47,36 @@ impl SecurityUpdate {
         let mut next = current.clone();
         if let Some(raw) = &self.require_two_factor {
             next.require_two_factor = RequireTwoFactor::parse(raw).ok_or_else(|| {
-                invalid("Require two-factor must be off, staff or staff_and_clients.")
+                invalid(
+                    Setting::RequireTwoFactor,
+                    "Require two-factor must be off, staff or staff_and_clients.",
+                )
             })?;
         }
         if let Some(days) = self.remember_device_days {
-            next.remember_device_days = u32::try_from(days)
-                .map_err(|_| invalid("Remember devices for 0 to 365 days (0 means never)."))?;
+            next.remember_device_days = u32::try_from(days).map_err(|_| {
+                invalid(
+                    Setting::RememberDeviceDays,
+                    "Remember devices for 0 to 365 days (0 means never).",
+                )
+            })?;
         }
         if let Some(minutes) = self.sign_out_after_idle_minutes {
-            next.sign_out_after_idle_minutes = u32::try_from(minutes)
-                .map_err(|_| invalid("Sign out after 5 to 120 minutes of inactivity."))?;
+            next.sign_out_after_idle_minutes = u32::try_from(minutes).map_err(|_| {
+                invalid(
+                    Setting::IdleMinutes,
+                    "Sign out after 5 to 120 minutes of inactivity.",
+                )
+            })?;
         }
         if let Some(codes) = &self.allowed_countries {
             let mut countries = Vec::new();
             for code in codes {
                 let country = Country::parse(code).map_err(|_| {
-                    invalid("Allowed countries must be two-letter country codes, such as US.")
+                    invalid(
+                        Setting::AllowedCountries,
+                        "Allowed countries must be two-letter country codes, such as US.",
+                    )
                 })?;
                 if !countries.contains(&country) {
                     countries.push(country);
@@ -63,11 +85,15 @@ impl SecurityUpdate {
             next.allowed_countries = countries;
         }
         if let Some(budget) = self.daily_send_budget {
-            next.daily_send_budget = u32::try_from(budget)
-                .map_err(|_| invalid("The daily send budget must be between 1 and 100,000."))?;
+            next.daily_send_budget = u32::try_from(budget).map_err(|_| {
+                invalid(
+                    Setting::DailySendBudget,
+                    "The daily send budget must be between 1 and 100,000.",
+                )
+            })?;
         }
         next.validate()
-            .map_err(|e| AppError::InvalidSetting(e.0.to_owned()))
+            .map_err(|InvalidSetting(setting, message)| invalid(setting, message))
     }
 }
 
@@ -179,6 +205,28 @@ impl PracticeService {
             }
         }
         Ok(new)
+    }
+
+    /// Changes settings with the password re-entered in the same form (the Security Settings
+    /// page): the permission first, then the password, which re-authenticates this session,
+    /// then the change. Answers the session's new token beside the change's outcome: a value
+    /// refused after a right password still leaves the session re-authenticated.
+    pub async fn update_security_with_password(
+        &self,
+        who: &Authenticated,
+        update: &SecurityUpdate,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<(Secret, Result<SecuritySettings, AppError>), AppError> {
+        if !who.account.person.role.allows(Permission::ManageSecurity) {
+            return Err(AppError::Forbidden);
+        }
+        let (token, until) =
+            crate::session::reauthenticate(&self.core, who, password, client).await?;
+        let mut reauthenticated = who.clone();
+        reauthenticated.session.reauthenticated_until = Some(until);
+        let outcome = self.update_security(&reauthenticated, update, client).await;
+        Ok((token, outcome))
     }
 }
 

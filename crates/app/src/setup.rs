@@ -13,7 +13,7 @@ use latch_domain::session::SessionState;
 
 use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_id};
-use crate::error::AppError;
+use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
 use crate::records::{Account, ClientInfo, NewPractice, Practice};
 use crate::secret::Secret;
@@ -151,10 +151,13 @@ impl SetupService {
         input: PracticeInput,
     ) -> Result<(NewPractice, crate::records::NewPerson), AppError> {
         let name = Name::parse(&input.practice_name).map_err(|_| {
-            AppError::InvalidRequest("Enter the practice's name (1 to 100 characters).".into())
+            AppError::InvalidRequest(Refusal::of(
+                Field::PracticeName,
+                "Enter the practice's name (1 to 100 characters).",
+            ))
         })?;
         let country = Country::parse(input.country.as_deref().unwrap_or("US"))
-            .map_err(|e| AppError::InvalidRequest(e.to_string()))?;
+            .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Country, e.to_string())))?;
         let practice = NewPractice {
             id: new_id(),
             name: name.into_string(),

@@ -10,7 +10,7 @@ use latch_domain::{Email, Permission, Role};
 use crate::audit::{Event, record};
 use crate::challenge::notify;
 use crate::crypto::new_id;
-use crate::error::AppError;
+use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
 use crate::passwords::OwnedContext;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
@@ -253,7 +253,8 @@ pub(crate) async fn prepare_person(
     role: Role,
 ) -> Result<NewPerson, AppError> {
     let email = Email::parse(&input.email).map_err(|e| AppError::InvalidEmail(e.to_string()))?;
-    let name = Name::parse(&input.name).map_err(|e| AppError::InvalidRequest(e.to_string()))?;
+    let name = Name::parse(&input.name)
+        .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Name, e.to_string())))?;
     if core
         .store
         .account_by_email(email.normalized())

@@ -16,7 +16,7 @@ pub use crate::challenge::CodeSent;
 use crate::challenge::{check_code, check_lock, notify, resend, start_challenge};
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
-use crate::error::AppError;
+use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Purpose, TwoFactorSetting};
 use crate::secret::Secret;
@@ -191,16 +191,16 @@ impl TwoFactorService {
             return Err(AppError::ReauthenticationRequired);
         }
         let person = &who.account.person;
-        let channel = Channel::parse(&input.channel)
-            .ok_or_else(|| AppError::InvalidRequest("The method must be sms or voice.".into()))?;
-        let phone =
-            PhoneNumber::parse(&input.phone, input.country.as_deref()).map_err(phone_error)?;
-        let extension =
-            parse_extension(input.extension.as_deref().unwrap_or("")).map_err(phone_error)?;
+        let channel = parse_channel(Some(&input.channel))?.unwrap_or(Channel::Sms);
+        let phone = PhoneNumber::parse(&input.phone, input.country.as_deref())
+            .map_err(|e| phone_error(Field::Phone, e))?;
+        let extension = parse_extension(input.extension.as_deref().unwrap_or(""))
+            .map_err(|e| phone_error(Field::Extension, e))?;
         if extension.is_some() && channel == Channel::Sms {
-            return Err(AppError::InvalidPhone(
-                "Texts can't reach an extension. Choose a voice call, or use a number without an extension.".into(),
-            ));
+            return Err(AppError::InvalidPhone(Refusal::of(
+                Field::Extension,
+                "Texts can't reach an extension. Choose a voice call, or use a number without an extension.",
+            )));
         }
         let allowed = &who.account.practice.security.allowed_countries;
         if !phone
@@ -212,9 +212,10 @@ impl TwoFactorService {
             ));
         }
         if channel == Channel::Voice && !core.delivery.supports_voice() {
-            return Err(AppError::InvalidRequest(
-                "Voice calls are not available. Choose a text message.".into(),
-            ));
+            return Err(AppError::InvalidRequest(Refusal::of(
+                Field::Channel,
+                "Voice calls are not available. Choose a text message.",
+            )));
         }
         check_lock(core, person)?;
         start_challenge(
@@ -375,15 +376,21 @@ impl TwoFactorService {
 
 fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
     raw.map(|c| {
-        Channel::parse(c)
-            .ok_or_else(|| AppError::InvalidRequest("The method must be sms or voice.".into()))
+        Channel::parse(c).ok_or_else(|| {
+            AppError::InvalidRequest(Refusal::of(
+                Field::Channel,
+                "The method must be sms or voice.",
+            ))
+        })
     })
     .transpose()
 }
 
-fn phone_error(e: PhoneError) -> AppError {
+fn phone_error(field: Field, e: PhoneError) -> AppError {
     match e {
-        PhoneError::Invalid | PhoneError::NotDigits => AppError::InvalidPhone(e.to_string()),
+        PhoneError::Invalid | PhoneError::NotDigits => {
+            AppError::InvalidPhone(Refusal::of(field, e.to_string()))
+        }
         PhoneError::NotAllowed(m) => AppError::PhoneNotAllowed(m.into()),
     }
 }

@@ -61,8 +61,18 @@ pub struct SecuritySettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InvalidSetting(pub &'static str);
+#[error("{1}")]
+pub struct InvalidSetting(pub Setting, pub &'static str);
+
+/// A security setting, to say which one a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    RequireTwoFactor,
+    RememberDeviceDays,
+    IdleMinutes,
+    AllowedCountries,
+    DailySendBudget,
+}
 
 impl SecuritySettings {
     /// What a new practice starts with.
@@ -80,19 +90,25 @@ impl SecuritySettings {
     pub fn validate(self) -> Result<Self, InvalidSetting> {
         if self.remember_device_days > REMEMBER_DEVICE_DAYS_MAX {
             return Err(InvalidSetting(
+                Setting::RememberDeviceDays,
                 "Remember devices for 0 to 365 days (0 means never).",
             ));
         }
         if !(IDLE_MINUTES_MIN..=IDLE_MINUTES_MAX).contains(&self.sign_out_after_idle_minutes) {
             return Err(InvalidSetting(
+                Setting::IdleMinutes,
                 "Sign out after 5 to 120 minutes of inactivity.",
             ));
         }
         if self.allowed_countries.is_empty() {
-            return Err(InvalidSetting("Allow at least one country."));
+            return Err(InvalidSetting(
+                Setting::AllowedCountries,
+                "Allow at least one country.",
+            ));
         }
         if !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget) {
             return Err(InvalidSetting(
+                Setting::DailySendBudget,
                 "The daily send budget must be between 1 and 100,000.",
             ));
         }

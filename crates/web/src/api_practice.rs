@@ -186,7 +186,7 @@ pub struct AuditParams {
 impl AuditParams {
     /// The query, or the reason it is not one.
     pub fn query(&self) -> Result<AuditQuery, AppError> {
-        let bad = |m: &str| AppError::InvalidRequest(m.to_owned());
+        let bad = |m: &str| AppError::InvalidRequest(m.into());
         let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
             None => 50,
             Some(raw) => raw

@@ -9,7 +9,7 @@ use latch_app::records::{Account, PeopleFilter};
 use latch_app::setup::PracticeInput;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::PersonInput;
-use latch_app::{AppError, Secret};
+use latch_app::{AppError, Field, Secret};
 use latch_domain::country::Country;
 use latch_domain::device::BrowserDevices;
 use latch_domain::phone::PhoneNumber;
@@ -275,13 +275,11 @@ pub async fn submit_setup(
                 }
                 AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = Some(message),
                 AppError::WeakPassword(_) => errors.password = Some(message),
-                AppError::InvalidRequest(m) if m.contains("practice") => {
-                    errors.practice_name = Some(message)
-                }
-                AppError::InvalidRequest(m) if m.contains("country") => {
-                    errors.country = Some(message)
-                }
-                AppError::InvalidRequest(_) => errors.name = Some(message),
+                AppError::InvalidRequest(_) => match e.field() {
+                    Some(Field::PracticeName) => errors.practice_name = Some(message),
+                    Some(Field::Country) => errors.country = Some(message),
+                    _ => errors.name = Some(message),
+                },
                 _ => return Err(HtmlError(e)),
             }
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);

@@ -9,7 +9,7 @@ use latch_app::practice::SecurityUpdate;
 use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::Help;
-use latch_app::{AppError, Secret};
+use latch_app::{AppError, Field, Secret};
 use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 use serde::Deserialize;
@@ -162,8 +162,8 @@ pub async fn submit_settings(
         Some(
             state
                 .latch
-                .sign_in
-                .reauthenticate(&who, &password, &client)
+                .practice
+                .update_security_with_password(&who, &update, &password, &client)
                 .await,
         )
     };
@@ -177,36 +177,22 @@ pub async fn submit_settings(
             None
         }
         Some(Err(e)) => return Err(HtmlError(e)),
-        Some(Ok((token, until))) => {
-            // The re-entered password counts for this change: the session now holds it.
-            let mut reauthenticated = who.clone();
-            reauthenticated.session.reauthenticated_until = Some(until);
-            match state
-                .latch
-                .practice
-                .update_security(&reauthenticated, &update, &client)
-                .await
-            {
-                Ok(_) => {
-                    return Ok(with_cookie(
-                        see_other("/practice/settings?done=settings"),
-                        cookies::session(&state.config, token.expose()),
-                    ));
-                }
-                Err(AppError::InvalidSetting(message)) => Some((token, message)),
-                Err(e) => return Err(HtmlError(e)),
-            }
+        Some(Ok((token, Ok(_)))) => {
+            return Ok(with_cookie(
+                see_other("/practice/settings?done=settings"),
+                cookies::session(&state.config, token.expose()),
+            ));
         }
+        Some(Ok((token, Err(AppError::InvalidSetting(refusal))))) => Some((token, refusal)),
+        Some(Ok((_, Err(e)))) => return Err(HtmlError(e)),
     };
-    if let Some((_, message)) = &refused {
-        if message.contains("country") {
-            errors.countries = Some(message.clone());
-        } else if message.contains("minutes") {
-            errors.idle = Some(message.clone());
-        } else if message.contains("budget") {
-            errors.budget = Some(message.clone());
-        } else {
-            errors.general = Some(message.clone());
+    if let Some((_, refusal)) = &refused {
+        let message = Some(refusal.message.clone());
+        match refusal.field {
+            Some(Field::AllowedCountries) => errors.countries = message,
+            Some(Field::IdleMinutes) => errors.idle = message,
+            Some(Field::DailySendBudget) => errors.budget = message,
+            _ => errors.general = message,
         }
     }
     let page = settings_page(&who, Chrome::new(&who, csrf, "settings"), form, errors);

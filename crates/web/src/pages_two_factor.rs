@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use latch_app::records::Purpose;
 use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
-use latch_app::{AppError, Secret};
+use latch_app::{AppError, Field, Secret};
 use latch_domain::country::Country;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::Channel;
@@ -103,6 +103,7 @@ async fn code_page(
     who: &Authenticated,
     csrf: String,
     error: Option<String>,
+    delivery_failed: bool,
     prefer: Option<Channel>,
 ) -> Result<Response, AppError> {
     let pending = state
@@ -117,10 +118,7 @@ async fn code_page(
         .or(setting.map(|s| s.channel))
         .unwrap_or(Channel::Sms);
     let has_extension = setting.is_some_and(|s| s.extension.is_some());
-    let delivered = prefer.is_none()
-        && error
-            .as_deref()
-            .is_none_or(|e| !e.starts_with("We couldn't send"));
+    let delivered = prefer.is_none() && !delivery_failed;
     let page = EnterCodePage {
         csrf,
         sent: pending.filter(|_| delivered).map(|p| Sent {
@@ -165,7 +163,8 @@ pub async fn show_code(
             None,
         ),
     };
-    let mut response = code_page(&state, &who, csrf, error, prefer).await?;
+    let failed = q.failed.is_some();
+    let mut response = code_page(&state, &who, csrf, error, failed, prefer).await?;
     if prefer.is_some() {
         *response.status_mut() = StatusCode::OK;
     }
@@ -206,7 +205,7 @@ pub async fn submit_code(
                 _ => e.to_string(),
             };
             Ok(with_status(
-                code_page(&state, &who, csrf, Some(message), None).await?,
+                code_page(&state, &who, csrf, Some(message), false, None).await?,
                 &e,
             ))
         }
@@ -230,7 +229,15 @@ pub async fn submit_code_resend(
     {
         Ok(_) => Ok(see_other("/sign-in/code")),
         Err(e) if shown_beside_code_form(&e) => Ok(with_status(
-            code_page(&state, &who, csrf, Some(e.to_string()), None).await?,
+            code_page(
+                &state,
+                &who,
+                csrf,
+                Some(e.to_string()),
+                matches!(e, AppError::DeliveryFailed { .. }),
+                None,
+            )
+            .await?,
             &e,
         )),
         Err(e) => Err(HtmlError(e)),
@@ -413,7 +420,9 @@ pub async fn submit_setup(
             let mut errors = PhoneErrors::default();
             let message = e.to_string();
             match &e {
-                AppError::InvalidPhone(m) if m.contains("xtension") => {
+                AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_)
+                    if e.field() == Some(Field::Extension) =>
+                {
                     errors.extension = Some(message)
                 }
                 AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_) => {
