@@ -150,7 +150,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         report.push(figures?);
     }
 
-    println!("{}", report.markdown());
+    #[expect(clippy::print_stdout, reason = "the report is the command's output")]
+    {
+        println!("{}", report.markdown());
+    }
     if args.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&work_dir);
     }
