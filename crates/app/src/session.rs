@@ -10,7 +10,7 @@ use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Account, ClientInfo, NewSession, Session};
+use crate::records::{Account, ClientInfo, NewSession, Person, Session};
 use crate::secret::Secret;
 use crate::sign_in::check_password_again;
 
@@ -90,6 +90,17 @@ pub(crate) async fn complete_sign_in(
     core.store
         .record_sign_in(&person.id, core.clock.now())
         .await?;
+    audit_signed_in(core, person, how, client).await?;
+    Ok(token)
+}
+
+/// The audit event of a finished sign-in, saying how the person proved who they are.
+pub(crate) async fn audit_signed_in(
+    core: &Core,
+    person: &Person,
+    how: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     record(
         core,
         Event {
@@ -101,8 +112,7 @@ pub(crate) async fn complete_sign_in(
             detail: how.into(),
         },
     )
-    .await?;
-    Ok(token)
+    .await
 }
 
 /// Gives a session a new token, so the cookie it had before is worth nothing.

@@ -20,7 +20,7 @@ use crate::passwords::Verified;
 use crate::records::{Account, ClientInfo, Device, NewDevice, Person, Purpose};
 use crate::secret::Secret;
 pub use crate::session::Authenticated;
-use crate::session::{complete_sign_in, open_session, reauthenticate};
+use crate::session::{audit_signed_in, complete_sign_in, open_session, reauthenticate};
 
 /// A new session: the cookie token to hand to the browser, and who it belongs to.
 #[derive(Debug)]
@@ -222,18 +222,7 @@ impl SignInService {
         let person = &account.person;
         let (token, _) =
             open_session(core, &person.id, SessionState::SignedIn, client, None).await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::SignInSucceeded,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: how.into(),
-            },
-        )
-        .await?;
+        audit_signed_in(core, person, how, client).await?;
         Ok(SignedIn {
             token,
             state: SessionState::SignedIn,

@@ -6,7 +6,7 @@ use latch_app::ports::ThrottleStore;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Client, Dialect, PASSWORD, TestApp, code, post_at_once};
+use crate::support::{Dialect, PASSWORD, TestApp, code, post_at_once};
 
 const OWNER: &str = "owner@harbor.test";
 
@@ -16,14 +16,6 @@ crate::on_both_databases!(
     failed_password_reentries_are_audited,
 );
 
-async fn audited(owner: &Client, kind: &str) -> usize {
-    let (status, body) = owner
-        .get(&format!("/api/v1/practice/audit?kind={kind}&limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().len()
-}
-
 async fn a_throttled_sign_in_is_audited_once_per_delay(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
@@ -32,7 +24,7 @@ async fn a_throttled_sign_in_is_audited_once_per_delay(dialect: Dialect) {
         let (status, _) = guesser.sign_in(OWNER, "not the password").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(audited(&owner, "sign_in.failed").await, 5);
+    assert_eq!(owner.audited("sign_in.failed").await, 5);
     // The fifth failure started a delay: a script hammering it gets 429s and writes one event.
     let hammering = (0..40)
         .map(|_| {
@@ -49,7 +41,7 @@ async fn a_throttled_sign_in_is_audited_once_per_delay(dialect: Dialect) {
             (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
         );
     }
-    assert_eq!(audited(&owner, "sign_in.failed").await, 6);
+    assert_eq!(owner.audited("sign_in.failed").await, 6);
 
     // After the delay, a wrong password is audited again, and so is the next delay's first
     // refusal.
@@ -64,7 +56,7 @@ async fn a_throttled_sign_in_is_audited_once_per_delay(dialect: Dialect) {
             StatusCode::TOO_MANY_REQUESTS
         );
     }
-    assert_eq!(audited(&owner, "sign_in.failed").await, 8);
+    assert_eq!(owner.audited("sign_in.failed").await, 8);
 }
 
 async fn an_email_longer_than_any_email_is_refused_before_anything_is_stored(dialect: Dialect) {
@@ -129,5 +121,5 @@ async fn failed_password_reentries_are_audited(dialect: Dialect) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(audited(&owner, "password.reentry_failed").await, 2);
+    assert_eq!(owner.audited("password.reentry_failed").await, 2);
 }

@@ -52,14 +52,6 @@ fn guess(c: &Client, code: String) -> (Client, &'static str, Value) {
     )
 }
 
-async fn audited(owner: &Client, kind: &str) -> usize {
-    let (status, body) = owner
-        .get(&format!("/api/v1/practice/audit?kind={kind}&limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().len()
-}
-
 async fn status_of(owner: &Client, id: &str) -> String {
     let (_, person) = owner.get(&format!("/api/v1/practice/users/{id}")).await;
     person["status"].as_str().unwrap().to_owned()
@@ -101,11 +93,11 @@ async fn ninety_guesses_at_once_are_judged_five_times(dialect: Dialect) {
         "{wrong_answers} wrong and {accepted} right were judged"
     );
     assert_eq!(
-        audited(&owner, "code.wrong").await,
+        owner.audited("code.wrong").await,
         wrong_answers,
         "each judged guess is counted once"
     );
-    assert_eq!(audited(&owner, "two_factor.locked").await, 0);
+    assert_eq!(owner.audited("two_factor.locked").await, 0);
     assert_eq!(lock_notices(&app).await, 0);
 }
 
@@ -134,8 +126,8 @@ async fn guesses_from_many_sign_ins_at_once_lock_once_with_one_notice(dialect: D
         })
         .count();
     assert_eq!(judged, 9, "nine wrong codes before the lock: {answers:?}");
-    assert_eq!(audited(&owner, "code.wrong").await, 10);
-    assert_eq!(audited(&owner, "two_factor.locked").await, 1);
+    assert_eq!(owner.audited("code.wrong").await, 10);
+    assert_eq!(owner.audited("two_factor.locked").await, 1);
     assert_eq!(lock_notices(&app).await, 1, "one lock, one text");
     assert!(locked_now >= 1, "the tenth locks for fifteen minutes");
     assert_eq!(status_of(&owner, &id).await, "locked");
@@ -157,8 +149,8 @@ async fn the_last_guesses_before_the_lock_for_good_lock_it_once(dialect: Dialect
         .flat_map(|(c, right)| (0..5).map(|i| guess(c, wrong(right, i))))
         .collect();
     let answers = post_at_once(guesses).await;
-    assert_eq!(audited(&owner, "code.wrong").await, 1, "{answers:?}");
-    assert_eq!(audited(&owner, "two_factor.locked").await, 1);
+    assert_eq!(owner.audited("code.wrong").await, 1, "{answers:?}");
+    assert_eq!(owner.audited("two_factor.locked").await, 1);
     assert_eq!(status_of(&owner, &id).await, "locked");
 
     app.clock.advance(3600);
@@ -175,8 +167,8 @@ async fn the_last_guesses_before_the_lock_for_good_lock_it_once(dialect: Dialect
         .flat_map(|(c, right)| (0..5).map(|i| guess(c, wrong(right, i))))
         .collect();
     let answers = post_at_once(guesses).await;
-    assert_eq!(audited(&owner, "code.wrong").await, 2, "{answers:?}");
-    assert_eq!(audited(&owner, "two_factor.locked").await, 2);
+    assert_eq!(owner.audited("code.wrong").await, 2, "{answers:?}");
+    assert_eq!(owner.audited("two_factor.locked").await, 2);
     assert_eq!(lock_notices(&app).await, 2);
     assert_eq!(status_of(&owner, &id).await, "locked_until_unlocked");
     let forbidden = answers
@@ -210,9 +202,9 @@ async fn a_right_code_racing_wrong_guesses_is_never_followed_by_their_lock(diale
             guesses.extend((0..3).map(|i| guess(&c, wrong(&their_code, i))));
         }
         latch_store::testing::set_code_failures(&app.db, &id, 9).await;
-        let locks_before = audited(&owner, "two_factor.locked").await;
+        let locks_before = owner.audited("two_factor.locked").await;
         let answers = post_at_once(guesses).await;
-        let locks = audited(&owner, "two_factor.locked").await - locks_before;
+        let locks = owner.audited("two_factor.locked").await - locks_before;
         let status = status_of(&owner, &id).await;
         if answers[0].0 == StatusCode::OK {
             assert_eq!(

@@ -754,15 +754,10 @@ async fn the_person_page_checks_permission_before_the_password_and_keeps_a_refus
         );
     }
     assert_eq!(
-        audited_count(&owner, "password.reentry_failed").await,
+        owner.audited("password.reentry_failed").await,
         0,
         "the password was never checked"
     );
-}
-
-async fn audited_count(c: &Client, kind: &str) -> usize {
-    let (_, body) = c.get(&format!("/api/v1/practice/audit?kind={kind}")).await;
-    body["events"].as_array().unwrap().len()
 }
 
 async fn every_security_event_reaches_the_audit_trail(dialect: Dialect) {

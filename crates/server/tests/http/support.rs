@@ -379,6 +379,15 @@ impl Client {
         .await
     }
 
+    /// How many events of `kind` the practice's audit trail holds (up to 500).
+    pub async fn audited(&self, kind: &str) -> usize {
+        let (status, body) = self
+            .get(&format!("/api/v1/practice/audit?kind={kind}&limit=500"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["events"].as_array().unwrap().len()
+    }
+
     /// Enters a sign-in's code, and asserts that it signed in: a step of a test's setup, which
     /// must not pass quietly when the code did not work.
     pub async fn enter_code(&self, code: impl AsRef<str>, remember_device: bool) {
