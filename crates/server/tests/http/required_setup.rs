@@ -45,27 +45,12 @@ async fn held_for_setup(app: &TestApp) -> crate::support::Client {
     c
 }
 
-async fn enrol(app: &TestApp, c: &crate::support::Client, phone: &str) {
-    let (status, body) = c
-        .post(
-            "/api/v1/me/two-factor/setup",
-            json!({"phone": phone, "channel": "sms"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let code = app.last_code_to(phone).await;
-    let (status, body) = c
-        .post("/api/v1/me/two-factor/setup/confirm", json!({"code": code}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 async fn once_the_person_has_two_factor_no_other_session_keeps_a_setup_credit(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     practice_requiring_staff(&app).await;
     let stale = held_for_setup(&app).await;
     let person = held_for_setup(&app).await;
-    enrol(&app, &person, PHONE).await;
+    app.enrol(&person, PHONE).await;
 
     // Someone holding the older session tries to put their own phone in.
     let (status, body) = stale
@@ -100,7 +85,7 @@ async fn a_setup_begun_in_a_stale_session_cannot_be_confirmed_after_another_enro
     assert_eq!(status, StatusCode::ACCEPTED);
     let stranger_code = app.last_code_to(STRANGER).await;
     let person = held_for_setup(&app).await;
-    enrol(&app, &person, PHONE).await;
+    app.enrol(&person, PHONE).await;
 
     let (status, body) = stale
         .post(

@@ -257,6 +257,12 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        self.enrol(c, phone).await;
+    }
+
+    /// Sets two-factor up by text to `phone` in a session that may already (re-entered
+    /// password, or the practice's required setup), asserting each step.
+    pub async fn enrol(&self, c: &Client, phone: &str) {
         let (status, body) = c
             .post(
                 "/api/v1/me/two-factor/setup",
