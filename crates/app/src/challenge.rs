@@ -16,7 +16,7 @@ use latch_domain::verification::{Verification, verify};
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
-use crate::error::{AppError, Field, Refusal};
+use crate::error::{AppError, Field, Refusal, Throttle};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
 
@@ -32,7 +32,7 @@ pub struct CodeSent {
 pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
     match person.lock.at(core.clock.now().seconds()) {
         Locked::No => Ok(()),
-        Locked::For { retry_after } => Err(AppError::RateLimited { retry_after }),
+        Locked::For { retry_after } => Err(AppError::rate_limited(retry_after)),
         Locked::UntilUnlocked => Err(AppError::TwoFactorLocked),
     }
 }
@@ -109,7 +109,7 @@ pub(crate) async fn resend(
     ) {
         Ok(()) => {}
         Err(SendRefused::Wait { retry_after }) => {
-            return Err(AppError::RateLimited { retry_after });
+            return Err(AppError::rate_limited(retry_after));
         }
         Err(SendRefused::ChallengeSpent) => return Err(spent_error(challenge)),
     }
@@ -133,9 +133,7 @@ pub(crate) async fn resend(
         .await?;
     if !took {
         // Another request resent it a moment ago, or it was used meanwhile.
-        return Err(AppError::RateLimited {
-            retry_after: RESEND_WAIT_SECONDS,
-        });
+        return Err(AppError::rate_limited(RESEND_WAIT_SECONDS));
     }
     let updated = Challenge {
         channel,
@@ -148,9 +146,7 @@ pub(crate) async fn resend(
 
 fn spent_error(challenge: &Challenge) -> AppError {
     match challenge.purpose {
-        Purpose::SignIn => AppError::RateLimited {
-            retry_after: PENDING_LIFETIME_SECONDS,
-        },
+        Purpose::SignIn => AppError::rate_limited(PENDING_LIFETIME_SECONDS),
         Purpose::Setup => AppError::NoSetupInProgress,
     }
 }
@@ -199,11 +195,9 @@ async fn check_send_limits(
         for key in &keys[first + 1..] {
             core.store.unbump_windows([key, key], 1).await?;
         }
-        return Err(AppError::RateLimited {
-            retry_after: (counted[first].started_at.seconds() + windows[first].seconds
-                - now.seconds())
-            .max(1),
-        });
+        return Err(AppError::rate_limited(
+            (counted[first].started_at.seconds() + windows[first].seconds - now.seconds()).max(1),
+        ));
     }
     let budget = core
         .store
@@ -224,8 +218,9 @@ async fn check_send_limits(
             )
             .await?;
         }
-        return Err(AppError::SendBudgetReached {
+        return Err(AppError::RateLimited {
             retry_after: (budget.started_at.seconds() + 86_400 - now.seconds()).max(1),
+            throttle: Throttle::SendBudget,
         });
     }
     Ok(())
@@ -363,8 +358,10 @@ pub(crate) async fn check_code(
     let result = judge_code(core, person, challenge, typed, client).await;
     core.metrics.verification(match &result {
         Ok(()) => "accepted",
-        Err(AppError::InvalidCode { .. }) => "wrong",
-        Err(AppError::MalformedCode { .. }) => "malformed",
+        Err(AppError::InvalidCode {
+            malformed: false, ..
+        }) => "wrong",
+        Err(AppError::InvalidCode { .. }) => "malformed",
         Err(AppError::CodeExpired) => "expired",
         Err(AppError::RateLimited { .. } | AppError::TwoFactorLocked) => "locked",
         Err(_) => "error",
@@ -381,8 +378,9 @@ async fn judge_code(
 ) -> Result<(), AppError> {
     // Something that cannot be a code is not a guess: it counts toward nothing.
     let Ok(code) = OneTimeCode::parse(typed) else {
-        return Err(AppError::MalformedCode {
+        return Err(AppError::InvalidCode {
             attempts_left: (CODE_MAX_ATTEMPTS - challenge.attempts).max(0),
+            malformed: true,
         });
     };
     // The lock as read with the session; the store checks it again where it counts.
@@ -403,7 +401,7 @@ async fn judge_code(
     match verify(judgement, now.seconds()) {
         Verification::Expired => Err(AppError::CodeExpired),
         Verification::Locked(Locked::For { retry_after }) => {
-            Err(AppError::RateLimited { retry_after })
+            Err(AppError::rate_limited(retry_after))
         }
         Verification::Locked(_) => Err(AppError::TwoFactorLocked),
         Verification::Accepted => {
@@ -437,7 +435,10 @@ async fn judge_code(
             failures,
         } => {
             audit_wrong_code(core, person, failures, client).await?;
-            Err(AppError::InvalidCode { attempts_left })
+            Err(AppError::InvalidCode {
+                attempts_left,
+                malformed: false,
+            })
         }
         Verification::LockStarted { failures, lock } => {
             audit_wrong_code(core, person, failures, client).await?;
@@ -476,9 +477,7 @@ async fn announce_lock(
 ) -> Result<AppError, AppError> {
     let (refusal, detail) = match lock {
         LockAfterFailure::For { seconds } => (
-            AppError::RateLimited {
-                retry_after: seconds,
-            },
+            AppError::rate_limited(seconds),
             format!("for {} minutes", seconds / 60),
         ),
         LockAfterFailure::UntilUnlocked | LockAfterFailure::None => (

@@ -65,8 +65,11 @@ pub enum AppError {
     NotSignedIn,
     #[error("Please re-enter your password to continue.")]
     ReauthenticationRequired,
-    #[error("Too many attempts. Please wait {} and try again.", wait_words(*retry_after))]
-    RateLimited { retry_after: i64 },
+    #[error("{}", throttle_words(*throttle, *retry_after))]
+    RateLimited {
+        retry_after: i64,
+        throttle: Throttle,
+    },
     #[error("You don't have permission to do that.")]
     Forbidden,
     #[error("That was not found.")]
@@ -85,11 +88,10 @@ pub enum AppError {
     InvalidSetting(Refusal),
     #[error("{0}")]
     InvalidRequest(Refusal),
-    #[error("That code is not correct. Check the latest message and try again.")]
-    InvalidCode { attempts_left: i64 },
-    /// Something that cannot be a code: not a guess, so it counts toward nothing.
-    #[error("Codes have 8 digits. Check the latest message and enter its code.")]
-    MalformedCode { attempts_left: i64 },
+    /// A wrong code; or, `malformed`, something that cannot be a code: not a guess, so it
+    /// counts toward nothing.
+    #[error("{}", code_words(*malformed))]
+    InvalidCode { attempts_left: i64, malformed: bool },
     #[error("This code has expired or can't be used any more. Ask for a new code.")]
     CodeExpired,
     #[error(
@@ -112,10 +114,6 @@ pub enum AppError {
         "Your practice requires two-factor authentication, so it can't be turned off. You can change your phone or method instead."
     )]
     TwoFactorRequiredByPractice,
-    #[error(
-        "Your practice has reached its daily limit of texts and calls. Please try again later, or ask your practice."
-    )]
-    SendBudgetReached { retry_after: i64 },
     #[error("latch cannot reach its database right now. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -137,9 +135,7 @@ impl AppError {
     /// Seconds to wait, for throttles.
     pub fn retry_after(&self) -> Option<i64> {
         match self {
-            AppError::RateLimited { retry_after } | AppError::SendBudgetReached { retry_after } => {
-                Some((*retry_after).max(1))
-            }
+            AppError::RateLimited { retry_after, .. } => Some((*retry_after).max(1)),
             _ => None,
         }
     }
@@ -150,7 +146,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::NotSignedIn => "not_signed_in",
             AppError::ReauthenticationRequired => "reauthentication_required",
-            AppError::RateLimited { .. } | AppError::SendBudgetReached { .. } => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::AlreadySetUp => "already_set_up",
@@ -160,7 +156,7 @@ impl AppError {
             AppError::InvalidRole(_) => "invalid_role",
             AppError::InvalidSetting(_) => "invalid_setting",
             AppError::InvalidRequest(_) => "invalid_request",
-            AppError::InvalidCode { .. } | AppError::MalformedCode { .. } => "invalid_code",
+            AppError::InvalidCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
             AppError::TwoFactorLocked => "two_factor_locked",
             AppError::DeliveryFailed { .. } => "delivery_failed",
@@ -183,11 +179,10 @@ impl AppError {
             AppError::DeliveryFailed { .. } => 502,
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
             AppError::InvalidCode { .. }
-            | AppError::MalformedCode { .. }
             | AppError::CodeExpired
             | AppError::InvalidPhone(_)
             | AppError::PhoneNotAllowed(_) => 400,
-            AppError::RateLimited { .. } | AppError::SendBudgetReached { .. } => 429,
+            AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
             AppError::AlreadySetUp | AppError::EmailTaken => 409,
             AppError::WeakPassword(_)
@@ -212,6 +207,45 @@ impl From<StoreError> for AppError {
             }
             StoreError::Other(detail) => AppError::Internal(detail),
         }
+    }
+}
+
+/// Why a request must wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    /// Too many attempts or sends: a limit, a delay or a lock of the person's own.
+    Attempts,
+    /// The practice's daily budget of texts and calls is spent.
+    SendBudget,
+}
+
+impl AppError {
+    /// Too many attempts: wait `retry_after` seconds.
+    pub fn rate_limited(retry_after: i64) -> Self {
+        AppError::RateLimited {
+            retry_after,
+            throttle: Throttle::Attempts,
+        }
+    }
+}
+
+fn throttle_words(throttle: Throttle, retry_after: i64) -> String {
+    match throttle {
+        Throttle::Attempts => format!(
+            "Too many attempts. Please wait {} and try again.",
+            wait_words(retry_after)
+        ),
+        Throttle::SendBudget => "Your practice has reached its daily limit of texts and calls. \
+             Please try again later, or ask your practice."
+            .to_owned(),
+    }
+}
+
+fn code_words(malformed: bool) -> &'static str {
+    if malformed {
+        "Codes have 8 digits. Check the latest message and enter its code."
+    } else {
+        "That code is not correct. Check the latest message and try again."
     }
 }
 
@@ -246,7 +280,7 @@ mod tests {
             AppError::InvalidCredentials,
             AppError::NotSignedIn,
             AppError::ReauthenticationRequired,
-            AppError::RateLimited { retry_after: 900 },
+            AppError::rate_limited(900),
             AppError::Forbidden,
             AppError::NotFound,
             AppError::AlreadySetUp,
@@ -256,8 +290,14 @@ mod tests {
             AppError::InvalidRole("The role must be owner, manager, staff or client.".into()),
             AppError::InvalidSetting("Idle sign-out must be 5 to 120 minutes.".into()),
             AppError::InvalidRequest("The method must be sms or voice.".into()),
-            AppError::InvalidCode { attempts_left: 4 },
-            AppError::MalformedCode { attempts_left: 5 },
+            AppError::InvalidCode {
+                attempts_left: 4,
+                malformed: false,
+            },
+            AppError::InvalidCode {
+                attempts_left: 5,
+                malformed: true,
+            },
             AppError::CodeExpired,
             AppError::TwoFactorLocked,
             AppError::DeliveryFailed {
@@ -270,7 +310,10 @@ mod tests {
             AppError::PhoneNotAllowed("Toll-free numbers can't receive sign-in codes.".into()),
             AppError::NoSetupInProgress,
             AppError::TwoFactorRequiredByPractice,
-            AppError::SendBudgetReached { retry_after: 3600 },
+            AppError::RateLimited {
+                retry_after: 3600,
+                throttle: Throttle::SendBudget,
+            },
             AppError::Unavailable,
             AppError::Internal("a detail nobody sees".into()),
         ];
@@ -283,7 +326,7 @@ mod tests {
 
     #[test]
     fn a_rate_limit_message_says_how_long_to_wait() {
-        let e = AppError::RateLimited { retry_after: 30 };
+        let e = AppError::rate_limited(30);
         assert_eq!(
             e.to_string(),
             "Too many attempts. Please wait 30 seconds and try again."

@@ -76,7 +76,7 @@ impl SignInService {
             Ok(s) if s.state == SessionState::TwoFactorRequired => "code_required",
             Ok(_) => "setup_required",
             Err(AppError::InvalidCredentials) => "wrong_password",
-            Err(AppError::RateLimited { .. } | AppError::SendBudgetReached { .. }) => "throttled",
+            Err(AppError::RateLimited { .. }) => "throttled",
             Err(AppError::TwoFactorLocked) => "locked",
             Err(AppError::Unavailable) => "unavailable",
             Err(_) => "error",
@@ -453,7 +453,7 @@ async fn refusal_worth_auditing(
     outcome: &Result<bool, AppError>,
 ) -> Result<bool, AppError> {
     match outcome {
-        Err(AppError::RateLimited { retry_after }) => {
+        Err(AppError::RateLimited { retry_after, .. }) => {
             let window = core
                 .store
                 .bump_window(
@@ -534,16 +534,14 @@ pub(crate) async fn check_password(
         && let Some(retry_after) =
             ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
     {
-        return Err(AppError::RateLimited { retry_after });
+        return Err(AppError::rate_limited(retry_after));
     }
     let failures = core.store.password_failures(email_key).await?;
     if !remembered_browser
         && let Some((_, Some(retry_at))) = failures
         && retry_at > now
     {
-        return Err(AppError::RateLimited {
-            retry_after: retry_at.seconds() - now.seconds(),
-        });
+        return Err(AppError::rate_limited(retry_at.seconds() - now.seconds()));
     }
     match core.passwords.verify(password, stored).await? {
         Verified::Match { needs_rehash } => {

@@ -60,8 +60,7 @@ impl IntoResponse for ApiError {
                 message: e.to_string(),
                 retry_after_seconds: retry_after,
                 attempts_left: match &e {
-                    AppError::InvalidCode { attempts_left }
-                    | AppError::MalformedCode { attempts_left } => Some(*attempts_left),
+                    AppError::InvalidCode { attempts_left, .. } => Some(*attempts_left),
                     _ => None,
                 },
             },

@@ -357,11 +357,7 @@ pub async fn submit_sign_in(
                 cookies::session(&state.config, signed_in.token.expose()),
             ))
         }
-        Err(
-            e @ (AppError::InvalidCredentials
-            | AppError::RateLimited { .. }
-            | AppError::SendBudgetReached { .. }),
-        ) => {
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             let mut response = render(
                 status,

@@ -54,10 +54,8 @@ fn shown_beside_code_form(e: &AppError) -> bool {
     matches!(
         e,
         AppError::InvalidCode { .. }
-            | AppError::MalformedCode { .. }
             | AppError::CodeExpired
             | AppError::RateLimited { .. }
-            | AppError::SendBudgetReached { .. }
             | AppError::TwoFactorLocked
             | AppError::DeliveryFailed { .. }
             | AppError::InvalidRequest(_)
@@ -198,7 +196,10 @@ pub async fn submit_code(
         }
         Err(e) if shown_beside_code_form(&e) => {
             let message = match &e {
-                AppError::InvalidCode { attempts_left } if *attempts_left > 0 => {
+                AppError::InvalidCode {
+                    malformed: true, ..
+                } => e.to_string(),
+                AppError::InvalidCode { attempts_left, .. } if *attempts_left > 0 => {
                     format!("{e} You can try {attempts_left} more time{}.", if *attempts_left == 1 { "" } else { "s" })
                 }
                 AppError::InvalidCode { .. } => "That code is not correct, and it can't be tried again. Ask for a new code below.".to_owned(),
@@ -430,7 +431,6 @@ pub async fn submit_setup(
                 }
                 AppError::InvalidRequest(_)
                 | AppError::RateLimited { .. }
-                | AppError::SendBudgetReached { .. }
                 | AppError::TwoFactorLocked => errors.general = Some(message),
                 _ => return Err(HtmlError(e)),
             }
