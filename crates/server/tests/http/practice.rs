@@ -12,6 +12,7 @@ crate::on_both_databases!(
     each_settings_change_is_audited_with_old_and_new_values,
     lowering_the_remember_limit_ends_older_devices,
     lowering_the_remember_limit_caps_recent_devices_at_the_new_limit,
+    a_remembered_browser_is_held_to_the_practices_limit_of_the_day,
     the_rule_takes_staff_through_setup_before_the_dashboard,
     the_rule_for_staff_and_clients_covers_clients,
     reset_and_unlock_follow_every_permission_edge,
@@ -204,6 +205,32 @@ async fn lowering_the_remember_limit_caps_recent_devices_at_the_new_limit(dialec
         body["state"], "two_factor_required",
         "past the new limit the browser is asked for a code"
     );
+}
+
+async fn a_remembered_browser_is_held_to_the_practices_limit_of_the_day(dialect: Dialect) {
+    use latch_app::ports::PracticeStore;
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.turn_on_two_factor(&owner, "+14155552671").await;
+    let desk = app.client();
+    desk.sign_in("owner@harbor.test", PASSWORD).await;
+    desk.enter_code(app.last_code_to("+14155552671").await, true)
+        .await;
+    // The limit falls without the cap reaching this device (as when the browser was
+    // remembered in the same instant): each use still checks the limit of the day.
+    let (_, me) = owner.get("/api/v1/me").await;
+    let practice_id = me["user"]["practice"]["id"].as_str().unwrap();
+    let mut practice = app.db.practice(practice_id).await.unwrap().unwrap();
+    practice.security.remember_device_days = 30;
+    app.db
+        .update_security(practice_id, &practice.security)
+        .await
+        .unwrap();
+
+    app.clock.advance(30 * 86_400 + 1);
+    let (status, body) = desk.sign_in("owner@harbor.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "two_factor_required", "{body}");
 }
 
 fn rfc3339_seconds(v: &Value) -> i64 {
