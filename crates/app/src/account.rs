@@ -8,11 +8,11 @@ use crate::audit::{Event, record};
 use crate::challenge::notify;
 use crate::error::AppError;
 use crate::latch::Core;
+use crate::password_check::{check_password_again, record_password_again};
 use crate::passwords::OwnedContext;
 use crate::records::{ClientInfo, Session};
 use crate::secret::Secret;
 use crate::session::{Authenticated, end_devices_and_other_sessions, rotate};
-use crate::sign_in::check_password_again;
 use latch_domain::message::Notice;
 
 #[derive(Clone)]
@@ -37,43 +37,61 @@ impl AccountService {
     ) -> Result<Secret, AppError> {
         let core = &self.core;
         let person = &who.account.person;
-        check_password_again(core, who, current, client, "password change").await?;
-        let context = OwnedContext {
-            practice_name: who.account.practice.name.clone(),
-            person_name: person.name.clone(),
-            email: person.email.clone(),
+        let check = check_password_again(core, who, current, client).await?;
+        let hash = match check.result() {
+            Ok(_) => {
+                let context = OwnedContext {
+                    practice_name: who.account.practice.name.clone(),
+                    person_name: person.name.clone(),
+                    email: person.email.clone(),
+                };
+                Some(
+                    core.passwords
+                        .check_and_hash(new, context)
+                        .await?
+                        .map_err(|weak| AppError::WeakPassword(weak.message)),
+                )
+            }
+            Err(_) => None,
         };
-        let hash = core
-            .passwords
-            .check_and_hash(new, context)
-            .await?
-            .map_err(|weak| AppError::WeakPassword(weak.message))?;
-        core.store.set_password_hash(&person.id, &hash).await?;
-        end_devices_and_other_sessions(core, who, client).await?;
-        if let Some(setting) = &person.two_factor {
-            notify(core, &setting.phone, Notice::PasswordChanged).await;
-        }
-        let token = rotate(
-            core,
-            &who.session,
-            who.session.state,
-            who.session.reauthenticated_until,
-            None,
-        )
-        .await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::PasswordChanged,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: "other sessions and remembered devices ended".into(),
-            },
-        )
-        .await?;
-        Ok(token)
+        let check = &check;
+        let hash = &hash;
+        core.in_one_transaction(move |core| async move {
+            let core = &*core;
+            record_password_again(core, who, check, client, "password change").await?;
+            let hash = match &hash {
+                Some(Ok(hash)) => hash,
+                Some(Err(AppError::WeakPassword(why))) => {
+                    return Err(AppError::WeakPassword(why.clone()));
+                }
+                _ => return Err(AppError::Internal("a password change lost its hash".into())),
+            };
+            core.store.set_password_hash(&person.id, hash).await?;
+            end_devices_and_other_sessions(core, who, client).await?;
+            if let Some(setting) = &person.two_factor {
+                notify(core, &setting.phone, Notice::PasswordChanged).await;
+            }
+            let token = rotate(
+                core,
+                &who.session,
+                who.session.state,
+                who.session.reauthenticated_until,
+                None,
+            )
+            .await?;
+            record(
+                core,
+                Event::own(
+                    person,
+                    AuditKind::PasswordChanged,
+                    client,
+                    "other sessions and remembered devices ended",
+                ),
+            )
+            .await?;
+            Ok(token)
+        })
+        .await
     }
 
     /// The person's open sessions, most recently used first.
@@ -90,25 +108,26 @@ impl AccountService {
     ) -> Result<(), AppError> {
         let core = &self.core;
         let person = &who.account.person;
-        if !core.store.delete_session(&person.id, session_id).await? {
-            return Err(AppError::NotFound);
-        }
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::SessionEnded,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: if session_id == who.session.id {
-                    "this session"
-                } else {
-                    "another session"
-                }
-                .into(),
-            },
-        )
+        core.in_one_transaction(move |core| async move {
+            let core = &*core;
+            if !core.store.delete_session(&person.id, session_id).await? {
+                return Err(AppError::NotFound);
+            }
+            record(
+                core,
+                Event::own(
+                    person,
+                    AuditKind::SessionEnded,
+                    client,
+                    if session_id == who.session.id {
+                        "this session"
+                    } else {
+                        "another session"
+                    },
+                ),
+            )
+            .await
+        })
         .await
     }
 }

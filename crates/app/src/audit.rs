@@ -7,7 +7,7 @@ use latch_domain::audit::AuditKind;
 
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent};
+use crate::records::{Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent, Person};
 
 /// Who did what to whom, from where: the parts of an event a use case knows.
 pub(crate) struct Event<'a> {
@@ -18,6 +18,25 @@ pub(crate) struct Event<'a> {
     pub client: Option<&'a ClientInfo>,
     /// A short, masked description; never a code, token, password or full phone number.
     pub detail: String,
+}
+
+impl<'a> Event<'a> {
+    /// Something a person did to their own account.
+    pub(crate) fn own(
+        person: &'a Person,
+        kind: AuditKind,
+        client: &'a ClientInfo,
+        detail: impl Into<String>,
+    ) -> Self {
+        Event {
+            practice_id: &person.practice_id,
+            kind,
+            actor_id: Some(&person.id),
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: detail.into(),
+        }
+    }
 }
 
 pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError> {

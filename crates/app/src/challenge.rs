@@ -37,8 +37,8 @@ pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
     }
 }
 
-/// Puts a new challenge for the session's sign-in or setup (ending any older code) and sends
-/// its code.
+/// Puts a new challenge for the session's sign-in or setup (ending any older code), and
+/// answers its code to send once the unit of work has committed.
 #[expect(
     clippy::too_many_arguments,
     reason = "a challenge is made from all of these"
@@ -53,7 +53,7 @@ pub(crate) async fn start_challenge(
     extension: Option<String>,
     channel: Channel,
     client: &ClientInfo,
-) -> Result<CodeSent, AppError> {
+) -> Result<CodeToSend, AppError> {
     check_send_limits(core, person, practice, phone, purpose, client).await?;
     let now = core.clock.now();
     let code = OneTimeCode::generate(random_u32);
@@ -74,11 +74,12 @@ pub(crate) async fn start_challenge(
         created_at: now,
     };
     core.store.put_challenge(&challenge).await?;
-    send_code(core, person, &challenge, phone, &code, client).await
+    code_to_send(core, person, &challenge, phone, &code).await
 }
 
 /// A new code for an existing challenge, by its channel or another: refused within 30 s of
-/// the last send and after 5 sends, in the same statement that stores the new code.
+/// the last send and after 5 sends, in the same statement that stores the new code. Answers
+/// the code to send once the unit of work has committed.
 pub(crate) async fn resend(
     core: &Core,
     person: &Person,
@@ -86,7 +87,7 @@ pub(crate) async fn resend(
     challenge: &Challenge,
     channel: Option<Channel>,
     client: &ClientInfo,
-) -> Result<CodeSent, AppError> {
+) -> Result<CodeToSend, AppError> {
     check_lock(core, person)?;
     let now = core.clock.now();
     let channel = channel.unwrap_or(challenge.channel);
@@ -141,7 +142,7 @@ pub(crate) async fn resend(
         expires_at,
         ..challenge.clone()
     };
-    send_code(core, person, &updated, &phone, &code, client).await
+    code_to_send(core, person, &updated, &phone, &code).await
 }
 
 fn spent_error(challenge: &Challenge) -> AppError {
@@ -246,14 +247,24 @@ fn send_counter_key(
     }
 }
 
-async fn send_code(
+/// A code stored with its challenge, waiting for its unit of work to commit before it goes
+/// out: nothing slow runs inside a transaction, and no code goes out that was not kept.
+#[derive(Debug)]
+pub(crate) struct CodeToSend {
+    outgoing: Outgoing,
+    challenge_id: String,
+    purpose: Purpose,
+    person_id: String,
+    practice_id: String,
+}
+
+async fn code_to_send(
     core: &Core,
     person: &Person,
     challenge: &Challenge,
     phone: &PhoneNumber,
     code: &OneTimeCode,
-    client: &ClientInfo,
-) -> Result<CodeSent, AppError> {
+) -> Result<CodeToSend, AppError> {
     let product = &core.settings.product_name;
     let body = match challenge.channel {
         Channel::Sms => message::code_text(product, code, &core.settings.public_host),
@@ -269,73 +280,85 @@ async fn send_code(
     } else {
         None
     };
-    let outgoing = Outgoing {
-        to: phone.clone(),
-        extension: challenge.extension.clone(),
-        channel: challenge.channel,
-        body,
-        code: Some(code.clone()),
-        press_key_token,
-    };
+    Ok(CodeToSend {
+        outgoing: Outgoing {
+            to: phone.clone(),
+            extension: challenge.extension.clone(),
+            channel: challenge.channel,
+            body,
+            code: Some(code.clone()),
+            press_key_token,
+        },
+        challenge_id: challenge.id.clone(),
+        purpose: challenge.purpose,
+        person_id: person.id.clone(),
+        practice_id: person.practice_id.clone(),
+    })
+}
+
+/// Sends a code its unit of work kept, and records how that went in one more.
+pub(crate) async fn send_code(
+    core: &Core,
+    code: CodeToSend,
+    client: &ClientInfo,
+) -> Result<CodeSent, AppError> {
+    let channel = code.outgoing.channel;
+    let phone = code.outgoing.to.masked();
     let detail = format!(
-        "{} to {} for {}",
-        challenge.channel.as_str(),
-        phone.masked(),
-        challenge.purpose.as_str()
+        "{} to {phone} for {}",
+        channel.as_str(),
+        code.purpose.as_str()
     );
     let started = std::time::Instant::now();
-    let delivered = core.delivery.deliver(&outgoing).await;
+    let delivered = core.delivery.deliver(&code.outgoing).await;
     core.metrics
-        .delivery_seconds(challenge.channel.as_str(), started.elapsed().as_secs_f64());
+        .delivery_seconds(channel.as_str(), started.elapsed().as_secs_f64());
     core.metrics.code_sent(
-        challenge.channel.as_str(),
+        channel.as_str(),
         if delivered.is_ok() { "sent" } else { "failed" },
     );
+    let event = |kind| Event {
+        practice_id: &code.practice_id,
+        kind,
+        actor_id: Some(&code.person_id),
+        subject_id: Some(&code.person_id),
+        client: Some(client),
+        detail: detail.clone(),
+    };
     match delivered {
         Ok(sent) => {
-            if let Some(provider_id) = &sent.provider_id {
-                core.store
-                    .record_delivery(
-                        provider_id,
-                        &person.practice_id,
-                        &person.id,
-                        challenge.channel,
-                        core.clock.now(),
-                    )
-                    .await?;
-            }
-            record(
-                core,
-                Event {
-                    practice_id: &person.practice_id,
-                    kind: AuditKind::CodeSent,
-                    actor_id: Some(&person.id),
-                    subject_id: Some(&person.id),
-                    client: Some(client),
-                    detail,
-                },
-            )
+            let code = &code;
+            let sent = &sent;
+            core.in_one_transaction(move |core| async move {
+                let core = &*core;
+                if let Some(provider_id) = &sent.provider_id {
+                    core.store
+                        .record_delivery(
+                            provider_id,
+                            &code.practice_id,
+                            &code.person_id,
+                            channel,
+                            core.clock.now(),
+                        )
+                        .await?;
+                }
+                record(core, event(AuditKind::CodeSent)).await
+            })
             .await?;
             Ok(CodeSent {
-                channel: challenge.channel,
-                phone: phone.masked(),
+                channel,
+                phone,
                 expires_in: CODE_LIFETIME_SECONDS,
             })
         }
         Err(e) => {
-            // Nothing reached the phone: the person may ask again at once.
-            core.store.clear_resend_wait(&challenge.id).await?;
-            record(
-                core,
-                Event {
-                    practice_id: &person.practice_id,
-                    kind: AuditKind::CodeDeliveryFailed,
-                    actor_id: Some(&person.id),
-                    subject_id: Some(&person.id),
-                    client: Some(client),
-                    detail,
-                },
-            )
+            let code = &code;
+            core.in_one_transaction(move |core| async move {
+                let core = &*core;
+                // Nothing reached the phone: the person may ask again at once.
+                core.store.clear_resend_wait(&code.challenge_id).await?;
+                record(core, event(AuditKind::CodeDeliveryFailed)).await
+            })
             .await?;
             Err(AppError::DeliveryFailed {
                 message: e.message,
@@ -419,14 +442,12 @@ async fn judge_code(
             }
             record(
                 core,
-                Event {
-                    practice_id: &person.practice_id,
-                    kind: AuditKind::CodeVerified,
-                    actor_id: Some(&person.id),
-                    subject_id: Some(&person.id),
-                    client: Some(client),
-                    detail: challenge.purpose.as_str().into(),
-                },
+                Event::own(
+                    person,
+                    AuditKind::CodeVerified,
+                    client,
+                    challenge.purpose.as_str(),
+                ),
             )
             .await
         }
@@ -504,21 +525,19 @@ async fn announce_lock(
     Ok(refusal)
 }
 
-/// Sends a notice (no code) to a number. Best effort: a notice that cannot go out is logged,
-/// never a reason to undo what it tells of.
+/// Sends a notice (no code) to a number, once the unit of work it tells of has committed.
+/// Best effort: a notice that cannot go out is logged, never a reason to undo what it tells of.
 pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
     let Some(to) = PhoneNumber::from_stored(phone_e164) else {
         return;
     };
-    let outgoing = Outgoing {
+    core.notice(Outgoing {
         to,
         extension: None,
         channel: Channel::Sms,
         body: message::notice_text(&core.settings.product_name, notice),
         code: None,
         press_key_token: None,
-    };
-    if let Err(e) = core.delivery.deliver(&outgoing).await {
-        tracing::warn!(error = %e, "a notice could not be sent");
-    }
+    })
+    .await;
 }

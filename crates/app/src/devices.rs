@@ -9,7 +9,7 @@ use crate::audit::{Event, record};
 use crate::crypto::token_hash;
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{ClientInfo, Device};
+use crate::records::{ClientInfo, Device, Person};
 use crate::sign_in::Authenticated;
 
 #[derive(Clone)]
@@ -54,12 +54,15 @@ impl DeviceService {
         device_id: &str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let core = &self.core;
         let person = &who.account.person;
-        if !core.store.delete_device(&person.id, device_id).await? {
-            return Err(AppError::NotFound);
-        }
-        self.audit(who, client, "one device".into()).await
+        self.core
+            .in_one_transaction(move |core| async move {
+                if !core.store.delete_device(&person.id, device_id).await? {
+                    return Err(AppError::NotFound);
+                }
+                audit_forgotten(&core, person, client, "one device".into()).await
+            })
+            .await
     }
 
     pub async fn forget_all(
@@ -67,32 +70,25 @@ impl DeviceService {
         who: &Authenticated,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let ended = self
-            .core
-            .store
-            .delete_devices_of(&who.account.person.id)
-            .await?;
-        self.audit(who, client, format!("all ({ended})")).await
-    }
-
-    async fn audit(
-        &self,
-        who: &Authenticated,
-        client: &ClientInfo,
-        detail: String,
-    ) -> Result<(), AppError> {
         let person = &who.account.person;
-        record(
-            &self.core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::DeviceForgotten,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail,
-            },
-        )
-        .await
+        self.core
+            .in_one_transaction(move |core| async move {
+                let ended = core.store.delete_devices_of(&person.id).await?;
+                audit_forgotten(&core, person, client, format!("all ({ended})")).await
+            })
+            .await
     }
+}
+
+async fn audit_forgotten(
+    core: &Core,
+    person: &Person,
+    client: &ClientInfo,
+    detail: String,
+) -> Result<(), AppError> {
+    record(
+        core,
+        Event::own(person, AuditKind::DeviceForgotten, client, detail),
+    )
+    .await
 }

@@ -114,13 +114,25 @@ pub enum AppError {
         "Your practice requires two-factor authentication, so it can't be turned off. You can change your phone or method instead."
     )]
     TwoFactorRequiredByPractice,
+    /// The database cannot serve now; why, for the log.
     #[error("latch cannot reach its database right now. Please try again in a moment.")]
-    Unavailable,
+    Unavailable(#[source] StoreError),
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
 }
 
 impl AppError {
+    /// A failure of the store or of latch, not an answer to the request: a unit of work that
+    /// ends in one writes nothing.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, AppError::Unavailable(_) | AppError::Internal(_))
+    }
+
+    /// The database ended the work to let another finish; running it again succeeds.
+    pub(crate) fn is_contended(&self) -> bool {
+        matches!(self, AppError::Unavailable(StoreError::Contended(_)))
+    }
+
     /// The field a refusal is about, if it names one.
     pub fn field(&self) -> Option<Field> {
         match self {
@@ -164,7 +176,7 @@ impl AppError {
             AppError::PhoneNotAllowed(_) => "phone_not_allowed",
             AppError::NoSetupInProgress => "no_setup_in_progress",
             AppError::TwoFactorRequiredByPractice => "two_factor_required_by_practice",
-            AppError::Unavailable => "unavailable",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -190,7 +202,7 @@ impl AppError {
             | AppError::InvalidRole(_)
             | AppError::InvalidSetting(_)
             | AppError::InvalidRequest(_) => 400,
-            AppError::Unavailable => 503,
+            AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -199,7 +211,7 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(_) => AppError::Unavailable,
+            e @ (StoreError::Unavailable(_) | StoreError::Contended(_)) => AppError::Unavailable(e),
             StoreError::Conflict(Conflict::EmailTaken) => AppError::EmailTaken,
             StoreError::Conflict(Conflict::AlreadySetUp) => AppError::AlreadySetUp,
             StoreError::Conflict(Conflict::Other(what)) => {
@@ -314,7 +326,7 @@ mod tests {
                 retry_after: 3600,
                 throttle: Throttle::SendBudget,
             },
-            AppError::Unavailable,
+            AppError::Unavailable(StoreError::Unavailable("a detail nobody sees".into())),
             AppError::Internal("a detail nobody sees".into()),
         ];
         let table: Vec<String> = all

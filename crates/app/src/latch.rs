@@ -1,17 +1,18 @@
 //! The composition of latch's use cases over one set of ports.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use crate::account::AccountService;
 use crate::audit::AuditService;
 use crate::clock::Clock;
 use crate::crypto::Keys;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Outgoing};
 use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
-use crate::ports::Store;
+use crate::ports::{Store, StoreError};
 use crate::practice::PracticeService;
 use crate::setup::SetupService;
 use crate::sign_in::SignInService;
@@ -35,7 +36,8 @@ pub struct LatchSettings {
     pub dev_outbox: bool,
 }
 
-/// The shared dependencies of every service.
+/// The shared dependencies of every service. Inside a unit of work (`in_one_transaction`),
+/// `store` is that unit's transaction.
 pub struct Core {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -44,6 +46,100 @@ pub struct Core {
     pub delivery: Arc<dyn Delivery>,
     pub metrics: Arc<dyn Metrics>,
     pub settings: LatchSettings,
+    /// Inside a unit of work: the notices it will send once it has committed.
+    notices: Option<Arc<Mutex<Vec<Outgoing>>>>,
+}
+
+/// How many times a unit of work the database ended for contention is run.
+const RUNS_OF_A_CONTENDED_UNIT: u32 = 3;
+
+impl Core {
+    /// Runs a use case's database work as one unit of work, so its writes commit together or
+    /// not at all: what a refusal wrote (a counted failure, a lock) commits with the refusal,
+    /// and a failure of the store or of latch itself leaves nothing behind. A unit the
+    /// database ended for contention runs again from the start, so `work` is run with a core
+    /// of its own each time and holds only references. Notices the work gives go out after it
+    /// commits. Inside a unit of work, `work` simply runs in it.
+    pub(crate) async fn in_one_transaction<T, Run>(
+        &self,
+        work: impl Fn(Arc<Core>) -> Run,
+    ) -> Result<T, AppError>
+    where
+        Run: Future<Output = Result<T, AppError>>,
+    {
+        if let Some(notices) = &self.notices {
+            return work(Arc::new(
+                self.bound_to(Arc::clone(&self.store), Arc::clone(notices)),
+            ))
+            .await;
+        }
+        let mut run = 1;
+        loop {
+            let unit = self.store.begin().await?;
+            let notices = Arc::new(Mutex::new(Vec::new()));
+            let core = self.bound_to(Arc::clone(&unit) as Arc<dyn Store>, Arc::clone(&notices));
+            let outcome = work(Arc::new(core)).await;
+            let failure = match &outcome {
+                // A failure leaves nothing: the unit rolls back as it drops.
+                Err(e) if e.is_failure() => None,
+                _ => unit.commit().await.err(),
+            };
+            drop(unit);
+            let contended = match (&failure, &outcome) {
+                (Some(e), _) => matches!(e, StoreError::Contended(_)),
+                (None, Err(e)) => e.is_contended(),
+                (None, Ok(_)) => false,
+            };
+            if contended && run < RUNS_OF_A_CONTENDED_UNIT {
+                tracing::debug!(run, "a unit of work runs again after contention");
+                run += 1;
+                continue;
+            }
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+            if !outcome.as_ref().is_err_and(AppError::is_failure) {
+                let notices =
+                    std::mem::take(&mut *notices.lock().unwrap_or_else(|e| e.into_inner()));
+                for notice in notices {
+                    self.send_notice(&notice).await;
+                }
+            }
+            return outcome;
+        }
+    }
+
+    /// This core with another store (a unit of work's) and the notices it keeps.
+    fn bound_to(&self, store: Arc<dyn Store>, notices: Arc<Mutex<Vec<Outgoing>>>) -> Core {
+        Core {
+            store,
+            clock: Arc::clone(&self.clock),
+            passwords: self.passwords.clone(),
+            keys: self.keys.clone(),
+            delivery: Arc::clone(&self.delivery),
+            metrics: Arc::clone(&self.metrics),
+            settings: self.settings.clone(),
+            notices: Some(notices),
+        }
+    }
+
+    /// Sends a notice (no code) now, or, inside a unit of work, once it has committed. Best
+    /// effort: a notice that cannot go out is logged, never a reason to undo what it tells of.
+    pub(crate) async fn notice(&self, outgoing: Outgoing) {
+        match &self.notices {
+            Some(later) => later
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(outgoing),
+            None => self.send_notice(&outgoing).await,
+        }
+    }
+
+    async fn send_notice(&self, outgoing: &Outgoing) {
+        if let Err(e) = self.delivery.deliver(outgoing).await {
+            tracing::warn!(error = %e, "a notice could not be sent");
+        }
+    }
 }
 
 /// Every use case of latch, ready for the web layer and the console.
@@ -78,6 +174,7 @@ impl Latch {
             delivery,
             metrics,
             settings,
+            notices: None,
         });
         Ok(Latch {
             setup: SetupService::new(Arc::clone(&core)),
@@ -127,8 +224,12 @@ impl Latch {
         Ok(self.core.store.sweep(self.core.clock.now(), batch).await?)
     }
 
-    /// Whether the database answers.
-    pub async fn ready(&self) -> bool {
-        self.core.store.ping().await.is_ok()
+    /// Whether the database answers, and why not.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.core.store.ping().await.map_err(|e| match e {
+            StoreError::Unavailable(_) => AppError::Unavailable(e),
+            // Any failure to answer means not ready, never a bug of the request.
+            other => AppError::Unavailable(StoreError::Unavailable(other.to_string())),
+        })
     }
 }

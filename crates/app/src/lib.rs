@@ -12,6 +12,7 @@ pub mod devices;
 pub mod error;
 pub mod latch;
 pub mod metrics;
+mod password_check;
 pub mod passwords;
 pub mod ports;
 pub mod practice;

@@ -1,6 +1,8 @@
 //! The store ports: small traits, one per kind of state, all implemented by the one store.
 //! Lookups answer `Ok(None)` for "not found"; errors are only for a store that failed.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use latch_domain::Timestamp;
 use latch_domain::practice::SecuritySettings;
@@ -31,6 +33,10 @@ pub enum StoreError {
     /// The database cannot be reached, or did not answer in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database ended this unit of work to let another finish (a deadlock, or a
+    /// serialisation failure): running it again from the start succeeds.
+    #[error("unit of work contended: {0}")]
+    Contended(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -314,4 +320,14 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// Connections in the pool: open, and idle among them.
     fn pool_status(&self) -> (u32, u32);
+    /// Begins one unit of work: every port of the answer runs in one transaction, which
+    /// commits all of its writes together or, dropped, none. It writes from the start, so
+    /// nothing slow (hashing, a provider) belongs inside one.
+    async fn begin(&self) -> StoreResult<Arc<dyn UnitOfWork>>;
+}
+
+/// The store inside one transaction.
+#[async_trait]
+pub trait UnitOfWork: Store {
+    async fn commit(&self) -> StoreResult<()>;
 }

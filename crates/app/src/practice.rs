@@ -11,8 +11,10 @@ use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings,
 use crate::audit::{Event, record};
 use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
+use crate::password_check::check_password_again;
 use crate::records::{Account, ClientInfo};
 use crate::secret::Secret;
+use crate::session::grant_reauthentication;
 use crate::sign_in::Authenticated;
 
 /// A change to some settings; fields left out stay as they are.
@@ -153,58 +155,11 @@ impl PracticeService {
         update: &SecurityUpdate,
         client: &ClientInfo,
     ) -> Result<SecuritySettings, AppError> {
-        let core = &self.core;
-        let actor = &who.account;
-        if !actor.person.role.allows(Permission::ManageSecurity) {
-            return Err(AppError::Forbidden);
-        }
-        let now = core.clock.now();
-        if !who.is_reauthenticated(now) {
-            return Err(AppError::ReauthenticationRequired);
-        }
-        let old = &actor.practice.security;
-        let new = update.apply(old)?;
-        let changes = describe_changes(old, &new);
-        if changes.is_empty() {
-            return Ok(new);
-        }
-        core.store.update_security(&actor.practice.id, &new).await?;
-        record(
-            core,
-            Event {
-                practice_id: &actor.practice.id,
-                kind: AuditKind::SecurityChanged,
-                actor_id: Some(&actor.person.id),
-                subject_id: None,
-                client: Some(client),
-                detail: changes.join("; "),
-            },
-        )
-        .await?;
-        if new.remember_device_days < old.remember_device_days {
-            let limit = i64::from(new.remember_device_days) * 86_400;
-            let ended = core
-                .store
-                .apply_remember_limit(&actor.practice.id, limit, now)
-                .await?;
-            if ended > 0 {
-                record(
-                    core,
-                    Event {
-                        practice_id: &actor.practice.id,
-                        kind: AuditKind::DeviceEnded,
-                        actor_id: Some(&actor.person.id),
-                        subject_id: None,
-                        client: Some(client),
-                        detail: format!(
-                            "{ended} remembered device(s) older than the new limit ended"
-                        ),
-                    },
-                )
-                .await?;
-            }
-        }
-        Ok(new)
+        self.core
+            .in_one_transaction(move |core| async move {
+                update_security(&core, who, update, client).await
+            })
+            .await
     }
 
     /// Changes settings with the password re-entered in the same form (the Security Settings
@@ -221,13 +176,79 @@ impl PracticeService {
         if !who.account.person.role.allows(Permission::ManageSecurity) {
             return Err(AppError::Forbidden);
         }
-        let (token, until) =
-            crate::session::reauthenticate(&self.core, who, password, client).await?;
-        let mut reauthenticated = who.clone();
-        reauthenticated.session.reauthenticated_until = Some(until);
-        let outcome = self.update_security(&reauthenticated, update, client).await;
-        Ok((token, outcome))
+        let check = &check_password_again(&self.core, who, password, client).await?;
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let (token, until) = grant_reauthentication(core, who, check, client).await?;
+                let mut reauthenticated = who.clone();
+                reauthenticated.session.reauthenticated_until = Some(until);
+                let outcome = update_security(core, &reauthenticated, update, client).await;
+                match outcome {
+                    Err(e) if e.is_failure() => Err(e),
+                    outcome => Ok((token, outcome)),
+                }
+            })
+            .await
     }
+}
+
+/// Changes the settings, in the use case's unit of work.
+async fn update_security(
+    core: &Core,
+    who: &Authenticated,
+    update: &SecurityUpdate,
+    client: &ClientInfo,
+) -> Result<SecuritySettings, AppError> {
+    let actor = &who.account;
+    if !actor.person.role.allows(Permission::ManageSecurity) {
+        return Err(AppError::Forbidden);
+    }
+    let now = core.clock.now();
+    if !who.is_reauthenticated(now) {
+        return Err(AppError::ReauthenticationRequired);
+    }
+    let old = &actor.practice.security;
+    let new = update.apply(old)?;
+    let changes = describe_changes(old, &new);
+    if changes.is_empty() {
+        return Ok(new);
+    }
+    core.store.update_security(&actor.practice.id, &new).await?;
+    record(
+        core,
+        Event {
+            practice_id: &actor.practice.id,
+            kind: AuditKind::SecurityChanged,
+            actor_id: Some(&actor.person.id),
+            subject_id: None,
+            client: Some(client),
+            detail: changes.join("; "),
+        },
+    )
+    .await?;
+    if new.remember_device_days < old.remember_device_days {
+        let limit = i64::from(new.remember_device_days) * 86_400;
+        let ended = core
+            .store
+            .apply_remember_limit(&actor.practice.id, limit, now)
+            .await?;
+        if ended > 0 {
+            record(
+                core,
+                Event {
+                    practice_id: &actor.practice.id,
+                    kind: AuditKind::DeviceEnded,
+                    actor_id: Some(&actor.person.id),
+                    subject_id: None,
+                    client: Some(client),
+                    detail: format!("{ended} remembered device(s) older than the new limit ended"),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(new)
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
 use crate::latch::Core;
+use crate::password_check::{PasswordCheck, check_password_again, record_password_again};
 use crate::records::{Account, ClientInfo, NewSession, Person, Session};
 use crate::secret::Secret;
-use crate::sign_in::check_password_again;
 
 /// A session this request belongs to, with its person and practice.
 #[derive(Debug, Clone)]
@@ -29,15 +29,30 @@ impl Authenticated {
     }
 }
 
-/// Takes the password again and grants this session a re-authentication (the only place one
-/// is granted): its new token and until when.
+/// Takes the password again and grants this session a re-authentication: its new token and
+/// until when.
 pub(crate) async fn reauthenticate(
     core: &Core,
     who: &Authenticated,
     password: &Secret,
     client: &ClientInfo,
 ) -> Result<(Secret, Timestamp), AppError> {
-    check_password_again(core, who, password, client, "re-authentication").await?;
+    let check = &check_password_again(core, who, password, client).await?;
+    core.in_one_transaction(|core| async move {
+        grant_reauthentication(&core, who, check, client).await
+    })
+    .await
+}
+
+/// Grants the re-authentication a re-entered password earned (the only place one is granted),
+/// in the use case's unit of work; a wrong or refused password is counted and answered.
+pub(crate) async fn grant_reauthentication(
+    core: &Core,
+    who: &Authenticated,
+    check: &PasswordCheck,
+    client: &ClientInfo,
+) -> Result<(Secret, Timestamp), AppError> {
+    record_password_again(core, who, check, client, "re-authentication").await?;
     let until = core.clock.now().plus(session::REAUTHENTICATION_SECONDS);
     let token = rotate(
         core,
@@ -103,14 +118,7 @@ pub(crate) async fn audit_signed_in(
 ) -> Result<(), AppError> {
     record(
         core,
-        Event {
-            practice_id: &person.practice_id,
-            kind: AuditKind::SignInSucceeded,
-            actor_id: Some(&person.id),
-            subject_id: Some(&person.id),
-            client: Some(client),
-            detail: how.into(),
-        },
+        Event::own(person, AuditKind::SignInSucceeded, client, how),
     )
     .await
 }
@@ -151,14 +159,12 @@ pub(crate) async fn end_devices_and_other_sessions(
     if ended > 0 {
         record(
             core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::DeviceEnded,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: format!("{ended} remembered device(s) ended"),
-            },
+            Event::own(
+                person,
+                AuditKind::DeviceEnded,
+                client,
+                format!("{ended} remembered device(s) ended"),
+            ),
         )
         .await?;
     }

@@ -89,26 +89,33 @@ impl SetupService {
             }
         }
         let (practice, owner) = self.prepare(input).await?;
-        let now = core.clock.now();
-        core.store
-            .create_first_practice(&practice, &owner, now)
+        let (practice, owner) = (&practice, &owner);
+        let token = core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let now = core.clock.now();
+                core.store
+                    .create_first_practice(practice, owner, now)
+                    .await?;
+                record(
+                    core,
+                    Event {
+                        practice_id: &practice.id,
+                        kind: AuditKind::PracticeCreated,
+                        actor_id: Some(&owner.id),
+                        subject_id: Some(&owner.id),
+                        client: Some(client),
+                        detail: "first run".into(),
+                    },
+                )
+                .await?;
+                let (token, _) =
+                    open_session(core, &owner.id, SessionState::SignedIn, client, None).await?;
+                Ok(token)
+            })
             .await?;
-        let owner = person_from(owner);
-        let practice = practice_from(practice);
-        record(
-            core,
-            Event {
-                practice_id: &practice.id,
-                kind: AuditKind::PracticeCreated,
-                actor_id: Some(&owner.id),
-                subject_id: Some(&owner.id),
-                client: Some(client),
-                detail: "first run".into(),
-            },
-        )
-        .await?;
-        let (token, _) =
-            open_session(core, &owner.id, SessionState::SignedIn, client, None).await?;
+        let owner = person_from(owner.clone());
+        let practice = practice_from(practice.clone());
         Ok(SignedIn {
             token,
             state: SessionState::SignedIn,
@@ -125,21 +132,26 @@ impl SetupService {
     pub async fn create_practice(&self, input: PracticeInput) -> Result<Account, AppError> {
         let core = &self.core;
         let (practice, owner) = self.prepare(input).await?;
-        core.store.create_practice(&practice, &owner).await?;
+        let (made, owner_made) = (&practice, &owner);
+        core.in_one_transaction(move |core| async move {
+            let core = &*core;
+            core.store.create_practice(made, owner_made).await?;
+            record(
+                core,
+                Event {
+                    practice_id: &made.id,
+                    kind: AuditKind::PracticeCreated,
+                    actor_id: None,
+                    subject_id: Some(&owner_made.id),
+                    client: None,
+                    detail: "operator's console".into(),
+                },
+            )
+            .await
+        })
+        .await?;
         let owner = person_from(owner);
         let practice = practice_from(practice);
-        record(
-            core,
-            Event {
-                practice_id: &practice.id,
-                kind: AuditKind::PracticeCreated,
-                actor_id: None,
-                subject_id: Some(&owner.id),
-                client: None,
-                detail: "operator's console".into(),
-            },
-        )
-        .await?;
         Ok(Account {
             person: owner,
             practice,

@@ -5,18 +5,15 @@ use std::sync::Arc;
 use latch_domain::audit::AuditKind;
 use latch_domain::device::{BrowserDevices, remember_seconds};
 use latch_domain::session::{self, SessionState, SessionTimes};
-use latch_domain::throttle::{
-    IP_PASSWORD_WINDOW_SECONDS, client_key, ip_retry_after, password_delay_seconds,
-};
 use latch_domain::two_factor::Locked;
 use latch_domain::{Email, Timestamp, user_agent};
 
 use crate::audit::{Event, record};
-use crate::challenge::{CodeSent, check_code, check_lock, start_challenge};
+use crate::challenge::{CodeSent, CodeToSend, check_code, check_lock, send_code, start_challenge};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::passwords::Verified;
+use crate::password_check::{Outcome, check_password};
 use crate::records::{Account, ClientInfo, Device, NewDevice, Person, Purpose};
 use crate::secret::Secret;
 pub use crate::session::Authenticated;
@@ -78,7 +75,7 @@ impl SignInService {
             Err(AppError::InvalidCredentials) => "wrong_password",
             Err(AppError::RateLimited { .. }) => "throttled",
             Err(AppError::TwoFactorLocked) => "locked",
-            Err(AppError::Unavailable) => "unavailable",
+            Err(AppError::Unavailable(_)) => "unavailable",
             Err(_) => "error",
         });
         result
@@ -109,7 +106,7 @@ impl SignInService {
             None => None,
         };
         let stored = account.as_ref().map(|a| a.person.password_hash.as_str());
-        let outcome = check_password(
+        let check = check_password(
             core,
             &email_key,
             stored,
@@ -117,168 +114,63 @@ impl SignInService {
             client,
             remembered.is_some(),
         )
-        .await;
-        // Counted for unknown emails too, so a refusal takes the same work either way.
-        let audit_refusal = refusal_worth_auditing(core, &email_key, &outcome).await?;
-        let Some(account) = account else {
-            return Err(outcome.err().unwrap_or(AppError::InvalidCredentials));
+        .await?;
+        let rehashed = match (&account, check.outcome) {
+            (Some(_), Outcome::Right { needs_rehash: true }) => {
+                Some(core.passwords.hash(password).await?)
+            }
+            _ => None,
         };
-        let person = &account.person;
-        let needs_rehash = match outcome {
-            Ok(needs_rehash) => needs_rehash,
-            Err(err) => {
-                let detail = match &err {
-                    AppError::RateLimited { .. } => "password attempt refused: too many failures",
-                    _ => "wrong password",
+        let check = &check;
+        let found = &account;
+        let rehashed = &rehashed;
+        let remembered = &remembered;
+        let opened = core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                // Counted for unknown emails too, so a refusal takes the same work either way.
+                let audit_refusal = check.record(core).await?;
+                let Some(account) = found else {
+                    return Err(check.result().err().unwrap_or(AppError::InvalidCredentials));
                 };
-                if audit_refusal {
-                    self.audit_failure(person, client, detail).await?;
+                if let Err(err) = check.result() {
+                    if audit_refusal {
+                        let detail = match check.outcome {
+                            Outcome::Refused { .. } => {
+                                "password attempt refused: too many failures"
+                            }
+                            _ => "wrong password",
+                        };
+                        audit_failure(core, &account.person, client, detail).await?;
+                    }
+                    return Err(err);
                 }
-                return Err(err);
-            }
-        };
-        if needs_rehash {
-            let hash = core.passwords.hash(password).await?;
-            core.store.set_password_hash(&person.id, &hash).await?;
-        }
-        let Some(setting) = person.two_factor.clone() else {
-            if account
-                .practice
-                .security
-                .require_two_factor
-                .covers(person.role)
-            {
-                return self.setup_required(account, client).await;
-            }
-            return self.signed_in(account, client, "password").await;
-        };
-        // SECURITY: while the two-factor step is locked, a right password sends nothing.
-        if let Err(locked) = check_lock(core, person) {
-            self.audit_failure(person, client, "two-factor step locked")
-                .await?;
-            return Err(locked);
-        }
-        if let Some(device) = remembered {
-            core.store
-                .touch_device(&device.id, core.clock.now())
-                .await?;
-            return self
-                .signed_in(account, client, "password and remembered device")
-                .await;
-        }
-        let now = core.clock.now();
-        let (token, session_id) = open_session(
-            core,
-            &person.id,
-            SessionState::TwoFactorRequired,
-            client,
-            Some(now.plus(session::PENDING_LIFETIME_SECONDS)),
-        )
-        .await?;
-        let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
-            .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
-        let sent = start_challenge(
-            core,
-            &session_id,
-            person,
-            &account.practice,
-            Purpose::SignIn,
-            &phone,
-            setting.extension.clone(),
-            setting.channel,
-            client,
-        )
-        .await;
-        match sent {
-            Ok(code) => Ok(SignedIn {
-                token,
-                state: SessionState::TwoFactorRequired,
-                account,
-                code: Some(code),
-                delivery_failed: None,
-            }),
-            Err(e @ AppError::DeliveryFailed { .. }) => Ok(SignedIn {
-                token,
-                state: SessionState::TwoFactorRequired,
-                account,
-                code: None,
-                delivery_failed: Some(e),
-            }),
-            Err(e) => {
-                // Nothing was sent: the half-made sign-in goes too.
-                core.store.delete_session(&person.id, &session_id).await?;
-                Err(e)
-            }
-        }
-    }
-
-    async fn signed_in(
-        &self,
-        account: Account,
-        client: &ClientInfo,
-        how: &str,
-    ) -> Result<SignedIn, AppError> {
-        let core = &self.core;
-        let person = &account.person;
-        let (token, _) =
-            open_session(core, &person.id, SessionState::SignedIn, client, None).await?;
-        audit_signed_in(core, person, how, client).await?;
-        Ok(SignedIn {
-            token,
-            state: SessionState::SignedIn,
-            account,
-            code: None,
-            delivery_failed: None,
-        })
-    }
-
-    /// The practice requires two-factor and the person has none: the session may only set it
-    /// up (the password just given counts for that), and completing the setup signs them in.
-    async fn setup_required(
-        &self,
-        account: Account,
-        client: &ClientInfo,
-    ) -> Result<SignedIn, AppError> {
-        let core = &self.core;
-        let until = core
-            .clock
-            .now()
-            .plus(session::SETUP_REQUIRED_LIFETIME_SECONDS);
-        let (token, _) = open_session(
-            core,
-            &account.person.id,
-            SessionState::TwoFactorSetupRequired,
-            client,
-            Some(until),
-        )
-        .await?;
-        Ok(SignedIn {
-            token,
-            state: SessionState::TwoFactorSetupRequired,
-            account,
-            code: None,
-            delivery_failed: None,
-        })
-    }
-
-    async fn audit_failure(
-        &self,
-        person: &Person,
-        client: &ClientInfo,
-        detail: &str,
-    ) -> Result<(), AppError> {
-        record(
-            &self.core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::SignInFailed,
-                actor_id: None,
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: detail.into(),
+                open(
+                    core,
+                    account,
+                    rehashed.as_deref(),
+                    remembered.as_ref(),
+                    client,
+                )
+                .await
+            })
+            .await?;
+        let account = account.ok_or(AppError::InvalidCredentials)?;
+        let (code, delivery_failed) = match opened.code {
+            None => (None, None),
+            Some(code) => match send_code(core, code, client).await {
+                Ok(sent) => (Some(sent), None),
+                Err(e @ AppError::DeliveryFailed { .. }) => (None, Some(e)),
+                Err(e) => return Err(e),
             },
-        )
-        .await
+        };
+        Ok(SignedIn {
+            token: opened.token,
+            state: opened.state,
+            account,
+            code,
+            delivery_failed,
+        })
     }
 
     /// Finishes a sign-in that waits for its code. With `remember`, and when the practice
@@ -290,26 +182,30 @@ impl SignInService {
         remember: bool,
         client: &ClientInfo,
     ) -> Result<CodeAccepted, AppError> {
-        let core = &self.core;
         if who.session.state != SessionState::TwoFactorRequired {
             return Err(AppError::NotSignedIn);
         }
         let person = &who.account.person;
-        let challenge = core
-            .store
-            .challenge(&who.session.id, Purpose::SignIn)
-            .await?
-            .ok_or(AppError::CodeExpired)?;
-        check_code(core, person, &challenge, code, client).await?;
-        let token = complete_sign_in(core, who, "password and code", client).await?;
-        let days = who.account.practice.security.remember_device_days;
-        let remembered = match remember_seconds(days).filter(|_| remember) {
-            Some(max_age_seconds) => {
-                Some(remember_browser(core, person, max_age_seconds, client).await?)
-            }
-            None => None,
-        };
-        Ok(CodeAccepted { token, remembered })
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let challenge = core
+                    .store
+                    .challenge(&who.session.id, Purpose::SignIn)
+                    .await?
+                    .ok_or(AppError::CodeExpired)?;
+                check_code(core, person, &challenge, code, client).await?;
+                let token = complete_sign_in(core, who, "password and code", client).await?;
+                let days = who.account.practice.security.remember_device_days;
+                let remembered = match remember_seconds(days).filter(|_| remember) {
+                    Some(max_age_seconds) => {
+                        Some(remember_browser(core, person, max_age_seconds, client).await?)
+                    }
+                    None => None,
+                };
+                Ok(CodeAccepted { token, remembered })
+            })
+            .await
     }
 
     /// The live session behind a cookie token, or none. Ends a session that has run out.
@@ -357,23 +253,20 @@ impl SignInService {
 
     /// Ends this session.
     pub async fn sign_out(&self, who: &Authenticated, client: &ClientInfo) -> Result<(), AppError> {
-        let core = &self.core;
         let person = &who.account.person;
-        core.store
-            .delete_session(&person.id, &who.session.id)
-            .await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::SignedOut,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: String::new(),
-            },
-        )
-        .await
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                core.store
+                    .delete_session(&person.id, &who.session.id)
+                    .await?;
+                record(
+                    core,
+                    Event::own(person, AuditKind::SignedOut, client, String::new()),
+                )
+                .await
+            })
+            .await
     }
 }
 
@@ -423,14 +316,12 @@ async fn remember_browser(
         .await?;
     record(
         core,
-        Event {
-            practice_id: &person.practice_id,
-            kind: AuditKind::DeviceRemembered,
-            actor_id: Some(&person.id),
-            subject_id: Some(&person.id),
-            client: Some(client),
-            detail: format!("{label} for {} days", max_age_seconds / 86_400),
-        },
+        Event::own(
+            person,
+            AuditKind::DeviceRemembered,
+            client,
+            format!("{label} for {} days", max_age_seconds / 86_400),
+        ),
     )
     .await?;
     Ok(RememberedDevice {
@@ -443,125 +334,143 @@ async fn remember_browser(
 /// Longest email address there is (RFC 5321's path limit less its brackets).
 const MAX_EMAIL_CHARS: usize = 254;
 
-/// Whether a failed password check is worth an audit event: a wrong password always; a refusal
-/// under a delay only the first time in that delay, so that a script hammering a throttled
-/// address cannot flood the practice's trail. The refusal is counted for unknown emails as for
-/// known ones, so the two take the same work.
-async fn refusal_worth_auditing(
-    core: &Core,
-    email_key: &str,
-    outcome: &Result<bool, AppError>,
-) -> Result<bool, AppError> {
-    match outcome {
-        Err(AppError::RateLimited { retry_after, .. }) => {
-            let window = core
-                .store
-                .bump_window(
-                    &format!("refusal-audited:{email_key}"),
-                    core.clock.now(),
-                    (*retry_after).max(1),
-                )
-                .await?;
-            Ok(window.count == 1)
-        }
-        _ => Ok(true),
-    }
+/// What the unit of work of a sign-in opened: the session, and the code to send once it has
+/// committed.
+struct Opened {
+    token: Secret,
+    state: SessionState,
+    code: Option<CodeToSend>,
 }
 
-/// Checks the password that a signed-in person re-entered (to re-authenticate, or as the
-/// current password of a change) under the same delays as a sign-in; a failure is audited.
-pub(crate) async fn check_password_again(
+/// Opens the session a right password earns: signed in, held for the practice's required
+/// setup, or waiting for a code (whose challenge is made here, and sent after the commit).
+async fn open(
     core: &Core,
-    who: &Authenticated,
-    password: &Secret,
+    account: &Account,
+    rehashed: Option<&str>,
+    remembered: Option<&Device>,
     client: &ClientInfo,
-    what: &str,
-) -> Result<bool, AppError> {
-    let person = &who.account.person;
-    let email_key = person.email.to_lowercase();
-    let outcome = check_password(
+) -> Result<Opened, AppError> {
+    let person = &account.person;
+    if let Some(hash) = rehashed {
+        core.store.set_password_hash(&person.id, hash).await?;
+    }
+    let Some(setting) = &person.two_factor else {
+        if account
+            .practice
+            .security
+            .require_two_factor
+            .covers(person.role)
+        {
+            return setup_required(core, account, client).await;
+        }
+        return signed_in(core, person, client, "password").await;
+    };
+    // SECURITY: while the two-factor step is locked, a right password sends nothing.
+    if let Err(locked) = check_lock(core, person) {
+        audit_failure(core, person, client, "two-factor step locked").await?;
+        return Err(locked);
+    }
+    if let Some(device) = remembered {
+        core.store
+            .touch_device(&device.id, core.clock.now())
+            .await?;
+        return signed_in(core, person, client, "password and remembered device").await;
+    }
+    let now = core.clock.now();
+    let (token, session_id) = open_session(
         core,
-        &email_key,
-        Some(&person.password_hash),
-        password,
+        &person.id,
+        SessionState::TwoFactorRequired,
         client,
-        false,
+        Some(now.plus(session::PENDING_LIFETIME_SECONDS)),
+    )
+    .await?;
+    let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
+        .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
+    let code = start_challenge(
+        core,
+        &session_id,
+        person,
+        &account.practice,
+        Purpose::SignIn,
+        &phone,
+        setting.extension.clone(),
+        setting.channel,
+        client,
     )
     .await;
-    if let Err(err) = &outcome
-        && matches!(
-            err,
-            AppError::InvalidCredentials | AppError::RateLimited { .. }
-        )
-        && refusal_worth_auditing(core, &email_key, &outcome).await?
-    {
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::PasswordReentryFailed,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: match err {
-                    AppError::RateLimited { .. } => format!("{what}: refused, too many failures"),
-                    _ => format!("{what}: wrong password"),
-                },
-            },
-        )
-        .await?;
+    match code {
+        Ok(code) => Ok(Opened {
+            token,
+            state: SessionState::TwoFactorRequired,
+            code: Some(code),
+        }),
+        Err(e) => {
+            // Nothing will be sent: the half-made sign-in goes too.
+            core.store.delete_session(&person.id, &session_id).await?;
+            Err(e)
+        }
     }
-    outcome
 }
 
-/// Checks a password under the delays of the design: per client address (100 failures in 15
-/// minutes) and per person (5 free failures, then a delay doubling from 1 s to 15 minutes).
-/// Answers whether the stored hash should be made again at today's cost.
-pub(crate) async fn check_password(
+async fn signed_in(
     core: &Core,
-    email_key: &str,
-    stored: Option<&str>,
-    password: &Secret,
+    person: &Person,
     client: &ClientInfo,
-    remembered_browser: bool,
-) -> Result<bool, AppError> {
-    let now = core.clock.now();
-    let ip_key = format!("password-ip:{}", client_key(&client.ip));
-    // SECURITY: a browser the person chose to remember is exempt from both delays, so someone
-    // guessing passwords cannot lock the person out of their own computer.
-    if !remembered_browser
-        && let Some(window) = core.store.window(&ip_key).await?
-        && let Some(retry_after) =
-            ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
-    {
-        return Err(AppError::rate_limited(retry_after));
-    }
-    let failures = core.store.password_failures(email_key).await?;
-    if !remembered_browser
-        && let Some((_, Some(retry_at))) = failures
-        && retry_at > now
-    {
-        return Err(AppError::rate_limited(retry_at.seconds() - now.seconds()));
-    }
-    match core.passwords.verify(password, stored).await? {
-        Verified::Match { needs_rehash } => {
-            if failures.is_some() {
-                core.store.clear_password_failures(email_key).await?;
-            }
-            Ok(needs_rehash)
-        }
-        Verified::NoMatch => {
-            let now = core.clock.now();
-            let count = core.store.add_password_failure(email_key, now).await?;
-            if let Some(delay) = password_delay_seconds(count) {
-                core.store
-                    .set_password_retry_at(email_key, now.plus(delay))
-                    .await?;
-            }
-            core.store
-                .bump_window(&ip_key, now, IP_PASSWORD_WINDOW_SECONDS)
-                .await?;
-            Err(AppError::InvalidCredentials)
-        }
-    }
+    how: &str,
+) -> Result<Opened, AppError> {
+    let (token, _) = open_session(core, &person.id, SessionState::SignedIn, client, None).await?;
+    audit_signed_in(core, person, how, client).await?;
+    Ok(Opened {
+        token,
+        state: SessionState::SignedIn,
+        code: None,
+    })
+}
+
+/// The practice requires two-factor and the person has none: the session may only set it up
+/// (the password just given counts for that), and completing the setup signs them in.
+async fn setup_required(
+    core: &Core,
+    account: &Account,
+    client: &ClientInfo,
+) -> Result<Opened, AppError> {
+    let until = core
+        .clock
+        .now()
+        .plus(session::SETUP_REQUIRED_LIFETIME_SECONDS);
+    let (token, _) = open_session(
+        core,
+        &account.person.id,
+        SessionState::TwoFactorSetupRequired,
+        client,
+        Some(until),
+    )
+    .await?;
+    Ok(Opened {
+        token,
+        state: SessionState::TwoFactorSetupRequired,
+        code: None,
+    })
+}
+
+async fn audit_failure(
+    core: &Core,
+    person: &Person,
+    client: &ClientInfo,
+    detail: &str,
+) -> Result<(), AppError> {
+    record(
+        core,
+        Event {
+            practice_id: &person.practice_id,
+            kind: AuditKind::SignInFailed,
+            actor_id: None,
+            subject_id: Some(&person.id),
+            client: Some(client),
+            detail: detail.into(),
+        },
+    )
+    .await
 }

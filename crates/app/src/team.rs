@@ -12,9 +12,11 @@ use crate::challenge::notify;
 use crate::crypto::new_id;
 use crate::error::{AppError, Field, Refusal};
 use crate::latch::Core;
+use crate::password_check::check_password_again;
 use crate::passwords::OwnedContext;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
 use crate::secret::Secret;
+use crate::session::grant_reauthentication;
 use crate::sign_in::Authenticated;
 use latch_domain::message::Notice;
 
@@ -131,14 +133,20 @@ impl TeamService {
         password: &Secret,
         client: &ClientInfo,
     ) -> Result<Secret, AppError> {
-        let target = self.permitted_target(who, person_id).await?;
-        let (token, _) = crate::session::reauthenticate(&self.core, who, password, client).await?;
-        let actor = Some(who.account.person.id.as_str());
-        match help {
-            Help::ResetTwoFactor => reset(&self.core, &target, actor, Some(client)).await?,
-            Help::Unlock => unlock(&self.core, &target, actor, Some(client)).await?,
-        }
-        Ok(token)
+        let target = &self.permitted_target(who, person_id).await?;
+        let check = &check_password_again(&self.core, who, password, client).await?;
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let (token, _) = grant_reauthentication(core, who, check, client).await?;
+                let actor = Some(who.account.person.id.as_str());
+                match help {
+                    Help::ResetTwoFactor => reset(core, target, actor, Some(client)).await?,
+                    Help::Unlock => unlock(core, target, actor, Some(client)).await?,
+                }
+                Ok(token)
+            })
+            .await
     }
 
     /// The operator's console: reset anyone's two-factor by email, audited without an actor.
@@ -226,18 +234,23 @@ impl TeamService {
         let core = &self.core;
         let new =
             prepare_person(core, &actor.practice.id, &actor.practice.name, input, role).await?;
-        core.store.insert_person(&new).await?;
-        record(
-            core,
-            Event {
-                practice_id: &actor.practice.id,
-                kind: AuditKind::PersonAdded,
-                actor_id: Some(&actor.person.id),
-                subject_id: Some(&new.id),
-                client: Some(client),
-                detail: format!("role {}", role.as_str()),
-            },
-        )
+        let added = &new;
+        core.in_one_transaction(move |core| async move {
+            let core = &*core;
+            core.store.insert_person(added).await?;
+            record(
+                core,
+                Event {
+                    practice_id: &actor.practice.id,
+                    kind: AuditKind::PersonAdded,
+                    actor_id: Some(&actor.person.id),
+                    subject_id: Some(&added.id),
+                    client: Some(client),
+                    detail: format!("role {}", role.as_str()),
+                },
+            )
+            .await
+        })
         .await?;
         Ok(person_from(new))
     }
@@ -308,29 +321,33 @@ async fn reset(
     actor_id: Option<&str>,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
-    core.store.set_two_factor(&target.id, None).await?;
-    core.store.clear_code_failures(&target.id).await?;
-    core.store.delete_devices_of(&target.id).await?;
-    core.store.delete_sessions_of(&target.id, None).await?;
-    if let Some(old) = &target.two_factor {
-        notify(core, &old.phone, Notice::ResetByPractice).await;
-    }
-    record(
-        core,
-        Event {
-            practice_id: &target.practice_id,
-            kind: AuditKind::TwoFactorReset,
-            actor_id,
-            subject_id: Some(&target.id),
-            client,
-            detail: if actor_id.is_some() {
-                "by the practice"
-            } else {
-                "from the operator's console"
-            }
-            .into(),
-        },
-    )
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        core.store.set_two_factor(&target.id, None).await?;
+        core.store.clear_code_failures(&target.id).await?;
+        core.store.delete_devices_of(&target.id).await?;
+        core.store.delete_sessions_of(&target.id, None).await?;
+        if let Some(old) = &target.two_factor {
+            notify(core, &old.phone, Notice::ResetByPractice).await;
+        }
+        record(
+            core,
+            Event {
+                practice_id: &target.practice_id,
+                kind: AuditKind::TwoFactorReset,
+                actor_id,
+                subject_id: Some(&target.id),
+                client,
+                detail: if actor_id.is_some() {
+                    "by the practice"
+                } else {
+                    "from the operator's console"
+                }
+                .into(),
+            },
+        )
+        .await
+    })
     .await
 }
 
@@ -340,22 +357,26 @@ async fn unlock(
     actor_id: Option<&str>,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
-    core.store.clear_code_failures(&target.id).await?;
-    record(
-        core,
-        Event {
-            practice_id: &target.practice_id,
-            kind: AuditKind::TwoFactorUnlocked,
-            actor_id,
-            subject_id: Some(&target.id),
-            client,
-            detail: if actor_id.is_some() {
-                "by the practice"
-            } else {
-                "from the operator's console"
-            }
-            .into(),
-        },
-    )
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        core.store.clear_code_failures(&target.id).await?;
+        record(
+            core,
+            Event {
+                practice_id: &target.practice_id,
+                kind: AuditKind::TwoFactorUnlocked,
+                actor_id,
+                subject_id: Some(&target.id),
+                client,
+                detail: if actor_id.is_some() {
+                    "by the practice"
+                } else {
+                    "from the operator's console"
+                }
+                .into(),
+            },
+        )
+        .await
+    })
     .await
 }

@@ -13,7 +13,7 @@ use latch_domain::two_factor::Channel;
 
 use crate::audit::{Event, record};
 pub use crate::challenge::CodeSent;
-use crate::challenge::{check_code, check_lock, notify, resend, start_challenge};
+use crate::challenge::{check_code, check_lock, notify, resend, send_code, start_challenge};
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
 use crate::error::{AppError, Field, Refusal};
@@ -103,42 +103,12 @@ impl TwoFactorService {
             Some(false) => return Ok(CallbackAnswer::NotGenuine),
             Some(true) => {}
         }
-        if let Some(report) = self.core.delivery.read_report(callback.params) {
-            self.delivery_status(&report).await?;
+        if let Some(report) = &self.core.delivery.read_report(callback.params) {
+            self.core
+                .in_one_transaction(|core| async move { delivery_status(&core, report).await })
+                .await?;
         }
         Ok(CallbackAnswer::Taken(None))
-    }
-
-    async fn delivery_status(&self, report: &DeliveryReport) -> Result<(), AppError> {
-        let Some((practice_id, person_id)) = self.core.store.delivery(&report.provider_id).await?
-        else {
-            return Ok(());
-        };
-        let status: String = report
-            .status
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .take(20)
-            .collect();
-        let code: Option<String> = report
-            .error_code
-            .as_ref()
-            .map(|c| c.chars().filter(char::is_ascii_digit).take(6).collect());
-        record(
-            &self.core,
-            Event {
-                practice_id: &practice_id,
-                kind: AuditKind::DeliveryStatus,
-                actor_id: None,
-                subject_id: person_id.as_deref(),
-                client: None,
-                detail: match code.filter(|c| !c.is_empty()) {
-                    Some(code) => format!("{status} (provider error {code})"),
-                    None => status,
-                },
-            },
-        )
-        .await
     }
 
     /// Sends a new code for a sign-in that waits for one (`Didn't get the code?`).
@@ -151,27 +121,31 @@ impl TwoFactorService {
         if who.session.state != SessionState::TwoFactorRequired {
             return Err(AppError::NotSignedIn);
         }
-        let challenge = self
+        let channel = parse_channel(channel)?;
+        let code = self
             .core
-            .store
-            .challenge(&who.session.id, Purpose::SignIn)
-            .await?
-            .ok_or(AppError::NotSignedIn)?;
-        let sent = resend(
-            &self.core,
-            &who.account.person,
-            &who.account.practice,
-            &challenge,
-            parse_channel(channel)?,
-            client,
-        )
-        .await?;
-        let until = self.core.clock.now().plus(PENDING_LIFETIME_SECONDS);
-        self.core
-            .store
-            .set_pending_until(&who.session.id, until)
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let challenge = core
+                    .store
+                    .challenge(&who.session.id, Purpose::SignIn)
+                    .await?
+                    .ok_or(AppError::NotSignedIn)?;
+                let code = resend(
+                    core,
+                    &who.account.person,
+                    &who.account.practice,
+                    &challenge,
+                    channel,
+                    client,
+                )
+                .await?;
+                let until = core.clock.now().plus(PENDING_LIFETIME_SECONDS);
+                core.store.set_pending_until(&who.session.id, until).await?;
+                Ok(code)
+            })
             .await?;
-        Ok(sent)
+        send_code(&self.core, code, client).await
     }
 
     /// Starts turning two-factor on (or changing its phone or method): checks the number and
@@ -218,18 +192,26 @@ impl TwoFactorService {
             )));
         }
         check_lock(core, person)?;
-        start_challenge(
-            core,
-            &who.session.id,
-            person,
-            &who.account.practice,
-            Purpose::Setup,
-            &phone,
-            extension,
-            channel,
-            client,
-        )
-        .await
+        let phone = &phone;
+        let extension = &extension;
+        let code = core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                start_challenge(
+                    core,
+                    &who.session.id,
+                    person,
+                    &who.account.practice,
+                    Purpose::Setup,
+                    phone,
+                    extension.clone(),
+                    channel,
+                    client,
+                )
+                .await
+            })
+            .await?;
+        send_code(core, code, client).await
     }
 
     /// Sends the setup's code again, possibly by the other method; no new password needed.
@@ -239,16 +221,24 @@ impl TwoFactorService {
         channel: Option<&str>,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
-        let challenge = self.setup_challenge(who).await?;
-        resend(
-            &self.core,
-            &who.account.person,
-            &who.account.practice,
-            &challenge,
-            parse_channel(channel)?,
-            client,
-        )
-        .await
+        let channel = parse_channel(channel)?;
+        let code = self
+            .core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let challenge = setup_challenge(core, who).await?;
+                resend(
+                    core,
+                    &who.account.person,
+                    &who.account.practice,
+                    &challenge,
+                    channel,
+                    client,
+                )
+                .await
+            })
+            .await?;
+        send_code(&self.core, code, client).await
     }
 
     /// The code this session waits for (its sign-in's or its setup's), if any.
@@ -280,52 +270,56 @@ impl TwoFactorService {
         code: &str,
         client: &ClientInfo,
     ) -> Result<SetupConfirmed, AppError> {
-        let core = &self.core;
-        let person = &who.account.person;
-        let challenge = self.setup_challenge(who).await?;
-        check_code(core, person, &challenge, code, client).await?;
-        let setting = TwoFactorSetting {
-            channel: challenge.channel,
-            phone: challenge.phone.clone(),
-            extension: challenge.extension.clone(),
-        };
-        core.store
-            .set_two_factor(&person.id, Some(&setting))
-            .await?;
-        let masked =
-            PhoneNumber::from_stored(&setting.phone).map_or_else(String::new, |p| p.masked());
-        let kind = match &person.two_factor {
-            Some(old) => {
-                notify(core, &old.phone, Notice::PhoneChanged).await;
-                end_devices_and_other_sessions(core, who, client).await?;
-                AuditKind::TwoFactorChanged
-            }
-            None => {
-                end_other_held_setups(core, who).await?;
-                AuditKind::TwoFactorEnabled
-            }
-        };
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: format!("{} to {masked}", setting.channel.as_str()),
-            },
-        )
-        .await?;
-        // A sign-in that had to set two-factor up is now complete: a new session id, and the
-        // password credit of the required setup ends with it.
-        let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
-            let how = "password and the practice's required two-factor setup";
-            Some(complete_sign_in(core, who, how, client).await?)
-        } else {
-            None
-        };
-        Ok(SetupConfirmed { setting, signed_in })
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let person = &who.account.person;
+                let challenge = setup_challenge(core, who).await?;
+                check_code(core, person, &challenge, code, client).await?;
+                let setting = TwoFactorSetting {
+                    channel: challenge.channel,
+                    phone: challenge.phone.clone(),
+                    extension: challenge.extension.clone(),
+                };
+                core.store
+                    .set_two_factor(&person.id, Some(&setting))
+                    .await?;
+                let masked = PhoneNumber::from_stored(&setting.phone)
+                    .map_or_else(String::new, |p| p.masked());
+                let kind = match &person.two_factor {
+                    Some(old) => {
+                        notify(core, &old.phone, Notice::PhoneChanged).await;
+                        end_devices_and_other_sessions(core, who, client).await?;
+                        AuditKind::TwoFactorChanged
+                    }
+                    None => {
+                        end_other_held_setups(core, who).await?;
+                        AuditKind::TwoFactorEnabled
+                    }
+                };
+                record(
+                    core,
+                    Event {
+                        practice_id: &person.practice_id,
+                        kind,
+                        actor_id: Some(&person.id),
+                        subject_id: Some(&person.id),
+                        client: Some(client),
+                        detail: format!("{} to {masked}", setting.channel.as_str()),
+                    },
+                )
+                .await?;
+                // A sign-in that had to set two-factor up is now complete: a new session id, and the
+                // password credit of the required setup ends with it.
+                let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
+                    let how = "password and the practice's required two-factor setup";
+                    Some(complete_sign_in(core, who, how, client).await?)
+                } else {
+                    None
+                };
+                Ok(SetupConfirmed { setting, signed_in })
+            })
+            .await
     }
 
     /// Turns two-factor off: a notice to the old phone, and every remembered device and every
@@ -345,33 +339,29 @@ impl TwoFactorService {
         {
             return Err(AppError::TwoFactorRequiredByPractice);
         }
-        let Some(old) = &person.two_factor else {
-            return Ok(());
-        };
-        core.store.set_two_factor(&person.id, None).await?;
-        notify(core, &old.phone, Notice::TurnedOff).await;
-        end_devices_and_other_sessions(core, who, client).await?;
-        record(
-            core,
-            Event {
-                practice_id: &person.practice_id,
-                kind: AuditKind::TwoFactorDisabled,
-                actor_id: Some(&person.id),
-                subject_id: Some(&person.id),
-                client: Some(client),
-                detail: String::new(),
-            },
-        )
+        core.in_one_transaction(move |core| async move {
+            let core = &*core;
+            let Some(old) = &person.two_factor else {
+                return Ok(());
+            };
+            core.store.set_two_factor(&person.id, None).await?;
+            notify(core, &old.phone, Notice::TurnedOff).await;
+            end_devices_and_other_sessions(core, who, client).await?;
+            record(
+                core,
+                Event::own(person, AuditKind::TwoFactorDisabled, client, String::new()),
+            )
+            .await
+        })
         .await
     }
+}
 
-    async fn setup_challenge(&self, who: &Authenticated) -> Result<Challenge, AppError> {
-        self.core
-            .store
-            .challenge(&who.session.id, Purpose::Setup)
-            .await?
-            .ok_or(AppError::NoSetupInProgress)
-    }
+async fn setup_challenge(core: &Core, who: &Authenticated) -> Result<Challenge, AppError> {
+    core.store
+        .challenge(&who.session.id, Purpose::Setup)
+        .await?
+        .ok_or(AppError::NoSetupInProgress)
 }
 
 fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
@@ -405,4 +395,36 @@ async fn end_other_held_setups(core: &Core, who: &Authenticated) -> Result<(), A
         }
     }
     Ok(())
+}
+
+/// Tells a provider's report to the audit trail of the practice it was for.
+async fn delivery_status(core: &Core, report: &DeliveryReport) -> Result<(), AppError> {
+    let Some((practice_id, person_id)) = core.store.delivery(&report.provider_id).await? else {
+        return Ok(());
+    };
+    let status: String = report
+        .status
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(20)
+        .collect();
+    let code: Option<String> = report
+        .error_code
+        .as_ref()
+        .map(|c| c.chars().filter(char::is_ascii_digit).take(6).collect());
+    record(
+        core,
+        Event {
+            practice_id: &practice_id,
+            kind: AuditKind::DeliveryStatus,
+            actor_id: None,
+            subject_id: person_id.as_deref(),
+            client: None,
+            detail: match code.filter(|c| !c.is_empty()) {
+                Some(code) => format!("{status} (provider error {code})"),
+                None => status,
+            },
+        },
+    )
+    .await
 }

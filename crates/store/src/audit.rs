@@ -23,7 +23,7 @@ struct AuditRow {
 #[async_trait]
 impl AuditStore for Db {
     async fn append_audit(&self, e: &NewAuditEvent) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -36,7 +36,7 @@ impl AuditStore for Db {
             .bind(&e.ip)
             .bind(&e.user_agent)
             .bind(&e.detail)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -48,7 +48,7 @@ impl AuditStore for Db {
         practice_id: &str,
         q: &AuditQuery,
     ) -> StoreResult<Vec<AuditEvent>> {
-        let rows: Vec<AuditRow> = on_db!(self, pool => {
+        let rows: Vec<AuditRow> = on_db!(self, conn => {
             sqlx::query_as(
                 "select id, practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail from audit_events \
                  where practice_id = $1 and ($2 is null or id < $2) and ($3 is null or subject_id = $3) \
@@ -62,7 +62,7 @@ impl AuditStore for Db {
             .bind(q.from.map(Timestamp::seconds))
             .bind(q.to.map(Timestamp::seconds))
             .bind(i64::from(q.limit))
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
         });

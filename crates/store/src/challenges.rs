@@ -61,7 +61,7 @@ macro_rules! unlocked_person {
 #[async_trait]
 impl ChallengeStore for Db {
     async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "insert into challenges (id, session_id, person_id, purpose, phone, extension, channel, code_hash, \
                  expires_at, attempts, sends, last_sent_at, created_at) \
@@ -84,7 +84,7 @@ impl ChallengeStore for Db {
             .bind(c.sends)
             .bind(c.last_sent_at.seconds())
             .bind(c.created_at.seconds())
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -96,14 +96,14 @@ impl ChallengeStore for Db {
         session_id: &str,
         purpose: Purpose,
     ) -> StoreResult<Option<Challenge>> {
-        let row: Option<ChallengeRow> = on_db!(self, pool => {
+        let row: Option<ChallengeRow> = on_db!(self, conn => {
             sqlx::query_as(
                 "select id, session_id, person_id, purpose, phone, extension, channel, code_hash, expires_at, attempts, \
                  sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
             )
             .bind(session_id)
             .bind(purpose.as_str())
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -120,7 +120,7 @@ impl ChallengeStore for Db {
         max_sends: i64,
         wait_seconds: i64,
     ) -> StoreResult<bool> {
-        let updated = on_db!(self, pool => {
+        let updated = on_db!(self, conn => {
             sqlx::query(
                 "update challenges set code_hash = $2, channel = $3, expires_at = $4, last_sent_at = $5, \
                  sends = sends + 1, attempts = 0 \
@@ -133,7 +133,7 @@ impl ChallengeStore for Db {
             .bind(now.seconds())
             .bind(max_sends)
             .bind(wait_seconds)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?
             .rows_affected()
@@ -150,12 +150,12 @@ impl ChallengeStore for Db {
         is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),
         lock_after: fn(u32) -> LockAfterFailure,
     ) -> StoreResult<CodeJudgement> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             // SECURITY: one transaction whose first write takes the challenge's row (and on
             // SQLite the database's write lock), so guesses at one code queue here; the person's
             // row is taken next, so guesses at the person's other codes queue there. Each then
             // sees what the one before it wrote.
-            let mut tx = begin_write(self, pool).await?;
+            let mut tx = begin_write(self, conn).await?;
             let code_hash: Option<String> = sqlx::query_scalar(
                 "update challenges set attempts = attempts + 1 \
                  where id = $1 and attempts < $2 and expires_at > $3 returning code_hash",
@@ -255,10 +255,10 @@ impl ChallengeStore for Db {
     }
 
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update challenges set last_sent_at = 0 where id = $1")
                 .bind(challenge_id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });

@@ -33,7 +33,7 @@ impl From<DeviceRow> for Device {
 #[async_trait]
 impl DeviceStore for Db {
     async fn insert_device(&self, d: &NewDevice) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "insert into remembered_devices (id, token_hash, person_id, label, created_at, last_used_at, expires_at) \
                  values ($1, $2, $3, $4, $5, $5, $6)",
@@ -44,7 +44,7 @@ impl DeviceStore for Db {
             .bind(&d.label)
             .bind(d.created_at.seconds())
             .bind(d.expires_at.seconds())
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -57,7 +57,7 @@ impl DeviceStore for Db {
         token_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Device>> {
-        let row: Option<DeviceRow> = on_db!(self, pool => {
+        let row: Option<DeviceRow> = on_db!(self, conn => {
             sqlx::query_as(
                 "select id, person_id, label, created_at, last_used_at, expires_at from remembered_devices \
                  where token_hash = $1 and person_id = $2 and expires_at > $3",
@@ -65,7 +65,7 @@ impl DeviceStore for Db {
             .bind(token_hash)
             .bind(person_id)
             .bind(now.seconds())
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -73,11 +73,11 @@ impl DeviceStore for Db {
     }
 
     async fn touch_device(&self, device_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update remembered_devices set last_used_at = $2 where id = $1")
                 .bind(device_id)
                 .bind(at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -85,14 +85,14 @@ impl DeviceStore for Db {
     }
 
     async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>> {
-        let rows: Vec<DeviceRow> = on_db!(self, pool => {
+        let rows: Vec<DeviceRow> = on_db!(self, conn => {
             sqlx::query_as(
                 "select id, person_id, label, created_at, last_used_at, expires_at from remembered_devices \
                  where person_id = $1 and expires_at > $2 order by last_used_at desc, id",
             )
             .bind(person_id)
             .bind(now.seconds())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -100,11 +100,11 @@ impl DeviceStore for Db {
     }
 
     async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool> {
-        let deleted = on_db!(self, pool => {
+        let deleted = on_db!(self, conn => {
             sqlx::query("delete from remembered_devices where id = $1 and person_id = $2")
                 .bind(device_id)
                 .bind(person_id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
                 .rows_affected()
@@ -113,10 +113,10 @@ impl DeviceStore for Db {
     }
 
     async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             Ok(sqlx::query("delete from remembered_devices where person_id = $1")
                 .bind(person_id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
                 .rows_affected())
@@ -128,14 +128,14 @@ impl DeviceStore for Db {
         practice_id: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query_as(
                 "select d.person_id, count(*) from remembered_devices d join people p on p.id = d.person_id \
                  where p.practice_id = $1 and d.expires_at > $2 group by d.person_id",
             )
             .bind(practice_id)
             .bind(now.seconds())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)
         })
@@ -147,8 +147,8 @@ impl DeviceStore for Db {
         limit_seconds: i64,
         now: Timestamp,
     ) -> StoreResult<u64> {
-        on_db!(self, pool => {
-            let mut tx = begin_write(self, pool).await?;
+        on_db!(self, conn => {
+            let mut tx = begin_write(self, conn).await?;
             let ended = sqlx::query(
                 "delete from remembered_devices where created_at <= $2 - $3 \
                  and person_id in (select id from people where practice_id = $1)",

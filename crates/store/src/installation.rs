@@ -49,15 +49,15 @@ macro_rules! insert_practice_and_owner {
 #[async_trait]
 impl InstallationStore for Db {
     async fn installation(&self, fresh_nonce: &str) -> StoreResult<Installation> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("insert into installation (id, setup_nonce) values (1, $1) on conflict (id) do nothing")
                 .bind(fresh_nonce)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
             let (setup_nonce, set_up_at): (String, Option<i64>) =
                 sqlx::query_as("select setup_nonce, set_up_at from installation where id = 1")
-                    .fetch_one(pool)
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(db_error)?;
             Ok(Installation { setup_nonce, set_up: set_up_at.is_some() })
@@ -70,8 +70,8 @@ impl InstallationStore for Db {
         owner: &NewPerson,
         now: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
-            let mut tx = begin_write(self, pool).await?;
+        on_db!(self, conn => {
+            let mut tx = begin_write(self, conn).await?;
             // Claiming the installation first makes two concurrent first runs race on one row:
             // exactly one sees it unclaimed.
             let claimed = sqlx::query("update installation set set_up_at = $1 where id = 1 and set_up_at is null")
@@ -89,8 +89,8 @@ impl InstallationStore for Db {
     }
 
     async fn create_practice(&self, practice: &NewPractice, owner: &NewPerson) -> StoreResult<()> {
-        on_db!(self, pool => {
-            let mut tx = begin_write(self, pool).await?;
+        on_db!(self, conn => {
+            let mut tx = begin_write(self, conn).await?;
             sqlx::query("insert into installation (id, setup_nonce, set_up_at) values (1, $1, $2) \
                          on conflict (id) do update set set_up_at = coalesce(installation.set_up_at, $2)")
                 .bind(latch_app::crypto::new_id())

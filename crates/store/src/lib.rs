@@ -3,14 +3,16 @@
 #![forbid(unsafe_code)]
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use latch_app::ports::{Conflict, Store, StoreError, StoreResult};
+use latch_app::ports::{Conflict, Store, StoreError, StoreResult, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Connection, Postgres, Sqlite};
 
 mod audit;
 mod challenges;
@@ -26,23 +28,73 @@ mod sweep;
 pub mod testing;
 mod throttle;
 
-/// One database, either dialect. Each method runs the same SQL on whichever pool this is.
+/// One database, either dialect: its pool, or one unit of work's transaction on it. Each
+/// method runs the same SQL on whichever this is.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
+    SqliteWork(Arc<Work<Sqlite>>),
+    PostgresWork(Arc<Work<Postgres>>),
 }
 
-/// Runs `$body` with `$pool` bound to the pool of whichever dialect `$db` is.
+/// SQLite has one writer at a time. Writers that queue here, in the process, take turns at once;
+/// writers that found the database's lock taken would poll for it in SQLite's busy handler,
+/// sleeping a millisecond and more each time.
+pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
+
+/// One unit of work: a transaction that every port's statements run in until it commits.
+/// Dropped uncommitted, it rolls back.
+pub struct Work<DB: sqlx::Database> {
+    tx: tokio::sync::Mutex<Option<sqlx::Transaction<'static, DB>>>,
+    pool: sqlx::Pool<DB>,
+    /// SQLite's write gate, held from `begin immediate` to the end of the work.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Work")
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a connection of whichever dialect `$db` is: one taken
+/// from the pool for this call, or the unit of work's own.
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($pool) => $body,
-            $crate::Db::Postgres($pool) => $body,
+            $crate::Db::Sqlite(pool, _) => {
+                let mut taken = pool.acquire().await.map_err($crate::db_error)?;
+                let $conn = &mut *taken;
+                $body
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut taken = pool.acquire().await.map_err($crate::db_error)?;
+                let $conn = &mut *taken;
+                $body
+            }
+            $crate::Db::SqliteWork(work) => {
+                let mut tx = work.tx.lock().await;
+                let $conn = $crate::in_work(&mut tx)?;
+                $body
+            }
+            $crate::Db::PostgresWork(work) => {
+                let mut tx = work.tx.lock().await;
+                let $conn = $crate::in_work(&mut tx)?;
+                $body
+            }
         }
     };
 }
 pub(crate) use on_db;
+
+/// The connection of a unit of work that has not ended.
+pub(crate) fn in_work<'t, DB: sqlx::Database>(
+    tx: &'t mut Option<sqlx::Transaction<'static, DB>>,
+) -> StoreResult<&'t mut DB::Connection> {
+    tx.as_deref_mut()
+        .ok_or_else(|| StoreError::Other("the unit of work has ended".into()))
+}
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -86,7 +138,7 @@ impl Db {
                 .max_connections(options.pool_size.max(1))
                 .acquire_timeout(options.acquire_timeout)
                 .connect_lazy_with(connect);
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, WriteGate::default()))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let timeout = format!("{}", options.statement_timeout.as_millis());
             let connect = PgConnectOptions::from_str(url)
@@ -109,8 +161,13 @@ impl Db {
     /// so several nodes may start at once.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Db::SqliteWork(_) | Db::PostgresWork(_) => {
+                return Err(StoreError::Other(
+                    "migrations run outside a unit of work".into(),
+                ));
+            }
         }
         .map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => db_error(e),
@@ -130,20 +187,66 @@ impl Db {
 
     pub fn dialect(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Sqlite(..) | Db::SqliteWork(_) => "sqlite",
+            Db::Postgres(_) | Db::PostgresWork(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(pool, _) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+            Db::SqliteWork(work) => work.pool.close().await,
+            Db::PostgresWork(work) => work.pool.close().await,
+        }
     }
 }
 
 #[async_trait]
 impl Store for Db {
     fn pool_status(&self) -> (u32, u32) {
-        on_db!(self, pool => (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+        fn status<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> (u32, u32) {
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        match self {
+            Db::Sqlite(pool, _) => status(pool),
+            Db::Postgres(pool) => status(pool),
+            Db::SqliteWork(work) => status(&work.pool),
+            Db::PostgresWork(work) => status(&work.pool),
+        }
+    }
+
+    /// SQLite writes from the start (`begin immediate`, after the process's other writers), so
+    /// a work that reads and then writes never fails to upgrade its lock.
+    async fn begin(&self) -> StoreResult<Arc<dyn UnitOfWork>> {
+        let db = match self {
+            Db::Sqlite(pool, gate) => {
+                let writer = Arc::clone(gate).lock_owned().await;
+                let tx = pool.begin_with("begin immediate").await.map_err(db_error)?;
+                Db::SqliteWork(Arc::new(Work {
+                    tx: tokio::sync::Mutex::new(Some(tx)),
+                    pool: pool.clone(),
+                    _writer: Some(writer),
+                }))
+            }
+            Db::Postgres(pool) => {
+                let tx = pool.begin().await.map_err(db_error)?;
+                Db::PostgresWork(Arc::new(Work {
+                    tx: tokio::sync::Mutex::new(Some(tx)),
+                    pool: pool.clone(),
+                    _writer: None,
+                }))
+            }
+            Db::SqliteWork(_) | Db::PostgresWork(_) => {
+                return Err(StoreError::Other(
+                    "a unit of work is already under way".into(),
+                ));
+            }
+        };
+        Ok(Arc::new(db))
     }
 
     /// Answers only when the database is reachable and every embedded migration is applied.
@@ -166,23 +269,47 @@ impl Store for Db {
     }
 }
 
+#[async_trait]
+impl UnitOfWork for Db {
+    async fn commit(&self) -> StoreResult<()> {
+        async fn end<DB: sqlx::Database>(work: &Work<DB>) -> StoreResult<()> {
+            let tx = work.tx.lock().await.take();
+            match tx {
+                Some(tx) => tx.commit().await.map_err(db_error),
+                None => Err(StoreError::Other("the unit of work has ended".into())),
+            }
+        }
+        match self {
+            Db::SqliteWork(work) => end(work).await,
+            Db::PostgresWork(work) => end(work).await,
+            Db::Sqlite(..) | Db::Postgres(_) => Err(StoreError::Other(
+                "there is no unit of work to commit".into(),
+            )),
+        }
+    }
+}
+
 fn latest_version(db: &Db) -> i64 {
     let migrator = match db {
-        Db::Sqlite(_) => &SQLITE_MIGRATIONS,
-        Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        Db::Sqlite(..) | Db::SqliteWork(_) => &SQLITE_MIGRATIONS,
+        Db::Postgres(_) | Db::PostgresWork(_) => &POSTGRES_MIGRATIONS,
     };
     migrator.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-/// Begins a transaction that will write. SQLite takes the write lock at once (`begin
-/// immediate`), so two writers queue on the busy timeout instead of failing mid-way.
-pub(crate) async fn begin_write<DB: sqlx::Database>(
+/// Begins a transaction that will write, on a connection `on_db!` gave: inside a unit of work
+/// a savepoint of it; otherwise SQLite takes the write lock at once (`begin immediate`), so two
+/// writers queue on the busy timeout instead of failing mid-way.
+pub(crate) async fn begin_write<'c, C: Connection>(
     db: &Db,
-    pool: &sqlx::Pool<DB>,
-) -> StoreResult<sqlx::Transaction<'static, DB>> {
+    conn: &'c mut C,
+) -> StoreResult<sqlx::Transaction<'c, C::Database>> {
     match db {
-        Db::Sqlite(_) => pool.begin_with("begin immediate").await,
-        Db::Postgres(_) => pool.begin().await,
+        Db::Sqlite(..) => {
+            conn.begin_with(sqlx::AssertSqlSafe("begin immediate"))
+                .await
+        }
+        Db::Postgres(_) | Db::SqliteWork(_) | Db::PostgresWork(_) => conn.begin().await,
     }
     .map_err(db_error)
 }
@@ -212,6 +339,11 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        // Two transactions that each hold what the other waits for: one of them is ended, and
+        // running it again succeeds.
+        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => {
+            StoreError::Contended(e.to_string())
+        }
         // PostgreSQL's statement timeout and a server shutting down: the database is there but
         // cannot serve now.
         sqlx::Error::Database(d)

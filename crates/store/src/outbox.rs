@@ -28,7 +28,7 @@ impl OutboxStore for Db {
         code: Option<&str>,
         at: Timestamp,
     ) -> StoreResult<i64> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query_scalar(
                 "insert into outbox (to_phone, channel, body, code, sent_at) values ($1, $2, $3, $4, $5) returning id",
             )
@@ -37,7 +37,7 @@ impl OutboxStore for Db {
             .bind(body)
             .bind(code)
             .bind(at.seconds())
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_error)
         })
@@ -46,7 +46,7 @@ impl OutboxStore for Db {
     async fn outbox(&self, to: Option<&str>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
         // Two statements rather than `($1 is null or to_phone = $1)`, which neither database
         // answers from the (to_phone, id) index: it walks the whole outbox backwards.
-        let rows: Vec<OutboxRow> = on_db!(self, pool => {
+        let rows: Vec<OutboxRow> = on_db!(self, conn => {
             match to {
                 Some(to) => sqlx::query_as(
                     "select id, to_phone, channel, body, code, sent_at from outbox where to_phone = $1 \
@@ -58,7 +58,7 @@ impl OutboxStore for Db {
                 ),
             }
             .bind(i64::from(limit))
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -88,7 +88,7 @@ impl DeliveryLogStore for Db {
         channel: Channel,
         at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "insert into deliveries (provider_id, practice_id, person_id, channel, sent_at) values ($1, $2, $3, $4, $5) \
                  on conflict (provider_id) do nothing",
@@ -98,7 +98,7 @@ impl DeliveryLogStore for Db {
             .bind(person_id)
             .bind(channel.as_str())
             .bind(at.seconds())
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -106,10 +106,10 @@ impl DeliveryLogStore for Db {
     }
 
     async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
                 .bind(provider_id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)
         })
@@ -124,12 +124,12 @@ impl CallStore for Db {
         sealed_code: &str,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("insert into call_tokens (token_hash, sealed_code, expires_at) values ($1, $2, $3)")
                 .bind(token_hash)
                 .bind(sealed_code)
                 .bind(expires_at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -137,11 +137,11 @@ impl CallStore for Db {
     }
 
     async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query_scalar("delete from call_tokens where token_hash = $1 and expires_at > $2 returning sealed_code")
                 .bind(token_hash)
                 .bind(now.seconds())
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)
         })

@@ -12,7 +12,7 @@ use crate::{Db, db_error, on_db};
 #[async_trait]
 impl PersonStore for Db {
     async fn insert_person(&self, p: &NewPerson) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(INSERT_PERSON)
                 .bind(&p.id)
                 .bind(&p.practice_id)
@@ -22,7 +22,7 @@ impl PersonStore for Db {
                 .bind(p.role.as_str())
                 .bind(&p.password_hash)
                 .bind(p.created_at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -30,13 +30,13 @@ impl PersonStore for Db {
     }
 
     async fn account_by_email(&self, email_normalized: &str) -> StoreResult<Option<Account>> {
-        let row: Option<AccountRow> = on_db!(self, pool => {
+        let row: Option<AccountRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", person_columns!(), ", ", practice_columns!(),
                 " from people p join practices pr on pr.id = p.practice_id where p.email_normalized = $1"
             ))
             .bind(email_normalized)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -48,11 +48,11 @@ impl PersonStore for Db {
         practice_id: &str,
         person_id: &str,
     ) -> StoreResult<Option<Person>> {
-        let row: Option<PersonRow> = on_db!(self, pool => {
+        let row: Option<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
                 .bind(person_id)
                 .bind(practice_id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -61,14 +61,14 @@ impl PersonStore for Db {
 
     async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>> {
         let role = filter.role.map(|r| r.as_str());
-        let rows: Vec<PersonRow> = on_db!(self, pool => {
+        let rows: Vec<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", person_columns!(),
                 " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) order by p.name, p.id"
             ))
             .bind(practice_id)
             .bind(role)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -76,11 +76,11 @@ impl PersonStore for Db {
     }
 
     async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update people set password_hash = $2 where id = $1")
                 .bind(person_id)
                 .bind(password_hash)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -88,11 +88,11 @@ impl PersonStore for Db {
     }
 
     async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
                 .bind(person_id)
                 .bind(at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -105,12 +105,12 @@ impl PersonStore for Db {
         locked_until: Option<Timestamp>,
         for_good: bool,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
                 .bind(person_id)
                 .bind(locked_until.map(Timestamp::seconds))
                 .bind(for_good)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -118,11 +118,11 @@ impl PersonStore for Db {
     }
 
     async fn phone_confirmed_by_another(&self, e164: &str, person_id: &str) -> StoreResult<bool> {
-        let found: Option<i64> = on_db!(self, pool => {
+        let found: Option<i64> = on_db!(self, conn => {
             sqlx::query_scalar("select cast(1 as bigint) from people where two_factor_phone = $1 and id <> $2 limit 1")
                 .bind(e164)
                 .bind(person_id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -130,13 +130,13 @@ impl PersonStore for Db {
     }
 
     async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "update people set code_failures = 0, two_factor_locked_until = null, two_factor_locked_for_good = false \
                  where id = $1",
             )
             .bind(person_id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -148,7 +148,7 @@ impl PersonStore for Db {
         person_id: &str,
         setting: Option<&TwoFactorSetting>,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4 where id = $1",
             )
@@ -156,7 +156,7 @@ impl PersonStore for Db {
             .bind(setting.map(|s| s.channel.as_str()))
             .bind(setting.map(|s| s.phone.as_str()))
             .bind(setting.and_then(|s| s.extension.as_deref()))
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });

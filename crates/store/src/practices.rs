@@ -11,10 +11,10 @@ use crate::{Db, db_error, on_db};
 #[async_trait]
 impl PracticeStore for Db {
     async fn practice(&self, id: &str) -> StoreResult<Option<Practice>> {
-        let row: Option<PracticeRow> = on_db!(self, pool => {
+        let row: Option<PracticeRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr where pr.id = $1"))
                 .bind(id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -22,9 +22,9 @@ impl PracticeStore for Db {
     }
 
     async fn practices(&self) -> StoreResult<Vec<Practice>> {
-        let rows: Vec<PracticeRow> = on_db!(self, pool => {
+        let rows: Vec<PracticeRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr order by pr.name, pr.id"))
-                .fetch_all(pool)
+                .fetch_all(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -32,7 +32,7 @@ impl PracticeStore for Db {
     }
 
     async fn update_security(&self, practice_id: &str, s: &SecuritySettings) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "update practices set require_two_factor = $2, remember_device_days = $3, \
                  sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6 where id = $1",
@@ -43,7 +43,7 @@ impl PracticeStore for Db {
             .bind(i64::from(s.sign_out_after_idle_minutes))
             .bind(s.allowed_countries_text())
             .bind(i64::from(s.daily_send_budget))
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });

@@ -14,7 +14,7 @@ use crate::{Db, db_error, on_db};
 #[async_trait]
 impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until) \
                  values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
@@ -27,7 +27,7 @@ impl SessionStore for Db {
             .bind(&s.ip)
             .bind(&s.label)
             .bind(s.pending_until.map(Timestamp::seconds))
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -37,14 +37,14 @@ impl SessionStore for Db {
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>> {
         // One indexed query answers every signed-in request: the session, its person, and the
         // practice whose idle minutes decide whether it still stands.
-        let row: Option<SessionAccountRow> = on_db!(self, pool => {
+        let row: Option<SessionAccountRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
                 " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
                 " where s.token_hash = $1"
             ))
             .bind(token_hash)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -53,11 +53,11 @@ impl SessionStore for Db {
     }
 
     async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
                 .bind(session_id)
                 .bind(at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -65,11 +65,11 @@ impl SessionStore for Db {
     }
 
     async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update sessions set pending_until = $2 where id = $1")
                 .bind(session_id)
                 .bind(until.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -85,7 +85,7 @@ impl SessionStore for Db {
         pending_until: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query(
                 "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
                  pending_until = $6 where id = $1",
@@ -96,7 +96,7 @@ impl SessionStore for Db {
             .bind(reauthenticated_until.map(Timestamp::seconds))
             .bind(at.seconds())
             .bind(pending_until.map(Timestamp::seconds))
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
         });
@@ -104,12 +104,12 @@ impl SessionStore for Db {
     }
 
     async fn sessions_of(&self, person_id: &str) -> StoreResult<Vec<Session>> {
-        let rows: Vec<SessionRow> = on_db!(self, pool => {
+        let rows: Vec<SessionRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", session_columns!(), " from sessions s where s.person_id = $1 order by s.last_seen_at desc, s.id"
             ))
             .bind(person_id)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -117,11 +117,11 @@ impl SessionStore for Db {
     }
 
     async fn delete_session(&self, person_id: &str, session_id: &str) -> StoreResult<bool> {
-        let deleted = on_db!(self, pool => {
+        let deleted = on_db!(self, conn => {
             sqlx::query("delete from sessions where id = $1 and person_id = $2")
                 .bind(session_id)
                 .bind(person_id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
                 .rows_affected()
@@ -130,11 +130,11 @@ impl SessionStore for Db {
     }
 
     async fn delete_sessions_of(&self, person_id: &str, keep: Option<&str>) -> StoreResult<u64> {
-        let deleted = on_db!(self, pool => {
+        let deleted = on_db!(self, conn => {
             sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
                 .bind(person_id)
                 .bind(keep)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
                 .rows_affected()

@@ -131,36 +131,21 @@ impl Drop for TestDatabase {
 /// Sets a person's consecutive wrong codes and clears any lock, as if that many wrong codes had
 /// been entered long ago: tests of the lock's later steps start from here.
 pub async fn set_code_failures(db: &Db, person_id: &str, failures: u32) {
-    crate::on_db!(db, pool => {
-        sqlx::query(
-            "update people set code_failures = $2, two_factor_locked_until = null, \
-             two_factor_locked_for_good = false where id = $1",
-        )
-        .bind(person_id)
-        .bind(i64::from(failures))
-        .execute(pool)
+    async fn set(db: &Db, person_id: &str, failures: u32) -> latch_app::ports::StoreResult<()> {
+        crate::on_db!(db, conn => {
+            sqlx::query(
+                "update people set code_failures = $2, two_factor_locked_until = null, \
+                 two_factor_locked_for_good = false where id = $1",
+            )
+            .bind(person_id)
+            .bind(i64::from(failures))
+            .execute(conn)
+            .await
+            .map_err(crate::db_error)?;
+        });
+        Ok(())
+    }
+    set(db, person_id, failures)
         .await
         .expect("set the failures");
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::replace_database;
-
-    #[test]
-    fn a_database_url_gets_another_name() {
-        assert_eq!(
-            replace_database("postgres://latch:latch@127.0.0.1:5432/latch_test", "x"),
-            "postgres://latch:latch@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database(
-                "postgres://latch:latch@127.0.0.1/latch_test?sslmode=disable",
-                "x"
-            ),
-            "postgres://latch:latch@127.0.0.1/x?sslmode=disable"
-        );
-        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
-    }
 }

@@ -40,10 +40,10 @@ impl ThrottleStore for Db {
         &self,
         email_normalized: &str,
     ) -> StoreResult<Option<(u32, Option<Timestamp>)>> {
-        let row: Option<(i64, Option<i64>)> = on_db!(self, pool => {
+        let row: Option<(i64, Option<i64>)> = on_db!(self, conn => {
             sqlx::query_as("select failures, retry_at from password_failures where email_normalized = $1")
                 .bind(email_normalized)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -60,7 +60,7 @@ impl ThrottleStore for Db {
         email_normalized: &str,
         at: Timestamp,
     ) -> StoreResult<u32> {
-        let failures: i64 = on_db!(self, pool => {
+        let failures: i64 = on_db!(self, conn => {
             sqlx::query_scalar(
                 "insert into password_failures (email_normalized, failures, last_failed_at) values ($1, 1, $2) \
                  on conflict (email_normalized) do update \
@@ -69,7 +69,7 @@ impl ThrottleStore for Db {
             )
             .bind(email_normalized)
             .bind(at.seconds())
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -81,11 +81,11 @@ impl ThrottleStore for Db {
         email_normalized: &str,
         retry_at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("update password_failures set retry_at = $2 where email_normalized = $1")
                 .bind(email_normalized)
                 .bind(retry_at.seconds())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -93,10 +93,10 @@ impl ThrottleStore for Db {
     }
 
     async fn clear_password_failures(&self, email_normalized: &str) -> StoreResult<()> {
-        on_db!(self, pool => {
+        on_db!(self, conn => {
             sqlx::query("delete from password_failures where email_normalized = $1")
                 .bind(email_normalized)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
         });
@@ -104,10 +104,10 @@ impl ThrottleStore for Db {
     }
 
     async fn window(&self, key: &str) -> StoreResult<Option<Window>> {
-        let row: Option<(i64, i64)> = on_db!(self, pool => {
+        let row: Option<(i64, i64)> = on_db!(self, conn => {
             sqlx::query_as("select count, window_started_at from rate_windows where key = $1")
                 .bind(key)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
         });
@@ -123,7 +123,7 @@ impl ThrottleStore for Db {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window> {
-        let (count, started): (i64, i64) = on_db!(self, pool => {
+        let (count, started): (i64, i64) = on_db!(self, conn => {
             sqlx::query_as(
                 "insert into rate_windows (key, window_started_at, window_ends_at, count) values ($1, $2, $3, 1) \
                  on conflict (key) do update set \
@@ -135,7 +135,7 @@ impl ThrottleStore for Db {
             .bind(key)
             .bind(at.seconds())
             .bind(at.seconds() + window_seconds)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_error)?
         });
@@ -155,12 +155,12 @@ impl ThrottleStore for Db {
             4 => BUMP_FOUR_WINDOWS,
             n => return Err(StoreError::Other(format!("{n} windows in one bump"))),
         };
-        let rows: Vec<(String, i64, i64)> = on_db!(self, pool => {
+        let rows: Vec<(String, i64, i64)> = on_db!(self, conn => {
             let mut query = sqlx::query_as(sql).bind(at.seconds());
             for (key, seconds) in windows {
                 query = query.bind(*key).bind(*seconds);
             }
-            query.fetch_all(pool).await.map_err(db_error)?
+            query.fetch_all(&mut *conn).await.map_err(db_error)?
         });
         // Neither database promises the order of RETURNING rows: match them up by key.
         windows
@@ -180,35 +180,26 @@ impl ThrottleStore for Db {
     async fn unbump_windows(&self, keys: [&str; 2], by: i64) -> StoreResult<()> {
         const GIVE_BACK: &str = "update rate_windows set count = case when count > $3 then count - $3 else 0 end \
              where key = $1 or key = $2";
-        match self {
-            Db::Sqlite(pool) => {
+        // PostgreSQL gives back one row a statement, in the order sends count them (the address
+        // before the range), so that a send counting the same rows never waits on this in the
+        // other order. SQLite has one writer at a time and takes both at once.
+        let sqlite = matches!(self, Db::Sqlite(..) | Db::SqliteWork(_));
+        let pairs = if sqlite || keys[0] == keys[1] {
+            vec![(keys[0], keys[1])]
+        } else {
+            vec![(keys[0], keys[0]), (keys[1], keys[1])]
+        };
+        on_db!(self, conn => {
+            for (first, second) in pairs {
                 sqlx::query(GIVE_BACK)
-                    .bind(keys[0])
-                    .bind(keys[1])
+                    .bind(first)
+                    .bind(second)
                     .bind(by)
-                    .execute(pool)
+                    .execute(&mut *conn)
                     .await
                     .map_err(db_error)?;
             }
-            // One row a statement: an update of both rows locks them in whatever order it
-            // finds them, and a send counting the same rows in the other order would deadlock.
-            Db::Postgres(pool) => {
-                let keys = if keys[0] == keys[1] {
-                    &keys[..1]
-                } else {
-                    &keys[..]
-                };
-                for key in keys {
-                    sqlx::query(GIVE_BACK)
-                        .bind(key)
-                        .bind(key)
-                        .bind(by)
-                        .execute(pool)
-                        .await
-                        .map_err(db_error)?;
-                }
-            }
-        }
+        });
         Ok(())
     }
 }

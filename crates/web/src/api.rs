@@ -568,13 +568,12 @@ pub async fn healthz() -> Json<Health> {
 /// 200 only while the database answers and its migrations are applied.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.latch.ready().await {
-        Json(Health {
+    match state.latch.ready().await {
+        Ok(()) => Json(Health {
             status: "ready".into(),
         })
-        .into_response()
-    } else {
-        ApiError(AppError::Unavailable).into_response()
+        .into_response(),
+        Err(e) => ApiError(e).into_response(),
     }
 }
 

@@ -144,7 +144,7 @@ pub fn message_page(
 fn log_if_internal(e: &AppError) {
     match e {
         AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
-        AppError::Unavailable => tracing::warn!("database unavailable"),
+        AppError::Unavailable(why) => tracing::warn!(%why, "database unavailable"),
         _ => {}
     }
 }

@@ -81,6 +81,8 @@ behaviours!(
     device_counts_and_a_lowered_limit_work_per_practice,
     a_call_token_is_taken_once_and_not_after_it_expires,
     sweeping_removes_only_what_ran_out_in_batches,
+    a_unit_of_work_commits_all_its_writes_or_none,
+    units_of_work_at_once_each_see_what_the_one_before_wrote,
 );
 
 #[test]
@@ -222,6 +224,66 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
         clients.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["c1"]
     );
+}
+
+async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    // Dropped uncommitted: neither write is there, not even the one a statement made alone.
+    let unit = db.begin().await.unwrap();
+    unit.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    unit.record_sign_in("o1", T0).await.unwrap();
+    assert!(unit.session_by_token("hash-1").await.unwrap().is_some());
+    assert!(
+        matches!(unit.begin().await, Err(StoreError::Other(_))),
+        "a unit of work does not nest"
+    );
+    drop(unit);
+    assert!(db.session_by_token("hash-1").await.unwrap().is_none());
+    let owner = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!(owner.last_sign_in_at, None);
+
+    // Committed: both are, and the unit is over.
+    let unit = db.begin().await.unwrap();
+    unit.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    unit.record_sign_in("o1", T0).await.unwrap();
+    unit.commit().await.unwrap();
+    assert!(unit.session_by_token("hash-1").await.is_err());
+    assert!(db.session_by_token("hash-1").await.unwrap().is_some());
+    let owner = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!(owner.last_sign_in_at, Some(T0));
+}
+
+async fn units_of_work_at_once_each_see_what_the_one_before_wrote(db: Db) {
+    // Twenty units read a window, then add to it, all at once. No count is ever lost (the
+    // guarded statement), and on SQLite, whose units take turns at writing, each unit also
+    // read what the one before it wrote.
+    let sqlite = db.dialect() == "sqlite";
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let units = (0..20).map(|_| {
+        let (db, barrier) = (db.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            let unit = db.begin().await.unwrap();
+            let before = unit.window("k").await.unwrap().map_or(0, |w| w.count);
+            let after = unit.bump_window("k", T0, 3600).await.unwrap().count;
+            unit.commit().await.unwrap();
+            (before, after)
+        })
+    });
+    let mut seen = Vec::new();
+    for unit in units.collect::<Vec<_>>() {
+        let (before, after) = unit.await.unwrap();
+        if sqlite {
+            assert_eq!(after, before + 1);
+        }
+        seen.push(after);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
 }
 
 fn session(id: &str, token_hash: &str, person_id: &str, at: Timestamp) -> NewSession {
