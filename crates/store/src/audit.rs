@@ -23,7 +23,7 @@ struct AuditRow {
 #[async_trait]
 impl AuditStore for Db {
     async fn append_audit(&self, e: &NewAuditEvent) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8)",

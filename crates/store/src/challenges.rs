@@ -61,7 +61,7 @@ macro_rules! unlocked_person {
 #[async_trait]
 impl ChallengeStore for Db {
     async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "insert into challenges (id, session_id, person_id, purpose, phone, extension, channel, code_hash, \
                  expires_at, attempts, sends, last_sent_at, created_at) \
@@ -120,7 +120,7 @@ impl ChallengeStore for Db {
         max_sends: i64,
         wait_seconds: i64,
     ) -> StoreResult<bool> {
-        let updated = on_db!(self, conn => {
+        let updated = on_db!(write self, conn => {
             sqlx::query(
                 "update challenges set code_hash = $2, channel = $3, expires_at = $4, last_sent_at = $5, \
                  sends = sends + 1, attempts = 0 \
@@ -150,7 +150,7 @@ impl ChallengeStore for Db {
         is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),
         lock_after: fn(u32) -> LockAfterFailure,
     ) -> StoreResult<CodeJudgement> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             // SECURITY: one transaction whose first write takes the challenge's row (and on
             // SQLite the database's write lock), so guesses at one code queue here; the person's
             // row is taken next, so guesses at the person's other codes queue there. Each then
@@ -255,7 +255,7 @@ impl ChallengeStore for Db {
     }
 
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update challenges set last_sent_at = 0 where id = $1")
                 .bind(challenge_id)
                 .execute(&mut *conn)

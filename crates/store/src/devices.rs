@@ -33,7 +33,7 @@ impl From<DeviceRow> for Device {
 #[async_trait]
 impl DeviceStore for Db {
     async fn insert_device(&self, d: &NewDevice) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "insert into remembered_devices (id, token_hash, person_id, label, created_at, last_used_at, expires_at) \
                  values ($1, $2, $3, $4, $5, $5, $6)",
@@ -73,7 +73,7 @@ impl DeviceStore for Db {
     }
 
     async fn touch_device(&self, device_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update remembered_devices set last_used_at = $2 where id = $1")
                 .bind(device_id)
                 .bind(at.seconds())
@@ -100,7 +100,7 @@ impl DeviceStore for Db {
     }
 
     async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool> {
-        let deleted = on_db!(self, conn => {
+        let deleted = on_db!(write self, conn => {
             sqlx::query("delete from remembered_devices where id = $1 and person_id = $2")
                 .bind(device_id)
                 .bind(person_id)
@@ -113,7 +113,7 @@ impl DeviceStore for Db {
     }
 
     async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             Ok(sqlx::query("delete from remembered_devices where person_id = $1")
                 .bind(person_id)
                 .execute(&mut *conn)
@@ -147,7 +147,7 @@ impl DeviceStore for Db {
         limit_seconds: i64,
         now: Timestamp,
     ) -> StoreResult<u64> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             let mut tx = begin_write(self, conn).await?;
             let ended = sqlx::query(
                 "delete from remembered_devices where created_at <= $2 - $3 \

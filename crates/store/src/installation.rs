@@ -49,7 +49,7 @@ macro_rules! insert_practice_and_owner {
 #[async_trait]
 impl InstallationStore for Db {
     async fn installation(&self, fresh_nonce: &str) -> StoreResult<Installation> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("insert into installation (id, setup_nonce) values (1, $1) on conflict (id) do nothing")
                 .bind(fresh_nonce)
                 .execute(&mut *conn)
@@ -70,7 +70,7 @@ impl InstallationStore for Db {
         owner: &NewPerson,
         now: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             let mut tx = begin_write(self, conn).await?;
             // Claiming the installation first makes two concurrent first runs race on one row:
             // exactly one sees it unclaimed.
@@ -89,7 +89,7 @@ impl InstallationStore for Db {
     }
 
     async fn create_practice(&self, practice: &NewPractice, owner: &NewPerson) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             let mut tx = begin_write(self, conn).await?;
             sqlx::query("insert into installation (id, setup_nonce, set_up_at) values (1, $1, $2) \
                          on conflict (id) do update set set_up_at = coalesce(installation.set_up_at, $2)")

@@ -59,11 +59,20 @@ impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
 }
 
 /// Runs `$body` with `$conn` bound to a connection of whichever dialect `$db` is: one taken
-/// from the pool for this call, or the unit of work's own.
+/// from the pool for this call, or the unit of work's own. `write` outside a unit of work
+/// takes SQLite's turn at the write gate first, so a lone write never polls for the lock a
+/// unit holds.
 macro_rules! on_db {
+    (write $db:expr, $conn:ident => $body:expr) => {
+        $crate::on_db!(@ $db, $conn, gate => { let _turn = gate.lock().await; }, $body)
+    };
     ($db:expr, $conn:ident => $body:expr) => {
+        $crate::on_db!(@ $db, $conn, _gate => {}, $body)
+    };
+    (@ $db:expr, $conn:ident, $gate:ident => $take_turn:block, $body:expr) => {
         match $db {
-            $crate::Db::Sqlite(pool, _) => {
+            $crate::Db::Sqlite(pool, $gate) => {
+                $take_turn
                 let mut taken = pool.acquire().await.map_err($crate::db_error)?;
                 let $conn = &mut *taken;
                 $body

@@ -28,7 +28,7 @@ impl OutboxStore for Db {
         code: Option<&str>,
         at: Timestamp,
     ) -> StoreResult<i64> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query_scalar(
                 "insert into outbox (to_phone, channel, body, code, sent_at) values ($1, $2, $3, $4, $5) returning id",
             )
@@ -88,7 +88,7 @@ impl DeliveryLogStore for Db {
         channel: Channel,
         at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "insert into deliveries (provider_id, practice_id, person_id, channel, sent_at) values ($1, $2, $3, $4, $5) \
                  on conflict (provider_id) do nothing",
@@ -124,7 +124,7 @@ impl CallStore for Db {
         sealed_code: &str,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("insert into call_tokens (token_hash, sealed_code, expires_at) values ($1, $2, $3)")
                 .bind(token_hash)
                 .bind(sealed_code)
@@ -137,7 +137,7 @@ impl CallStore for Db {
     }
 
     async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query_scalar("delete from call_tokens where token_hash = $1 and expires_at > $2 returning sealed_code")
                 .bind(token_hash)
                 .bind(now.seconds())

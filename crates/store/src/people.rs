@@ -12,7 +12,7 @@ use crate::{Db, db_error, on_db};
 #[async_trait]
 impl PersonStore for Db {
     async fn insert_person(&self, p: &NewPerson) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(INSERT_PERSON)
                 .bind(&p.id)
                 .bind(&p.practice_id)
@@ -76,7 +76,7 @@ impl PersonStore for Db {
     }
 
     async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update people set password_hash = $2 where id = $1")
                 .bind(person_id)
                 .bind(password_hash)
@@ -88,7 +88,7 @@ impl PersonStore for Db {
     }
 
     async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
                 .bind(person_id)
                 .bind(at.seconds())
@@ -105,7 +105,7 @@ impl PersonStore for Db {
         locked_until: Option<Timestamp>,
         for_good: bool,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
                 .bind(person_id)
                 .bind(locked_until.map(Timestamp::seconds))
@@ -130,7 +130,7 @@ impl PersonStore for Db {
     }
 
     async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "update people set code_failures = 0, two_factor_locked_until = null, two_factor_locked_for_good = false \
                  where id = $1",
@@ -148,7 +148,7 @@ impl PersonStore for Db {
         person_id: &str,
         setting: Option<&TwoFactorSetting>,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4 where id = $1",
             )

@@ -32,7 +32,7 @@ impl PracticeStore for Db {
     }
 
     async fn update_security(&self, practice_id: &str, s: &SecuritySettings) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "update practices set require_two_factor = $2, remember_device_days = $3, \
                  sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6 where id = $1",

@@ -14,7 +14,7 @@ use crate::{Db, db_error, on_db};
 #[async_trait]
 impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until) \
                  values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
@@ -53,7 +53,7 @@ impl SessionStore for Db {
     }
 
     async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
                 .bind(session_id)
                 .bind(at.seconds())
@@ -65,7 +65,7 @@ impl SessionStore for Db {
     }
 
     async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update sessions set pending_until = $2 where id = $1")
                 .bind(session_id)
                 .bind(until.seconds())
@@ -85,7 +85,7 @@ impl SessionStore for Db {
         pending_until: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query(
                 "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
                  pending_until = $6 where id = $1",
@@ -117,7 +117,7 @@ impl SessionStore for Db {
     }
 
     async fn delete_session(&self, person_id: &str, session_id: &str) -> StoreResult<bool> {
-        let deleted = on_db!(self, conn => {
+        let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where id = $1 and person_id = $2")
                 .bind(session_id)
                 .bind(person_id)
@@ -130,7 +130,7 @@ impl SessionStore for Db {
     }
 
     async fn delete_sessions_of(&self, person_id: &str, keep: Option<&str>) -> StoreResult<u64> {
-        let deleted = on_db!(self, conn => {
+        let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
                 .bind(person_id)
                 .bind(keep)

@@ -38,7 +38,7 @@ impl SweepStore for Db {
             now.seconds() - PASSWORD_FAILURES_KEPT_SECONDS,
         ];
         let mut swept = 0;
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             swept += sqlx::query(
                 "delete from sessions where id in (select id from sessions where \
                  last_seen_at < $1 or created_at < $2 or (pending_until is not null and pending_until < $3) limit $4)",

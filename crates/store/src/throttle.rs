@@ -60,7 +60,7 @@ impl ThrottleStore for Db {
         email_normalized: &str,
         at: Timestamp,
     ) -> StoreResult<u32> {
-        let failures: i64 = on_db!(self, conn => {
+        let failures: i64 = on_db!(write self, conn => {
             sqlx::query_scalar(
                 "insert into password_failures (email_normalized, failures, last_failed_at) values ($1, 1, $2) \
                  on conflict (email_normalized) do update \
@@ -81,7 +81,7 @@ impl ThrottleStore for Db {
         email_normalized: &str,
         retry_at: Timestamp,
     ) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("update password_failures set retry_at = $2 where email_normalized = $1")
                 .bind(email_normalized)
                 .bind(retry_at.seconds())
@@ -93,7 +93,7 @@ impl ThrottleStore for Db {
     }
 
     async fn clear_password_failures(&self, email_normalized: &str) -> StoreResult<()> {
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             sqlx::query("delete from password_failures where email_normalized = $1")
                 .bind(email_normalized)
                 .execute(&mut *conn)
@@ -123,7 +123,7 @@ impl ThrottleStore for Db {
         at: Timestamp,
         window_seconds: i64,
     ) -> StoreResult<Window> {
-        let (count, started): (i64, i64) = on_db!(self, conn => {
+        let (count, started): (i64, i64) = on_db!(write self, conn => {
             sqlx::query_as(
                 "insert into rate_windows (key, window_started_at, window_ends_at, count) values ($1, $2, $3, 1) \
                  on conflict (key) do update set \
@@ -155,7 +155,7 @@ impl ThrottleStore for Db {
             4 => BUMP_FOUR_WINDOWS,
             n => return Err(StoreError::Other(format!("{n} windows in one bump"))),
         };
-        let rows: Vec<(String, i64, i64)> = on_db!(self, conn => {
+        let rows: Vec<(String, i64, i64)> = on_db!(write self, conn => {
             let mut query = sqlx::query_as(sql).bind(at.seconds());
             for (key, seconds) in windows {
                 query = query.bind(*key).bind(*seconds);
@@ -189,7 +189,7 @@ impl ThrottleStore for Db {
         } else {
             vec![(keys[0], keys[0]), (keys[1], keys[1])]
         };
-        on_db!(self, conn => {
+        on_db!(write self, conn => {
             for (first, second) in pairs {
                 sqlx::query(GIVE_BACK)
                     .bind(first)

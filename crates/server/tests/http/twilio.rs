@@ -20,6 +20,7 @@ crate::on_both_databases!(
     refused_numbers_and_a_spent_budget_never_reach_twilio,
     over_https_a_call_says_the_code_only_after_a_key_press,
     after_stop_the_code_page_offers_a_call_first,
+    a_slow_provider_holds_no_transaction_open,
 );
 
 async fn app_with_twilio(dialect: Dialect, twilio: &MockServer) -> TestApp {
@@ -489,4 +490,48 @@ async fn after_stop_the_code_page_offers_a_call_first(dialect: Dialect) {
     let call_me = page.find("Call me instead").unwrap();
     let send_again = page.find("Send it again").unwrap();
     assert!(call_me < send_again, "a call is the first choice");
+}
+
+/// A code goes out after its unit of work has committed: while Twilio takes its time, the
+/// database is free for others (on SQLite, whose writers take turns, a unit held open across
+/// the call would make every other write wait for Twilio).
+async fn a_slow_provider_holds_no_transaction_open(dialect: Dialect) {
+    let twilio = twilio_accepting().await;
+    let app = app_with_twilio(dialect, &twilio).await;
+    let owner = app.with_practice().await;
+    owner.begin_setup(PHONE, "sms").await;
+    let confirm = json!({"code": last_code(&twilio).await});
+    let (status, _) = owner
+        .post("/api/v1/me/two-factor/setup/confirm", confirm)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, sessions) = owner.get("/api/v1/me/sessions").await;
+    let this_session = sessions["sessions"][0]["id"].as_str().unwrap().to_owned();
+
+    twilio.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_string(r#"{"sid": "SM0002"}"#)
+                .set_delay(std::time::Duration::from_secs(6)),
+        )
+        .mount(&twilio)
+        .await;
+    let c = app.client();
+    let signing_in = tokio::spawn(async move { c.sign_in("owner@harbor.test", PASSWORD).await });
+    while twilio.received_requests().await.unwrap().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The code is with Twilio now, for six seconds; a write of the same person's goes through
+    // meanwhile, well before Twilio answers.
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        owner.delete(&format!("/api/v1/me/sessions/{this_session}")),
+    )
+    .await
+    .expect("the other write waited for the provider");
+    assert_eq!(ended.0, StatusCode::NO_CONTENT);
+    let (status, body) = signing_in.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "two_factor_required");
 }
