@@ -302,6 +302,10 @@ pub(crate) async fn send_code(
     code: CodeToSend,
     client: &ClientInfo,
 ) -> Result<CodeSent, AppError> {
+    debug_assert!(
+        !core.in_unit_of_work(),
+        "a code goes out only after its unit of work has committed"
+    );
     let channel = code.outgoing.channel;
     let phone = code.outgoing.to.masked();
     let detail = format!(

@@ -109,6 +109,11 @@ impl Core {
         }
     }
 
+    /// Whether this core's store is a unit of work's transaction.
+    pub(crate) fn in_unit_of_work(&self) -> bool {
+        self.notices.is_some()
+    }
+
     /// This core with another store (a unit of work's) and the notices it keeps.
     fn bound_to(&self, store: Arc<dyn Store>, notices: Arc<Mutex<Vec<Outgoing>>>) -> Core {
         Core {

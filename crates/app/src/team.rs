@@ -330,23 +330,7 @@ async fn reset(
         if let Some(old) = &target.two_factor {
             notify(core, &old.phone, Notice::ResetByPractice).await;
         }
-        record(
-            core,
-            Event {
-                practice_id: &target.practice_id,
-                kind: AuditKind::TwoFactorReset,
-                actor_id,
-                subject_id: Some(&target.id),
-                client,
-                detail: if actor_id.is_some() {
-                    "by the practice"
-                } else {
-                    "from the operator's console"
-                }
-                .into(),
-            },
-        )
-        .await
+        audit_help(core, target, AuditKind::TwoFactorReset, actor_id, client).await
     })
     .await
 }
@@ -360,23 +344,33 @@ async fn unlock(
     core.in_one_transaction(move |core| async move {
         let core = &*core;
         core.store.clear_code_failures(&target.id).await?;
-        record(
-            core,
-            Event {
-                practice_id: &target.practice_id,
-                kind: AuditKind::TwoFactorUnlocked,
-                actor_id,
-                subject_id: Some(&target.id),
-                client,
-                detail: if actor_id.is_some() {
-                    "by the practice"
-                } else {
-                    "from the operator's console"
-                }
-                .into(),
-            },
-        )
-        .await
+        audit_help(core, target, AuditKind::TwoFactorUnlocked, actor_id, client).await
     })
+    .await
+}
+
+/// The audit event of a reset or an unlock: by the practice, or from the operator's console.
+async fn audit_help(
+    core: &Core,
+    target: &Person,
+    kind: AuditKind,
+    actor_id: Option<&str>,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    record(
+        core,
+        Event {
+            practice_id: &target.practice_id,
+            kind,
+            actor_id,
+            subject_id: Some(&target.id),
+            client,
+            detail: match actor_id {
+                Some(_) => "by the practice",
+                None => "from the operator's console",
+            }
+            .into(),
+        },
+    )
     .await
 }
