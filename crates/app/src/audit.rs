@@ -7,7 +7,9 @@ use latch_domain::audit::AuditKind;
 
 use crate::error::AppError;
 use crate::latch::Core;
-use crate::records::{Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent, Person};
+use crate::records::{
+    Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent, PeopleFilter, Person,
+};
 
 /// Who did what to whom, from where: the parts of an event a use case knows.
 pub(crate) struct Event<'a> {
@@ -79,5 +81,27 @@ impl AuditService {
             .store
             .audit_events(&actor.practice.id, &query)
             .await?)
+    }
+
+    /// The audit page: the events a query finds (none when the filters were not a query), and
+    /// the practice's people, to name actors and subjects and to filter by.
+    pub async fn trail(
+        &self,
+        actor: &Account,
+        query: Option<AuditQuery>,
+    ) -> Result<(Vec<AuditEvent>, Vec<Person>), AppError> {
+        if !actor.person.role.allows(Permission::ViewAudit) {
+            return Err(AppError::Forbidden);
+        }
+        let events = match query {
+            Some(query) => self.events(actor, query).await?,
+            None => Vec::new(),
+        };
+        let people = self
+            .core
+            .store
+            .people(&actor.practice.id, &PeopleFilter::default())
+            .await?;
+        Ok((events, people))
     }
 }

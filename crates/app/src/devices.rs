@@ -48,6 +48,26 @@ impl DeviceService {
         Ok((devices, current))
     }
 
+    /// Browsers remembered at or since the person's previous sign-in, other than this one:
+    /// news to show them, since that sign-in may not have been the person. None without
+    /// two-factor.
+    pub async fn remembered_since_last_sign_in(
+        &self,
+        who: &Authenticated,
+        browser: &BrowserDevices,
+    ) -> Result<Vec<Device>, AppError> {
+        let person = &who.account.person;
+        if person.two_factor.is_none() {
+            return Ok(Vec::new());
+        }
+        let since = person.previous_sign_in_at.unwrap_or(person.created_at);
+        let (devices, current) = self.devices(who, browser).await?;
+        Ok(devices
+            .into_iter()
+            .filter(|d| d.created_at >= since && current.as_deref() != Some(d.id.as_str()))
+            .collect())
+    }
+
     pub async fn forget(
         &self,
         who: &Authenticated,

@@ -48,14 +48,20 @@ impl TeamService {
         TeamService { core }
     }
 
+    /// Whether the actor may see the practice's team at all (owners and managers).
+    pub fn may_see(&self, actor: &Account) -> Result<(), AppError> {
+        if !actor.person.role.allows(Permission::ViewTeam) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
     pub async fn people(
         &self,
         actor: &Account,
         filter: &PeopleFilter,
     ) -> Result<Vec<Person>, AppError> {
-        if !actor.person.role.allows(Permission::ViewTeam) {
-            return Err(AppError::Forbidden);
-        }
+        self.may_see(actor)?;
         Ok(self.core.store.people(&actor.practice.id, filter).await?)
     }
 

@@ -729,6 +729,9 @@ async fn the_administration_pages_answer_only_owners_and_managers(dialect: Diale
         assert_eq!(page(&manager, path).await.0, StatusCode::OK, "{path}");
         assert_eq!(page(&client, path).await.0, StatusCode::FORBIDDEN, "{path}");
     }
+    // Filters that are not a query read no events, and still nothing for a client.
+    let refused = page(&client, "/practice/audit?kind=nonsense").await.0;
+    assert_eq!(refused, StatusCode::FORBIDDEN);
     let (status, html) = page(&owner, "/practice/audit?kind=person.added").await;
     assert_eq!(status, StatusCode::OK);
     assert!(

@@ -9,7 +9,20 @@ use axum::response::{IntoResponse, Response};
 use latch_app::delivery::{Callback, CallbackAnswer};
 
 use crate::AppState;
-use crate::error::{ApiError, api_error_response};
+use crate::http::error::{ApiError, api_error_response};
+
+/// The provider's callbacks.
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/webhooks/twilio/status",
+            axum::routing::post(twilio_status),
+        )
+        .route(
+            "/webhooks/twilio/voice/{token}",
+            axum::routing::post(twilio_voice),
+        )
+}
 
 /// `POST /webhooks/twilio/status`: 403 unless the provider's signature holds; 204 for every
 /// genuine report, known message or not. A report never verifies anything.

@@ -16,9 +16,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::AppState;
-use crate::error::api_error_response;
-use crate::extract::Client;
-use crate::proxies::TrustedProxies;
+use crate::http::error::api_error_response;
+use crate::http::extract::Client;
+use crate::http::proxies::TrustedProxies;
 
 type Labels = Vec<(&'static str, String)>;
 

@@ -11,8 +11,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{api_error_response, message_page};
-use crate::{AppState, cookies};
+use crate::AppState;
+use crate::http::cookies;
+use crate::http::error::{api_error_response, message_page};
 
 /// One line per request: its id, method, route (never the query string), status and time.
 /// Headers, cookies and bodies are never logged.

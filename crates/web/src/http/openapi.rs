@@ -12,9 +12,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, Securi
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorBody, ErrorDetail};
-use crate::schema::{AuditKindName, OnOff, RoleName};
-use crate::{api, api_practice, api_two_factor};
+use crate::http::error::{ErrorBody, ErrorDetail};
+use crate::http::schema::{AuditKindName, OnOff, RoleName};
+use crate::{features, http};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,35 +23,35 @@ use crate::{api, api_practice, api_two_factor};
         description = "Sign-in and two-factor authentication for therapy practices."
     ),
     paths(
-        api::setup,
-        api::sign_in,
-        api::sign_out,
-        api::reauthenticate,
-        api::me,
-        api::change_password,
-        api::my_sessions,
-        api::end_my_session,
-        api::list_people,
-        api::show_person,
-        api::add_person,
-        api::healthz,
-        api::readyz,
-        api_two_factor::verify,
-        api_two_factor::resend,
-        api_two_factor::start_setup,
-        api_two_factor::resend_setup,
-        api_two_factor::confirm_setup,
-        api_two_factor::turn_off,
-        api_two_factor::devices,
-        api_two_factor::forget_device,
-        api_two_factor::forget_all_devices,
-        api_two_factor::outbox,
-        api_practice::security,
-        api_practice::update_security,
-        api_practice::reset_two_factor,
-        api_practice::unlock,
-        api_practice::audit,
-        api_practice::audit_csv,
+        features::first_run::api::setup,
+        features::sign_in::api::sign_in,
+        features::sign_in::api::sign_out,
+        features::sign_in::api::reauthenticate,
+        features::profile::api::me,
+        features::profile::api::change_password,
+        features::profile::api::my_sessions,
+        features::profile::api::end_my_session,
+        features::team::api::list_people,
+        features::team::api::show_person,
+        features::team::api::add_person,
+        http::health::healthz,
+        http::health::readyz,
+        features::sign_in::api::verify,
+        features::sign_in::api::resend,
+        features::two_factor::api::start_setup,
+        features::two_factor::api::resend_setup,
+        features::two_factor::api::confirm_setup,
+        features::two_factor::api::turn_off,
+        features::profile::api::devices,
+        features::profile::api::forget_device,
+        features::profile::api::forget_all_devices,
+        features::dev_outbox::api::outbox,
+        features::practice_settings::api::security,
+        features::practice_settings::api::update_security,
+        features::team::api::reset_two_factor,
+        features::team::api::unlock,
+        features::audit::api::audit,
+        features::audit::api::audit_csv,
     ),
     // Schemas named only by query parameters, which utoipa does not collect by itself.
     components(schemas(ErrorBody, ErrorDetail, OnOff, RoleName, AuditKindName)),

@@ -16,8 +16,9 @@ use latch_domain::device::BrowserDevices;
 use latch_domain::session::SessionState;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, HtmlError, api_error_response};
-use crate::{AppState, cookies};
+use crate::AppState;
+use crate::http::cookies;
+use crate::http::error::{ApiError, HtmlError, api_error_response};
 
 /// The client's address (the TCP peer; trusted proxies come later) and its User-Agent.
 pub struct Client(pub ClientInfo);

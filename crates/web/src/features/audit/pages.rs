@@ -1,0 +1,181 @@
+//! The audit trail page, with its filters.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use latch_app::Person;
+use latch_app::records::AuditEvent;
+use latch_domain::audit::AuditKind;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::features::audit::api::AuditParams;
+use crate::http::error::HtmlError;
+use crate::http::extract::{PageSession, Session};
+use crate::http::forms::Csrf;
+use crate::http::layout::{Chrome, render};
+
+pub struct EventRow {
+    at: String,
+    kind: String,
+    actor: String,
+    subject: String,
+    ip: String,
+    detail: String,
+}
+
+#[derive(Default)]
+pub struct AuditFilter {
+    subject: String,
+    kind: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    chrome: Chrome,
+    people: Vec<(String, String)>,
+    kinds: Vec<&'static str>,
+    filter: AuditFilter,
+    events: Vec<EventRow>,
+    csv_query: String,
+    older: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditPageQuery {
+    subject: Option<String>,
+    kind: Option<String>,
+    /// `YYYY-MM-DD`, from the date inputs.
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<String>,
+}
+
+/// A query string of the filters that are set, in the order given.
+fn query_string(pairs: &[(&str, &Option<String>)]) -> Vec<String> {
+    pairs
+        .iter()
+        .filter_map(|(key, value)| {
+            let value = value.as_deref().filter(|v| !v.is_empty())?;
+            let encoded: String = value
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            Some(format!("{key}={encoded}"))
+        })
+        .collect()
+}
+
+impl AuditPageQuery {
+    /// The filters as the API reads them: a day's start or end for each date, 50 at a time.
+    fn params(&self) -> AuditParams {
+        let day = |raw: &Option<String>, end: bool| {
+            raw.as_deref()
+                .filter(|d| !d.is_empty())
+                .map(|d| format!("{d}T{}Z", if end { "23:59:59" } else { "00:00:00" }))
+        };
+        AuditParams {
+            limit: Some(PAGE_SIZE.to_string()),
+            before: self.before.clone(),
+            subject: self.subject.clone(),
+            kind: self.kind.clone(),
+            from: day(&self.from, false),
+            to: day(&self.to, true),
+        }
+    }
+
+    /// The link to the next page of older events, after the oldest shown.
+    fn older(&self, oldest_id: i64) -> String {
+        let mut pairs = query_string(&[
+            ("subject", &self.subject),
+            ("kind", &self.kind),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]);
+        pairs.push(format!("before={oldest_id}"));
+        pairs.join("&")
+    }
+}
+
+/// Events a page of the trail shows.
+const PAGE_SIZE: usize = 50;
+
+pub async fn show_audit(
+    State(state): State<AppState>,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<AuditPageQuery>,
+) -> Result<Response, HtmlError> {
+    let params = q.params();
+    let (query, error) = match params.query() {
+        Ok(query) => (Some(query), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let trail = state.latch.audit.trail(&who.account, query).await?;
+    let chrome = Chrome::new(&who, csrf, "audit");
+    let page = AuditPage::new(chrome, &q, &params, trail, error);
+    Ok(render(StatusCode::OK, &page))
+}
+
+impl AuditPage {
+    fn new(
+        chrome: Chrome,
+        q: &AuditPageQuery,
+        params: &AuditParams,
+        (events, people): (Vec<AuditEvent>, Vec<Person>),
+        error: Option<String>,
+    ) -> AuditPage {
+        let name_of = |id: &Option<String>| match id {
+            None => "—".to_owned(),
+            Some(id) => people
+                .iter()
+                .find(|p| &p.id == id)
+                .map_or_else(|| id.clone(), |p| p.name.clone()),
+        };
+        let csv_query = query_string(&[
+            ("subject", &params.subject),
+            ("kind", &params.kind),
+            ("from", &params.from),
+            ("to", &params.to),
+        ]);
+        let older = (events.len() == PAGE_SIZE).then(|| q.older(events.last().map_or(0, |e| e.id)));
+        AuditPage {
+            chrome,
+            kinds: AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
+            filter: AuditFilter {
+                subject: q.subject.clone().unwrap_or_default(),
+                kind: q.kind.clone().unwrap_or_default(),
+                from: q.from.clone().unwrap_or_default(),
+                to: q.to.clone().unwrap_or_default(),
+            },
+            events: events
+                .into_iter()
+                .map(|e| EventRow {
+                    at: e.at.to_rfc3339(),
+                    actor: name_of(&e.actor_id),
+                    subject: name_of(&e.subject_id),
+                    kind: e.kind,
+                    ip: e.ip.unwrap_or_default(),
+                    detail: e.detail,
+                })
+                .collect(),
+            people: people
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone()))
+                .collect(),
+            csv_query: csv_query.join("&"),
+            older,
+            error,
+        }
+    }
+}

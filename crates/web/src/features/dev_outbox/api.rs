@@ -1,0 +1,79 @@
+//! The development outbox's JSON API.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latch_app::records::OutboxMessage;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::error::{ApiError, ErrorBody, api_error_response};
+use crate::http::extract::{ApiQuery, DirectLoopback};
+use crate::http::schema::ChannelName;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// Only messages to this number (E.164).
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutboxMessageView {
+    /// Increases with every message.
+    pub id: i64,
+    /// E.164, whole: the outbox stands in for the phone.
+    pub to: String,
+    #[schema(value_type = ChannelName)]
+    pub channel: String,
+    pub body: String,
+    /// The code inside, or null for a notice.
+    pub code: Option<String>,
+    #[schema(format = DateTime)]
+    pub sent_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutboxResponse {
+    pub messages: Vec<OutboxMessageView>,
+}
+
+/// Development only: every text and call the outbox kept, newest first. Answers only direct
+/// loopback callers, and 404 with any real provider.
+#[utoipa::path(get, path = "/api/v1/dev/outbox", tag = "development", params(OutboxQuery),
+    responses((status = 200, body = OutboxResponse), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    DirectLoopback(loopback): DirectLoopback,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
+) -> Result<Response, ApiError> {
+    let kept = state
+        .latch
+        .outbox_messages(query.to.as_deref(), 200)
+        .await?;
+    let Some(messages) = kept.filter(|_| loopback) else {
+        let nothing_here = "There is no such endpoint.";
+        return Ok(api_error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            nothing_here,
+        ));
+    };
+    let messages = messages.into_iter().map(OutboxMessageView::from).collect();
+    Ok(Json(OutboxResponse { messages }).into_response())
+}
+
+impl From<OutboxMessage> for OutboxMessageView {
+    fn from(m: OutboxMessage) -> Self {
+        OutboxMessageView {
+            id: m.id,
+            to: m.to,
+            channel: m.channel.as_str().to_owned(),
+            body: m.body,
+            code: m.code,
+            sent_at: m.sent_at.to_rfc3339(),
+        }
+    }
+}

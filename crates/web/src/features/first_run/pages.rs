@@ -1,0 +1,156 @@
+//! The home page (where to go first) and the first-run page, with its view and form.
+
+use crate::AppState;
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::HtmlError;
+use crate::http::extract::{Client, PageSession};
+use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::layout::{render, see_other, with_status};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use latch_app::setup::PracticeInput;
+use latch_app::{AppError, Field, Secret};
+use latch_domain::country::Country;
+use serde::Deserialize;
+
+// ----- home, first run, sign-in -------------------------------------------------------------
+
+pub async fn show_home(
+    State(state): State<AppState>,
+    session: Option<PageSession>,
+) -> Result<Response, HtmlError> {
+    if session.is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    if state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/setup"));
+    }
+    Ok(see_other("/sign-in"))
+}
+
+csrf_form!(SetupForm {
+    setup_token,
+    practice_name,
+    country,
+    name,
+    email,
+    password
+});
+
+#[derive(Default)]
+pub struct SetupErrors {
+    general: Option<String>,
+    setup_token: Option<String>,
+    practice_name: Option<String>,
+    country: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    csrf: String,
+    needs_token: bool,
+    form: SetupForm,
+    errors: SetupErrors,
+    countries: Vec<(&'static str, &'static str)>,
+}
+
+fn setup_page(state: &AppState, csrf: String, form: SetupForm, errors: SetupErrors) -> SetupPage {
+    SetupPage {
+        csrf,
+        needs_token: state.config.production,
+        form,
+        errors,
+        countries: Country::all().map(|c| (c.code(), c.name())).collect(),
+    }
+}
+
+pub async fn show_setup(
+    State(state): State<AppState>,
+    Csrf(csrf): Csrf,
+) -> Result<Response, HtmlError> {
+    if !state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/sign-in"));
+    }
+    let form = SetupForm {
+        country: "US".into(),
+        ..SetupForm::default()
+    };
+    Ok(render(
+        StatusCode::OK,
+        &setup_page(&state, csrf, form, SetupErrors::default()),
+    ))
+}
+
+pub async fn submit_setup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<SetupForm>,
+) -> Result<Response, HtmlError> {
+    let (input, token) = form.input();
+    let created = state
+        .latch
+        .setup
+        .create_first_practice(input, Some(&token), &client);
+    match created.await {
+        Ok(signed_in) => {
+            let next = see_other("/dashboard?done=welcome");
+            Ok(with_cookie(
+                next,
+                cookies::session(&state.config, signed_in.token.expose()),
+            ))
+        }
+        Err(AppError::AlreadySetUp) => Ok(see_other("/sign-in")),
+        Err(e) => {
+            let Some(errors) = SetupErrors::of(&e) else {
+                return Err(HtmlError(e));
+            };
+            let page = setup_page(&state, csrf, form, errors);
+            Ok(with_status(render(StatusCode::OK, &page), &e))
+        }
+    }
+}
+
+impl SetupForm {
+    /// The practice and its owner, and the setup token, taken out of the form so neither
+    /// secret is shown again.
+    fn input(&mut self) -> (PracticeInput, Secret) {
+        let input = PracticeInput {
+            practice_name: self.practice_name.clone(),
+            country: Some(self.country.clone()),
+            owner_email: self.email.clone(),
+            owner_name: self.name.clone(),
+            owner_password: Secret::new(std::mem::take(&mut self.password)),
+        };
+        (input, Secret::new(std::mem::take(&mut self.setup_token)))
+    }
+}
+
+impl SetupErrors {
+    /// A refusal the form shows beside its field; none for what is an error page.
+    fn of(e: &AppError) -> Option<SetupErrors> {
+        let mut errors = SetupErrors::default();
+        let message = Some(e.to_string());
+        match e {
+            AppError::Forbidden => {
+                errors.setup_token =
+                    Some("The setup token is not correct. Copy it from latch's console.".into())
+            }
+            AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = message,
+            AppError::WeakPassword(_) => errors.password = message,
+            AppError::InvalidRequest(_) => match e.field() {
+                Some(Field::PracticeName) => errors.practice_name = message,
+                Some(Field::Country) => errors.country = message,
+                _ => errors.name = message,
+            },
+            _ => return None,
+        }
+        Some(errors)
+    }
+}

@@ -1,0 +1,209 @@
+//! The Security Settings page, with its view and form.
+
+use crate::AppState;
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::HtmlError;
+use crate::http::extract::{Client, PageSession, Session};
+use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
+use crate::http::words::password_refusal;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use latch_app::practice::SecurityUpdate;
+use latch_app::sign_in::Authenticated;
+use latch_app::{AppError, Field, Refusal, Secret};
+use serde::Deserialize;
+
+csrf_form!(SettingsForm {
+    require_two_factor,
+    remember_device_days,
+    sign_out_after_idle_minutes,
+    allowed_countries,
+    daily_send_budget,
+    password
+});
+
+#[derive(Default)]
+pub struct SettingsErrors {
+    general: Option<String>,
+    idle: Option<String>,
+    countries: Option<String>,
+    budget: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    chrome: Chrome,
+    form: SettingsForm,
+    errors: SettingsErrors,
+    rule_options: Vec<(&'static str, &'static str)>,
+    remember_options: Vec<(String, String)>,
+}
+
+fn settings_page(
+    who: &Authenticated,
+    chrome: Chrome,
+    form: SettingsForm,
+    errors: SettingsErrors,
+) -> SettingsPage {
+    let current = who.account.practice.security.remember_device_days;
+    let mut remember_options: Vec<(String, String)> = [
+        (0, "Never"),
+        (30, "30 days"),
+        (90, "90 days"),
+        (365, "365 days"),
+    ]
+    .into_iter()
+    .map(|(days, label)| (days.to_string(), label.to_owned()))
+    .collect();
+    if ![0, 30, 90, 365].contains(&current) {
+        remember_options.push((current.to_string(), format!("{current} days")));
+    }
+    SettingsPage {
+        chrome,
+        form,
+        errors,
+        rule_options: vec![
+            ("off", "No"),
+            ("staff", "All staff"),
+            ("staff_and_clients", "All staff and clients"),
+        ],
+        remember_options,
+    }
+}
+
+fn current_form(who: &Authenticated) -> SettingsForm {
+    let s = &who.account.practice.security;
+    SettingsForm {
+        require_two_factor: s.require_two_factor.as_str().to_owned(),
+        remember_device_days: s.remember_device_days.to_string(),
+        sign_out_after_idle_minutes: s.sign_out_after_idle_minutes.to_string(),
+        allowed_countries: s
+            .allowed_countries
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(", "),
+        daily_send_budget: s.daily_send_budget.to_string(),
+        ..SettingsForm::default()
+    }
+}
+
+pub async fn show_settings(
+    State(state): State<AppState>,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, HtmlError> {
+    // The settings are app's to show: it says who may see them.
+    state.latch.practice.security(&who.account)?;
+    let chrome = Chrome::new(&who, csrf, "settings").noting(q.done.as_deref());
+    Ok(render(
+        StatusCode::OK,
+        &settings_page(&who, chrome, current_form(&who), SettingsErrors::default()),
+    ))
+}
+
+impl SettingsForm {
+    /// The change the form asks for, or why its numbers are not numbers (both at once).
+    fn update(&self) -> Result<SecurityUpdate, SettingsErrors> {
+        let number = |raw: &str| raw.trim().replace(',', "").parse::<i64>().ok();
+        let idle = number(&self.sign_out_after_idle_minutes);
+        let budget = number(&self.daily_send_budget);
+        if idle.is_none() || budget.is_none() {
+            return Err(SettingsErrors {
+                idle: idle
+                    .is_none()
+                    .then(|| "Enter a number of minutes from 5 to 120.".into()),
+                budget: budget
+                    .is_none()
+                    .then(|| "Enter a number from 1 to 100,000.".into()),
+                ..SettingsErrors::default()
+            });
+        }
+        Ok(SecurityUpdate {
+            require_two_factor: Some(self.require_two_factor.clone()),
+            remember_device_days: number(&self.remember_device_days),
+            sign_out_after_idle_minutes: idle,
+            allowed_countries: Some(
+                self.allowed_countries
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            daily_send_budget: budget,
+        })
+    }
+}
+
+impl SettingsErrors {
+    /// A setting app refused, beside its field.
+    fn refused(refusal: Refusal) -> Self {
+        let mut errors = SettingsErrors::default();
+        let message = Some(refusal.message);
+        match refusal.field {
+            Some(Field::AllowedCountries) => errors.countries = message,
+            Some(Field::IdleMinutes) => errors.idle = message,
+            Some(Field::DailySendBudget) => errors.budget = message,
+            _ => errors.general = message,
+        }
+        errors
+    }
+
+    /// A password that was wrong, or refused under its delay.
+    fn password(e: &AppError) -> Self {
+        SettingsErrors {
+            password: Some(password_refusal(e, "That password is not correct.")),
+            ..SettingsErrors::default()
+        }
+    }
+}
+
+pub async fn submit_settings(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<SettingsForm>,
+) -> Result<Response, HtmlError> {
+    // Who may change the settings is app's to say, before the form is read at all.
+    state.latch.practice.security(&who.account)?;
+    let password = Secret::new(std::mem::take(&mut form.password));
+    let (errors, token) = match form.update() {
+        Err(errors) => (errors, None),
+        Ok(update) => match state
+            .latch
+            .practice
+            .update_security_with_password(&who, &update, &password, &client)
+            .await
+        {
+            Ok((token, Ok(_))) => {
+                let saved = see_other("/practice/settings?done=settings");
+                return Ok(with_cookie(
+                    saved,
+                    cookies::session(&state.config, token.expose()),
+                ));
+            }
+            Ok((token, Err(AppError::InvalidSetting(refusal)))) => {
+                (SettingsErrors::refused(refusal), Some(token))
+            }
+            Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+                (SettingsErrors::password(&e), None)
+            }
+            Ok((_, Err(e))) | Err(e) => return Err(HtmlError(e)),
+        },
+    };
+    let page = settings_page(&who, Chrome::new(&who, csrf, "settings"), form, errors);
+    let response = render(StatusCode::BAD_REQUEST, &page);
+    // The password was right even if a setting was not: keep the new session id.
+    Ok(match token {
+        Some(token) => with_cookie(response, cookies::session(&state.config, token.expose())),
+        None => response,
+    })
+}

@@ -1,0 +1,173 @@
+//! Signing in through the JSON API: the password, the code, a resend, re-authentication and sign-
+//! out.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latch_app::Secret;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{AnySession, ApiJson, ApiPending, ApiSession, Browser, Client, Session};
+use crate::http::json::{
+    CodeSentResponse, SessionResponse, SignedInResponse, User, remember_cookie,
+};
+use crate::http::schema::ChannelName;
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+    pub password: String,
+}
+
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/api/v1/session", request_body = SignInRequest, tag = "session",
+    responses((status = 200, body = SessionResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(previous): AnySession,
+    Browser(browser): Browser,
+    ApiJson(body): ApiJson<SignInRequest>,
+) -> Result<Response, ApiError> {
+    let password = Secret::new(body.password);
+    let sign_in = &state.latch.sign_in;
+    let signed_in = sign_in
+        .sign_in(&body.email, &password, &client, &browser)
+        .await?;
+    if let Some(previous) = previous {
+        // A browser holds one session: the one it had before ends here.
+        sign_in.sign_out(&previous, &client).await?;
+    }
+    let cookie = cookies::session(&state.config, signed_in.token.expose());
+    let response = match signed_in.delivery_failed {
+        // The sign-in waits for a code that could not go out: the session stays, so a resend
+        // (perhaps by the other method) can follow.
+        Some(failed) => ApiError(failed).into_response(),
+        None => Json(SessionResponse::of(&signed_in)).into_response(),
+    };
+    Ok(with_cookie(response, cookie))
+}
+
+/// Signs out: ends this session, whatever its state.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(session): AnySession,
+) -> Result<Response, ApiError> {
+    if let Some(session) = session {
+        state.latch.sign_in.sign_out(&session, &client).await?;
+    }
+    Ok(with_cookie(
+        StatusCode::NO_CONTENT.into_response(),
+        cookies::clear_session(&state.config),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReauthenticateRequest {
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReauthenticateResponse {
+    #[schema(format = DateTime)]
+    pub reauthenticated_until: String,
+}
+
+/// Re-enters the password; it counts for 10 minutes in this session.
+#[utoipa::path(post, path = "/api/v1/session/reauthenticate", request_body = ReauthenticateRequest, tag = "session",
+    responses((status = 200, body = ReauthenticateResponse), (status = 401, description = "invalid_credentials or not_signed_in", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn reauthenticate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    ApiJson(body): ApiJson<ReauthenticateRequest>,
+) -> Result<Response, ApiError> {
+    let (token, until) = state
+        .latch
+        .sign_in
+        .reauthenticate(&who, &Secret::new(body.password), &client)
+        .await?;
+    let body = ReauthenticateResponse {
+        reauthenticated_until: until.to_rfc3339(),
+    };
+    Ok(with_cookie(
+        Json(body).into_response(),
+        cookies::session(&state.config, token.expose()),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyCodeRequest {
+    /// 8 digits; spaces and dashes are ignored.
+    pub code: String,
+    /// Remember this browser for the practice's limit (ignored when the limit is 0).
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
+/// Enters the code of a sign-in; with `remember_device`, the browser is remembered.
+#[utoipa::path(post, path = "/api/v1/session/verify", request_body = VerifyCodeRequest, tag = "session",
+    responses((status = 200, body = SignedInResponse), (status = 400, description = "invalid_code (with attempts_left) or code_expired", body = ErrorBody),
+              (status = 401, description = "not_signed_in", body = ErrorBody), (status = 403, description = "two_factor_locked", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiPending,
+    Browser(browser): Browser,
+    ApiJson(body): ApiJson<VerifyCodeRequest>,
+) -> Result<Response, ApiError> {
+    let accepted = state
+        .latch
+        .sign_in
+        .verify_code(&who, &body.code, body.remember_device, &client)
+        .await?;
+    let account = &who.account;
+    let mut response = with_cookie(
+        Json(SignedInResponse {
+            state: "signed_in".into(),
+            user: User::of(&account.person, &account.practice),
+        })
+        .into_response(),
+        cookies::session(&state.config, accepted.token.expose()),
+    );
+    if let Some(cookie) = remember_cookie(&state.config, browser, &accepted) {
+        response = with_cookie(response, cookie);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ResendRequest {
+    /// The last method when left out.
+    #[schema(value_type = Option<ChannelName>)]
+    pub channel: Option<String>,
+}
+
+/// Sends the sign-in's code again, possibly by the other method.
+#[utoipa::path(post, path = "/api/v1/session/resend", request_body = ResendRequest, tag = "session",
+    responses((status = 202, body = CodeSentResponse), (status = 401, description = "not_signed_in", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody), (status = 502, description = "delivery_failed", body = ErrorBody)))]
+pub async fn resend(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiPending,
+    ApiJson(body): ApiJson<ResendRequest>,
+) -> Result<Response, ApiError> {
+    let sent = state
+        .latch
+        .two_factor
+        .resend_sign_in(&who, body.channel.as_deref(), &client)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(CodeSentResponse::from(sent))).into_response())
+}

@@ -1,0 +1,284 @@
+//! The sign-in page and the code page, with their views and forms.
+
+use crate::AppState;
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::HtmlError;
+use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
+use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
+use crate::http::json::remember_cookie;
+use crate::http::layout::{render, see_other, with_status};
+use crate::http::words::{code_refusal, delivery_failure};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use latch_app::records::Purpose;
+use latch_app::sign_in::{Authenticated, SignedIn};
+use latch_app::{AppError, Secret};
+use latch_domain::two_factor::Channel;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+csrf_form!(SignInForm { email, password });
+
+pub async fn show_sign_in(
+    State(state): State<AppState>,
+    session: Option<PageSession>,
+    Csrf(csrf): Csrf,
+) -> Result<Response, HtmlError> {
+    if session.is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    if state.latch.setup.needs_first_run().await? {
+        return Ok(see_other("/setup"));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &SignInPage {
+            csrf,
+            email: String::new(),
+            error: None,
+        },
+    ))
+}
+
+pub async fn submit_sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(previous): AnySession,
+    Browser(browser): Browser,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<SignInForm>,
+) -> Result<Response, HtmlError> {
+    let password = Secret::new(std::mem::take(&mut form.password));
+    let sign_in = &state.latch.sign_in;
+    match sign_in
+        .sign_in(&form.email, &password, &client, &browser)
+        .await
+    {
+        Ok(signed_in) => {
+            if let Some(previous) = previous {
+                sign_in.sign_out(&previous, &client).await?;
+            }
+            let next = see_other(&next_after_password(&signed_in));
+            let session = cookies::session(&state.config, signed_in.token.expose());
+            Ok(with_cookie(next, session))
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+            let error = Some(e.to_string());
+            let page = SignInPage {
+                csrf,
+                email: form.email,
+                error,
+            };
+            Ok(with_status(render(StatusCode::OK, &page), &e))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+/// Where a right password leads: the dashboard, or the code page (saying how the code went).
+fn next_after_password(signed_in: &SignedIn) -> String {
+    match (&signed_in.code, &signed_in.delivery_failed) {
+        (None, None) => "/dashboard".to_owned(),
+        (Some(code), _) => format!("/sign-in/code?sent={}", code.channel.as_str()),
+        (
+            None,
+            Some(AppError::DeliveryFailed {
+                try_instead: Some(other),
+                ..
+            }),
+        ) => format!("/sign-in/code?failed={}", other.as_str()),
+        (None, Some(_)) => "/sign-in/code?failed=1".to_owned(),
+    }
+}
+
+pub async fn submit_sign_out(
+    State(state): State<AppState>,
+    Client(client): Client,
+    // Any session signs out, a sign-in waiting for its code included.
+    AnySession(session): AnySession,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    if let Some(who) = session {
+        state.latch.sign_in.sign_out(&who, &client).await?;
+    }
+    Ok(with_cookie(
+        see_other("/sign-in"),
+        cookies::clear_session(&state.config),
+    ))
+}
+
+csrf_form!(CodeForm { code, remember });
+
+csrf_form!(ChannelForm { channel });
+
+/// "Call me instead" / "Text me instead", when the other method is available.
+pub(crate) fn other_channel(
+    state: &AppState,
+    channel: Channel,
+    has_extension: bool,
+) -> Option<(&'static str, &'static str)> {
+    match channel.other() {
+        Channel::Voice if state.latch.two_factor.voice_available() => {
+            Some(("voice", "Call me instead"))
+        }
+        Channel::Sms if !has_extension => Some(("sms", "Text me instead")),
+        _ => None,
+    }
+}
+
+/// Refusals a code or resend form shows beside itself; anything else is an error page.
+pub(crate) fn shown_beside_code_form(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::InvalidCode { .. }
+            | AppError::CodeExpired
+            | AppError::RateLimited { .. }
+            | AppError::TwoFactorLocked
+            | AppError::DeliveryFailed { .. }
+            | AppError::InvalidRequest(_)
+            | AppError::InvalidPhone(_)
+    )
+}
+
+// ----- the code step of a sign-in ---------------------------------------------------------
+
+pub struct Sent {
+    channel_label: &'static str,
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "enter_code.html")]
+pub struct EnterCodePage {
+    csrf: String,
+    sent: Option<Sent>,
+    channel: &'static str,
+    /// The other method, offered first when it is the one that may work, else after a resend.
+    other_before: Option<(&'static str, &'static str)>,
+    other_after: Option<(&'static str, &'static str)>,
+    remember_days: u32,
+    error: Option<String>,
+}
+
+/// The code page. After a failed delivery it does not claim a code was sent, and it puts the
+/// method that may work (`prefer`) first.
+async fn code_page(
+    state: &AppState,
+    who: &Authenticated,
+    csrf: String,
+    error: Option<String>,
+    delivery_failed: bool,
+    prefer: Option<Channel>,
+) -> Result<Response, AppError> {
+    let pending = state
+        .latch
+        .two_factor
+        .pending_code(who, Purpose::SignIn)
+        .await?;
+    let setting = who.account.person.two_factor.as_ref();
+    let channel = pending
+        .as_ref()
+        .map(|p| p.channel)
+        .or(setting.map(|s| s.channel))
+        .unwrap_or(Channel::Sms);
+    let has_extension = setting.is_some_and(|s| s.extension.is_some());
+    let delivered = prefer.is_none() && !delivery_failed;
+    let page = EnterCodePage {
+        csrf,
+        sent: pending.filter(|_| delivered).map(|p| Sent {
+            channel_label: p.channel.label(),
+            phone: p.phone,
+        }),
+        channel: channel.as_str(),
+        other_before: other_channel(state, channel, has_extension)
+            .filter(|_| prefer == Some(channel.other())),
+        other_after: other_channel(state, channel, has_extension)
+            .filter(|_| prefer != Some(channel.other())),
+        remember_days: who.account.practice.security.remember_device_days,
+        error,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    pub(crate) failed: Option<String>,
+}
+
+pub async fn show_code(
+    State(state): State<AppState>,
+    Session(who, _): PagePending,
+    Csrf(csrf): Csrf,
+    Query(q): Query<CodeQuery>,
+) -> Result<Response, HtmlError> {
+    let (error, prefer) = delivery_failure(q.failed.as_deref());
+    let failed = q.failed.is_some();
+    let mut response = code_page(&state, &who, csrf, error, failed, prefer).await?;
+    if prefer.is_some() {
+        *response.status_mut() = StatusCode::OK;
+    }
+    Ok(response)
+}
+
+pub async fn submit_code(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PagePending,
+    Browser(browser): Browser,
+    Csrf(csrf): Csrf,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<Response, HtmlError> {
+    let remember = form.remember == "yes";
+    let verified = state
+        .latch
+        .sign_in
+        .verify_code(&who, &form.code, remember, &client);
+    match verified.await {
+        Ok(accepted) => {
+            let session = cookies::session(&state.config, accepted.token.expose());
+            let mut response = with_cookie(see_other("/dashboard"), session);
+            if let Some(cookie) = remember_cookie(&state.config, browser, &accepted) {
+                response = with_cookie(response, cookie);
+            }
+            Ok(response)
+        }
+        Err(e) if shown_beside_code_form(&e) => {
+            let message = Some(code_refusal(&e));
+            let page = code_page(&state, &who, csrf, message, false, None).await?;
+            Ok(with_status(page, &e))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+pub async fn submit_code_resend(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PagePending,
+    Csrf(csrf): Csrf,
+    CsrfForm(form): CsrfForm<ChannelForm>,
+) -> Result<Response, HtmlError> {
+    let channel = Some(form.channel.as_str()).filter(|c| !c.is_empty());
+    let resent = state
+        .latch
+        .two_factor
+        .resend_sign_in(&who, channel, &client);
+    match resent.await {
+        Ok(_) => Ok(see_other("/sign-in/code")),
+        Err(e) if shown_beside_code_form(&e) => {
+            let failed = matches!(e, AppError::DeliveryFailed { .. });
+            let page = code_page(&state, &who, csrf, Some(e.to_string()), failed, None).await?;
+            Ok(with_status(page, &e))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}

@@ -1,0 +1,172 @@
+//! The team's JSON API: the practice's people, adding one, and a reset or an unlock.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latch_app::records::PeopleFilter;
+use latch_app::team::PersonInput;
+use latch_app::{AppError, Secret};
+use latch_domain::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiQuery, ApiSession, Client, Session};
+use crate::http::json::{PersonView, User};
+use crate::http::schema::{OnOff, RoleName};
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddPersonRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[schema(value_type = RoleName)]
+    pub role: String,
+    /// 10 to 128 characters, and not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeopleResponse {
+    pub users: Vec<PersonView>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// Only people with this role.
+    #[param(value_type = Option<RoleName>)]
+    pub role: Option<String>,
+    /// Only people with two-factor on, or off.
+    #[param(value_type = Option<OnOff>)]
+    pub two_factor: Option<String>,
+}
+
+/// The practice's people (owners and managers).
+#[utoipa::path(get, path = "/api/v1/practice/users", tag = "practice", params(PeopleQuery),
+    responses((status = 200, body = PeopleResponse), (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 400, description = "invalid_role or invalid_request", body = ErrorBody)))]
+pub async fn list_people(
+    State(state): State<AppState>,
+    Session(who, _): ApiSession,
+    ApiQuery(query): ApiQuery<PeopleQuery>,
+) -> Result<Json<PeopleResponse>, ApiError> {
+    let (filter, two_factor_on) = query.filter()?;
+    let people = state.latch.team.people(&who.account, &filter).await?;
+    let counts = state.latch.team.device_counts(&who.account).await?;
+    let (practice, now) = (&who.account.practice, state.latch.now());
+    let users = people
+        .iter()
+        .filter(|p| two_factor_on.is_none_or(|on| p.two_factor.is_some() == on))
+        .map(|p| PersonView::of(p, practice, counts.get(&p.id).copied().unwrap_or(0), now))
+        .collect();
+    Ok(Json(PeopleResponse { users }))
+}
+
+impl PeopleQuery {
+    /// The role to list, and whether only people with two-factor on (or off).
+    fn filter(&self) -> Result<(PeopleFilter, Option<bool>), AppError> {
+        let role = self
+            .role
+            .as_deref()
+            .map(Role::parse)
+            .transpose()
+            .map_err(|e| AppError::InvalidRole(e.to_string()))?;
+        let two_factor_on = match self.two_factor.as_deref() {
+            None => None,
+            Some("on") => Some(true),
+            Some("off") => Some(false),
+            Some(_) => {
+                return Err(AppError::InvalidRequest(
+                    "two_factor must be on or off.".into(),
+                ));
+            }
+        };
+        Ok((PeopleFilter { role }, two_factor_on))
+    }
+}
+
+/// One person of the practice, with their security state.
+#[utoipa::path(get, path = "/api/v1/practice/users/{id}", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 200, body = PersonView), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn show_person(
+    State(state): State<AppState>,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let person = state.latch.team.person(&who.account, &id).await?;
+    let counts = state.latch.team.device_counts(&who.account).await?;
+    let devices = counts.get(&person.id).copied().unwrap_or(0);
+    Ok(Json(PersonView::of(
+        &person,
+        &who.account.practice,
+        devices,
+        state.latch.now(),
+    )))
+}
+
+/// Adds staff or a client (owners also add owners and managers).
+#[utoipa::path(post, path = "/api/v1/practice/users", request_body = AddPersonRequest, tag = "practice",
+    responses((status = 201, body = UserResponse), (status = 409, description = "email_taken", body = ErrorBody),
+              (status = 400, description = "weak_password, invalid_email, invalid_role", body = ErrorBody), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn add_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    ApiJson(body): ApiJson<AddPersonRequest>,
+) -> Result<Response, ApiError> {
+    let input = PersonInput {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: Secret::new(body.password),
+    };
+    let person = state
+        .latch
+        .team
+        .add_person(&who.account, input, &client)
+        .await?;
+    let user = User::of(&person, &who.account.practice);
+    Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response())
+}
+
+/// Resets a person's two-factor (a lost phone).
+#[utoipa::path(delete, path = "/api/v1/practice/users/{id}/two-factor", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .latch
+        .team
+        .reset_two_factor(&who, &id, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Clears a lock on a person's two-factor step, keeping their phone.
+#[utoipa::path(post, path = "/api/v1/practice/users/{id}/unlock", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state.latch.team.unlock(&who, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

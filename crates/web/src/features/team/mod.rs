@@ -1,0 +1,35 @@
+//! The practice's people: the list, adding a person, and an owner's or manager's help (a reset, an unlock).
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+use crate::AppState;
+
+pub(crate) mod api;
+pub(crate) mod pages;
+
+/// Its JSON API, under `/api/v1`.
+pub(crate) fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/practice/users",
+            get(api::list_people).post(api::add_person),
+        )
+        .route("/practice/users/{id}", get(api::show_person))
+        .route(
+            "/practice/users/{id}/two-factor",
+            delete(api::reset_two_factor),
+        )
+        .route("/practice/users/{id}/unlock", post(api::unlock))
+}
+
+/// Its pages.
+pub(crate) fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/team",
+            get(pages::show_team).post(pages::submit_add_person),
+        )
+        .route("/team/{id}", get(pages::show_person))
+        .route("/team/{id}/help", post(pages::submit_person_help))
+}

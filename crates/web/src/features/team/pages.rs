@@ -1,0 +1,359 @@
+//! The Team page and a person's page, with their views and forms.
+
+use crate::AppState;
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::HtmlError;
+use crate::http::extract::{Client, PageSession, Session};
+use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
+use crate::http::words::password_refusal;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use latch_app::records::PeopleFilter;
+use latch_app::sign_in::Authenticated;
+use latch_app::team::{Help, PersonInput};
+use latch_app::{AppError, Secret};
+use latch_domain::phone::PhoneNumber;
+use latch_domain::{Permission, Role};
+use serde::Deserialize;
+
+pub struct PersonRow {
+    id: String,
+    name: String,
+    email: String,
+    role: &'static str,
+    two_factor: String,
+    devices: i64,
+    status: &'static str,
+    last_sign_in: String,
+}
+
+/// How a person's two-factor reads on the Team pages.
+pub(crate) fn two_factor_text(person: &latch_app::Person) -> String {
+    match &person.two_factor {
+        Some(s) => {
+            let phone = PhoneNumber::from_stored(&s.phone).map_or_else(String::new, |p| p.masked());
+            format!("On: {} to {phone}", s.channel.label())
+        }
+        None => "Off".to_owned(),
+    }
+}
+
+pub(crate) fn status_text(
+    person: &latch_app::Person,
+    now: latch_domain::Timestamp,
+) -> &'static str {
+    match person.lock.at(now.seconds()) {
+        latch_domain::two_factor::Locked::No => "Active",
+        latch_domain::two_factor::Locked::For { .. } => "Locked for a while",
+        latch_domain::two_factor::Locked::UntilUnlocked => "Locked until unlocked",
+    }
+}
+
+/// A role's share of people with two-factor on.
+pub struct Coverage {
+    role: &'static str,
+    label: &'static str,
+    on: usize,
+    total: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TeamQuery {
+    done: Option<String>,
+    role: Option<String>,
+    two_factor: Option<String>,
+}
+
+csrf_form!(AddPersonForm {
+    role,
+    name,
+    email,
+    password
+});
+
+#[derive(Default)]
+pub struct AddPersonErrors {
+    general: Option<String>,
+    role: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+pub struct TeamPage {
+    chrome: Chrome,
+    rule_text: &'static str,
+    coverage: Vec<Coverage>,
+    role_filters: Vec<(&'static str, &'static str)>,
+    filter_role: String,
+    filter_two_factor: String,
+    people: Vec<PersonRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    form: AddPersonForm,
+    errors: AddPersonErrors,
+}
+
+async fn team_page(
+    state: &AppState,
+    who: &Authenticated,
+    chrome: Chrome,
+    query: &TeamQuery,
+    form: AddPersonForm,
+    errors: AddPersonErrors,
+) -> Result<TeamPage, AppError> {
+    let everyone = state
+        .latch
+        .team
+        .people(&who.account, &PeopleFilter::default())
+        .await?;
+    let counts = state.latch.team.device_counts(&who.account).await?;
+    let rule = who.account.practice.security.require_two_factor;
+    let now = state.latch.now();
+    let covered_roles: Vec<Role> = Role::ALL.into_iter().filter(|r| rule.covers(*r)).collect();
+    let shown_roles = if covered_roles.is_empty() {
+        Role::ALL.to_vec()
+    } else {
+        covered_roles
+    };
+    let coverage = shown_roles
+        .into_iter()
+        .map(|role| {
+            let of_role: Vec<_> = everyone.iter().filter(|p| p.role == role).collect();
+            Coverage {
+                role: role.as_str(),
+                label: role.label(),
+                on: of_role.iter().filter(|p| p.two_factor.is_some()).count(),
+                total: of_role.len(),
+            }
+        })
+        .collect();
+    let role = query.role.as_deref().and_then(|r| Role::parse(r).ok());
+    let two_factor = query
+        .two_factor
+        .as_deref()
+        .filter(|v| matches!(*v, "on" | "off"));
+    let people = everyone
+        .into_iter()
+        .filter(|p| role.is_none_or(|r| p.role == r))
+        .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
+        .map(|p| PersonRow {
+            two_factor: two_factor_text(&p),
+            devices: counts.get(&p.id).copied().unwrap_or(0),
+            status: status_text(&p, now),
+            last_sign_in: p
+                .last_sign_in_at
+                .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            role: p.role.label(),
+        })
+        .collect();
+    let actor = who.account.person.role;
+    Ok(TeamPage {
+        chrome,
+        rule_text: match rule {
+            latch_domain::practice::RequireTwoFactor::Off => {
+                "Your practice does not require two-factor yet. Set the rule in Practice Settings."
+            }
+            latch_domain::practice::RequireTwoFactor::Staff => {
+                "Your practice requires two-factor for owners, managers and staff."
+            }
+            latch_domain::practice::RequireTwoFactor::StaffAndClients => {
+                "Your practice requires two-factor for everyone, clients included."
+            }
+        },
+        coverage,
+        role_filters: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        filter_role: role.map_or("", |r| r.as_str()).to_owned(),
+        filter_two_factor: two_factor.unwrap_or("").to_owned(),
+        people,
+        roles: [Role::Staff, Role::Client, Role::Manager, Role::Owner]
+            .into_iter()
+            .filter(|r| actor.allows(Permission::AddPerson { role: *r }))
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
+        form,
+        errors,
+    })
+}
+
+pub async fn show_team(
+    State(state): State<AppState>,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<TeamQuery>,
+) -> Result<Response, HtmlError> {
+    let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
+    let form = AddPersonForm {
+        role: "staff".into(),
+        ..AddPersonForm::default()
+    };
+    let page = team_page(&state, &who, chrome, &q, form, AddPersonErrors::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn submit_add_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<AddPersonForm>,
+) -> Result<Response, HtmlError> {
+    // Someone who may not see the Team page at all gets the refusal page, not the form.
+    state.latch.team.may_see(&who.account)?;
+    let added = state
+        .latch
+        .team
+        .add_person(&who.account, form.input(), &client);
+    match added.await {
+        Ok(_) => Ok(see_other("/team?done=added")),
+        Err(e) => {
+            let Some(errors) = AddPersonErrors::of(&e) else {
+                return Err(HtmlError(e));
+            };
+            let chrome = Chrome::new(&who, csrf, "team");
+            let query = TeamQuery::default();
+            let page = team_page(&state, &who, chrome, &query, form, errors).await?;
+            Ok(with_status(render(StatusCode::OK, &page), &e))
+        }
+    }
+}
+
+impl AddPersonForm {
+    /// The new person, taking the password out of the form so it is never shown again.
+    fn input(&mut self) -> PersonInput {
+        PersonInput {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role.clone(),
+            password: Secret::new(std::mem::take(&mut self.password)),
+        }
+    }
+}
+
+impl AddPersonErrors {
+    /// A refusal the form shows beside its field; none for what is an error page.
+    fn of(e: &AppError) -> Option<AddPersonErrors> {
+        let mut errors = AddPersonErrors::default();
+        let message = Some(e.to_string());
+        match e {
+            AppError::InvalidRole(_) => errors.role = message,
+            AppError::Forbidden => {
+                errors.role = Some("Only an owner can add owners or managers.".into())
+            }
+            AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = message,
+            AppError::WeakPassword(_) => errors.password = message,
+            AppError::InvalidRequest(_) => errors.name = message,
+            AppError::RateLimited { .. } => errors.general = message,
+            _ => return None,
+        }
+        Some(errors)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+pub struct PersonPage {
+    chrome: Chrome,
+    id: String,
+    name: String,
+    email: String,
+    role: &'static str,
+    two_factor: String,
+    devices: i64,
+    status: &'static str,
+    last_sign_in: String,
+    locked: bool,
+    can_act: bool,
+    error: Option<String>,
+}
+
+async fn person_page(
+    state: &AppState,
+    who: &Authenticated,
+    chrome: Chrome,
+    id: &str,
+    error: Option<String>,
+) -> Result<PersonPage, AppError> {
+    let person = state.latch.team.person(&who.account, id).await?;
+    let devices = state.latch.team.device_counts(&who.account).await?;
+    let now = state.latch.now();
+    let actor = &who.account.person;
+    Ok(PersonPage {
+        chrome,
+        can_act: person.id != actor.id
+            && actor.role.allows(Permission::ActOnPerson {
+                target: person.role,
+            }),
+        locked: person.lock.at(now.seconds()) != latch_domain::two_factor::Locked::No,
+        two_factor: two_factor_text(&person),
+        devices: devices.get(&person.id).copied().unwrap_or(0),
+        status: status_text(&person, now),
+        last_sign_in: person
+            .last_sign_in_at
+            .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+        id: person.id,
+        name: person.name,
+        email: person.email,
+        role: person.role.label(),
+        error,
+    })
+}
+
+pub async fn show_person(
+    State(state): State<AppState>,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, HtmlError> {
+    let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
+    Ok(render(
+        StatusCode::OK,
+        &person_page(&state, &who, chrome, &id, None).await?,
+    ))
+}
+
+csrf_form!(HelpForm { action, password });
+
+/// Reset or unlock, with the password re-entered in the same form.
+pub async fn submit_person_help(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Path(id): Path<String>,
+    CsrfForm(mut form): CsrfForm<HelpForm>,
+) -> Result<Response, HtmlError> {
+    let password = Secret::new(std::mem::take(&mut form.password));
+    let (help, done) = match form.action.as_str() {
+        "unlock" => (Help::Unlock, "unlock"),
+        _ => (Help::ResetTwoFactor, "reset"),
+    };
+    let helped = state
+        .latch
+        .team
+        .help_with_password(&who, &id, help, &password, &client);
+    match helped.await {
+        Ok(token) => {
+            let next = see_other(&format!("/team/{id}?done={done}"));
+            Ok(with_cookie(
+                next,
+                cookies::session(&state.config, token.expose()),
+            ))
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+            let message = password_refusal(&e, "Your password is not correct.");
+            let chrome = Chrome::new(&who, csrf, "team");
+            let page = person_page(&state, &who, chrome, &id, Some(message)).await?;
+            Ok(render(StatusCode::UNAUTHORIZED, &page))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}

@@ -1,0 +1,409 @@
+//! The two-factor wizard (password, phone, code, done) and the turn-off page, with their views and
+//! forms.
+
+use crate::AppState;
+use crate::features::sign_in::pages::{
+    ChannelForm, CodeQuery, other_channel, shown_beside_code_form,
+};
+use crate::http::cookies::{self, with_cookie};
+use crate::http::error::HtmlError;
+use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
+use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
+use crate::http::layout::{Chrome, render, see_other, with_status};
+use crate::http::words::password_refusal;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use latch_app::records::Purpose;
+use latch_app::sign_in::Authenticated;
+use latch_app::two_factor::SetupInput;
+use latch_app::{AppError, Field, Secret};
+use latch_domain::country::Country;
+use latch_domain::session::SessionState;
+use serde::Deserialize;
+
+csrf_form!(PasswordStepForm { next, password });
+
+csrf_form!(PhoneForm {
+    country,
+    phone,
+    channel,
+    extension
+});
+
+csrf_form!(ConfirmForm { code });
+
+// ----- the setup wizard -------------------------------------------------------------------
+
+fn wizard_heading(who: &Authenticated) -> &'static str {
+    if who.account.person.two_factor.is_some() {
+        "Change two-factor authentication"
+    } else {
+        "Turn on two-factor authentication"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_password.html")]
+pub struct PasswordStepPage {
+    chrome: Chrome,
+    heading: &'static str,
+    next: &'static str,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PhoneErrors {
+    general: Option<String>,
+    phone: Option<String>,
+    extension: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_phone.html")]
+pub struct PhoneStepPage {
+    chrome: Chrome,
+    heading: &'static str,
+    form: PhoneForm,
+    errors: PhoneErrors,
+    countries: Vec<(&'static str, &'static str)>,
+    voice_available: bool,
+}
+
+/// The wizard's frame; a sign-in held for the practice's rule says why.
+fn wizard_chrome(who: &Authenticated, csrf: String) -> Chrome {
+    let mut chrome = Chrome::new(who, csrf, "profile");
+    if who.session.state == SessionState::TwoFactorSetupRequired {
+        chrome.notice = Some(
+            "Your practice requires two-factor authentication. Set it up to finish signing in.",
+        );
+    }
+    chrome
+}
+
+fn phone_page(
+    state: &AppState,
+    who: &Authenticated,
+    csrf: String,
+    form: PhoneForm,
+    errors: PhoneErrors,
+) -> PhoneStepPage {
+    PhoneStepPage {
+        chrome: wizard_chrome(who, csrf),
+        heading: wizard_heading(who),
+        form,
+        errors,
+        countries: Country::all().map(|c| (c.code(), c.name())).collect(),
+        voice_available: state.latch.two_factor.voice_available(),
+    }
+}
+
+fn password_step(
+    who: &Authenticated,
+    csrf: String,
+    next: &'static str,
+    error: Option<String>,
+) -> PasswordStepPage {
+    PasswordStepPage {
+        chrome: Chrome::new(who, csrf, "profile"),
+        heading: if next == "off" {
+            "Turn off two-factor authentication"
+        } else {
+            wizard_heading(who)
+        },
+        next,
+        error,
+    }
+}
+
+/// The wizard's start: the password again, then the phone and method.
+pub async fn show_setup(
+    State(state): State<AppState>,
+    Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
+) -> Response {
+    let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
+    if !required_setup && !who.is_reauthenticated(state.latch.now()) {
+        return render(StatusCode::OK, &password_step(&who, csrf, "setup", None));
+    }
+    let country = who.account.practice.country.clone();
+    let form = PhoneForm {
+        country,
+        channel: "sms".into(),
+        ..PhoneForm::default()
+    };
+    render(
+        StatusCode::OK,
+        &phone_page(&state, &who, csrf, form, PhoneErrors::default()),
+    )
+}
+
+pub async fn submit_password_step(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(mut form): CsrfForm<PasswordStepForm>,
+) -> Result<Response, HtmlError> {
+    let (next, next_url) = match form.next.as_str() {
+        "off" => ("off", "/profile/two-factor/off"),
+        _ => ("setup", "/profile/two-factor"),
+    };
+    let password = Secret::new(std::mem::take(&mut form.password));
+    match state
+        .latch
+        .sign_in
+        .reauthenticate(&who, &password, &client)
+        .await
+    {
+        Ok((token, _)) => {
+            let session = cookies::session(&state.config, token.expose());
+            Ok(with_cookie(see_other(next_url), session))
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+            let message = password_refusal(&e, "That password is not correct.");
+            let page = password_step(&who, csrf, next, Some(message));
+            Ok(with_status(render(StatusCode::OK, &page), &e))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+pub async fn submit_setup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(form): CsrfForm<PhoneForm>,
+) -> Result<Response, HtmlError> {
+    let started = state
+        .latch
+        .two_factor
+        .start_setup(&who, form.input(), &client);
+    match started.await {
+        Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
+        Err(AppError::ReauthenticationRequired) => Ok(see_other("/profile/two-factor")),
+        Err(AppError::DeliveryFailed { .. }) => {
+            Ok(see_other("/profile/two-factor/confirm?failed=1"))
+        }
+        Err(e) => {
+            let Some(errors) = PhoneErrors::of(&e) else {
+                return Err(HtmlError(e));
+            };
+            let page = phone_page(&state, &who, csrf, form, errors);
+            Ok(with_status(render(StatusCode::OK, &page), &e))
+        }
+    }
+}
+
+impl PhoneForm {
+    fn input(&self) -> SetupInput {
+        SetupInput {
+            phone: self.phone.clone(),
+            country: Some(self.country.clone()),
+            extension: Some(self.extension.clone()),
+            channel: if self.channel.is_empty() {
+                "sms".into()
+            } else {
+                self.channel.clone()
+            },
+        }
+    }
+}
+
+impl PhoneErrors {
+    /// A refusal the phone step shows beside its field; none for what is an error page.
+    fn of(e: &AppError) -> Option<PhoneErrors> {
+        let mut errors = PhoneErrors::default();
+        let message = Some(e.to_string());
+        match e {
+            AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_)
+                if e.field() == Some(Field::Extension) =>
+            {
+                errors.extension = message
+            }
+            AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_) => errors.phone = message,
+            AppError::InvalidRequest(_)
+            | AppError::RateLimited { .. }
+            | AppError::TwoFactorLocked => errors.general = message,
+            _ => return None,
+        }
+        Some(errors)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_confirm.html")]
+pub struct ConfirmStepPage {
+    chrome: Chrome,
+    heading: &'static str,
+    channel: &'static str,
+    channel_label: &'static str,
+    phone: String,
+    other_channel: Option<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+async fn confirm_page(
+    state: &AppState,
+    who: &Authenticated,
+    csrf: String,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let Some(pending) = state
+        .latch
+        .two_factor
+        .pending_code(who, Purpose::Setup)
+        .await?
+    else {
+        return Ok(see_other("/profile/two-factor"));
+    };
+    let page = ConfirmStepPage {
+        chrome: wizard_chrome(who, csrf),
+        heading: wizard_heading(who),
+        channel: pending.channel.as_str(),
+        channel_label: pending.channel.label(),
+        other_channel: other_channel(state, pending.channel, pending.has_extension),
+        phone: pending.phone,
+        error,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn show_confirm(
+    State(state): State<AppState>,
+    Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<CodeQuery>,
+) -> Result<Response, HtmlError> {
+    let error = q.failed.map(|_| {
+        "We couldn't send your code just now. Try again, or choose the other method below."
+            .to_owned()
+    });
+    Ok(confirm_page(&state, &who, csrf, error).await?)
+}
+
+pub async fn submit_confirm(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
+) -> Result<Response, HtmlError> {
+    let confirmed = state
+        .latch
+        .two_factor
+        .confirm_setup(&who, &form.code, &client);
+    match confirmed.await {
+        Ok(confirmed) => {
+            let done = see_other("/profile/two-factor/done");
+            Ok(match confirmed.signed_in {
+                Some(token) => with_cookie(done, cookies::session(&state.config, token.expose())),
+                None => done,
+            })
+        }
+        Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
+        Err(e) if shown_beside_code_form(&e) => {
+            let page = confirm_page(&state, &who, csrf, Some(e.to_string())).await?;
+            Ok(with_status(page, &e))
+        }
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+pub async fn submit_setup_resend(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
+    CsrfForm(form): CsrfForm<ChannelForm>,
+) -> Result<Response, HtmlError> {
+    let channel = Some(form.channel.as_str()).filter(|c| !c.is_empty());
+    match state
+        .latch
+        .two_factor
+        .resend_setup(&who, channel, &client)
+        .await
+    {
+        Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
+        Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
+        Err(e) if shown_beside_code_form(&e) => Ok(with_status(
+            confirm_page(&state, &who, csrf, Some(e.to_string())).await?,
+            &e,
+        )),
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "two_factor_done.html")]
+pub struct DonePage {
+    chrome: Chrome,
+    channel_label: &'static str,
+    phone: String,
+}
+
+pub async fn show_done(Session(who, _): PageSession, Csrf(csrf): Csrf) -> Response {
+    let Some(setting) = who.account.person.two_factor.as_ref() else {
+        return see_other("/profile");
+    };
+    let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
+        .map_or_else(String::new, |p| p.masked());
+    let page = DonePage {
+        channel_label: setting.channel.label(),
+        phone,
+        chrome: Chrome::new(&who, csrf, "profile"),
+    };
+    render(StatusCode::OK, &page)
+}
+
+// ----- turning off ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "two_factor_off.html")]
+pub struct TurnOffPage {
+    chrome: Chrome,
+}
+
+pub async fn show_turn_off(
+    State(state): State<AppState>,
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+) -> Response {
+    let person = &who.account.person;
+    if person.two_factor.is_none() {
+        return see_other("/profile");
+    }
+    if who
+        .account
+        .practice
+        .security
+        .require_two_factor
+        .covers(person.role)
+    {
+        return HtmlError(AppError::TwoFactorRequiredByPractice).into_response();
+    }
+    if !who.is_reauthenticated(state.latch.now()) {
+        return render(StatusCode::OK, &password_step(&who, csrf, "off", None));
+    }
+    render(
+        StatusCode::OK,
+        &TurnOffPage {
+            chrome: Chrome::new(&who, csrf, "profile"),
+        },
+    )
+}
+
+pub async fn submit_turn_off(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    match state.latch.two_factor.turn_off(&who, &client).await {
+        Ok(()) => Ok(see_other("/profile?done=two-factor-off")),
+        Err(AppError::ReauthenticationRequired) => Ok(see_other("/profile/two-factor/off")),
+        Err(e) => Err(HtmlError(e)),
+    }
+}

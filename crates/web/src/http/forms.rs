@@ -1,0 +1,92 @@
+//! Forms: the hidden CSRF field every form carries, checked before a handler sees the form.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::http::error::message_page;
+use crate::http::guard::FormToken;
+
+/// A form whose fields are all text, with the hidden `csrf` field every form carries.
+macro_rules! csrf_form {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        #[derive(Deserialize, Default)]
+        pub struct $name {
+            #[serde(default)]
+            csrf: String,
+            $(#[serde(default)] pub(crate) $field: String,)*
+        }
+
+        impl $crate::http::forms::HasCsrf for $name {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    };
+}
+pub(crate) use csrf_form;
+
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// A form whose hidden `csrf` field matched this browser's CSRF cookie.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + HasCsrf> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req.extensions().get::<FormToken>().cloned();
+        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| {
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "That didn't work",
+                    "The form was incomplete. Please go back and try again.",
+                    "/",
+                    "Go to the start",
+                )
+            })?;
+        // SECURITY: the token is an HMAC of this browser's CSRF cookie; another site can
+        // neither read the cookie nor forge the token.
+        match expected {
+            Some(FormToken(token)) if latch_app::crypto::constant_time_eq(&token, form.csrf()) => {
+                Ok(CsrfForm(form))
+            }
+            _ => Err(message_page(
+                StatusCode::FORBIDDEN,
+                "Please try again",
+                "This form has expired. Go back, reload the page, and send it again.",
+                "/",
+                "Go to the start",
+            )),
+        }
+    }
+}
+
+/// The form token the CSRF middleware prepared for this request.
+pub struct Csrf(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Csrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Csrf(
+            parts
+                .extensions
+                .get::<FormToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+csrf_form!(CsrfOnlyForm {});

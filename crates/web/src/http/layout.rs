@@ -1,0 +1,117 @@
+//! The pages' shared layout: rendering, redirects, the chrome around every signed-in page,
+//! notices, the stylesheet and the page for a path that is not there.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use latch_app::AppError;
+use latch_app::records::Account;
+use latch_app::sign_in::Authenticated;
+use latch_domain::Permission;
+use serde::Deserialize;
+
+use crate::http::error::{HtmlError, message_page};
+
+// ----- plumbing -----------------------------------------------------------------------------
+
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => HtmlError(AppError::Internal(format!("template: {e}"))).into_response(),
+    }
+}
+
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// What every signed-in page shows around its content.
+pub struct Chrome {
+    pub csrf: String,
+    pub person_name: String,
+    pub practice_name: String,
+    pub role_label: &'static str,
+    pub admin: bool,
+    pub active: &'static str,
+    pub notice: Option<&'static str>,
+}
+
+impl Chrome {
+    pub(crate) fn new(who: &Authenticated, csrf: String, active: &'static str) -> Self {
+        let Account { person, practice } = &who.account;
+        Chrome {
+            csrf,
+            person_name: person.name.clone(),
+            practice_name: practice.name.clone(),
+            role_label: person.role.label(),
+            admin: person.role.allows(Permission::ViewTeam),
+            active,
+            notice: None,
+        }
+    }
+
+    /// The chrome with the notice of what was just done (`?done=`), if it names one.
+    pub(crate) fn noting(self, done: Option<&str>) -> Self {
+        Chrome {
+            notice: notice_for(done),
+            ..self
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    pub(crate) done: Option<String>,
+}
+
+pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "password" => Some("Your password was changed. You were signed out everywhere else."),
+        "session" => Some("That session was ended."),
+        "added" => Some("The person was added. They can sign in now."),
+        "welcome" => Some("Your practice is ready. Welcome to latch!"),
+        "two-factor-off" => {
+            Some("Two-factor authentication is off. We texted your phone to let you know.")
+        }
+        "device" => Some("That browser was forgotten. It will ask for a code next time."),
+        "devices" => Some("Every remembered browser was forgotten."),
+        "settings" => Some("The security settings were saved."),
+        "reset" => Some(
+            "Their two-factor was reset. They were signed out everywhere and set it up again at their next sign-in.",
+        ),
+        "unlock" => Some("Their two-factor step was unlocked."),
+        _ => None,
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/latch.css"),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.",
+        "/",
+        "Go to the start",
+    )
+}
+
+/// A refusal on a page that shows it beside the form, with `Retry-After` on throttles.
+pub(crate) fn with_status(mut response: Response, e: &AppError) -> Response {
+    *response.status_mut() = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    if let Some(seconds) = e.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}

@@ -1,0 +1,16 @@
+//! The web layer's shared plumbing: extractors, forms, cookies, errors, the layout, the shared
+//! JSON shapes, health, guards, metrics and the OpenAPI document.
+
+pub(crate) mod cookies;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod forms;
+pub(crate) mod guard;
+pub(crate) mod health;
+pub(crate) mod json;
+pub(crate) mod layout;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod proxies;
+pub(crate) mod schema;
+pub(crate) mod words;
