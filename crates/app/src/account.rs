@@ -43,7 +43,7 @@ impl AccountService {
                 let context = OwnedContext {
                     practice_name: who.account.practice.name.clone(),
                     person_name: person.name.clone(),
-                    email: person.email.clone(),
+                    email: person.email.as_str().to_owned(),
                 };
                 Some(
                     core.passwords

@@ -64,7 +64,7 @@ pub(crate) async fn start_challenge(
         session_id: session_id.to_owned(),
         person_id: person.id.clone(),
         purpose,
-        phone: phone.e164().to_owned(),
+        phone: phone.clone(),
         extension,
         channel,
         expires_at: now.plus(CODE_LIFETIME_SECONDS),
@@ -114,9 +114,8 @@ pub(crate) async fn resend(
         }
         Err(SendRefused::ChallengeSpent) => return Err(spent_error(challenge)),
     }
-    let phone = PhoneNumber::from_stored(&challenge.phone)
-        .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
-    check_send_limits(core, person, practice, &phone, challenge.purpose, client).await?;
+    let phone = &challenge.phone;
+    check_send_limits(core, person, practice, phone, challenge.purpose, client).await?;
     let code = OneTimeCode::generate(random_u32);
     let code_hash = core.keys.code_hash(&challenge.id, code.digits());
     let expires_at = now.plus(CODE_LIFETIME_SECONDS);
@@ -142,7 +141,7 @@ pub(crate) async fn resend(
         expires_at,
         ..challenge.clone()
     };
-    code_to_send(core, person, &updated, &phone, &code).await
+    code_to_send(core, person, &updated, phone, &code).await
 }
 
 fn spent_error(challenge: &Challenge) -> AppError {
@@ -433,17 +432,15 @@ async fn judge_code(
         Verification::Locked(_) => Err(AppError::TwoFactorLocked),
         Verification::Accepted => {
             // Its sends are verified now: they no longer count as unverified.
-            if let Some(phone) = PhoneNumber::from_stored(&challenge.phone) {
-                let unverified = |counter| send_counter_key(counter, person, &phone, client);
-                let address = unverified(SendCounter::UnverifiedAddress);
-                let range = match challenge.purpose {
-                    Purpose::Setup => unverified(SendCounter::UnverifiedRange),
-                    Purpose::SignIn => address.clone(),
-                };
-                core.store
-                    .unbump_windows([&address, &range], challenge.sends)
-                    .await?;
-            }
+            let unverified = |counter| send_counter_key(counter, person, &challenge.phone, client);
+            let address = unverified(SendCounter::UnverifiedAddress);
+            let range = match challenge.purpose {
+                Purpose::Setup => unverified(SendCounter::UnverifiedRange),
+                Purpose::SignIn => address.clone(),
+            };
+            core.store
+                .unbump_windows([&address, &range], challenge.sends)
+                .await?;
             record(
                 core,
                 Event::own(
@@ -531,12 +528,9 @@ async fn announce_lock(
 
 /// Sends a notice (no code) to a number, once the unit of work it tells of has committed.
 /// Best effort: a notice that cannot go out is logged, never a reason to undo what it tells of.
-pub(crate) async fn notify(core: &Core, phone_e164: &str, notice: Notice) {
-    let Some(to) = PhoneNumber::from_stored(phone_e164) else {
-        return;
-    };
+pub(crate) async fn notify(core: &Core, to: &PhoneNumber, notice: Notice) {
     core.notice(Outgoing {
-        to,
+        to: to.clone(),
         extension: None,
         channel: Channel::Sms,
         body: message::notice_text(&core.settings.product_name, notice),

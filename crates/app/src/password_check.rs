@@ -150,7 +150,7 @@ pub(crate) async fn check_password_again(
     let person = &who.account.person;
     check_password(
         core,
-        &person.email.to_lowercase(),
+        person.email.normalized(),
         Some(&person.password_hash),
         password,
         client,

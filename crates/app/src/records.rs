@@ -1,5 +1,7 @@
 //! The records that use cases read and write through the ports.
 
+use latch_domain::Email;
+use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockState};
@@ -20,7 +22,7 @@ pub struct Person {
     pub id: String,
     pub practice_id: String,
     /// As the person wrote it; comparisons use its lower-case form.
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub role: Role,
     /// The argon2id PHC string.
@@ -40,8 +42,7 @@ pub struct Person {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TwoFactorSetting {
     pub channel: Channel,
-    /// E.164.
-    pub phone: String,
+    pub phone: PhoneNumber,
     /// Dialled after the call connects (voice only).
     pub extension: Option<String>,
 }
@@ -66,8 +67,7 @@ pub struct NewPractice {
 pub struct NewPerson {
     pub id: String,
     pub practice_id: String,
-    pub email: String,
-    pub email_normalized: String,
+    pub email: Email,
     pub name: String,
     pub role: Role,
     pub password_hash: String,
@@ -198,8 +198,8 @@ pub struct Challenge {
     pub session_id: String,
     pub person_id: String,
     pub purpose: Purpose,
-    /// E.164: the phone the code went to.
-    pub phone: String,
+    /// The phone the code went to.
+    pub phone: PhoneNumber,
     pub extension: Option<String>,
     pub channel: Channel,
     pub code_hash: String,

@@ -386,15 +386,13 @@ async fn open(
         Some(now.plus(session::PENDING_LIFETIME_SECONDS)),
     )
     .await?;
-    let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
-        .ok_or_else(|| AppError::Internal("a stored phone number no longer parses".into()))?;
     let code = start_challenge(
         core,
         &session_id,
         person,
         &account.practice,
         Purpose::SignIn,
-        &phone,
+        &setting.phone,
         setting.extension.clone(),
         setting.channel,
         client,

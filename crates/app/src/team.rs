@@ -295,8 +295,7 @@ pub(crate) async fn prepare_person(
     Ok(NewPerson {
         id: new_id(),
         practice_id: practice_id.to_owned(),
-        email: email.as_str().to_owned(),
-        email_normalized: email.normalized().to_owned(),
+        email,
         name: name.into_string(),
         role,
         password_hash,

@@ -250,12 +250,11 @@ impl TwoFactorService {
         let challenge = self.core.store.challenge(&who.session.id, purpose).await?;
         // During a setup or change the person sees the whole number they just typed, so a typo
         // can be seen and mended; a sign-in shows it masked.
-        let shown = |p: PhoneNumber| match purpose {
-            Purpose::Setup => p.written_out(),
-            Purpose::SignIn => p.masked(),
-        };
         Ok(challenge.map(|c| PendingCode {
-            phone: PhoneNumber::from_stored(&c.phone).map_or_else(String::new, shown),
+            phone: match purpose {
+                Purpose::Setup => c.phone.written_out(),
+                Purpose::SignIn => c.phone.masked(),
+            },
             channel: c.channel,
             has_extension: c.extension.is_some(),
         }))
@@ -284,8 +283,7 @@ impl TwoFactorService {
                 core.store
                     .set_two_factor(&person.id, Some(&setting))
                     .await?;
-                let masked = PhoneNumber::from_stored(&setting.phone)
-                    .map_or_else(String::new, |p| p.masked());
+                let masked = setting.phone.masked();
                 let kind = match &person.two_factor {
                     Some(old) => {
                         notify(core, &old.phone, Notice::PhoneChanged).await;

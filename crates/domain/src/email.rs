@@ -42,6 +42,14 @@ impl Email {
         })
     }
 
+    /// Reads an address latch stored itself, which was parsed on its way in.
+    pub fn from_stored(display: &str) -> Self {
+        Email {
+            display: display.to_owned(),
+            normalized: display.to_lowercase(),
+        }
+    }
+
     /// The address as the person wrote it.
     pub fn as_str(&self) -> &str {
         &self.display

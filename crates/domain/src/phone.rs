@@ -7,11 +7,26 @@ use std::str::FromStr;
 use phonenumber::Type;
 
 /// A valid phone number in E.164 form, with the country it belongs to.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct PhoneNumber {
     e164: String,
     country_code: u16,
+    /// Known when the number was parsed; worked out on demand for a stored one.
     region: Option<&'static str>,
+}
+
+impl PartialEq for PhoneNumber {
+    fn eq(&self, other: &Self) -> bool {
+        self.e164 == other.e164
+    }
+}
+
+impl Eq for PhoneNumber {}
+
+impl std::hash::Hash for PhoneNumber {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.e164.hash(state);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,9 +101,26 @@ impl PhoneNumber {
         })
     }
 
-    /// Reads a number latch stored itself (E.164).
+    /// Reads a number latch stored itself, which was parsed and checked on its way in: only
+    /// its E.164 shape and its country calling code (calling codes are prefix-free, so the
+    /// first of one, two or three digits that names one is it). Cheap, for every row read.
     pub fn from_stored(e164: &str) -> Option<Self> {
-        Self::parse(e164, None).ok()
+        let digits = e164.strip_prefix('+')?;
+        if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let country_code = (1..=3).find_map(|len| {
+            let code: u16 = digits[..len].parse().ok()?;
+            phonenumber::metadata::DATABASE
+                .by_code(&code)
+                .is_some()
+                .then_some(code)
+        })?;
+        Some(PhoneNumber {
+            e164: e164.to_owned(),
+            country_code,
+            region: None,
+        })
     }
 
     pub fn e164(&self) -> &str {
@@ -98,6 +130,7 @@ impl PhoneNumber {
     /// The ISO 3166 alpha-2 country of the number.
     pub fn region(&self) -> Option<&'static str> {
         self.region
+            .or_else(|| Self::parse(&self.e164, None).ok().and_then(|p| p.region))
     }
 
     /// The number without its last 4 digits, for limits per number range.
@@ -251,6 +284,38 @@ mod tests {
         );
         let p = PhoneNumber::parse("+14155552623", None).unwrap();
         assert!(!format!("{p} {p:?}").contains("5552623"));
+    }
+
+    #[test]
+    fn a_stored_number_reads_as_it_was_parsed() {
+        for (raw, country) in [
+            ("+14155552671", None),
+            ("+442079460958", None),
+            ("(415) 555-2671", Some("US")),
+            ("+61491570156", None),
+            ("+353851234567", None),
+            ("+819012345678", None),
+        ] {
+            let parsed = PhoneNumber::parse(raw, country).unwrap();
+            let stored = PhoneNumber::from_stored(parsed.e164()).unwrap();
+            assert_eq!(stored, parsed);
+            assert_eq!(stored.masked(), parsed.masked(), "{raw}");
+            assert_eq!(stored.region(), parsed.region(), "{raw}");
+            assert_eq!(stored.prefix(), parsed.prefix());
+        }
+        for not_stored in [
+            "",
+            "+",
+            "14155552671",
+            "+1415555267a",
+            "+123",
+            "+1234567890123456",
+        ] {
+            assert!(
+                PhoneNumber::from_stored(not_stored).is_none(),
+                "{not_stored:?}"
+            );
+        }
     }
 
     #[test]

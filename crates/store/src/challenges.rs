@@ -37,7 +37,7 @@ impl TryFrom<ChallengeRow> for Challenge {
             id: r.id,
             session_id: r.session_id,
             person_id: r.person_id,
-            phone: r.phone,
+            phone: crate::rows::stored_phone(&r.phone)?,
             extension: r.extension,
             code_hash: r.code_hash,
             expires_at: Timestamp(r.expires_at),
@@ -75,7 +75,7 @@ impl ChallengeStore for Db {
             .bind(&c.session_id)
             .bind(&c.person_id)
             .bind(c.purpose.as_str())
-            .bind(&c.phone)
+            .bind(c.phone.e164())
             .bind(&c.extension)
             .bind(c.channel.as_str())
             .bind(&c.code_hash)

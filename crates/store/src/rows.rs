@@ -3,8 +3,10 @@
 
 use latch_app::ports::StoreError;
 use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
+use latch_domain::Email;
 use latch_domain::Role;
 use latch_domain::Timestamp;
+use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockState};
@@ -105,7 +107,7 @@ impl TryFrom<PersonRow> for Person {
         ) {
             (Some(channel), Some(phone)) => Some(TwoFactorSetting {
                 channel,
-                phone,
+                phone: stored_phone(&phone)?,
                 extension: r.two_factor_extension,
             }),
             _ => None,
@@ -113,7 +115,7 @@ impl TryFrom<PersonRow> for Person {
         Ok(Person {
             id: r.id,
             practice_id: r.practice_id,
-            email: r.email,
+            email: Email::from_stored(&r.email),
             name: r.name,
             role,
             password_hash: r.password_hash,
@@ -188,4 +190,10 @@ pub(crate) struct SessionAccountRow {
     pub session: SessionRow,
     #[sqlx(flatten)]
     pub account: AccountRow,
+}
+
+/// A phone number the store holds, which latch checked on its way in.
+pub(crate) fn stored_phone(e164: &str) -> Result<PhoneNumber, StoreError> {
+    PhoneNumber::from_stored(e164)
+        .ok_or_else(|| StoreError::Other("a stored phone number is not E.164".into()))
 }

@@ -12,6 +12,7 @@ use latch_app::records::{
     NewSession, PeopleFilter, Purpose, TwoFactorSetting,
 };
 use latch_domain::country::Country;
+use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockAfterFailure, LockState, lock_after_failure};
@@ -113,8 +114,7 @@ fn person(id: &str, practice_id: &str, email: &str, role: Role) -> NewPerson {
     NewPerson {
         id: id.into(),
         practice_id: practice_id.into(),
-        email: email.into(),
-        email_normalized: email.to_lowercase(),
+        email: latch_domain::Email::parse(email).unwrap(),
         name: format!("Person {id}"),
         role,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
@@ -169,7 +169,7 @@ async fn people_are_found_by_email_whatever_its_case(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(account.person.email, "Owner@Example.com");
+    assert_eq!(account.person.email.as_str(), "Owner@Example.com");
     assert_eq!(account.person.role, Role::Owner);
     assert_eq!(account.practice.id, "p1");
     assert_eq!(account.practice.security.sign_out_after_idle_minutes, 15);
@@ -607,7 +607,7 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
     let setting = TwoFactorSetting {
         channel: Channel::Voice,
-        phone: "+14155552671".into(),
+        phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: Some("204".into()),
     };
     db.set_two_factor("o1", Some(&setting)).await.unwrap();
@@ -663,7 +663,7 @@ fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
         session_id: session_id.into(),
         person_id: "o1".into(),
         purpose: Purpose::SignIn,
-        phone: "+14155552671".into(),
+        phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: None,
         channel: Channel::Sms,
         code_hash: code_hash.into(),

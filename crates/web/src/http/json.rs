@@ -9,7 +9,6 @@ use latch_app::sign_in::{CodeAccepted, SignedIn};
 use latch_app::two_factor::CodeSent;
 use latch_domain::Timestamp;
 use latch_domain::device::BrowserDevices;
-use latch_domain::phone::PhoneNumber;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::Locked;
 use serde::Serialize;
@@ -41,7 +40,7 @@ impl User {
     pub fn of(person: &Person, practice: &Practice) -> Self {
         User {
             id: person.id.clone(),
-            email: person.email.clone(),
+            email: person.email.to_string(),
             name: person.name.clone(),
             role: person.role.as_str().to_owned(),
             practice: PracticeRef {
@@ -70,9 +69,7 @@ impl TwoFactor {
         TwoFactor {
             enabled: setting.is_some(),
             channel: setting.map(|s| s.channel.as_str().to_owned()),
-            phone: setting
-                .and_then(|s| PhoneNumber::from_stored(&s.phone))
-                .map(|p| p.masked()),
+            phone: setting.map(|s| s.phone.masked()),
             required: practice.security.require_two_factor.covers(person.role),
         }
     }

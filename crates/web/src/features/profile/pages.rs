@@ -15,7 +15,6 @@ use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
 use latch_domain::device::BrowserDevices;
-use latch_domain::phone::PhoneNumber;
 use serde::Deserialize;
 
 // ----- signed-in pages ----------------------------------------------------------------------
@@ -97,7 +96,7 @@ async fn profile_page(
     Ok(ProfilePage {
         is_client: person.role == Role::Client,
         two_factor: person.two_factor.as_ref().map(|s| {
-            let phone = PhoneNumber::from_stored(&s.phone).map_or_else(String::new, |p| p.masked());
+            let phone = s.phone.masked();
             (s.channel.label(), phone)
         }),
         required: who
@@ -109,7 +108,7 @@ async fn profile_page(
         devices: DeviceView::list(devices, current.as_deref()),
         chrome,
         name: who.account.person.name.clone(),
-        email: who.account.person.email.clone(),
+        email: who.account.person.email.to_string(),
         sessions: SessionView::list(sessions, &who.session.id),
         password_errors,
     })

@@ -15,7 +15,6 @@ use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::{Help, PersonInput};
 use latch_app::{AppError, Secret};
-use latch_domain::phone::PhoneNumber;
 use latch_domain::{Permission, Role};
 use serde::Deserialize;
 
@@ -34,7 +33,7 @@ pub struct PersonRow {
 pub(crate) fn two_factor_text(person: &latch_app::Person) -> String {
     match &person.two_factor {
         Some(s) => {
-            let phone = PhoneNumber::from_stored(&s.phone).map_or_else(String::new, |p| p.masked());
+            let phone = s.phone.masked();
             format!("On: {} to {phone}", s.channel.label())
         }
         None => "Off".to_owned(),
@@ -150,7 +149,7 @@ async fn team_page(
                 .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
             id: p.id,
             name: p.name,
-            email: p.email,
+            email: p.email.to_string(),
             role: p.role.label(),
         })
         .collect();
@@ -300,7 +299,7 @@ async fn person_page(
             .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
         id: person.id,
         name: person.name,
-        email: person.email,
+        email: person.email.to_string(),
         role: person.role.label(),
         error,
     })

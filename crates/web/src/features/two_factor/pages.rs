@@ -348,8 +348,7 @@ pub async fn show_done(Session(who, _): PageSession, Csrf(csrf): Csrf) -> Respon
     let Some(setting) = who.account.person.two_factor.as_ref() else {
         return see_other("/profile");
     };
-    let phone = latch_domain::phone::PhoneNumber::from_stored(&setting.phone)
-        .map_or_else(String::new, |p| p.masked());
+    let phone = setting.phone.masked();
     let page = DonePage {
         channel_label: setting.channel.label(),
         phone,
