@@ -20,6 +20,39 @@ pub enum Field {
     DailySendBudget,
 }
 
+impl Field {
+    /// The field's name in the API's bodies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::PracticeName => "practice_name",
+            Field::Country => "country",
+            Field::Name => "name",
+            Field::Phone => "phone",
+            Field::Extension => "extension",
+            Field::Channel => "channel",
+            Field::RequireTwoFactor => "require_two_factor",
+            Field::RememberDeviceDays => "remember_device_days",
+            Field::IdleMinutes => "sign_out_after_idle_minutes",
+            Field::AllowedCountries => "allowed_countries",
+            Field::DailySendBudget => "daily_send_budget",
+        }
+    }
+
+    pub const ALL: [Field; 11] = [
+        Field::PracticeName,
+        Field::Country,
+        Field::Name,
+        Field::Phone,
+        Field::Extension,
+        Field::Channel,
+        Field::RequireTwoFactor,
+        Field::RememberDeviceDays,
+        Field::IdleMinutes,
+        Field::AllowedCountries,
+        Field::DailySendBudget,
+    ];
+}
+
 /// A refusal of a value: the words a person reads, and the field it is about when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -33,6 +66,45 @@ impl Refusal {
             field: Some(field),
             message: message.into(),
         }
+    }
+}
+
+/// Every refusal of one answer, so a form can show each problem beside its field at once;
+/// never empty. Read as one message, they are its sentences in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusals(Vec<Refusal>);
+
+impl Refusals {
+    /// `None` when there is nothing to refuse.
+    pub fn of(refusals: Vec<Refusal>) -> Option<Self> {
+        (!refusals.is_empty()).then_some(Refusals(refusals))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Refusal> {
+        self.0.iter()
+    }
+
+    pub fn first(&self) -> &Refusal {
+        &self.0[0]
+    }
+}
+
+impl std::fmt::Display for Refusals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sentences: Vec<&str> = self.0.iter().map(|r| r.message.as_str()).collect();
+        f.write_str(&sentences.join(" "))
+    }
+}
+
+impl From<Refusal> for Refusals {
+    fn from(refusal: Refusal) -> Self {
+        Refusals(vec![refusal])
+    }
+}
+
+impl From<&str> for Refusals {
+    fn from(message: &str) -> Self {
+        Refusal::from(message).into()
     }
 }
 
@@ -85,7 +157,7 @@ pub enum AppError {
     #[error("{0}")]
     InvalidRole(String),
     #[error("{0}")]
-    InvalidSetting(Refusal),
+    InvalidSetting(Refusals),
     #[error("{0}")]
     InvalidRequest(Refusal),
     /// A wrong code; or, `malformed`, something that cannot be a code: not a guess, so it
@@ -133,14 +205,23 @@ impl AppError {
         matches!(self, AppError::Unavailable(StoreError::Contended(_)))
     }
 
-    /// The field a refusal is about, if it names one.
+    /// The field a refusal is about, if it names one (the first, when there are several).
     pub fn field(&self) -> Option<Field> {
         match self {
-            AppError::InvalidSetting(r)
-            | AppError::InvalidRequest(r)
-            | AppError::InvalidPhone(r) => r.field,
+            AppError::InvalidSetting(r) => r.first().field,
+            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => r.field,
             AppError::PhoneNotAllowed(_) => Some(Field::Phone),
             _ => None,
+        }
+    }
+
+    /// Each refusal of a value this answer holds, with its field: several for settings refused
+    /// together, one for another value, none for what is not a refusal of a value.
+    pub fn refusals(&self) -> Vec<&Refusal> {
+        match self {
+            AppError::InvalidSetting(r) => r.iter().collect(),
+            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![r],
+            _ => Vec::new(),
         }
     }
 

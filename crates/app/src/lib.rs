@@ -24,7 +24,7 @@ pub mod sign_in;
 pub mod team;
 pub mod two_factor;
 
-pub use error::{AppError, Field, Refusal, Throttle};
+pub use error::{AppError, Field, Refusal, Refusals, Throttle};
 pub use latch::{Latch, LatchSettings};
 pub use records::{Account, ClientInfo, Person, Practice};
 pub use secret::Secret;

@@ -9,7 +9,7 @@ use latch_domain::country::Country;
 use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
 
 use crate::audit::{Event, record};
-use crate::error::{AppError, Field, Refusal};
+use crate::error::{AppError, Field, Refusal, Refusals};
 use crate::latch::Core;
 use crate::password_check::check_password_again;
 use crate::records::{Account, ClientInfo};
@@ -32,7 +32,7 @@ pub struct PracticeService {
     core: Arc<Core>,
 }
 
-fn invalid(setting: Setting, message: &str) -> AppError {
+fn refusal(setting: Setting, message: &str) -> Refusal {
     let field = match setting {
         Setting::RequireTwoFactor => Field::RequireTwoFactor,
         Setting::RememberDeviceDays => Field::RememberDeviceDays,
@@ -40,62 +40,84 @@ fn invalid(setting: Setting, message: &str) -> AppError {
         Setting::AllowedCountries => Field::AllowedCountries,
         Setting::DailySendBudget => Field::DailySendBudget,
     };
-    AppError::InvalidSetting(Refusal::of(field, message))
+    Refusal::of(field, message)
 }
 
 impl SecurityUpdate {
-    /// The settings after this change, within every bound.
+    /// The settings after this change, within every bound; refused with every value that is
+    /// not, so the form can show each beside its field at once.
     pub fn apply(&self, current: &SecuritySettings) -> Result<SecuritySettings, AppError> {
         let mut next = current.clone();
+        let mut refused = Vec::new();
+        let mut refuse = |setting, message| refused.push(refusal(setting, message));
         if let Some(raw) = &self.require_two_factor {
-            next.require_two_factor = RequireTwoFactor::parse(raw).ok_or_else(|| {
-                invalid(
+            match RequireTwoFactor::parse(raw) {
+                Some(rule) => next.require_two_factor = rule,
+                None => refuse(
                     Setting::RequireTwoFactor,
                     "Require two-factor must be off, staff or staff_and_clients.",
-                )
-            })?;
+                ),
+            }
         }
         if let Some(days) = self.remember_device_days {
-            next.remember_device_days = u32::try_from(days).map_err(|_| {
-                invalid(
+            match u32::try_from(days) {
+                Ok(days) => next.remember_device_days = days,
+                Err(_) => refuse(
                     Setting::RememberDeviceDays,
                     "Remember devices for 0 to 365 days (0 means never).",
-                )
-            })?;
+                ),
+            }
         }
         if let Some(minutes) = self.sign_out_after_idle_minutes {
-            next.sign_out_after_idle_minutes = u32::try_from(minutes).map_err(|_| {
-                invalid(
+            match u32::try_from(minutes) {
+                Ok(minutes) => next.sign_out_after_idle_minutes = minutes,
+                Err(_) => refuse(
                     Setting::IdleMinutes,
                     "Sign out after 5 to 120 minutes of inactivity.",
-                )
-            })?;
+                ),
+            }
         }
         if let Some(codes) = &self.allowed_countries {
-            let mut countries = Vec::new();
-            for code in codes {
-                let country = Country::parse(code).map_err(|_| {
-                    invalid(
-                        Setting::AllowedCountries,
-                        "Allowed countries must be two-letter country codes, such as US.",
-                    )
-                })?;
-                if !countries.contains(&country) {
-                    countries.push(country);
+            match codes
+                .iter()
+                .map(|c| Country::parse(c))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(parsed) => {
+                    let mut countries = Vec::new();
+                    for country in parsed {
+                        if !countries.contains(&country) {
+                            countries.push(country);
+                        }
+                    }
+                    next.allowed_countries = countries;
                 }
+                Err(_) => refuse(
+                    Setting::AllowedCountries,
+                    "Allowed countries must be two-letter country codes, such as US.",
+                ),
             }
-            next.allowed_countries = countries;
         }
         if let Some(budget) = self.daily_send_budget {
-            next.daily_send_budget = u32::try_from(budget).map_err(|_| {
-                invalid(
+            match u32::try_from(budget) {
+                Ok(budget) => next.daily_send_budget = budget,
+                Err(_) => refuse(
                     Setting::DailySendBudget,
                     "The daily send budget must be between 1 and 100,000.",
-                )
-            })?;
+                ),
+            }
         }
-        next.validate()
-            .map_err(|InvalidSetting(setting, message)| invalid(setting, message))
+        if let Err(broken) = next.clone().validate() {
+            for InvalidSetting(setting, message) in broken {
+                refuse(setting, message);
+            }
+        }
+        // In the order the form shows its fields.
+        refused.sort_by_key(|r| Field::ALL.iter().position(|f| Some(*f) == r.field));
+        match Refusals::of(refused) {
+            Some(refusals) => Err(AppError::InvalidSetting(refusals)),
+            None => Ok(next),
+        }
     }
 }
 

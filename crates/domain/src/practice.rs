@@ -86,33 +86,45 @@ impl SecuritySettings {
         }
     }
 
-    /// Checks every bound; the settings are only built through this or `new_practice`.
-    pub fn validate(self) -> Result<Self, InvalidSetting> {
-        if self.remember_device_days > REMEMBER_DEVICE_DAYS_MAX {
-            return Err(InvalidSetting(
-                Setting::RememberDeviceDays,
-                "Remember devices for 0 to 365 days (0 means never).",
-            ));
+    /// Checks every bound, and refuses with each one broken, in the order the form shows them;
+    /// the settings are only built through this or `new_practice`.
+    pub fn validate(self) -> Result<Self, Vec<InvalidSetting>> {
+        let broken = [
+            (
+                self.remember_device_days > REMEMBER_DEVICE_DAYS_MAX,
+                InvalidSetting(
+                    Setting::RememberDeviceDays,
+                    "Remember devices for 0 to 365 days (0 means never).",
+                ),
+            ),
+            (
+                !(IDLE_MINUTES_MIN..=IDLE_MINUTES_MAX).contains(&self.sign_out_after_idle_minutes),
+                InvalidSetting(
+                    Setting::IdleMinutes,
+                    "Sign out after 5 to 120 minutes of inactivity.",
+                ),
+            ),
+            (
+                self.allowed_countries.is_empty(),
+                InvalidSetting(Setting::AllowedCountries, "Allow at least one country."),
+            ),
+            (
+                !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget),
+                InvalidSetting(
+                    Setting::DailySendBudget,
+                    "The daily send budget must be between 1 and 100,000.",
+                ),
+            ),
+        ];
+        let broken: Vec<InvalidSetting> = broken
+            .into_iter()
+            .filter_map(|(is_broken, refusal)| is_broken.then_some(refusal))
+            .collect();
+        if broken.is_empty() {
+            Ok(self)
+        } else {
+            Err(broken)
         }
-        if !(IDLE_MINUTES_MIN..=IDLE_MINUTES_MAX).contains(&self.sign_out_after_idle_minutes) {
-            return Err(InvalidSetting(
-                Setting::IdleMinutes,
-                "Sign out after 5 to 120 minutes of inactivity.",
-            ));
-        }
-        if self.allowed_countries.is_empty() {
-            return Err(InvalidSetting(
-                Setting::AllowedCountries,
-                "Allow at least one country.",
-            ));
-        }
-        if !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget) {
-            return Err(InvalidSetting(
-                Setting::DailySendBudget,
-                "The daily send budget must be between 1 and 100,000.",
-            ));
-        }
-        Ok(self)
     }
 
     /// Allowed countries as stored: `US,CA`.
@@ -215,6 +227,19 @@ mod tests {
             .validate()
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_bound_broken_is_refused_at_once() {
+        let broken = SecuritySettings {
+            sign_out_after_idle_minutes: 4,
+            daily_send_budget: 0,
+            ..settings()
+        }
+        .validate()
+        .unwrap_err();
+        let settings: Vec<Setting> = broken.iter().map(|InvalidSetting(s, _)| *s).collect();
+        assert_eq!(settings, [Setting::IdleMinutes, Setting::DailySendBudget]);
     }
 
     #[test]

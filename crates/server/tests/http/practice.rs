@@ -103,6 +103,35 @@ async fn changing_settings_needs_the_password_again_and_stays_in_bounds(dialect:
             "{bad}"
         );
     }
+    // Every value out of bounds is refused at once, each named beside its field.
+    let (status, answer) = put_security(
+        &owner,
+        json!({"sign_out_after_idle_minutes": 4, "allowed_countries": ["ZZ"], "daily_send_budget": 0}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_setting")
+    );
+    let fields: Vec<&str> = answer["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "sign_out_after_idle_minutes",
+            "allowed_countries",
+            "daily_send_budget"
+        ]
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("5 to 120") && message.contains("100,000"),
+        "{message}"
+    );
     let (status, answer) = put_security(&owner, json!({"daily_send_budget": "lots"})).await;
     assert_eq!(
         (status, code(&answer)),
@@ -686,6 +715,12 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
     assert!(
         text.contains("5 to 120") && text.contains(r#"value="500""#),
         "the value stays for fixing"
+    );
+    let response = post(form(PASSWORD, "500", "US, ZZ")).await.unwrap();
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("5 to 120") && text.contains("two-letter country codes"),
+        "both problems at once"
     );
     let response = post(form(PASSWORD, "30", "US, ZZ")).await.unwrap();
     assert!(

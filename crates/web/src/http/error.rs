@@ -33,6 +33,18 @@ pub struct ErrorDetail {
     /// With `invalid_code`: wrong tries this code still takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<i64>,
+    /// With a refused value: each field refused, with its own sentence, so a form can show
+    /// every problem at once (`message` reads them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldRefusal>,
+}
+
+/// One field a request was refused for.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldRefusal {
+    #[schema(value_type = crate::http::schema::FieldName)]
+    pub field: String,
+    pub message: String,
 }
 
 /// An error outside `AppError`'s codes (the request's own shape: 415, 413, 403 cross-site).
@@ -43,6 +55,7 @@ pub fn api_error_response(status: StatusCode, code: &str, message: &str) -> Resp
             message: message.to_owned(),
             retry_after_seconds: None,
             attempts_left: None,
+            fields: Vec::new(),
         },
     };
     (status, Json(body)).into_response()
@@ -63,6 +76,16 @@ impl IntoResponse for ApiError {
                     AppError::InvalidCode { attempts_left, .. } => Some(*attempts_left),
                     _ => None,
                 },
+                fields: e
+                    .refusals()
+                    .into_iter()
+                    .filter_map(|r| {
+                        Some(FieldRefusal {
+                            field: r.field?.name().to_owned(),
+                            message: r.message.clone(),
+                        })
+                    })
+                    .collect(),
             },
         };
         let mut response = (status, Json(body)).into_response();

@@ -12,8 +12,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, Securi
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::error::{ErrorBody, ErrorDetail};
-use crate::http::schema::{AuditKindName, OnOff, RoleName};
+use crate::http::error::{ErrorBody, ErrorDetail, FieldRefusal};
+use crate::http::schema::{AuditKindName, FieldName, OnOff, RoleName};
 use crate::{features, http};
 
 #[derive(OpenApi)]
@@ -54,7 +54,15 @@ use crate::{features, http};
         features::audit::api::audit_csv,
     ),
     // Schemas named only by query parameters, which utoipa does not collect by itself.
-    components(schemas(ErrorBody, ErrorDetail, OnOff, RoleName, AuditKindName)),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        FieldRefusal,
+        FieldName,
+        OnOff,
+        RoleName,
+        AuditKindName
+    )),
     modifiers(&Conventions)
 )]
 pub struct ApiDoc;

@@ -76,6 +76,12 @@ word_set!(
     Country::all().map(Country::code)
 );
 word_set!(
+    /// A field of a request body that a refusal names.
+    FieldName,
+    "The field of the request's body that was refused.",
+    latch_app::Field::ALL.map(latch_app::Field::name)
+);
+word_set!(
     /// A kind of audit event.
     AuditKindName,
     "A kind of security event.",

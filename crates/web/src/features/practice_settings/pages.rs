@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
-use latch_app::{AppError, Field, Refusal, Secret};
+use latch_app::{AppError, Field, Refusals, Secret};
 use serde::Deserialize;
 
 csrf_form!(SettingsForm {
@@ -143,15 +143,17 @@ impl SettingsForm {
 }
 
 impl SettingsErrors {
-    /// A setting app refused, beside its field.
-    fn refused(refusal: Refusal) -> Self {
+    /// Every setting app refused, each beside its field.
+    fn refused(refusals: &Refusals) -> Self {
         let mut errors = SettingsErrors::default();
-        let message = Some(refusal.message);
-        match refusal.field {
-            Some(Field::AllowedCountries) => errors.countries = message,
-            Some(Field::IdleMinutes) => errors.idle = message,
-            Some(Field::DailySendBudget) => errors.budget = message,
-            _ => errors.general = message,
+        for refusal in refusals.iter() {
+            let message = Some(refusal.message.clone());
+            match refusal.field {
+                Some(Field::AllowedCountries) => errors.countries = message,
+                Some(Field::IdleMinutes) => errors.idle = message,
+                Some(Field::DailySendBudget) => errors.budget = message,
+                _ => errors.general = message,
+            }
         }
         errors
     }
@@ -190,8 +192,8 @@ pub async fn submit_settings(
                     cookies::session(&state.config, token.expose()),
                 ));
             }
-            Ok((token, Err(AppError::InvalidSetting(refusal)))) => {
-                (SettingsErrors::refused(refusal), Some(token))
+            Ok((token, Err(AppError::InvalidSetting(refusals)))) => {
+                (SettingsErrors::refused(&refusals), Some(token))
             }
             Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
                 (SettingsErrors::password(&e), None)
