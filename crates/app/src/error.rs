@@ -190,7 +190,8 @@ pub enum AppError {
     #[error("latch cannot reach its database right now. Please try again in a moment.")]
     Unavailable(#[source] StoreError),
     #[error("Something went wrong on our side. Please try again.")]
-    Internal(String),
+    /// A failure of latch itself; its cause, for the log.
+    Internal(#[source] crate::ports::Cause),
 }
 
 impl AppError {
@@ -296,9 +297,9 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(Conflict::EmailTaken) => AppError::EmailTaken,
             StoreError::Conflict(Conflict::AlreadySetUp) => AppError::AlreadySetUp,
             StoreError::Conflict(Conflict::Other(what)) => {
-                AppError::Internal(format!("unexpected conflict: {what}"))
+                AppError::Internal(format!("unexpected conflict: {what}").into())
             }
-            StoreError::Other(detail) => AppError::Internal(detail),
+            e @ StoreError::Other(_) => AppError::Internal(e.into()),
         }
     }
 }
@@ -354,7 +355,26 @@ pub fn wait_words(seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error as _;
+
     use super::*;
+
+    #[test]
+    fn a_store_failure_keeps_its_cause_beneath_the_answer() {
+        let beneath = std::io::Error::other("the disk is full");
+        let e = AppError::from(StoreError::Other(beneath.into()));
+        assert_eq!(e.status(), 500);
+        let store = e.source().expect("the store's failure");
+        assert_eq!(store.to_string(), "database error");
+        assert_eq!(
+            store.source().map(ToString::to_string).as_deref(),
+            Some("the disk is full")
+        );
+
+        let e = AppError::from(StoreError::Unavailable("pool timed out".into()));
+        assert_eq!(e.code(), "unavailable");
+        assert!(e.source().and_then(|s| s.source()).is_some());
+    }
 
     #[test]
     fn waits_are_said_in_words_a_person_reads() {

@@ -234,7 +234,7 @@ impl Latch {
         self.core.store.ping().await.map_err(|e| match e {
             StoreError::Unavailable(_) => AppError::Unavailable(e),
             // Any failure to answer means not ready, never a bug of the request.
-            other => AppError::Unavailable(StoreError::Unavailable(other.to_string())),
+            other => AppError::Unavailable(StoreError::Unavailable(other.into())),
         })
     }
 }

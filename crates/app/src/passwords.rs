@@ -61,7 +61,7 @@ struct Inner {
 impl Passwords {
     pub fn new(cost: HashCost, concurrency: usize) -> Result<Self, AppError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.lanes, None)
-            .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+            .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}").into()))?;
         let dummy_hash = hash_with(
             &params,
             &mut Vec::new(),
@@ -76,7 +76,7 @@ impl Passwords {
             std::thread::Builder::new()
                 .name(format!("latch-hash-{n}"))
                 .spawn(move || hashing_thread(&params, &receiver))
-                .map_err(|e| AppError::Internal(format!("start a hashing thread: {e}")))?;
+                .map_err(|e| AppError::Internal(format!("start a hashing thread: {e}").into()))?;
         }
         Ok(Passwords {
             inner: Arc::new(Inner {
@@ -235,7 +235,7 @@ fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
 }
 
 fn hash_failed(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("password hashing failed: {e}"))
+    AppError::Internal(format!("password hashing failed: {e}").into())
 }
 
 /// A PHC string (`$argon2id$v=19$m=...`) of `password` under a new random salt.

@@ -25,20 +25,23 @@ pub enum Conflict {
     Other(String),
 }
 
+/// What went wrong beneath, kept whole for the log (a database driver's error, say).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A constraint refused the write.
     #[error("conflict: {0}")]
     Conflict(Conflict),
     /// The database cannot be reached, or did not answer in time.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
     /// The database ended this unit of work to let another finish (a deadlock, or a
     /// serialisation failure): running it again from the start succeeds.
-    #[error("unit of work contended: {0}")]
-    Contended(String),
-    #[error("database error: {0}")]
-    Other(String),
+    #[error("unit of work contended")]
+    Contended(#[source] Cause),
+    #[error("database error")]
+    Other(#[source] Cause),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

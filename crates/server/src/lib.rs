@@ -74,10 +74,8 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
         pool_size: config.settings.database_pool_size,
         statement_timeout: Duration::from_secs(config.settings.database_statement_timeout.max(1)),
     };
-    let db = Db::connect(&config.database_url, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
-    db.migrate()
-        .await
-        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+    let db = Db::connect(&config.database_url, &options).map_err(anyhow::Error::from)?;
+    db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
 
@@ -117,7 +115,7 @@ pub fn build_latch(
         metrics,
         settings,
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(anyhow::Error::from)
 }
 
 /// The Twilio delivery of a validated configuration. Delivery reports and key presses are

@@ -171,7 +171,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                     owner_password: password.clone(),
                 })
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             eprintln!(
                 "Created {} with owner {} — password (shown once): {}",
                 account.practice.name,
@@ -191,7 +191,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .team
                 .console_account(&owner)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(anyhow::Error::from)?
                 .context("no owner has that email")?;
             let password = generated_password();
             let person = latch
@@ -207,7 +207,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                     &console_client(),
                 )
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             eprintln!(
                 "Added {} ({}) — password (shown once): {}",
                 person.email,
@@ -223,7 +223,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .team
                 .console_reset_two_factor(&email)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             eprintln!(
                 "Two-factor was reset for {}; they were signed out everywhere.",
                 person.email
@@ -236,7 +236,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .team
                 .console_unlock(&email)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             eprintln!("The two-factor step of {} was unlocked.", person.email);
             Ok(())
         }
@@ -361,7 +361,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .setup
         .pending_setup_token()
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_err(anyhow::Error::from)?
         && config.settings.production()
     {
         eprintln!(
@@ -404,7 +404,7 @@ async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
             owner_password: owner_password.clone(),
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::from)?;
     eprintln!(
         "\nDemo practice: {} — sign in with any of these (passwords shown once):",
         owner.practice.name
@@ -432,7 +432,7 @@ async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
                 &console_client(),
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(anyhow::Error::from)?;
         eprintln!("  {role:<8} {email:<24} {}", password.expose());
     }
     eprintln!();

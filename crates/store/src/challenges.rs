@@ -30,7 +30,7 @@ impl TryFrom<ChallengeRow> for Challenge {
     type Error = StoreError;
 
     fn try_from(r: ChallengeRow) -> Result<Self, StoreError> {
-        let bad = || StoreError::Other(format!("challenge {} is malformed", r.id));
+        let bad = || StoreError::Other(format!("challenge {} is malformed", r.id).into());
         Ok(Challenge {
             purpose: Purpose::parse(&r.purpose).ok_or_else(bad)?,
             channel: Channel::parse(&r.channel).ok_or_else(bad)?,

@@ -135,7 +135,7 @@ impl Db {
     pub fn connect(url: &str, options: &DbOptions) -> StoreResult<Db> {
         if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
+                .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}").into()))?
                 .create_if_missing(true)
                 // WAL lets readers run beside the one writer; NORMAL is durable across a crash
                 // of latch, and loses at most the last commits on a power cut.
@@ -151,7 +151,7 @@ impl Db {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let timeout = format!("{}", options.statement_timeout.as_millis());
             let connect = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?
+                .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}").into()))?
                 .application_name("latch")
                 .options([("statement_timeout", timeout.as_str())]);
             let pool = PgPoolOptions::new()
@@ -180,7 +180,7 @@ impl Db {
         }
         .map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => db_error(e),
-            other => StoreError::Other(other.to_string()),
+            other => StoreError::Other(other.into()),
         })
     }
 
@@ -347,11 +347,11 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.into()),
         // Two transactions that each hold what the other waits for: one of them is ended, and
         // running it again succeeds.
         sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => {
-            StoreError::Contended(e.to_string())
+            StoreError::Contended(e.into())
         }
         // PostgreSQL's statement timeout and a server shutting down: the database is there but
         // cannot serve now.
@@ -361,8 +361,8 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
                 Some("57014" | "57P01" | "57P02" | "57P03")
             ) =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(e.into())
         }
-        _ => StoreError::Other(e.to_string()),
+        _ => StoreError::Other(e.into()),
     }
 }

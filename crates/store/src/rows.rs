@@ -54,7 +54,8 @@ impl TryFrom<PracticeRow> for Practice {
     type Error = StoreError;
 
     fn try_from(r: PracticeRow) -> Result<Self, StoreError> {
-        let bad = |what: &str| StoreError::Other(format!("practice {} has a bad {what}", r.pr_id));
+        let bad =
+            |what: &str| StoreError::Other(format!("practice {} has a bad {what}", r.pr_id).into());
         let security = SecuritySettings {
             require_two_factor: RequireTwoFactor::parse(&r.pr_require_two_factor)
                 .ok_or_else(|| bad("require_two_factor"))?,
@@ -100,7 +101,7 @@ impl TryFrom<PersonRow> for Person {
 
     fn try_from(r: PersonRow) -> Result<Self, StoreError> {
         let role = Role::parse(&r.role)
-            .map_err(|_| StoreError::Other(format!("person {} has a bad role", r.id)))?;
+            .map_err(|_| StoreError::Other(format!("person {} has a bad role", r.id).into()))?;
         let two_factor = match (
             r.two_factor_channel.as_deref().and_then(Channel::parse),
             r.two_factor_phone,

@@ -153,7 +153,7 @@ impl ThrottleStore for Db {
         let sql = match windows.len() {
             3 => BUMP_THREE_WINDOWS,
             4 => BUMP_FOUR_WINDOWS,
-            n => return Err(StoreError::Other(format!("{n} windows in one bump"))),
+            n => return Err(StoreError::Other(format!("{n} windows in one bump").into())),
         };
         let rows: Vec<(String, i64, i64)> = on_db!(write self, conn => {
             let mut query = sqlx::query_as(sql).bind(at.seconds());
@@ -172,7 +172,9 @@ impl ThrottleStore for Db {
                         count: *count,
                         started_at: Timestamp(*started),
                     })
-                    .ok_or_else(|| StoreError::Other(format!("window {key} was not counted")))
+                    .ok_or_else(|| {
+                        StoreError::Other(format!("window {key} was not counted").into())
+                    })
             })
             .collect()
     }

@@ -166,10 +166,24 @@ pub fn message_page(
 
 fn log_if_internal(e: &AppError) {
     match e {
-        AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
-        AppError::Unavailable(why) => tracing::warn!(%why, "database unavailable"),
+        AppError::Internal(cause) => {
+            tracing::error!(error = %causes(cause.as_ref()), "request failed")
+        }
+        AppError::Unavailable(why) => tracing::warn!(why = %causes(why), "database unavailable"),
         _ => {}
     }
+}
+
+/// An error with each cause beneath it, for the log: `what: why: why beneath`.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut words = e.to_string();
+    let mut cause = e.source();
+    while let Some(next) = cause {
+        words.push_str(": ");
+        words.push_str(&next.to_string());
+        cause = next.source();
+    }
+    words
 }
 
 /// A panic becomes a plain 500 in the error shape, never a stack trace.

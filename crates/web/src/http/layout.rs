@@ -17,7 +17,7 @@ use crate::http::error::{HtmlError, message_page};
 pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => HtmlError(AppError::Internal(format!("template: {e}"))).into_response(),
+        Err(e) => HtmlError(AppError::Internal(e.into())).into_response(),
     }
 }
 
