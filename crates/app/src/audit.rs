@@ -52,7 +52,7 @@ pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError
         user_agent: event.client.map(|c| c.user_agent.clone()),
         detail: event.detail,
     };
-    core.store.append_audit(&row).await?;
+    core.audit(row).await?;
     Ok(())
 }
 

@@ -371,17 +371,25 @@ pub(crate) async fn send_code(
     }
 }
 
+/// Whether a right code finishes a sign-in, which the store then records with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnRightCode {
+    SignIn,
+    StaySignedIn,
+}
+
 /// Checks a typed code against the challenge. A right code is consumed by one atomic
-/// statement and clears the person's failure count; a wrong one counts against the code and
-/// the person, and may lock the person's two-factor step.
+/// statement and clears the person's failure count (recording the sign-in it finishes); a
+/// wrong one counts against the code and the person, and may lock the person's two-factor step.
 pub(crate) async fn check_code(
     core: &Core,
     person: &Person,
     challenge: &Challenge,
     typed: &str,
+    on_right: OnRightCode,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let result = judge_code(core, person, challenge, typed, client).await;
+    let result = judge_code(core, person, challenge, typed, on_right, client).await;
     core.metrics.verification(match &result {
         Ok(()) => "accepted",
         Err(AppError::InvalidCode {
@@ -400,6 +408,7 @@ async fn judge_code(
     person: &Person,
     challenge: &Challenge,
     typed: &str,
+    on_right: OnRightCode,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     // Something that cannot be a code is not a guess: it counts toward nothing.
@@ -418,6 +427,7 @@ async fn judge_code(
         .judge_code(
             &challenge.id,
             &person.id,
+            on_right == OnRightCode::SignIn,
             now,
             CODE_MAX_ATTEMPTS,
             &|stored| crate::crypto::constant_time_eq(&hash, stored),

@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError};
 use crate::practice::PracticeService;
+use crate::records::NewAuditEvent;
 use crate::setup::SetupService;
 use crate::sign_in::SignInService;
 use crate::team::TeamService;
@@ -46,8 +47,16 @@ pub struct Core {
     pub delivery: Arc<dyn Delivery>,
     pub metrics: Arc<dyn Metrics>,
     pub settings: LatchSettings,
-    /// Inside a unit of work: the notices it will send once it has committed.
-    notices: Option<Arc<Mutex<Vec<Outgoing>>>>,
+    /// Inside a unit of work: what it keeps until it ends.
+    kept: Option<Arc<Mutex<Kept>>>,
+}
+
+/// What a unit of work keeps until it ends: its audit events, written in one statement just
+/// before it commits, and its notices, sent once it has.
+#[derive(Default)]
+struct Kept {
+    events: Vec<NewAuditEvent>,
+    notices: Vec<Outgoing>,
 }
 
 /// How many times a unit of work the database ended for contention is run.
@@ -67,22 +76,28 @@ impl Core {
     where
         Run: Future<Output = Result<T, AppError>>,
     {
-        if let Some(notices) = &self.notices {
+        if let Some(kept) = &self.kept {
             return work(Arc::new(
-                self.bound_to(Arc::clone(&self.store), Arc::clone(notices)),
+                self.bound_to(Arc::clone(&self.store), Arc::clone(kept)),
             ))
             .await;
         }
         let mut run = 1;
         loop {
             let unit = self.store.begin().await?;
-            let notices = Arc::new(Mutex::new(Vec::new()));
-            let core = self.bound_to(Arc::clone(&unit) as Arc<dyn Store>, Arc::clone(&notices));
+            let kept = Arc::new(Mutex::new(Kept::default()));
+            let core = self.bound_to(Arc::clone(&unit) as Arc<dyn Store>, Arc::clone(&kept));
             let outcome = work(Arc::new(core)).await;
             let failure = match &outcome {
                 // A failure leaves nothing: the unit rolls back as it drops.
                 Err(e) if e.is_failure() => None,
-                _ => unit.commit().await.err(),
+                _ => {
+                    let events = std::mem::take(&mut lock(&kept).events);
+                    match unit.append_audit(&events).await {
+                        Ok(()) => unit.commit().await.err(),
+                        Err(e) => Some(e),
+                    }
+                }
             };
             drop(unit);
             let contended = match (&failure, &outcome) {
@@ -99,8 +114,7 @@ impl Core {
                 return Err(e.into());
             }
             if !outcome.as_ref().is_err_and(AppError::is_failure) {
-                let notices =
-                    std::mem::take(&mut *notices.lock().unwrap_or_else(|e| e.into_inner()));
+                let notices = std::mem::take(&mut lock(&kept).notices);
                 for notice in notices {
                     self.send_notice(&notice).await;
                 }
@@ -111,11 +125,11 @@ impl Core {
 
     /// Whether this core's store is a unit of work's transaction.
     pub(crate) fn in_unit_of_work(&self) -> bool {
-        self.notices.is_some()
+        self.kept.is_some()
     }
 
-    /// This core with another store (a unit of work's) and the notices it keeps.
-    fn bound_to(&self, store: Arc<dyn Store>, notices: Arc<Mutex<Vec<Outgoing>>>) -> Core {
+    /// This core with another store (a unit of work's) and what that unit keeps.
+    fn bound_to(&self, store: Arc<dyn Store>, kept: Arc<Mutex<Kept>>) -> Core {
         Core {
             store,
             clock: Arc::clone(&self.clock),
@@ -124,19 +138,28 @@ impl Core {
             delivery: Arc::clone(&self.delivery),
             metrics: Arc::clone(&self.metrics),
             settings: self.settings.clone(),
-            notices: Some(notices),
+            kept: Some(kept),
         }
     }
 
     /// Sends a notice (no code) now, or, inside a unit of work, once it has committed. Best
     /// effort: a notice that cannot go out is logged, never a reason to undo what it tells of.
     pub(crate) async fn notice(&self, outgoing: Outgoing) {
-        match &self.notices {
-            Some(later) => later
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(outgoing),
+        match &self.kept {
+            Some(kept) => lock(kept).notices.push(outgoing),
             None => self.send_notice(&outgoing).await,
+        }
+    }
+
+    /// Writes an audit event now, or, inside a unit of work, with the unit's other events
+    /// just before it commits (one statement for them all).
+    pub(crate) async fn audit(&self, event: NewAuditEvent) -> Result<(), StoreError> {
+        match &self.kept {
+            Some(kept) => {
+                lock(kept).events.push(event);
+                Ok(())
+            }
+            None => self.store.append_audit(&[event]).await,
         }
     }
 
@@ -145,6 +168,11 @@ impl Core {
             tracing::warn!(error = %e, "a notice could not be sent");
         }
     }
+}
+
+/// What a unit keeps, even after a panic elsewhere poisoned its lock: the lists stay whole.
+fn lock(kept: &Mutex<Kept>) -> std::sync::MutexGuard<'_, Kept> {
+    kept.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Every use case of latch, ready for the web layer and the console.
@@ -179,7 +207,7 @@ impl Latch {
             delivery,
             metrics,
             settings,
-            notices: None,
+            kept: None,
         });
         Ok(Latch {
             setup: SetupService::new(Arc::clone(&core)),

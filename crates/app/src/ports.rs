@@ -168,7 +168,8 @@ pub trait ThrottleStore {
 
 #[async_trait]
 pub trait AuditStore {
-    async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<()>;
+    /// Appends events in the order given, in one statement.
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<()>;
     async fn audit_events(
         &self,
         practice_id: &str,
@@ -204,13 +205,16 @@ pub trait ChallengeStore {
     /// arrives at once: the guess is counted against the code first (at most `max_attempts`
     /// per code, and none once it has expired), then against the person, whose lock is checked
     /// in the same step. A right code consumes the challenge (of many at once exactly one wins)
-    /// and clears the person's failures; a wrong one adds one failure and, when `lock_after`
+    /// and clears the person's failures (and, when it `finishes_sign_in`, records the sign-in
+    /// at `now`, in the same statement); a wrong one adds one failure and, when `lock_after`
     /// says that count locks, writes that lock, never a shorter one. A guess that finds the
     /// step locked, or the code spent, counts nothing.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_code(
         &self,
         challenge_id: &str,
         person_id: &str,
+        finishes_sign_in: bool,
         now: Timestamp,
         max_attempts: i64,
         is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),

@@ -93,7 +93,8 @@ pub(crate) async fn open_session(
 }
 
 /// Finishes a sign-in that was held (for its code, or for the practice's required setup):
-/// a new session id, signed in, recorded and audited.
+/// a new session id, signed in and audited. The right code that finished it has recorded the
+/// sign-in (`OnRightCode::SignIn`).
 pub(crate) async fn complete_sign_in(
     core: &Core,
     who: &Authenticated,
@@ -102,9 +103,6 @@ pub(crate) async fn complete_sign_in(
 ) -> Result<Secret, AppError> {
     let person = &who.account.person;
     let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
-    core.store
-        .record_sign_in(&person.id, core.clock.now())
-        .await?;
     audit_signed_in(core, person, how, client).await?;
     Ok(token)
 }

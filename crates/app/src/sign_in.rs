@@ -9,7 +9,9 @@ use latch_domain::two_factor::Locked;
 use latch_domain::{Email, Timestamp, user_agent};
 
 use crate::audit::{Event, record};
-use crate::challenge::{CodeSent, CodeToSend, check_code, check_lock, send_code, start_challenge};
+use crate::challenge::{
+    CodeSent, CodeToSend, OnRightCode, check_code, check_lock, send_code, start_challenge,
+};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
 use crate::latch::Core;
@@ -186,15 +188,18 @@ impl SignInService {
             return Err(AppError::NotSignedIn);
         }
         let person = &who.account.person;
+        // Read before the unit, beside other requests: judging it checks again, by its id,
+        // whatever counts.
+        let challenge = &self
+            .core
+            .store
+            .challenge(&who.session.id, Purpose::SignIn)
+            .await?
+            .ok_or(AppError::CodeExpired)?;
         self.core
             .in_one_transaction(move |core| async move {
                 let core = &*core;
-                let challenge = core
-                    .store
-                    .challenge(&who.session.id, Purpose::SignIn)
-                    .await?
-                    .ok_or(AppError::CodeExpired)?;
-                check_code(core, person, &challenge, code, client).await?;
+                check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
                 let token = complete_sign_in(core, who, "password and code", client).await?;
                 let days = who.account.practice.security.remember_device_days;
                 let remembered = match remember_seconds(days).filter(|_| remember) {

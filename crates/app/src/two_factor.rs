@@ -13,7 +13,9 @@ use latch_domain::two_factor::Channel;
 
 use crate::audit::{Event, record};
 pub use crate::challenge::CodeSent;
-use crate::challenge::{check_code, check_lock, notify, resend, send_code, start_challenge};
+use crate::challenge::{
+    OnRightCode, check_code, check_lock, notify, resend, send_code, start_challenge,
+};
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
 use crate::error::{AppError, Field, Refusal};
@@ -274,7 +276,12 @@ impl TwoFactorService {
                 let core = &*core;
                 let person = &who.account.person;
                 let challenge = setup_challenge(core, who).await?;
-                check_code(core, person, &challenge, code, client).await?;
+                // A sign-in held for the practice's required setup finishes with this code.
+                let on_right = match who.session.state {
+                    SessionState::TwoFactorSetupRequired => OnRightCode::SignIn,
+                    _ => OnRightCode::StaySignedIn,
+                };
+                check_code(core, person, &challenge, code, on_right, client).await?;
                 let setting = TwoFactorSetting {
                     channel: challenge.channel,
                     phone: challenge.phone.clone(),

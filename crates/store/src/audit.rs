@@ -22,23 +22,25 @@ struct AuditRow {
 
 #[async_trait]
 impl AuditStore for Db {
-    async fn append_audit(&self, e: &NewAuditEvent) -> StoreResult<()> {
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         on_db!(write self, conn => {
-            sqlx::query(
-                "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&e.practice_id)
-            .bind(e.at.seconds())
-            .bind(e.kind)
-            .bind(&e.actor_id)
-            .bind(&e.subject_id)
-            .bind(&e.ip)
-            .bind(&e.user_agent)
-            .bind(&e.detail)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+            let mut insert = sqlx::QueryBuilder::new(
+                "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) ",
+            );
+            insert.push_values(events, |mut row, e| {
+                row.push_bind(&e.practice_id)
+                    .push_bind(e.at.seconds())
+                    .push_bind(e.kind)
+                    .push_bind(&e.actor_id)
+                    .push_bind(&e.subject_id)
+                    .push_bind(&e.ip)
+                    .push_bind(&e.user_agent)
+                    .push_bind(&e.detail);
+            });
+            insert.build().execute(&mut *conn).await.map_err(db_error)?;
         });
         Ok(())
     }

@@ -7,7 +7,7 @@ use latch_app::records::{Challenge, CodeJudgement, Purpose};
 use latch_domain::Timestamp;
 use latch_domain::two_factor::{Channel, LockAfterFailure, LockState};
 
-use crate::{Db, begin_write, db_error, on_db};
+use crate::{Db, Writing, db_error, on_db};
 
 #[derive(sqlx::FromRow)]
 struct ChallengeRow {
@@ -145,6 +145,7 @@ impl ChallengeStore for Db {
         &self,
         challenge_id: &str,
         person_id: &str,
+        finishes_sign_in: bool,
         now: Timestamp,
         max_attempts: i64,
         is_right: &(dyn for<'h> Fn(&'h str) -> bool + Send + Sync),
@@ -154,11 +155,13 @@ impl ChallengeStore for Db {
             // SECURITY: one transaction whose first write takes the challenge's row (and on
             // SQLite the database's write lock), so guesses at one code queue here; the person's
             // row is taken next, so guesses at the person's other codes queue there. Each then
-            // sees what the one before it wrote.
-            let mut tx = begin_write(self, conn).await?;
-            let code_hash: Option<String> = sqlx::query_scalar(
+            // sees what the one before it wrote. No step needs undoing but the count of a guess
+            // that finds the person locked, given back by one more statement, so inside a unit
+            // of work this runs on the unit's own transaction, without a savepoint.
+            let mut tx = Writing::begin(self, conn).await?;
+            let counted: Option<(String, i64)> = sqlx::query_as(
                 "update challenges set attempts = attempts + 1 \
-                 where id = $1 and attempts < $2 and expires_at > $3 returning code_hash",
+                 where id = $1 and attempts < $2 and expires_at > $3 returning code_hash, attempts",
             )
             .bind(challenge_id)
             .bind(max_attempts)
@@ -166,16 +169,20 @@ impl ChallengeStore for Db {
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-            let Some(code_hash) = code_hash else {
+            let Some((code_hash, attempts)) = counted else {
+                tx.done().await?;
                 return Ok(CodeJudgement::Spent);
             };
             let judgement = if is_right(&code_hash) {
                 let cleared = sqlx::query(concat!(
-                    "update people set code_failures = 0, two_factor_locked_until = null where ",
+                    "update people set code_failures = 0, two_factor_locked_until = null, \
+                     previous_sign_in_at = case when $3 then last_sign_in_at else previous_sign_in_at end, \
+                     last_sign_in_at = case when $3 then $2 else last_sign_in_at end where ",
                     unlocked_person!()
                 ))
                 .bind(person_id)
                 .bind(now.seconds())
+                .bind(finishes_sign_in)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?
@@ -222,24 +229,20 @@ impl ChallengeStore for Db {
                             .await
                             .map_err(db_error)?;
                         }
-                        let attempts: i64 =
-                            sqlx::query_scalar("select attempts from challenges where id = $1")
-                                .bind(challenge_id)
-                                .fetch_one(&mut *tx)
-                                .await
-                                .map_err(db_error)?;
                         Some(CodeJudgement::Wrong { attempts, failures, lock })
                     }
                     None => None,
                 }
             };
-            match judgement {
-                Some(judgement) => {
-                    tx.commit().await.map_err(db_error)?;
-                    Ok(judgement)
-                }
+            let judgement = match judgement {
+                Some(judgement) => judgement,
                 None => {
                     // Locked: the guess counts nothing, not even against its code.
+                    sqlx::query("update challenges set attempts = attempts - 1 where id = $1")
+                        .bind(challenge_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
                     let (locked_until, locked_for_good): (Option<i64>, bool) = sqlx::query_as(
                         "select two_factor_locked_until, two_factor_locked_for_good from people where id = $1",
                     )
@@ -247,10 +250,11 @@ impl ChallengeStore for Db {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                    tx.rollback().await.map_err(db_error)?;
-                    Ok(CodeJudgement::Locked(LockState { locked_until, locked_for_good }))
+                    CodeJudgement::Locked(LockState { locked_until, locked_for_good })
                 }
-            }
+            };
+            tx.done().await?;
+            Ok(judgement)
         })
     }
 

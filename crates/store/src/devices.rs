@@ -5,7 +5,7 @@ use latch_app::ports::{DeviceStore, StoreResult};
 use latch_app::records::{Device, NewDevice};
 use latch_domain::Timestamp;
 
-use crate::{Db, begin_write, db_error, on_db};
+use crate::{Db, Writing, db_error, on_db};
 
 #[derive(sqlx::FromRow)]
 struct DeviceRow {
@@ -148,7 +148,7 @@ impl DeviceStore for Db {
         now: Timestamp,
     ) -> StoreResult<u64> {
         on_db!(write self, conn => {
-            let mut tx = begin_write(self, conn).await?;
+            let mut tx = Writing::begin(self, conn).await?;
             let ended = sqlx::query(
                 "delete from remembered_devices where created_at <= $2 - $3 \
                  and person_id in (select id from people where practice_id = $1)",
@@ -170,7 +170,7 @@ impl DeviceStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-            tx.commit().await.map_err(db_error)?;
+            tx.done().await?;
             Ok(ended)
         })
     }

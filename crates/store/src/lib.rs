@@ -32,24 +32,25 @@ mod throttle;
 /// method runs the same SQL on whichever this is.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteGate),
+    Sqlite(SqliteWriter, SqlitePool),
     Postgres(PgPool),
     SqliteWork(Arc<Work<Sqlite>>),
     PostgresWork(Arc<Work<Postgres>>),
 }
 
-/// SQLite has one writer at a time. Writers that queue here, in the process, take turns at once;
-/// writers that found the database's lock taken would poll for it in SQLite's busy handler,
-/// sleeping a millisecond and more each time.
-pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
+/// SQLite has one writer at a time, so latch writes through one connection, a pool of one
+/// whose queue is where writers take turns: at once, in the process, where writers that found
+/// the database's lock taken would poll for it in SQLite's busy handler, sleeping a millisecond
+/// and more each time. Being the only writer, that connection also keeps its page cache, which
+/// another connection's write would have made it read again. Reads use the other pool.
+#[derive(Clone, Debug)]
+pub struct SqliteWriter(SqlitePool);
 
 /// One unit of work: a transaction that every port's statements run in until it commits.
 /// Dropped uncommitted, it rolls back.
 pub struct Work<DB: sqlx::Database> {
     tx: tokio::sync::Mutex<Option<sqlx::Transaction<'static, DB>>>,
     pool: sqlx::Pool<DB>,
-    /// SQLite's write gate, held from `begin immediate` to the end of the work.
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
@@ -60,20 +61,19 @@ impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
 
 /// Runs `$body` with `$conn` bound to a connection of whichever dialect `$db` is: one taken
 /// from the pool for this call, or the unit of work's own. `write` outside a unit of work
-/// takes SQLite's turn at the write gate first, so a lone write never polls for the lock a
-/// unit holds.
+/// takes SQLite's writer, so a lone write waits its turn behind a unit, never polling for the
+/// lock the unit holds.
 macro_rules! on_db {
     (write $db:expr, $conn:ident => $body:expr) => {
-        $crate::on_db!(@ $db, $conn, gate => { let _turn = gate.lock().await; }, $body)
+        $crate::on_db!(@ $db, $conn, writer, _readers => &writer.0, $body)
     };
     ($db:expr, $conn:ident => $body:expr) => {
-        $crate::on_db!(@ $db, $conn, _gate => {}, $body)
+        $crate::on_db!(@ $db, $conn, _writer, readers => readers, $body)
     };
-    (@ $db:expr, $conn:ident, $gate:ident => $take_turn:block, $body:expr) => {
+    (@ $db:expr, $conn:ident, $writer:ident, $readers:ident => $sqlite:expr, $body:expr) => {
         match $db {
-            $crate::Db::Sqlite(pool, $gate) => {
-                $take_turn
-                let mut taken = pool.acquire().await.map_err($crate::db_error)?;
+            $crate::Db::Sqlite($writer, $readers) => {
+                let mut taken = $sqlite.acquire().await.map_err($crate::db_error)?;
                 let $conn = &mut *taken;
                 $body
             }
@@ -143,18 +143,37 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(options.pool_size.max(1))
-                .acquire_timeout(options.acquire_timeout)
-                .connect_lazy_with(connect);
-            Ok(Db::Sqlite(pool, WriteGate::default()))
+            // A connection to a local file cannot drop: pinging it before each use would cost
+            // a hand-off to its thread and back for nothing.
+            let pool = |size: u32| {
+                SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .max_connections(size)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_lazy_with(connect.clone())
+            };
+            Ok(Db::Sqlite(
+                SqliteWriter(pool(1)),
+                pool(options.pool_size.max(1)),
+            ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let timeout = format!("{}", options.statement_timeout.as_millis());
             let connect = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}").into()))?
                 .application_name("latch")
                 .options([("statement_timeout", timeout.as_str())]);
+            // A connection used in the last second is all but certainly alive; one idle
+            // longer (perhaps across a restart of PostgreSQL) is pinged before it is given out.
             let pool = PgPoolOptions::new()
+                .test_before_acquire(false)
+                .before_acquire(|conn, idle| {
+                    Box::pin(async move {
+                        if idle.idle_for >= Duration::from_secs(1) {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .max_connections(options.pool_size.max(1))
                 .acquire_timeout(options.acquire_timeout)
                 .connect_lazy_with(connect);
@@ -170,7 +189,7 @@ impl Db {
     /// so several nodes may start at once.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Sqlite(writer, _) => SQLITE_MIGRATIONS.run(&writer.0).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
             Db::SqliteWork(_) | Db::PostgresWork(_) => {
                 return Err(StoreError::Other(
@@ -203,7 +222,10 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(pool, _) => pool.close().await,
+            Db::Sqlite(writer, readers) => {
+                writer.0.close().await;
+                readers.close().await;
+            }
             Db::Postgres(pool) => pool.close().await,
             Db::SqliteWork(work) => work.pool.close().await,
             Db::PostgresWork(work) => work.pool.close().await,
@@ -221,24 +243,30 @@ impl Store for Db {
             )
         }
         match self {
-            Db::Sqlite(pool, _) => status(pool),
+            Db::Sqlite(writer, readers) => {
+                let (open, idle) = status(readers);
+                let (writing, writer_idle) = status(&writer.0);
+                (open + writing, idle + writer_idle)
+            }
             Db::Postgres(pool) => status(pool),
             Db::SqliteWork(work) => status(&work.pool),
             Db::PostgresWork(work) => status(&work.pool),
         }
     }
 
-    /// SQLite writes from the start (`begin immediate`, after the process's other writers), so
-    /// a work that reads and then writes never fails to upgrade its lock.
+    /// SQLite writes from the start (`begin immediate`, on the writer, after the process's other
+    /// writers), so a work that reads and then writes never fails to upgrade its lock.
     async fn begin(&self) -> StoreResult<Arc<dyn UnitOfWork>> {
         let db = match self {
-            Db::Sqlite(pool, gate) => {
-                let writer = Arc::clone(gate).lock_owned().await;
-                let tx = pool.begin_with("begin immediate").await.map_err(db_error)?;
+            Db::Sqlite(writer, _) => {
+                let tx = writer
+                    .0
+                    .begin_with("begin immediate")
+                    .await
+                    .map_err(db_error)?;
                 Db::SqliteWork(Arc::new(Work {
                     tx: tokio::sync::Mutex::new(Some(tx)),
-                    pool: pool.clone(),
-                    _writer: Some(writer),
+                    pool: writer.0.clone(),
                 }))
             }
             Db::Postgres(pool) => {
@@ -246,7 +274,6 @@ impl Store for Db {
                 Db::PostgresWork(Arc::new(Work {
                     tx: tokio::sync::Mutex::new(Some(tx)),
                     pool: pool.clone(),
-                    _writer: None,
                 }))
             }
             Db::SqliteWork(_) | Db::PostgresWork(_) => {
@@ -321,6 +348,55 @@ pub(crate) async fn begin_write<'c, C: Connection>(
         Db::Postgres(_) | Db::SqliteWork(_) | Db::PostgresWork(_) => conn.begin().await,
     }
     .map_err(db_error)
+}
+
+/// The transaction of a method whose statements never need undoing (each guarded, none that
+/// may fail once another has written): outside a unit of work its own, which SQLite begins
+/// with the write lock; inside one, the unit's, with no savepoint to round-trip for.
+pub(crate) enum Writing<'c, DB: sqlx::Database> {
+    Own(sqlx::Transaction<'c, DB>),
+    Unit(&'c mut DB::Connection),
+}
+
+impl<'c, DB: sqlx::Database> Writing<'c, DB> {
+    pub(crate) async fn begin<C>(db: &Db, conn: &'c mut C) -> StoreResult<Self>
+    where
+        C: Connection<Database = DB>,
+        DB: sqlx::Database<Connection = C>,
+    {
+        match db {
+            Db::SqliteWork(_) | Db::PostgresWork(_) => Ok(Writing::Unit(conn)),
+            Db::Sqlite(..) | Db::Postgres(_) => begin_write(db, conn).await.map(Writing::Own),
+        }
+    }
+
+    /// Commits its own transaction; a unit's commits with the unit.
+    pub(crate) async fn done(self) -> StoreResult<()> {
+        match self {
+            Writing::Own(tx) => tx.commit().await.map_err(db_error),
+            Writing::Unit(_) => Ok(()),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Writing<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Writing::Own(tx) => tx,
+            Writing::Unit(conn) => conn,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Writing<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Writing::Own(tx) => tx,
+            Writing::Unit(conn) => conn,
+        }
+    }
 }
 
 /// The rule a unique violation broke: PostgreSQL names the constraint, SQLite names the column.

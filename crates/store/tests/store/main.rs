@@ -69,6 +69,7 @@ behaviours!(
     four_windows_count_in_one_statement_each_on_its_own_clock,
     counting_and_giving_back_the_same_windows_at_once_never_deadlocks,
     audit_events_are_read_newest_first_with_filters,
+    audit_events_of_one_call_keep_their_order,
     security_settings_round_trip,
     a_migrated_database_answers_ping,
     two_factor_settings_failures_and_locks_round_trip,
@@ -504,23 +505,51 @@ fn event(practice_id: &str, at: Timestamp, kind: &'static str, subject: &str) ->
     }
 }
 
+/// A unit of work writes its events in one statement: they read back in the order it gave them.
+async fn audit_events_of_one_call_keep_their_order(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.append_audit(&[]).await.unwrap();
+    let kinds = ["code.verified", "sign_in.succeeded", "device.remembered"];
+    let events: Vec<_> = kinds
+        .iter()
+        .map(|kind| event("p1", T0, kind, "o1"))
+        .collect();
+    db.append_audit(&events).await.unwrap();
+    let read = db
+        .audit_events(
+            "p1",
+            &AuditQuery {
+                limit: 50,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let newest_first: Vec<&str> = read.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        newest_first,
+        ["device.remembered", "sign_in.succeeded", "code.verified"]
+    );
+    assert_eq!(read[0].subject_id.as_deref(), Some("o1"));
+}
+
 async fn audit_events_are_read_newest_first_with_filters(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
     practice_with_owner(&db, "p2", "o2", "b@example.com").await;
     for i in 0..5 {
-        db.append_audit(&event(
+        db.append_audit(&[event(
             "p1",
             T0.plus(i),
             "sign_in.succeeded",
             if i % 2 == 0 { "o1" } else { "s1" },
-        ))
+        )])
         .await
         .unwrap();
     }
-    db.append_audit(&event("p1", T0.plus(10), "password.changed", "o1"))
+    db.append_audit(&[event("p1", T0.plus(10), "password.changed", "o1")])
         .await
         .unwrap();
-    db.append_audit(&event("p2", T0.plus(11), "sign_in.failed", "o2"))
+    db.append_audit(&[event("p2", T0.plus(11), "sign_in.failed", "o2")])
         .await
         .unwrap();
 
@@ -750,8 +779,9 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         CodeJudgement::Spent,
         "expired"
     );
+    db.record_sign_in("o1", T0.plus(7)).await.unwrap();
     assert_eq!(
-        judge(&db, "c2", T0.plus(40), "code-c").await,
+        judge_finishing(&db, "c2", T0.plus(40), "code-c", true).await,
         CodeJudgement::Accepted
     );
     assert!(
@@ -760,6 +790,11 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
     );
     let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
     assert_eq!(p.code_failures, 0, "a right code clears the failures");
+    assert_eq!(
+        (p.previous_sign_in_at, p.last_sign_in_at),
+        (Some(T0.plus(7)), Some(T0.plus(40))),
+        "the sign-in the code finished is recorded"
+    );
     assert_eq!(
         judge(&db, "c2", T0.plus(41), "code-c").await,
         CodeJudgement::Spent,
@@ -779,13 +814,39 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         CodeJudgement::Spent,
         "five wrong tries end it"
     );
+
+    db.put_challenge(&challenge("c4", "s1", "code-e"))
+        .await
+        .unwrap();
+    assert_eq!(
+        judge(&db, "c4", T0.plus(50), "code-e").await,
+        CodeJudgement::Accepted
+    );
+    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    assert_eq!(
+        p.last_sign_in_at,
+        Some(T0.plus(40)),
+        "a code that finishes no sign-in records none"
+    );
 }
 
-/// Judges `typed` against challenge `id` of person o1, with the design's lock schedule.
+/// Judges `typed` against challenge `id` of person o1, with the design's lock schedule, for a
+/// person already signed in (a setup or a change).
 async fn judge(db: &Db, id: &str, now: Timestamp, typed: &str) -> CodeJudgement {
+    judge_finishing(db, id, now, typed, false).await
+}
+
+async fn judge_finishing(
+    db: &Db,
+    id: &str,
+    now: Timestamp,
+    typed: &str,
+    finishes_sign_in: bool,
+) -> CodeJudgement {
     db.judge_code(
         id,
         "o1",
+        finishes_sign_in,
         now,
         5,
         &|stored| stored == typed,
