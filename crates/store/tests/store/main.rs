@@ -686,6 +686,17 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
     );
 }
 
+/// Practice p1's owner o1, signing in with session s1, waits for code c1 ("code-a").
+async fn owner_waiting_for_code_a(db: &Db) {
+    practice_with_owner(db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    db.put_challenge(&challenge("c1", "s1", "code-a"))
+        .await
+        .unwrap();
+}
+
 fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
     Challenge {
         id: id.into(),
@@ -705,13 +716,7 @@ fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
 }
 
 async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
-    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.insert_session(&session("s1", "hash-1", "o1", T0))
-        .await
-        .unwrap();
-    db.put_challenge(&challenge("c1", "s1", "code-a"))
-        .await
-        .unwrap();
+    owner_waiting_for_code_a(&db).await;
     db.put_challenge(&challenge("c2", "s1", "code-b"))
         .await
         .unwrap();
@@ -857,13 +862,7 @@ async fn judge_finishing(
 }
 
 async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
-    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.insert_session(&session("s1", "hash-1", "o1", T0))
-        .await
-        .unwrap();
-    db.put_challenge(&challenge("c1", "s1", "code-a"))
-        .await
-        .unwrap();
+    owner_waiting_for_code_a(&db).await;
     latch_store::testing::set_code_failures(&db, "o1", 9).await;
     assert_eq!(
         judge(&db, "c1", T0.plus(1), "code-x").await,
@@ -998,13 +997,7 @@ async fn windows_give_back_and_never_go_below_zero(db: Db) {
 }
 
 async fn a_failed_delivery_clears_the_resend_wait(db: Db) {
-    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.insert_session(&session("s1", "hash-1", "o1", T0))
-        .await
-        .unwrap();
-    db.put_challenge(&challenge("c1", "s1", "code-a"))
-        .await
-        .unwrap();
+    owner_waiting_for_code_a(&db).await;
     assert!(
         !db.resend_challenge(
             "c1",
