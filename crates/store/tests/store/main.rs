@@ -1176,3 +1176,37 @@ async fn three_concurrent_migrations_on_one_postgresql_all_succeed() {
         db.close().await;
     }
 }
+
+/// Two units of work that each wait for a row the other holds: PostgreSQL ends one of them for
+/// the deadlock, which comes back as `Contended` (so `Core::in_one_transaction` runs its use
+/// case again), and the other commits. SQLite's units take turns and cannot deadlock.
+#[tokio::test]
+async fn of_two_deadlocked_units_on_postgresql_one_is_contended_and_the_other_commits() {
+    let Some(t) = postgres().await else { return };
+    let db = open(&t).await;
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    for (id, hash) in [("s1", "hash-1"), ("s2", "hash-2")] {
+        db.insert_session(&session(id, hash, "o1", T0))
+            .await
+            .unwrap();
+    }
+    let first = db.begin().await.unwrap();
+    let second = db.begin().await.unwrap();
+    first.touch_session("s1", T0.plus(1)).await.unwrap();
+    second.touch_session("s2", T0.plus(2)).await.unwrap();
+    let cross = |unit: std::sync::Arc<dyn latch_app::ports::UnitOfWork>, id: &'static str| {
+        tokio::spawn(async move {
+            unit.touch_session(id, T0.plus(3)).await?;
+            unit.commit().await
+        })
+    };
+    let (a, b) = (cross(first, "s2"), cross(second, "s1"));
+    let ended = [a.await.unwrap(), b.await.unwrap()];
+    let contended = ended
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Contended(_))))
+        .count();
+    let committed = ended.iter().filter(|r| r.is_ok()).count();
+    assert_eq!((contended, committed), (1, 1), "{ended:?}");
+    db.close().await;
+}
