@@ -193,7 +193,7 @@ async fn check_send_limits(
         // Counted as if one by one: the windows after the first that refused were never
         // reached, so they give their count back.
         for key in &keys[first + 1..] {
-            core.store.unbump_windows([key, key], 1).await?;
+            core.give_back_windows([key, key], 1).await?;
         }
         return Err(AppError::rate_limited(
             (counted[first].started_at.seconds() + windows[first].seconds - now.seconds()).max(1),
@@ -448,8 +448,7 @@ async fn judge_code(
                 Purpose::Setup => unverified(SendCounter::UnverifiedRange),
                 Purpose::SignIn => address.clone(),
             };
-            core.store
-                .unbump_windows([&address, &range], challenge.sends)
+            core.give_back_windows([&address, &range], challenge.sends)
                 .await?;
             record(
                 core,

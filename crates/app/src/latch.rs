@@ -12,7 +12,7 @@ use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
-use crate::ports::{Store, StoreError};
+use crate::ports::{Store, StoreError, UnitOfWork};
 use crate::practice::PracticeService;
 use crate::records::NewAuditEvent;
 use crate::setup::SetupService;
@@ -52,10 +52,13 @@ pub struct Core {
 }
 
 /// What a unit of work keeps until it ends: its audit events, written in one statement just
-/// before it commits, and its notices, sent once it has.
+/// before it commits; the counts it gives back to send windows, written last, since a window
+/// (an address's, a range's) is a row many requests share, and on PostgreSQL a row written is
+/// held until the commit; and its notices, sent once it has committed.
 #[derive(Default)]
 struct Kept {
     events: Vec<NewAuditEvent>,
+    given_back: Vec<([String; 2], i64)>,
     notices: Vec<Outgoing>,
 }
 
@@ -91,13 +94,7 @@ impl Core {
             let failure = match &outcome {
                 // A failure leaves nothing: the unit rolls back as it drops.
                 Err(e) if e.is_failure() => None,
-                _ => {
-                    let events = std::mem::take(&mut lock(&kept).events);
-                    match unit.append_audit(&events).await {
-                        Ok(()) => unit.commit().await.err(),
-                        Err(e) => Some(e),
-                    }
-                }
+                _ => finish(&*unit, &kept).await.err(),
             };
             drop(unit);
             let contended = match (&failure, &outcome) {
@@ -151,6 +148,22 @@ impl Core {
         }
     }
 
+    /// Gives counts back to two send windows (the same key twice for one): now, or, inside a
+    /// unit of work, as its last write before it commits.
+    pub(crate) async fn give_back_windows(
+        &self,
+        keys: [&str; 2],
+        by: i64,
+    ) -> Result<(), StoreError> {
+        match &self.kept {
+            Some(kept) => {
+                lock(kept).given_back.push((keys.map(str::to_owned), by));
+                Ok(())
+            }
+            None => self.store.unbump_windows(keys, by).await,
+        }
+    }
+
     /// Writes an audit event now, or, inside a unit of work, with the unit's other events
     /// just before it commits (one statement for them all).
     pub(crate) async fn audit(&self, event: NewAuditEvent) -> Result<(), StoreError> {
@@ -168,6 +181,22 @@ impl Core {
             tracing::warn!(error = %e, "a notice could not be sent");
         }
     }
+}
+
+/// Writes what a unit kept for its end, and commits it.
+async fn finish(unit: &dyn UnitOfWork, kept: &Mutex<Kept>) -> Result<(), StoreError> {
+    let (events, given_back) = {
+        let mut kept = lock(kept);
+        (
+            std::mem::take(&mut kept.events),
+            std::mem::take(&mut kept.given_back),
+        )
+    };
+    unit.append_audit(&events).await?;
+    for ([first, second], by) in &given_back {
+        unit.unbump_windows([first, second], *by).await?;
+    }
+    unit.commit().await
 }
 
 /// What a unit keeps, even after a panic elsewhere poisoned its lock: the lists stay whole.

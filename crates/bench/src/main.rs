@@ -53,6 +53,9 @@ struct Args {
     /// Skips the large base.
     #[arg(long)]
     no_large: bool,
+    /// Measures PostgreSQL alone (with `--postgres`), skipping SQLite.
+    #[arg(long, requires = "postgres")]
+    no_sqlite: bool,
     /// Where the SQLite database and latch's log go [default: a new folder under the temp dir]
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -121,7 +124,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
     }
     let url = format!("sqlite://{}", sqlite.display());
-    report.push(measure(&args, &binary, "SQLite", &url, &work_dir, &password_hash).await?);
+    if !args.no_sqlite {
+        report.push(measure(&args, &binary, "SQLite", &url, &work_dir, &password_hash).await?);
+    }
 
     if let Some(admin_url) = &args.postgres {
         let name = format!("latch_bench_{}", std::process::id());
@@ -170,6 +175,9 @@ fn args_line(args: &Args) -> String {
     }
     if args.no_large {
         line.push_str(" --no-large");
+    }
+    if args.no_sqlite {
+        line.push_str(" --no-sqlite");
     }
     line
 }
