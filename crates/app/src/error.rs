@@ -9,7 +9,10 @@ use crate::ports::{Conflict, StoreError};
 pub enum Field {
     PracticeName,
     Country,
+    Email,
     Name,
+    Role,
+    Password,
     Phone,
     Extension,
     Channel,
@@ -26,7 +29,10 @@ impl Field {
         match self {
             Field::PracticeName => "practice_name",
             Field::Country => "country",
+            Field::Email => "email",
             Field::Name => "name",
+            Field::Role => "role",
+            Field::Password => "password",
             Field::Phone => "phone",
             Field::Extension => "extension",
             Field::Channel => "channel",
@@ -38,10 +44,13 @@ impl Field {
         }
     }
 
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 14] = [
         Field::PracticeName,
         Field::Country,
+        Field::Email,
         Field::Name,
+        Field::Role,
+        Field::Password,
         Field::Phone,
         Field::Extension,
         Field::Channel,
@@ -192,6 +201,16 @@ pub enum AppError {
     #[error("Something went wrong on our side. Please try again.")]
     /// A failure of latch itself; its cause, for the log.
     Internal(#[source] crate::ports::Cause),
+    /// Several values of one request refused at once, each about its own field, in the order
+    /// of the body (`AppError::together`): a form shows every problem in one answer. The API
+    /// answers with the first one's code and status, and every one in `fields`.
+    #[error("{}", sentences(.0))]
+    Several(Vec<AppError>),
+}
+
+fn sentences(all: &[AppError]) -> String {
+    let each: Vec<String> = all.iter().map(AppError::to_string).collect();
+    each.join(" ")
 }
 
 impl AppError {
@@ -206,23 +225,43 @@ impl AppError {
         matches!(self, AppError::Unavailable(StoreError::Contended(_)))
     }
 
-    /// The field a refusal is about, if it names one (the first, when there are several).
-    pub fn field(&self) -> Option<Field> {
-        match self {
-            AppError::InvalidSetting(r) => r.first().field,
-            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => r.field,
-            AppError::PhoneNotAllowed(_) => Some(Field::Phone),
-            _ => None,
+    /// The refusals gathered for one request, as one answer: the only one as itself, several
+    /// as `Several`. Never called with none.
+    pub fn together(mut refused: Vec<AppError>) -> AppError {
+        match refused.len() {
+            0 => AppError::Internal("a request was refused for no reason".into()),
+            1 => refused.remove(0),
+            _ => AppError::Several(refused),
         }
     }
 
-    /// Each refusal of a value this answer holds, with its field: several for settings refused
+    /// The field a refusal is about, if it names one (the first, when there are several).
+    pub fn field(&self) -> Option<Field> {
+        self.refusals().first().and_then(|r| r.field)
+    }
+
+    /// Each refusal of a value this answer holds, with its field: several for values refused
     /// together, one for another value, none for what is not a refusal of a value.
-    pub fn refusals(&self) -> Vec<&Refusal> {
+    pub fn refusals(&self) -> Vec<Refusal> {
+        let about = |field, message: &str| vec![Refusal::of(field, message)];
         match self {
-            AppError::InvalidSetting(r) => r.iter().collect(),
-            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![r],
+            AppError::InvalidSetting(r) => r.iter().cloned().collect(),
+            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![r.clone()],
+            AppError::InvalidEmail(m) => about(Field::Email, m),
+            AppError::EmailTaken => about(Field::Email, &self.to_string()),
+            AppError::WeakPassword(m) => about(Field::Password, m),
+            AppError::InvalidRole(m) => about(Field::Role, m),
+            AppError::PhoneNotAllowed(m) => about(Field::Phone, m),
+            AppError::Several(all) => all.iter().flat_map(AppError::refusals).collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The first of several refusals, or this one.
+    fn leading(&self) -> &AppError {
+        match self {
+            AppError::Several(all) => all.first().map_or(self, AppError::leading),
+            _ => self,
         }
     }
 
@@ -236,7 +275,7 @@ impl AppError {
 
     /// The stable code of the API contract.
     pub fn code(&self) -> &'static str {
-        match self {
+        match self.leading() {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::NotSignedIn => "not_signed_in",
             AppError::ReauthenticationRequired => "reauthentication_required",
@@ -260,12 +299,13 @@ impl AppError {
             AppError::TwoFactorRequiredByPractice => "two_factor_required_by_practice",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+            AppError::Several(_) => "invalid_request",
         }
     }
 
     /// The HTTP status the API answers with.
     pub fn status(&self) -> u16 {
-        match self {
+        match self.leading() {
             AppError::InvalidCredentials | AppError::NotSignedIn => 401,
             AppError::ReauthenticationRequired
             | AppError::Forbidden
@@ -283,7 +323,8 @@ impl AppError {
             | AppError::InvalidEmail(_)
             | AppError::InvalidRole(_)
             | AppError::InvalidSetting(_)
-            | AppError::InvalidRequest(_) => 400,
+            | AppError::InvalidRequest(_)
+            | AppError::Several(_) => 400,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }

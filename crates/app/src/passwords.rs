@@ -104,6 +104,18 @@ impl Passwords {
         )
     }
 
+    /// Checks strength alone, on the hashing threads (zxcvbn takes milliseconds): for a request
+    /// already refused for something else, where no hash is worth making.
+    pub async fn check(
+        &self,
+        password: &Secret,
+        context: OwnedContext,
+    ) -> Result<Result<(), WeakPassword>, AppError> {
+        let password = password.clone();
+        self.run(move |_, _| Ok(check_strength(password.expose(), &context.borrow())))
+            .await
+    }
+
     /// Checks strength with the given context, then hashes.
     pub async fn check_and_hash(
         &self,

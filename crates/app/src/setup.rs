@@ -162,34 +162,53 @@ impl SetupService {
         &self,
         input: PracticeInput,
     ) -> Result<(NewPractice, crate::records::NewPerson), AppError> {
-        let name = Name::parse(&input.practice_name).map_err(|_| {
-            AppError::InvalidRequest(Refusal::of(
-                Field::PracticeName,
-                "Enter the practice's name (1 to 100 characters).",
-            ))
-        })?;
+        let mut refused = Vec::new();
+        let name = Name::parse(&input.practice_name)
+            .map_err(|_| {
+                refused.push(AppError::InvalidRequest(Refusal::of(
+                    Field::PracticeName,
+                    "Enter the practice's name (1 to 100 characters).",
+                )));
+            })
+            .ok();
         let country = Country::parse(input.country.as_deref().unwrap_or("US"))
-            .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Country, e.to_string())))?;
-        let practice = NewPractice {
-            id: new_id(),
-            name: name.into_string(),
-            country: country.code().to_owned(),
-            security: SecuritySettings::new_practice(country),
-            created_at: self.core.clock.now(),
-        };
+            .map_err(|e| {
+                refused.push(AppError::InvalidRequest(Refusal::of(
+                    Field::Country,
+                    e.to_string(),
+                )));
+            })
+            .ok();
+        let practice_id = new_id();
+        let practice_name = name
+            .as_ref()
+            .map_or(input.practice_name.trim(), Name::as_str)
+            .to_owned();
         let owner = prepare_person(
             &self.core,
-            &practice.id,
-            &practice.name,
+            &practice_id,
+            &practice_name,
             PersonInput {
                 email: input.owner_email,
                 name: input.owner_name,
                 role: Role::Owner.as_str().into(),
                 password: input.owner_password,
             },
-            Role::Owner,
+            Some(Role::Owner),
+            refused,
         )
         .await?;
+        // The owner was prepared, so nothing was refused: the name and the country are here.
+        let (Some(name), Some(country)) = (name, country) else {
+            return Err(AppError::Internal("a refused practice went on".into()));
+        };
+        let practice = NewPractice {
+            id: practice_id,
+            name: name.into_string(),
+            country: country.code().to_owned(),
+            security: SecuritySettings::new_practice(country),
+            created_at: self.core.clock.now(),
+        };
         Ok((practice, owner))
     }
 }

@@ -233,13 +233,21 @@ impl TeamService {
         input: PersonInput,
         client: &ClientInfo,
     ) -> Result<Person, AppError> {
-        let role = Role::parse(&input.role).map_err(|e| AppError::InvalidRole(e.to_string()))?;
-        if !actor.person.role.allows(Permission::AddPerson { role }) {
-            return Err(AppError::Forbidden);
-        }
+        let mut refused = Vec::new();
+        let role = match Role::parse(&input.role) {
+            Ok(role) if !actor.person.role.allows(Permission::AddPerson { role }) => {
+                return Err(AppError::Forbidden);
+            }
+            Ok(role) => Some(role),
+            Err(e) => {
+                refused.push(AppError::InvalidRole(e.to_string()));
+                None
+            }
+        };
         let core = &self.core;
-        let new =
-            prepare_person(core, &actor.practice.id, &actor.practice.name, input, role).await?;
+        let practice = &actor.practice;
+        let new = prepare_person(core, &practice.id, &practice.name, input, role, refused).await?;
+        let role = new.role;
         let added = &new;
         core.in_one_transaction(move |core| async move {
             let core = &*core;
@@ -262,30 +270,54 @@ impl TeamService {
     }
 }
 
-/// Validates a new person's fields, checks the password's strength and hashes it. The email is
-/// looked up first so a taken address costs no hashing.
+/// Validates a new person's fields, checks the password's strength and hashes it; `role` is
+/// none when the caller refused it. Every value refused, the caller's `refused` first, comes
+/// back together, so a form shows each problem at once. The email is looked up first, and the
+/// password hashed only when nothing was refused.
 pub(crate) async fn prepare_person(
     core: &Core,
     practice_id: &str,
     practice_name: &str,
     input: PersonInput,
-    role: Role,
+    role: Option<Role>,
+    mut refused: Vec<AppError>,
 ) -> Result<NewPerson, AppError> {
-    let email = Email::parse(&input.email).map_err(|e| AppError::InvalidEmail(e.to_string()))?;
+    let email = match Email::parse(&input.email) {
+        Ok(email)
+            if core
+                .store
+                .account_by_email(email.normalized())
+                .await?
+                .is_some() =>
+        {
+            Err(AppError::EmailTaken)
+        }
+        Ok(email) => Ok(email),
+        Err(e) => Err(AppError::InvalidEmail(e.to_string())),
+    };
     let name = Name::parse(&input.name)
-        .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Name, e.to_string())))?;
-    if core
-        .store
-        .account_by_email(email.normalized())
-        .await?
-        .is_some()
-    {
-        return Err(AppError::EmailTaken);
-    }
+        .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Name, e.to_string())));
     let context = OwnedContext {
         practice_name: practice_name.to_owned(),
-        person_name: name.as_str().to_owned(),
-        email: email.as_str().to_owned(),
+        person_name: name
+            .as_ref()
+            .map_or(input.name.trim(), Name::as_str)
+            .to_owned(),
+        email: email
+            .as_ref()
+            .map_or(input.email.trim(), Email::as_str)
+            .to_owned(),
+    };
+    let (email, name, role) = match (email, name, role) {
+        (Ok(email), Ok(name), Some(role)) if refused.is_empty() => (email, name, role),
+        (email, name, _) => {
+            refused.extend(email.err());
+            refused.extend(name.err());
+            if let Err(weak) = core.passwords.check(&input.password, context).await? {
+                refused.push(AppError::WeakPassword(weak.message));
+            }
+            return Err(AppError::together(refused));
+        }
     };
     let password_hash = core
         .passwords

@@ -9,6 +9,8 @@ crate::on_both_databases!(
     a_person_signs_in_through_the_page_and_sees_their_dashboard,
     staff_and_clients_see_no_administration,
     a_wrong_password_on_the_page_says_so_next_to_the_form,
+    the_first_run_form_shows_every_refused_field_at_once,
+    the_add_a_person_form_shows_every_refused_field_at_once,
 );
 
 async fn page(c: &Client, path: &str) -> (StatusCode, String) {
@@ -143,4 +145,77 @@ async fn a_wrong_password_on_the_page_says_so_next_to_the_form(dialect: Dialect)
         "the email is kept"
     );
     assert!(!html.contains("nope nope nope"), "the password is not");
+}
+
+/// A first run with a bad name, a bad email and a weak password: one answer shows all three,
+/// each beside its own field, and keeps what was typed.
+async fn the_first_run_form_shows_every_refused_field_at_once(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let c = app.client();
+    let (_, html) = page(&c, "/setup").await;
+    let response = submit(
+        &c,
+        "/setup",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("setup_token", ""),
+            ("practice_name", "Harbor Counseling"),
+            ("country", "US"),
+            ("name", " "),
+            ("email", "owner-at-harbor"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    for field in ["name", "email", "password"] {
+        assert!(
+            html.contains(&format!(r#"<p class="field-error" id="{field}-error">"#)),
+            "{field} is refused beside it: {html}"
+        );
+    }
+    assert!(!html.contains(r#"id="practice_name-error""#));
+    assert!(
+        html.contains(r#"value="Harbor Counseling""#),
+        "what was typed stays"
+    );
+    assert!(app.latch().setup.needs_first_run().await.unwrap());
+}
+
+/// Adding a person with an email in use and a weak password: both are shown, each beside its
+/// field, and nobody is added.
+async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let c = app.client();
+    sign_in_on_page(&c, "owner@harbor.test", PASSWORD).await;
+    let (_, html) = page(&c, "/team").await;
+    let response = submit(
+        &c,
+        "/team",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("role", "staff"),
+            ("name", "Sam Staff"),
+            ("email", "OWNER@harbor.test"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    for field in ["email", "password"] {
+        assert!(
+            html.contains(&format!(r#"<p class="field-error" id="{field}-error">"#)),
+            "{field} is refused beside it: {html}"
+        );
+    }
+    assert!(html.contains("already in use"), "{html}");
+    let (_, list) = owner.get("/api/v1/practice/users").await;
+    assert_eq!(
+        list["users"].as_array().map(Vec::len),
+        Some(1),
+        "nobody was added"
+    );
 }

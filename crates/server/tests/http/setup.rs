@@ -3,13 +3,14 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Dialect, PASSWORD, TestApp, code};
+use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
 
 crate::on_both_databases!(
     the_first_run_creates_the_practice_and_signs_the_owner_in,
     the_first_run_happens_once,
     two_concurrent_first_runs_make_one_practice,
     bad_first_run_input_changes_nothing,
+    a_first_run_refused_for_several_values_names_every_one,
 );
 
 async fn the_first_run_creates_the_practice_and_signs_the_owner_in(dialect: Dialect) {
@@ -101,4 +102,50 @@ async fn bad_first_run_input_changes_nothing(dialect: Dialect) {
         app.latch().setup.needs_first_run().await.unwrap(),
         "nothing was created"
     );
+}
+
+/// Every value refused at once, each with its field and sentence, in the body's order; the code
+/// and status are the first one's.
+async fn a_first_run_refused_for_several_values_names_every_one(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let (status, answer) = app
+        .client()
+        .post(
+            "/api/v1/setup",
+            json!({"practice_name": "", "country": "ZZ",
+                   "owner": {"email": "nope", "name": " ", "password": "password123"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "{answer}"
+    );
+    assert_eq!(
+        refused_fields(&answer),
+        ["practice_name", "country", "email", "name", "password"]
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    for f in answer["error"]["fields"].as_array().unwrap() {
+        let sentence = f["message"].as_str().unwrap();
+        assert!(
+            !sentence.is_empty() && message.contains(sentence),
+            "{answer}"
+        );
+    }
+    assert!(app.latch().setup.needs_first_run().await.unwrap());
+
+    // A single refusal keeps its own code, and names its field too.
+    let (status, answer) = app
+        .client()
+        .post(
+            "/api/v1/setup",
+            json!({"practice_name": "P", "owner": {"email": "nope", "name": "N", "password": PASSWORD}}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_email")
+    );
+    assert_eq!(answer["error"]["fields"][0]["field"], "email");
 }

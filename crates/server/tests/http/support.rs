@@ -447,3 +447,11 @@ pub async fn post_at_once(requests: Vec<(Client, &str, Value)>) -> Vec<(StatusCo
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
 }
+
+/// The fields an error answer refuses, in its order.
+pub fn refused_fields(body: &Value) -> Vec<&str> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|fields| fields.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default()
+}

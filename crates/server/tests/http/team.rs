@@ -3,13 +3,14 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Dialect, PASSWORD, TestApp, code};
+use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
 
 crate::on_both_databases!(
     owners_add_every_role_and_managers_only_staff_and_clients,
     staff_and_clients_cannot_see_or_add_people,
     an_email_in_use_anywhere_is_taken_whatever_its_case,
     bad_people_are_refused_with_their_own_codes,
+    a_person_refused_for_several_values_is_told_every_one,
     people_are_listed_and_filtered,
     another_practices_people_do_not_exist,
     two_concurrent_adds_of_one_email_make_one_person,
@@ -221,4 +222,29 @@ async fn two_concurrent_adds_of_one_email_make_one_person(dialect: Dialect) {
     let mut statuses = [a.as_u16(), b.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
+}
+
+/// An email in use, an unknown role and a weak password at once: each refusal comes back with
+/// its field, the first one's code leads, and nobody is added.
+async fn a_person_refused_for_several_values_is_told_every_one(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (status, answer) = owner
+        .post(
+            "/api/v1/practice/users",
+            json!({"email": "owner@harbor.test", "name": "A", "role": "admin", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_role"),
+        "{answer}"
+    );
+    assert_eq!(refused_fields(&answer), ["role", "email", "password"]);
+    let (_, list) = owner.get("/api/v1/practice/users").await;
+    assert_eq!(
+        list["users"].as_array().unwrap().len(),
+        1,
+        "nobody was added"
+    );
 }

@@ -33,8 +33,9 @@ pub struct ErrorDetail {
     /// With `invalid_code`: wrong tries this code still takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<i64>,
-    /// With a refused value: each field refused, with its own sentence, so a form can show
-    /// every problem at once (`message` reads them all).
+    /// With refused values: each field refused, with its own sentence, so a form can show
+    /// every problem at once (`message` reads them all; `code` and the status are the first
+    /// one's).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldRefusal>,
 }
@@ -82,7 +83,7 @@ impl IntoResponse for ApiError {
                     .filter_map(|r| {
                         Some(FieldRefusal {
                             field: r.field?.name().to_owned(),
-                            message: r.message.clone(),
+                            message: r.message,
                         })
                     })
                     .collect(),

@@ -136,20 +136,24 @@ impl SetupErrors {
     /// A refusal the form shows beside its field; none for what is an error page.
     fn of(e: &AppError) -> Option<SetupErrors> {
         let mut errors = SetupErrors::default();
-        let message = Some(e.to_string());
-        match e {
-            AppError::Forbidden => {
-                errors.setup_token =
-                    Some("The setup token is not correct. Copy it from latch's console.".into())
-            }
-            AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = message,
-            AppError::WeakPassword(_) => errors.password = message,
-            AppError::InvalidRequest(_) => match e.field() {
-                Some(Field::PracticeName) => errors.practice_name = message,
-                Some(Field::Country) => errors.country = message,
-                _ => errors.name = message,
-            },
-            _ => return None,
+        if matches!(e, AppError::Forbidden) {
+            errors.setup_token =
+                Some("The setup token is not correct. Copy it from latch's console.".into());
+            return Some(errors);
+        }
+        let refusals = e.refusals();
+        if refusals.is_empty() {
+            return None;
+        }
+        for refusal in refusals {
+            let beside = match refusal.field {
+                Some(Field::PracticeName) => &mut errors.practice_name,
+                Some(Field::Country) => &mut errors.country,
+                Some(Field::Email) => &mut errors.email,
+                Some(Field::Password) => &mut errors.password,
+                _ => &mut errors.name,
+            };
+            beside.get_or_insert(refusal.message);
         }
         Some(errors)
     }

@@ -14,7 +14,7 @@ use axum::response::Response;
 use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::{Help, PersonInput};
-use latch_app::{AppError, Secret};
+use latch_app::{AppError, Field, Secret};
 use latch_domain::{Permission, Role};
 use serde::Deserialize;
 
@@ -240,17 +240,29 @@ impl AddPersonErrors {
     /// A refusal the form shows beside its field; none for what is an error page.
     fn of(e: &AppError) -> Option<AddPersonErrors> {
         let mut errors = AddPersonErrors::default();
-        let message = Some(e.to_string());
         match e {
-            AppError::InvalidRole(_) => errors.role = message,
             AppError::Forbidden => {
-                errors.role = Some("Only an owner can add owners or managers.".into())
+                errors.role = Some("Only an owner can add owners or managers.".into());
+                return Some(errors);
             }
-            AppError::InvalidEmail(_) | AppError::EmailTaken => errors.email = message,
-            AppError::WeakPassword(_) => errors.password = message,
-            AppError::InvalidRequest(_) => errors.name = message,
-            AppError::RateLimited { .. } => errors.general = message,
-            _ => return None,
+            AppError::RateLimited { .. } => {
+                errors.general = Some(e.to_string());
+                return Some(errors);
+            }
+            _ => {}
+        }
+        let refusals = e.refusals();
+        if refusals.is_empty() {
+            return None;
+        }
+        for refusal in refusals {
+            let beside = match refusal.field {
+                Some(Field::Role) => &mut errors.role,
+                Some(Field::Email) => &mut errors.email,
+                Some(Field::Password) => &mut errors.password,
+                _ => &mut errors.name,
+            };
+            beside.get_or_insert(refusal.message);
         }
         Some(errors)
     }
