@@ -6,6 +6,7 @@ use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 
 use crate::error::AppError;
+use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::records::{
     Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent, PeopleFilter, Person,
@@ -15,8 +16,8 @@ use crate::records::{
 pub(crate) struct Event<'a> {
     pub practice_id: &'a str,
     pub kind: AuditKind,
-    pub actor_id: Option<&'a str>,
-    pub subject_id: Option<&'a str>,
+    pub actor_id: Option<&'a PersonId>,
+    pub subject_id: Option<&'a PersonId>,
     pub client: Option<&'a ClientInfo>,
     /// A short, masked description; never a code, token, password or full phone number.
     pub detail: String,
@@ -46,8 +47,8 @@ pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError
         practice_id: event.practice_id.to_owned(),
         at: core.clock.now(),
         kind: event.kind.as_str(),
-        actor_id: event.actor_id.map(str::to_owned),
-        subject_id: event.subject_id.map(str::to_owned),
+        actor_id: event.actor_id.cloned(),
+        subject_id: event.subject_id.cloned(),
         ip: event.client.map(|c| c.ip.clone()),
         user_agent: event.client.map(|c| c.user_agent.clone()),
         detail: event.detail,

@@ -17,6 +17,7 @@ use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
 use crate::error::{AppError, Field, Refusal, Throttle};
+use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
 
@@ -253,7 +254,7 @@ pub(crate) struct CodeToSend {
     outgoing: Outgoing,
     challenge_id: String,
     purpose: Purpose,
-    person_id: String,
+    person_id: PersonId,
     practice_id: String,
 }
 

@@ -5,6 +5,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::ids::PersonId;
 use crate::secret::Secret;
 
 /// Per-purpose keys, derived with HKDF-SHA-256 from the one server key (`LATCH_SECRET_KEY`), so
@@ -92,8 +93,8 @@ impl Keys {
     }
 
     /// The tag under which a browser's cookie keeps a person's device token: it names nobody.
-    pub fn device_tag(&self, person_id: &str) -> String {
-        hmac_hex(&self.device_tag, person_id.as_bytes())[..24].to_owned()
+    pub fn device_tag(&self, person_id: &PersonId) -> String {
+        hmac_hex(&self.device_tag, person_id.as_str().as_bytes())[..24].to_owned()
     }
 }
 

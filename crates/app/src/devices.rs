@@ -8,6 +8,7 @@ use latch_domain::device::BrowserDevices;
 use crate::audit::{Event, record};
 use crate::crypto::token_hash;
 use crate::error::AppError;
+use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::records::{ClientInfo, Device, Person};
 use crate::sign_in::Authenticated;
@@ -23,7 +24,7 @@ impl DeviceService {
     }
 
     /// The keyed tag under which this person's token sits in a browser's cookie.
-    pub fn tag_for(&self, person_id: &str) -> String {
+    pub fn tag_for(&self, person_id: &PersonId) -> String {
         self.core.keys.device_tag(person_id)
     }
 

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod devices;
 pub mod error;
+pub mod ids;
 pub mod latch;
 pub mod metrics;
 mod password_check;
@@ -25,6 +26,7 @@ pub mod team;
 pub mod two_factor;
 
 pub use error::{AppError, Field, Refusal, Refusals, Throttle};
+pub use ids::PersonId;
 pub use latch::{Latch, LatchSettings};
 pub use records::{Account, ClientInfo, Person, Practice};
 pub use secret::Secret;

@@ -9,6 +9,7 @@ use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 
+use crate::ids::PersonId;
 use crate::records::*;
 
 /// Which rule of the database refused a write.
@@ -82,25 +83,30 @@ pub trait PersonStore {
     async fn person_in_practice(
         &self,
         practice_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
     ) -> StoreResult<Option<Person>>;
     async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>>;
-    async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()>;
-    async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()>;
+    async fn set_password_hash(&self, person_id: &PersonId, password_hash: &str)
+    -> StoreResult<()>;
+    async fn record_sign_in(&self, person_id: &PersonId, at: Timestamp) -> StoreResult<()>;
     async fn set_two_factor_lock(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         locked_until: Option<Timestamp>,
         for_good: bool,
     ) -> StoreResult<()>;
     /// Whether someone other than `person_id` has this number as their two-factor phone.
-    async fn phone_confirmed_by_another(&self, e164: &str, person_id: &str) -> StoreResult<bool>;
+    async fn phone_confirmed_by_another(
+        &self,
+        e164: &str,
+        person_id: &PersonId,
+    ) -> StoreResult<bool>;
     /// Clears the wrong-code count and any lock (a completed sign-in or setup, or an unlock).
-    async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()>;
+    async fn clear_code_failures(&self, person_id: &PersonId) -> StoreResult<()>;
     /// Turns two-factor on, or replaces its phone and method.
     async fn set_two_factor(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         setting: Option<&TwoFactorSetting>,
     ) -> StoreResult<()>;
 }
@@ -123,11 +129,15 @@ pub trait SessionStore {
         pending_until: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<()>;
-    async fn sessions_of(&self, person_id: &str) -> StoreResult<Vec<Session>>;
+    async fn sessions_of(&self, person_id: &PersonId) -> StoreResult<Vec<Session>>;
     /// Ends one session of this person; false when there was none.
-    async fn delete_session(&self, person_id: &str, session_id: &str) -> StoreResult<bool>;
+    async fn delete_session(&self, person_id: &PersonId, session_id: &str) -> StoreResult<bool>;
     /// Ends every session of the person but `keep`.
-    async fn delete_sessions_of(&self, person_id: &str, keep: Option<&str>) -> StoreResult<u64>;
+    async fn delete_sessions_of(
+        &self,
+        person_id: &PersonId,
+        keep: Option<&str>,
+    ) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -213,7 +223,7 @@ pub trait ChallengeStore {
     async fn judge_code(
         &self,
         challenge_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         finishes_sign_in: bool,
         now: Timestamp,
         max_attempts: i64,
@@ -230,15 +240,15 @@ pub trait DeviceStore {
     /// The person's unexpired device whose token hashes to `token_hash`.
     async fn device(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         token_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Device>>;
     async fn touch_device(&self, device_id: &str, at: Timestamp) -> StoreResult<()>;
     /// The person's unexpired devices, most recently used first.
-    async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>>;
-    async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool>;
-    async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64>;
+    async fn devices_of(&self, person_id: &PersonId, now: Timestamp) -> StoreResult<Vec<Device>>;
+    async fn delete_device(&self, person_id: &PersonId, device_id: &str) -> StoreResult<bool>;
+    async fn delete_devices_of(&self, person_id: &PersonId) -> StoreResult<u64>;
     /// Holds the practice's remembered devices to a new, lower limit: those remembered longer
     /// ago end (answers how many), and the rest expire at their creation plus the limit.
     async fn apply_remember_limit(
@@ -276,12 +286,12 @@ pub trait DeliveryLogStore {
         &self,
         provider_id: &str,
         practice_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         channel: Channel,
         at: Timestamp,
     ) -> StoreResult<()>;
     /// The practice and person of a provider's message, if latch sent it.
-    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>>;
+    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<PersonId>)>>;
 }
 
 #[async_trait]

@@ -1,6 +1,8 @@
 //! The records that use cases read and write through the ports.
 
 use latch_domain::Email;
+
+use crate::ids::PersonId;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
@@ -19,7 +21,7 @@ pub struct Practice {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub id: String,
+    pub id: PersonId,
     pub practice_id: String,
     /// As the person wrote it; comparisons use its lower-case form.
     pub email: Email,
@@ -65,7 +67,7 @@ pub struct NewPractice {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPerson {
-    pub id: String,
+    pub id: PersonId,
     pub practice_id: String,
     pub email: Email,
     pub name: String,
@@ -79,7 +81,7 @@ pub struct NewPerson {
 pub struct Session {
     /// The public id people see in their session list; not the cookie token.
     pub id: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub state: SessionState,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
@@ -94,7 +96,7 @@ pub struct Session {
 pub struct NewSession {
     pub id: String,
     pub token_hash: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub state: SessionState,
     pub created_at: Timestamp,
     pub pending_until: Option<Timestamp>,
@@ -124,8 +126,8 @@ pub struct AuditEvent {
     pub practice_id: String,
     pub at: Timestamp,
     pub kind: String,
-    pub actor_id: Option<String>,
-    pub subject_id: Option<String>,
+    pub actor_id: Option<PersonId>,
+    pub subject_id: Option<PersonId>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: String,
@@ -136,8 +138,8 @@ pub struct NewAuditEvent {
     pub practice_id: String,
     pub at: Timestamp,
     pub kind: &'static str,
-    pub actor_id: Option<String>,
-    pub subject_id: Option<String>,
+    pub actor_id: Option<PersonId>,
+    pub subject_id: Option<PersonId>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: String,
@@ -148,7 +150,7 @@ pub struct NewAuditEvent {
 pub struct AuditQuery {
     pub limit: u32,
     pub before_id: Option<i64>,
-    pub subject_id: Option<String>,
+    pub subject_id: Option<PersonId>,
     pub kind: Option<String>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
@@ -196,7 +198,7 @@ impl Purpose {
 pub struct Challenge {
     pub id: String,
     pub session_id: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub purpose: Purpose,
     /// The phone the code went to.
     pub phone: PhoneNumber,
@@ -214,7 +216,7 @@ pub struct Challenge {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     pub id: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub label: String,
     pub created_at: Timestamp,
     pub last_used_at: Timestamp,
@@ -225,7 +227,7 @@ pub struct Device {
 pub struct NewDevice {
     pub id: String,
     pub token_hash: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub label: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,

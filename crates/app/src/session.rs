@@ -9,6 +9,7 @@ use latch_domain::{Timestamp, user_agent};
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::AppError;
+use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::password_check::{PasswordCheck, check_password_again, record_password_again};
 use crate::records::{Account, ClientInfo, NewSession, Person, Session};
@@ -68,7 +69,7 @@ pub(crate) async fn grant_reauthentication(
 /// Opens a session for a person whose password was just checked, and answers its token.
 pub(crate) async fn open_session(
     core: &Core,
-    person_id: &str,
+    person_id: &PersonId,
     state: SessionState,
     client: &ClientInfo,
     pending_until: Option<Timestamp>,
@@ -79,7 +80,7 @@ pub(crate) async fn open_session(
         id: new_id(),
         pending_until,
         token_hash: token_hash(token.expose()),
-        person_id: person_id.to_owned(),
+        person_id: person_id.clone(),
         state,
         created_at: now,
         ip: client.ip.clone(),

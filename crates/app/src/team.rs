@@ -9,8 +9,8 @@ use latch_domain::{Email, Permission, Role};
 
 use crate::audit::{Event, record};
 use crate::challenge::notify;
-use crate::crypto::new_id;
 use crate::error::{AppError, Field, Refusal};
+use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::password_check::check_password_again;
 use crate::passwords::OwnedContext;
@@ -65,7 +65,7 @@ impl TeamService {
         Ok(self.core.store.people(&actor.practice.id, filter).await?)
     }
 
-    pub async fn person(&self, actor: &Account, person_id: &str) -> Result<Person, AppError> {
+    pub async fn person(&self, actor: &Account, person_id: &PersonId) -> Result<Person, AppError> {
         if !actor.person.role.allows(Permission::ViewTeam) {
             return Err(AppError::Forbidden);
         }
@@ -97,7 +97,7 @@ impl TeamService {
     pub async fn reset_two_factor(
         &self,
         who: &Authenticated,
-        person_id: &str,
+        person_id: &PersonId,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let target = self.target(who, person_id).await?;
@@ -114,7 +114,7 @@ impl TeamService {
     pub async fn unlock(
         &self,
         who: &Authenticated,
-        person_id: &str,
+        person_id: &PersonId,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let target = self.target(who, person_id).await?;
@@ -134,7 +134,7 @@ impl TeamService {
     pub async fn help_with_password(
         &self,
         who: &Authenticated,
-        person_id: &str,
+        person_id: &PersonId,
         help: Help,
         password: &Secret,
         client: &ClientInfo,
@@ -145,7 +145,7 @@ impl TeamService {
             .in_one_transaction(move |core| async move {
                 let core = &*core;
                 let (token, _) = grant_reauthentication(core, who, check, client).await?;
-                let actor = Some(who.account.person.id.as_str());
+                let actor = Some(&who.account.person.id);
                 match help {
                     Help::ResetTwoFactor => reset(core, target, actor, Some(client)).await?,
                     Help::Unlock => unlock(core, target, actor, Some(client)).await?,
@@ -182,7 +182,7 @@ impl TeamService {
 
     /// The person an owner or manager wants to act on, after every check: in the practice,
     /// allowed for the actor's role, not the actor, and the password re-entered recently.
-    async fn target(&self, who: &Authenticated, person_id: &str) -> Result<Person, AppError> {
+    async fn target(&self, who: &Authenticated, person_id: &PersonId) -> Result<Person, AppError> {
         let target = self.permitted_target(who, person_id).await?;
         // Checked after permission, so a manager acting on an owner hears "forbidden".
         if !who.is_reauthenticated(self.core.clock.now()) {
@@ -196,7 +196,7 @@ impl TeamService {
     async fn permitted_target(
         &self,
         who: &Authenticated,
-        person_id: &str,
+        person_id: &PersonId,
     ) -> Result<Person, AppError> {
         let actor = &who.account;
         if !actor.person.role.allows(Permission::ViewTeam) {
@@ -325,7 +325,7 @@ pub(crate) async fn prepare_person(
         .await?
         .map_err(|weak| AppError::WeakPassword(weak.message))?;
     Ok(NewPerson {
-        id: new_id(),
+        id: PersonId::generate(),
         practice_id: practice_id.to_owned(),
         email,
         name: name.into_string(),
@@ -355,7 +355,7 @@ pub(crate) fn person_from(new: NewPerson) -> Person {
 async fn reset(
     core: &Core,
     target: &Person,
-    actor_id: Option<&str>,
+    actor_id: Option<&PersonId>,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
     core.in_one_transaction(move |core| async move {
@@ -375,7 +375,7 @@ async fn reset(
 async fn unlock(
     core: &Core,
     target: &Person,
-    actor_id: Option<&str>,
+    actor_id: Option<&PersonId>,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
     core.in_one_transaction(move |core| async move {
@@ -391,7 +391,7 @@ async fn audit_help(
     core: &Core,
     target: &Person,
     kind: AuditKind,
-    actor_id: Option<&str>,
+    actor_id: Option<&PersonId>,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
     record(

@@ -423,7 +423,7 @@ async fn delivery_status(core: &Core, report: &DeliveryReport) -> Result<(), App
             practice_id: &practice_id,
             kind: AuditKind::DeliveryStatus,
             actor_id: None,
-            subject_id: person_id.as_deref(),
+            subject_id: person_id.as_ref(),
             client: None,
             detail: match code.filter(|c| !c.is_empty()) {
                 Some(code) => format!("{status} (provider error {code})"),

@@ -47,10 +47,15 @@ fn tokens(c: &mut Criterion) {
     });
     let keys = Keys::derive(&[7u8; 32]);
     let cookie = (0..20)
-        .map(|i| format!("{}~{token}", keys.device_tag(&format!("person-{i}"))))
+        .map(|i| {
+            format!(
+                "{}~{token}",
+                keys.device_tag(&latch_app::PersonId::from_stored(format!("person-{i}")))
+            )
+        })
         .collect::<Vec<_>>()
         .join(".");
-    let wanted = keys.device_tag("person-7");
+    let wanted = keys.device_tag(&latch_app::PersonId::from_stored("person-7"));
     c.bench_function(
         "device: read a full front-desk cookie and find one person",
         |b| {

@@ -248,7 +248,7 @@ impl Database {
                 .await?;
                 cookies.push(format!(
                     "latch_device={}~{}",
-                    keys.device_tag(&person.id),
+                    keys.device_tag(&latch_app::PersonId::from_stored(person.id.as_str())),
                     token.expose()
                 ));
             }

@@ -1,6 +1,7 @@
 //! The append-only audit trail.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{AuditStore, StoreResult};
 use latch_app::records::{AuditEvent, AuditQuery, NewAuditEvent};
 use latch_domain::Timestamp;
@@ -34,8 +35,8 @@ impl AuditStore for Db {
                 row.push_bind(&e.practice_id)
                     .push_bind(e.at.seconds())
                     .push_bind(e.kind)
-                    .push_bind(&e.actor_id)
-                    .push_bind(&e.subject_id)
+                    .push_bind(e.actor_id.as_ref().map(PersonId::as_str))
+                    .push_bind(e.subject_id.as_ref().map(PersonId::as_str))
                     .push_bind(&e.ip)
                     .push_bind(&e.user_agent)
                     .push_bind(&e.detail);
@@ -59,7 +60,7 @@ impl AuditStore for Db {
             )
             .bind(practice_id)
             .bind(q.before_id)
-            .bind(&q.subject_id)
+            .bind(q.subject_id.as_ref().map(PersonId::as_str))
             .bind(&q.kind)
             .bind(q.from.map(Timestamp::seconds))
             .bind(q.to.map(Timestamp::seconds))
@@ -75,8 +76,8 @@ impl AuditStore for Db {
                 practice_id: r.practice_id,
                 at: Timestamp(r.at),
                 kind: r.kind,
-                actor_id: r.actor_id,
-                subject_id: r.subject_id,
+                actor_id: r.actor_id.map(PersonId::from_stored),
+                subject_id: r.subject_id.map(PersonId::from_stored),
                 ip: r.ip,
                 user_agent: r.user_agent,
                 detail: r.detail,

@@ -2,6 +2,7 @@
 //! statement, and judged (counted, consumed, the person's failures and lock) in one transaction.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{ChallengeStore, StoreError, StoreResult};
 use latch_app::records::{Challenge, CodeJudgement, Purpose};
 use latch_domain::Timestamp;
@@ -36,7 +37,7 @@ impl TryFrom<ChallengeRow> for Challenge {
             channel: Channel::parse(&r.channel).ok_or_else(bad)?,
             id: r.id,
             session_id: r.session_id,
-            person_id: r.person_id,
+            person_id: PersonId::from_stored(r.person_id),
             phone: crate::rows::stored_phone(&r.phone)?,
             extension: r.extension,
             code_hash: r.code_hash,
@@ -73,7 +74,7 @@ impl ChallengeStore for Db {
             )
             .bind(&c.id)
             .bind(&c.session_id)
-            .bind(&c.person_id)
+            .bind(c.person_id.as_str())
             .bind(c.purpose.as_str())
             .bind(c.phone.e164())
             .bind(&c.extension)
@@ -144,7 +145,7 @@ impl ChallengeStore for Db {
     async fn judge_code(
         &self,
         challenge_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         finishes_sign_in: bool,
         now: Timestamp,
         max_attempts: i64,
@@ -180,7 +181,7 @@ impl ChallengeStore for Db {
                      last_sign_in_at = case when $3 then $2 else last_sign_in_at end where ",
                     unlocked_person!()
                 ))
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(now.seconds())
                 .bind(finishes_sign_in)
                 .execute(&mut *tx)
@@ -203,7 +204,7 @@ impl ChallengeStore for Db {
                     unlocked_person!(),
                     " returning code_failures"
                 ))
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(now.seconds())
                 .fetch_optional(&mut *tx)
                 .await
@@ -222,7 +223,7 @@ impl ChallengeStore for Db {
                                 "update people set two_factor_locked_until = $2, \
                                  two_factor_locked_for_good = two_factor_locked_for_good or $3 where id = $1",
                             )
-                            .bind(person_id)
+                            .bind(person_id.as_str())
                             .bind(until.map(Timestamp::seconds))
                             .bind(for_good)
                             .execute(&mut *tx)
@@ -246,7 +247,7 @@ impl ChallengeStore for Db {
                     let (locked_until, locked_for_good): (Option<i64>, bool) = sqlx::query_as(
                         "select two_factor_locked_until, two_factor_locked_for_good from people where id = $1",
                     )
-                    .bind(person_id)
+                    .bind(person_id.as_str())
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_error)?;

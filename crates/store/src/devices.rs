@@ -1,6 +1,7 @@
 //! Remembered browsers, found by the hash of their cookie token and always with their person.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{DeviceStore, StoreResult};
 use latch_app::records::{Device, NewDevice};
 use latch_domain::Timestamp;
@@ -21,7 +22,7 @@ impl From<DeviceRow> for Device {
     fn from(r: DeviceRow) -> Self {
         Device {
             id: r.id,
-            person_id: r.person_id,
+            person_id: PersonId::from_stored(r.person_id),
             label: r.label,
             created_at: Timestamp(r.created_at),
             last_used_at: Timestamp(r.last_used_at),
@@ -40,7 +41,7 @@ impl DeviceStore for Db {
             )
             .bind(&d.id)
             .bind(&d.token_hash)
-            .bind(&d.person_id)
+            .bind(d.person_id.as_str())
             .bind(&d.label)
             .bind(d.created_at.seconds())
             .bind(d.expires_at.seconds())
@@ -53,7 +54,7 @@ impl DeviceStore for Db {
 
     async fn device(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         token_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Device>> {
@@ -63,7 +64,7 @@ impl DeviceStore for Db {
                  where token_hash = $1 and person_id = $2 and expires_at > $3",
             )
             .bind(token_hash)
-            .bind(person_id)
+            .bind(person_id.as_str())
             .bind(now.seconds())
             .fetch_optional(&mut *conn)
             .await
@@ -84,13 +85,13 @@ impl DeviceStore for Db {
         Ok(())
     }
 
-    async fn devices_of(&self, person_id: &str, now: Timestamp) -> StoreResult<Vec<Device>> {
+    async fn devices_of(&self, person_id: &PersonId, now: Timestamp) -> StoreResult<Vec<Device>> {
         let rows: Vec<DeviceRow> = on_db!(self, conn => {
             sqlx::query_as(
                 "select id, person_id, label, created_at, last_used_at, expires_at from remembered_devices \
                  where person_id = $1 and expires_at > $2 order by last_used_at desc, id",
             )
-            .bind(person_id)
+            .bind(person_id.as_str())
             .bind(now.seconds())
             .fetch_all(&mut *conn)
             .await
@@ -99,11 +100,11 @@ impl DeviceStore for Db {
         Ok(rows.into_iter().map(Device::from).collect())
     }
 
-    async fn delete_device(&self, person_id: &str, device_id: &str) -> StoreResult<bool> {
+    async fn delete_device(&self, person_id: &PersonId, device_id: &str) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
             sqlx::query("delete from remembered_devices where id = $1 and person_id = $2")
                 .bind(device_id)
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -112,10 +113,10 @@ impl DeviceStore for Db {
         Ok(deleted > 0)
     }
 
-    async fn delete_devices_of(&self, person_id: &str) -> StoreResult<u64> {
+    async fn delete_devices_of(&self, person_id: &PersonId) -> StoreResult<u64> {
         on_db!(write self, conn => {
             Ok(sqlx::query("delete from remembered_devices where person_id = $1")
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?

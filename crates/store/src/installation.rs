@@ -32,7 +32,7 @@ macro_rules! insert_practice_and_owner {
             .await
             .map_err(db_error)?;
         sqlx::query(INSERT_PERSON)
-            .bind(&$owner.id)
+            .bind($owner.id.as_str())
             .bind(&$owner.practice_id)
             .bind($owner.email.as_str())
             .bind($owner.email.normalized())

@@ -1,6 +1,7 @@
 //! The development outbox: every text and call, in the database so every node sees it.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{CallStore, DeliveryLogStore, OutboxStore, StoreError, StoreResult};
 use latch_app::records::OutboxMessage;
 use latch_domain::Timestamp;
@@ -84,7 +85,7 @@ impl DeliveryLogStore for Db {
         &self,
         provider_id: &str,
         practice_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         channel: Channel,
         at: Timestamp,
     ) -> StoreResult<()> {
@@ -95,7 +96,7 @@ impl DeliveryLogStore for Db {
             )
             .bind(provider_id)
             .bind(practice_id)
-            .bind(person_id)
+            .bind(person_id.as_str())
             .bind(channel.as_str())
             .bind(at.seconds())
             .execute(&mut *conn)
@@ -105,14 +106,15 @@ impl DeliveryLogStore for Db {
         Ok(())
     }
 
-    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<String>)>> {
-        on_db!(self, conn => {
+    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<PersonId>)>> {
+        let row: Option<(String, Option<String>)> = on_db!(self, conn => {
             sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
                 .bind(provider_id)
                 .fetch_optional(&mut *conn)
                 .await
-                .map_err(db_error)
-        })
+                .map_err(db_error)?
+        });
+        Ok(row.map(|(practice, person)| (practice, person.map(PersonId::from_stored))))
     }
 }
 

@@ -1,6 +1,7 @@
 //! People: adding them, finding them by email or id, and their password hash.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{PersonStore, StoreResult};
 use latch_app::records::{Account, NewPerson, PeopleFilter, Person, TwoFactorSetting};
 use latch_domain::Timestamp;
@@ -14,7 +15,7 @@ impl PersonStore for Db {
     async fn insert_person(&self, p: &NewPerson) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(INSERT_PERSON)
-                .bind(&p.id)
+                .bind(p.id.as_str())
                 .bind(&p.practice_id)
                 .bind(p.email.as_str())
                 .bind(p.email.normalized())
@@ -46,11 +47,11 @@ impl PersonStore for Db {
     async fn person_in_practice(
         &self,
         practice_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
     ) -> StoreResult<Option<Person>> {
         let row: Option<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(practice_id)
                 .fetch_optional(&mut *conn)
                 .await
@@ -75,10 +76,14 @@ impl PersonStore for Db {
         rows.into_iter().map(Person::try_from).collect()
     }
 
-    async fn set_password_hash(&self, person_id: &str, password_hash: &str) -> StoreResult<()> {
+    async fn set_password_hash(
+        &self,
+        person_id: &PersonId,
+        password_hash: &str,
+    ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query("update people set password_hash = $2 where id = $1")
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(password_hash)
                 .execute(&mut *conn)
                 .await
@@ -87,10 +92,10 @@ impl PersonStore for Db {
         Ok(())
     }
 
-    async fn record_sign_in(&self, person_id: &str, at: Timestamp) -> StoreResult<()> {
+    async fn record_sign_in(&self, person_id: &PersonId, at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(at.seconds())
                 .execute(&mut *conn)
                 .await
@@ -101,13 +106,13 @@ impl PersonStore for Db {
 
     async fn set_two_factor_lock(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         locked_until: Option<Timestamp>,
         for_good: bool,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(locked_until.map(Timestamp::seconds))
                 .bind(for_good)
                 .execute(&mut *conn)
@@ -117,11 +122,15 @@ impl PersonStore for Db {
         Ok(())
     }
 
-    async fn phone_confirmed_by_another(&self, e164: &str, person_id: &str) -> StoreResult<bool> {
+    async fn phone_confirmed_by_another(
+        &self,
+        e164: &str,
+        person_id: &PersonId,
+    ) -> StoreResult<bool> {
         let found: Option<i64> = on_db!(self, conn => {
             sqlx::query_scalar("select cast(1 as bigint) from people where two_factor_phone = $1 and id <> $2 limit 1")
                 .bind(e164)
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -129,13 +138,13 @@ impl PersonStore for Db {
         Ok(found.is_some())
     }
 
-    async fn clear_code_failures(&self, person_id: &str) -> StoreResult<()> {
+    async fn clear_code_failures(&self, person_id: &PersonId) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
                 "update people set code_failures = 0, two_factor_locked_until = null, two_factor_locked_for_good = false \
                  where id = $1",
             )
-            .bind(person_id)
+            .bind(person_id.as_str())
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;
@@ -145,14 +154,14 @@ impl PersonStore for Db {
 
     async fn set_two_factor(
         &self,
-        person_id: &str,
+        person_id: &PersonId,
         setting: Option<&TwoFactorSetting>,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
                 "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4 where id = $1",
             )
-            .bind(person_id)
+            .bind(person_id.as_str())
             .bind(setting.map(|s| s.channel.as_str()))
             .bind(setting.map(|s| s.phone.e164()))
             .bind(setting.and_then(|s| s.extension.as_deref()))

@@ -1,6 +1,7 @@
 //! Database rows and their conversion into the app's records. Column lists are macros so that
 //! queries stay `&'static str` (built with `concat!`).
 
+use latch_app::ids::PersonId;
 use latch_app::ports::StoreError;
 use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
 use latch_domain::Email;
@@ -114,7 +115,7 @@ impl TryFrom<PersonRow> for Person {
             _ => None,
         };
         Ok(Person {
-            id: r.id,
+            id: PersonId::from_stored(r.id),
             practice_id: r.practice_id,
             email: Email::from_stored(&r.email),
             name: r.name,
@@ -173,7 +174,7 @@ impl TryFrom<SessionRow> for Session {
             .ok_or_else(|| StoreError::Other("a session has a bad state".into()))?;
         Ok(Session {
             id: r.s_id,
-            person_id: r.s_person_id,
+            person_id: PersonId::from_stored(r.s_person_id),
             state,
             created_at: Timestamp(r.s_created_at),
             last_seen_at: Timestamp(r.s_last_seen_at),

@@ -1,6 +1,7 @@
 //! Sessions: found by the hash of their cookie token, rotated, listed and ended.
 
 use async_trait::async_trait;
+use latch_app::ids::PersonId;
 use latch_app::ports::{SessionStore, StoreResult};
 use latch_app::records::{Account, NewSession, Session};
 use latch_domain::Timestamp;
@@ -21,7 +22,7 @@ impl SessionStore for Db {
             )
             .bind(&s.id)
             .bind(&s.token_hash)
-            .bind(&s.person_id)
+            .bind(s.person_id.as_str())
             .bind(s.state.as_str())
             .bind(s.created_at.seconds())
             .bind(&s.ip)
@@ -103,12 +104,12 @@ impl SessionStore for Db {
         Ok(())
     }
 
-    async fn sessions_of(&self, person_id: &str) -> StoreResult<Vec<Session>> {
+    async fn sessions_of(&self, person_id: &PersonId) -> StoreResult<Vec<Session>> {
         let rows: Vec<SessionRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", session_columns!(), " from sessions s where s.person_id = $1 order by s.last_seen_at desc, s.id"
             ))
-            .bind(person_id)
+            .bind(person_id.as_str())
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
@@ -116,11 +117,11 @@ impl SessionStore for Db {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    async fn delete_session(&self, person_id: &str, session_id: &str) -> StoreResult<bool> {
+    async fn delete_session(&self, person_id: &PersonId, session_id: &str) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where id = $1 and person_id = $2")
                 .bind(session_id)
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -129,10 +130,14 @@ impl SessionStore for Db {
         Ok(deleted > 0)
     }
 
-    async fn delete_sessions_of(&self, person_id: &str, keep: Option<&str>) -> StoreResult<u64> {
+    async fn delete_sessions_of(
+        &self,
+        person_id: &PersonId,
+        keep: Option<&str>,
+    ) -> StoreResult<u64> {
         let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
-                .bind(person_id)
+                .bind(person_id.as_str())
                 .bind(keep)
                 .execute(&mut *conn)
                 .await

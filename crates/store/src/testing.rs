@@ -1,6 +1,7 @@
 //! Test support shared by the store suite and the HTTP tests: a fresh database of either
 //! dialect that disappears when the test ends.
 
+use latch_app::ids::PersonId;
 use std::path::PathBuf;
 
 use crate::{Db, DbOptions};
@@ -130,14 +131,18 @@ impl Drop for TestDatabase {
 
 /// Sets a person's consecutive wrong codes and clears any lock, as if that many wrong codes had
 /// been entered long ago: tests of the lock's later steps start from here.
-pub async fn set_code_failures(db: &Db, person_id: &str, failures: u32) {
-    async fn set(db: &Db, person_id: &str, failures: u32) -> latch_app::ports::StoreResult<()> {
+pub async fn set_code_failures(db: &Db, person_id: &PersonId, failures: u32) {
+    async fn set(
+        db: &Db,
+        person_id: &PersonId,
+        failures: u32,
+    ) -> latch_app::ports::StoreResult<()> {
         crate::on_db!(db, conn => {
             sqlx::query(
                 "update people set code_failures = $2, two_factor_locked_until = null, \
                  two_factor_locked_for_good = false where id = $1",
             )
-            .bind(person_id)
+            .bind(person_id.as_str())
             .bind(i64::from(failures))
             .execute(conn)
             .await

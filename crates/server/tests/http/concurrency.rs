@@ -143,7 +143,12 @@ async fn the_last_guesses_before_the_lock_for_good_lock_it_once(dialect: Dialect
     }
     // Two short of the lock for good: the 49th locks for an hour, and nothing judged while
     // that lock holds may count on to the 50th or write a shorter lock over a longer one.
-    latch_store::testing::set_code_failures(&app.db, &id, 48).await;
+    latch_store::testing::set_code_failures(
+        &app.db,
+        &latch_app::PersonId::from_stored(id.as_str()),
+        48,
+    )
+    .await;
     let guesses = sign_ins
         .iter()
         .flat_map(|(c, right)| (0..5).map(|i| guess(c, wrong(right, i))))
@@ -201,7 +206,12 @@ async fn a_right_code_racing_wrong_guesses_is_never_followed_by_their_lock(diale
             let (c, their_code) = pending_sign_in(&app, &app.base).await;
             guesses.extend((0..3).map(|i| guess(&c, wrong(&their_code, i))));
         }
-        latch_store::testing::set_code_failures(&app.db, &id, 9).await;
+        latch_store::testing::set_code_failures(
+            &app.db,
+            &latch_app::PersonId::from_stored(id.as_str()),
+            9,
+        )
+        .await;
         let locks_before = owner.audited("two_factor.locked").await;
         let answers = post_at_once(guesses).await;
         let locks = owner.audited("two_factor.locked").await - locks_before;

@@ -480,7 +480,11 @@ async fn an_unlock_clears_the_lock_and_keeps_the_phone(dialect: Dialect) {
     app.turn_on_two_factor(&sam, "+14155552672").await;
     use latch_app::ports::PersonStore;
     app.db
-        .set_two_factor_lock(&sam_id, None, true)
+        .set_two_factor_lock(
+            &latch_app::PersonId::from_stored(sam_id.as_str()),
+            None,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -621,7 +625,11 @@ async fn the_operators_console_resets_and_unlocks_with_an_audit_entry(dialect: D
     app.turn_on_two_factor(&sam, "+14155552672").await;
     use latch_app::ports::PersonStore;
     app.db
-        .set_two_factor_lock(&sam_id, None, true)
+        .set_two_factor_lock(
+            &latch_app::PersonId::from_stored(sam_id.as_str()),
+            None,
+            true,
+        )
         .await
         .unwrap();
     app.latch()

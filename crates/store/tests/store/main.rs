@@ -2,6 +2,7 @@
 //! `LATCH_TEST_POSTGRES_URL` is set (a loud skip otherwise; a failure with
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
+use latch_app::PersonId;
 use latch_app::ports::{
     AuditStore, CallStore, ChallengeStore, Conflict, DeliveryLogStore, DeviceStore,
     InstallationStore, OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
@@ -21,6 +22,10 @@ use latch_store::testing::TestDatabase;
 use latch_store::{Db, DbOptions};
 
 const T0: Timestamp = Timestamp(1_795_000_000);
+
+fn person_id(id: &str) -> PersonId {
+    PersonId::from_stored(id)
+}
 
 async fn open(t: &TestDatabase) -> Db {
     let db = Db::connect(&t.url, &DbOptions::default()).unwrap();
@@ -113,7 +118,7 @@ fn practice(id: &str) -> NewPractice {
 
 fn person(id: &str, practice_id: &str, email: &str, role: Role) -> NewPerson {
     NewPerson {
-        id: id.into(),
+        id: person_id(id),
         practice_id: practice_id.into(),
         email: latch_domain::Email::parse(email).unwrap(),
         name: format!("Person {id}"),
@@ -181,9 +186,17 @@ async fn people_are_found_by_email_whatever_its_case(db: Db) {
             .is_none()
     );
 
-    db.set_password_hash("o1", "$argon2id$new").await.unwrap();
-    db.record_sign_in("o1", T0.plus(5)).await.unwrap();
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    db.set_password_hash(&person_id("o1"), "$argon2id$new")
+        .await
+        .unwrap();
+    db.record_sign_in(&person_id("o1"), T0.plus(5))
+        .await
+        .unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.password_hash, "$argon2id$new");
     assert_eq!(p.last_sign_in_at, Some(T0.plus(5)));
 }
@@ -209,7 +222,12 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
     db.insert_person(&person("c1", "p1", "client@example.com", Role::Client))
         .await
         .unwrap();
-    assert!(db.person_in_practice("p2", "s1").await.unwrap().is_none());
+    assert!(
+        db.person_in_practice("p2", &person_id("s1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let all = db.people("p1", &PeopleFilter::default()).await.unwrap();
     assert_eq!(all.len(), 3);
     let clients = db
@@ -234,7 +252,7 @@ async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
     unit.insert_session(&session("s1", "hash-1", "o1", T0))
         .await
         .unwrap();
-    unit.record_sign_in("o1", T0).await.unwrap();
+    unit.record_sign_in(&person_id("o1"), T0).await.unwrap();
     assert!(unit.session_by_token("hash-1").await.unwrap().is_some());
     assert!(
         matches!(unit.begin().await, Err(StoreError::Other(_))),
@@ -242,7 +260,11 @@ async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
     );
     drop(unit);
     assert!(db.session_by_token("hash-1").await.unwrap().is_none());
-    let owner = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let owner = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(owner.last_sign_in_at, None);
 
     // Committed: both are, and the unit is over.
@@ -250,11 +272,15 @@ async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
     unit.insert_session(&session("s1", "hash-1", "o1", T0))
         .await
         .unwrap();
-    unit.record_sign_in("o1", T0).await.unwrap();
+    unit.record_sign_in(&person_id("o1"), T0).await.unwrap();
     unit.commit().await.unwrap();
     assert!(unit.session_by_token("hash-1").await.is_err());
     assert!(db.session_by_token("hash-1").await.unwrap().is_some());
-    let owner = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let owner = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(owner.last_sign_in_at, Some(T0));
 }
 
@@ -287,11 +313,11 @@ async fn units_of_work_at_once_each_see_what_the_one_before_wrote(db: Db) {
     assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
 }
 
-fn session(id: &str, token_hash: &str, person_id: &str, at: Timestamp) -> NewSession {
+fn session(id: &str, token_hash: &str, person: &str, at: Timestamp) -> NewSession {
     NewSession {
         id: id.into(),
         token_hash: token_hash.into(),
-        person_id: person_id.into(),
+        person_id: person_id(person),
         state: SessionState::SignedIn,
         created_at: at,
         pending_until: None,
@@ -350,7 +376,7 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     assert_eq!(rotated.reauthenticated_until, Some(T0.plus(600)));
 
     let listed: Vec<String> = db
-        .sessions_of("o1")
+        .sessions_of(&person_id("o1"))
         .await
         .unwrap()
         .into_iter()
@@ -359,13 +385,18 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     assert_eq!(listed, ["s1", "s2"], "most recently seen first");
 
     assert!(
-        !db.delete_session("o2", "s1").await.unwrap(),
+        !db.delete_session(&person_id("o2"), "s1").await.unwrap(),
         "nobody ends another person's session"
     );
-    assert_eq!(db.delete_sessions_of("o1", Some("s1")).await.unwrap(), 1);
+    assert_eq!(
+        db.delete_sessions_of(&person_id("o1"), Some("s1"))
+            .await
+            .unwrap(),
+        1
+    );
     assert!(db.session_by_token("hash-2").await.unwrap().is_none());
-    assert!(db.delete_session("o1", "s1").await.unwrap());
-    assert!(db.sessions_of("o1").await.unwrap().is_empty());
+    assert!(db.delete_session(&person_id("o1"), "s1").await.unwrap());
+    assert!(db.sessions_of(&person_id("o1")).await.unwrap().is_empty());
 }
 
 async fn password_failures_count_atomically(db: Db) {
@@ -497,8 +528,8 @@ fn event(practice_id: &str, at: Timestamp, kind: &'static str, subject: &str) ->
         practice_id: practice_id.into(),
         at,
         kind,
-        actor_id: Some("o1".into()),
-        subject_id: Some(subject.into()),
+        actor_id: Some(person_id("o1")),
+        subject_id: Some(person_id(subject)),
         ip: Some("192.0.2.7".into()),
         user_agent: Some("test".into()),
         detail: "detail".into(),
@@ -530,7 +561,7 @@ async fn audit_events_of_one_call_keep_their_order(db: Db) {
         newest_first,
         ["device.remembered", "sign_in.succeeded", "code.verified"]
     );
-    assert_eq!(read[0].subject_id.as_deref(), Some("o1"));
+    assert_eq!(read[0].subject_id, Some(person_id("o1")));
 }
 
 async fn audit_events_are_read_newest_first_with_filters(db: Db) {
@@ -590,7 +621,7 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
     assert!(next[0].id < page[1].id);
 
     let of_s1 = db
-        .audit_events("p1", &q(|q| q.subject_id = Some("s1".into())))
+        .audit_events("p1", &q(|q| q.subject_id = Some(person_id("s1"))))
         .await
         .unwrap();
     assert_eq!(of_s1.len(), 2);
@@ -639,20 +670,26 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
         phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: Some("204".into()),
     };
-    db.set_two_factor("o1", Some(&setting)).await.unwrap();
+    db.set_two_factor(&person_id("o1"), Some(&setting))
+        .await
+        .unwrap();
     assert_eq!(
-        db.person_in_practice("p1", "o1")
+        db.person_in_practice("p1", &person_id("o1"))
             .await
             .unwrap()
             .unwrap()
             .two_factor,
         Some(setting)
     );
-    latch_store::testing::set_code_failures(&db, "o1", 2).await;
-    db.set_two_factor_lock("o1", Some(T0.plus(900)), false)
+    latch_store::testing::set_code_failures(&db, &person_id("o1"), 2).await;
+    db.set_two_factor_lock(&person_id("o1"), Some(T0.plus(900)), false)
         .await
         .unwrap();
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (p.code_failures, p.lock),
         (
@@ -663,21 +700,27 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
             }
         )
     );
-    db.set_two_factor_lock("o1", None, true).await.unwrap();
+    db.set_two_factor_lock(&person_id("o1"), None, true)
+        .await
+        .unwrap();
     assert!(
-        db.person_in_practice("p1", "o1")
+        db.person_in_practice("p1", &person_id("o1"))
             .await
             .unwrap()
             .unwrap()
             .lock
             .locked_for_good
     );
-    db.clear_code_failures("o1").await.unwrap();
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    db.clear_code_failures(&person_id("o1")).await.unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
-    db.set_two_factor("o1", None).await.unwrap();
+    db.set_two_factor(&person_id("o1"), None).await.unwrap();
     assert_eq!(
-        db.person_in_practice("p1", "o1")
+        db.person_in_practice("p1", &person_id("o1"))
             .await
             .unwrap()
             .unwrap()
@@ -701,7 +744,7 @@ fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
     Challenge {
         id: id.into(),
         session_id: session_id.into(),
-        person_id: "o1".into(),
+        person_id: person_id("o1"),
         purpose: Purpose::SignIn,
         phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: None,
@@ -784,7 +827,9 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         CodeJudgement::Spent,
         "expired"
     );
-    db.record_sign_in("o1", T0.plus(7)).await.unwrap();
+    db.record_sign_in(&person_id("o1"), T0.plus(7))
+        .await
+        .unwrap();
     assert_eq!(
         judge_finishing(&db, "c2", T0.plus(40), "code-c", true).await,
         CodeJudgement::Accepted
@@ -793,7 +838,11 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         db.challenge("s1", Purpose::SignIn).await.unwrap().is_none(),
         "a used code is gone"
     );
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.code_failures, 0, "a right code clears the failures");
     assert_eq!(
         (p.previous_sign_in_at, p.last_sign_in_at),
@@ -827,7 +876,11 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         judge(&db, "c4", T0.plus(50), "code-e").await,
         CodeJudgement::Accepted
     );
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         p.last_sign_in_at,
         Some(T0.plus(40)),
@@ -850,7 +903,7 @@ async fn judge_finishing(
 ) -> CodeJudgement {
     db.judge_code(
         id,
-        "o1",
+        &person_id("o1"),
         finishes_sign_in,
         now,
         5,
@@ -863,7 +916,7 @@ async fn judge_finishing(
 
 async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
     owner_waiting_for_code_a(&db).await;
-    latch_store::testing::set_code_failures(&db, "o1", 9).await;
+    latch_store::testing::set_code_failures(&db, &person_id("o1"), 9).await;
     assert_eq!(
         judge(&db, "c1", T0.plus(1), "code-x").await,
         CodeJudgement::Wrong {
@@ -886,7 +939,11 @@ async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
     }
     let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
     assert_eq!(c.attempts, 1, "a guess that found the lock counted nothing");
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((p.code_failures, p.lock), (10, locked));
     db.put_challenge(&Challenge {
         expires_at: T0.plus(1500),
@@ -899,7 +956,11 @@ async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
         CodeJudgement::Accepted,
         "after the lock the right code works"
     );
-    let p = db.person_in_practice("p1", "o1").await.unwrap().unwrap();
+    let p = db
+        .person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
 }
 
@@ -909,7 +970,7 @@ async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire
     let device = |id: &str, hash: &str, person: &str, created: i64| NewDevice {
         id: id.into(),
         token_hash: hash.into(),
-        person_id: person.into(),
+        person_id: person_id(person),
         label: "Safari on iOS".into(),
         created_at: T0.plus(created),
         expires_at: T0.plus(created + 1000),
@@ -920,13 +981,21 @@ async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire
     db.insert_device(&device("d2", "t2", "o1", 10))
         .await
         .unwrap();
-    assert!(db.device("o1", "t1", T0).await.unwrap().is_some());
     assert!(
-        db.device("o2", "t1", T0).await.unwrap().is_none(),
+        db.device(&person_id("o1"), "t1", T0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        db.device(&person_id("o2"), "t1", T0)
+            .await
+            .unwrap()
+            .is_none(),
         "bound to one person"
     );
     assert!(
-        db.device("o1", "t1", T0.plus(1000))
+        db.device(&person_id("o1"), "t1", T0.plus(1000))
             .await
             .unwrap()
             .is_none(),
@@ -934,7 +1003,7 @@ async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire
     );
     db.touch_device("d1", T0.plus(50)).await.unwrap();
     let listed: Vec<String> = db
-        .devices_of("o1", T0.plus(20))
+        .devices_of(&person_id("o1"), T0.plus(20))
         .await
         .unwrap()
         .into_iter()
@@ -942,13 +1011,16 @@ async fn remembered_devices_are_found_only_by_their_person_and_until_they_expire
         .collect();
     assert_eq!(listed, ["d1", "d2"], "most recently used first");
     assert_eq!(
-        db.devices_of("o1", T0.plus(1005)).await.unwrap().len(),
+        db.devices_of(&person_id("o1"), T0.plus(1005))
+            .await
+            .unwrap()
+            .len(),
         1,
         "expired ones are not listed"
     );
-    assert!(!db.delete_device("o2", "d1").await.unwrap());
-    assert!(db.delete_device("o1", "d1").await.unwrap());
-    assert_eq!(db.delete_devices_of("o1").await.unwrap(), 1);
+    assert!(!db.delete_device(&person_id("o2"), "d1").await.unwrap());
+    assert!(db.delete_device(&person_id("o1"), "d1").await.unwrap());
+    assert_eq!(db.delete_devices_of(&person_id("o1")).await.unwrap(), 1);
 }
 
 async fn the_outbox_keeps_messages_newest_first(db: Db) {
@@ -1029,15 +1101,15 @@ async fn a_failed_delivery_clears_the_resend_wait(db: Db) {
 
 async fn deliveries_are_remembered_by_provider_id(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.record_delivery("SM1", "p1", "o1", Channel::Sms, T0)
+    db.record_delivery("SM1", "p1", &person_id("o1"), Channel::Sms, T0)
         .await
         .unwrap();
-    db.record_delivery("SM1", "p1", "o1", Channel::Sms, T0)
+    db.record_delivery("SM1", "p1", &person_id("o1"), Channel::Sms, T0)
         .await
         .unwrap();
     assert_eq!(
         db.delivery("SM1").await.unwrap(),
-        Some(("p1".to_owned(), Some("o1".to_owned())))
+        Some(("p1".to_owned(), Some(person_id("o1"))))
     );
     assert_eq!(db.delivery("SM2").await.unwrap(), None);
 }
@@ -1048,7 +1120,7 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
     let device = |id: &str, person: &str, created: i64| NewDevice {
         id: id.into(),
         token_hash: format!("hash-{id}"),
-        person_id: person.into(),
+        person_id: person_id(person),
         label: "Chrome on Linux".into(),
         created_at: T0.plus(created),
         expires_at: T0.plus(created + 100_000),
@@ -1067,7 +1139,7 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
         1,
         "remembered 1010 s ago, past a limit of 1000"
     );
-    let left = db.devices_of("o1", T0.plus(60)).await.unwrap();
+    let left = db.devices_of(&person_id("o1"), T0.plus(60)).await.unwrap();
     assert_eq!(
         (left.len(), left[0].expires_at),
         (1, T0.plus(1050)),
@@ -1111,7 +1183,7 @@ async fn sweeping_removes_only_what_ran_out_in_batches(db: Db) {
     db.insert_device(&NewDevice {
         id: "gone".into(),
         token_hash: "t-gone".into(),
-        person_id: "o1".into(),
+        person_id: person_id("o1"),
         label: "x".into(),
         created_at: T0,
         expires_at: now.minus(1),

@@ -39,7 +39,7 @@ pub struct User {
 impl User {
     pub fn of(person: &Person, practice: &Practice) -> Self {
         User {
-            id: person.id.clone(),
+            id: person.id.to_string(),
             email: person.email.to_string(),
             name: person.name.clone(),
             role: person.role.as_str().to_owned(),

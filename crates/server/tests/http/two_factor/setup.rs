@@ -336,7 +336,11 @@ async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
     assert_eq!(on["users"][0]["remembered_devices"], 1);
 
     app.db
-        .set_two_factor_lock(&sam_id, Some(app.latch().now().plus(900)), false)
+        .set_two_factor_lock(
+            &latch_app::PersonId::from_stored(sam_id.as_str()),
+            Some(app.latch().now().plus(900)),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -347,7 +351,11 @@ async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
         "locked"
     );
     app.db
-        .set_two_factor_lock(&sam_id, None, true)
+        .set_two_factor_lock(
+            &latch_app::PersonId::from_stored(sam_id.as_str()),
+            None,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use latch_app::AppError;
+use latch_app::PersonId;
 use latch_app::records::{AuditEvent, AuditQuery};
 use latch_domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -66,7 +67,11 @@ impl AuditParams {
                         .map_err(|_| bad("before must be an event id."))?,
                 ),
             },
-            subject_id: self.subject.clone().filter(|s| !s.is_empty()),
+            subject_id: self
+                .subject
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(PersonId::from_stored),
             kind: match self.kind.as_deref().filter(|s| !s.is_empty()) {
                 None => None,
                 Some(raw) => Some(
@@ -106,8 +111,8 @@ impl From<AuditEvent> for AuditEventView {
             id: e.id.to_string(),
             at: e.at.to_rfc3339(),
             kind: e.kind,
-            actor: e.actor_id,
-            subject: e.subject_id,
+            actor: e.actor_id.map(|id| id.to_string()),
+            subject: e.subject_id.map(|id| id.to_string()),
             ip: e.ip,
             detail: e.detail,
         }
@@ -161,8 +166,8 @@ pub fn csv_response(events: Vec<AuditEvent>) -> Response {
             e.id.to_string(),
             e.at.to_rfc3339(),
             e.kind,
-            e.actor_id.unwrap_or_default(),
-            e.subject_id.unwrap_or_default(),
+            e.actor_id.map(|id| id.to_string()).unwrap_or_default(),
+            e.subject_id.map(|id| id.to_string()).unwrap_or_default(),
             e.ip.unwrap_or_default(),
             e.detail,
         ];

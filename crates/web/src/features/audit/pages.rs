@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::Person;
+use latch_app::PersonId;
 use latch_app::records::AuditEvent;
 use latch_domain::audit::AuditKind;
 use serde::Deserialize;
@@ -135,12 +136,12 @@ impl AuditPage {
         (events, people): (Vec<AuditEvent>, Vec<Person>),
         error: Option<String>,
     ) -> AuditPage {
-        let name_of = |id: &Option<String>| match id {
+        let name_of = |id: &Option<PersonId>| match id {
             None => "—".to_owned(),
             Some(id) => people
                 .iter()
                 .find(|p| &p.id == id)
-                .map_or_else(|| id.clone(), |p| p.name.clone()),
+                .map_or_else(|| id.to_string(), |p| p.name.clone()),
         };
         let csv_query = query_string(&[
             ("subject", &params.subject),
@@ -171,7 +172,7 @@ impl AuditPage {
                 .collect(),
             people: people
                 .iter()
-                .map(|p| (p.id.clone(), p.name.clone()))
+                .map(|p| (p.id.to_string(), p.name.clone()))
                 .collect(),
             csv_query: csv_query.join("&"),
             older,

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use latch_app::PersonId;
 use latch_app::records::PeopleFilter;
 use latch_app::team::PersonInput;
 use latch_app::{AppError, Secret};
@@ -67,7 +68,14 @@ pub async fn list_people(
     let users = people
         .iter()
         .filter(|p| two_factor_on.is_none_or(|on| p.two_factor.is_some() == on))
-        .map(|p| PersonView::of(p, practice, counts.get(&p.id).copied().unwrap_or(0), now))
+        .map(|p| {
+            PersonView::of(
+                p,
+                practice,
+                counts.get(p.id.as_str()).copied().unwrap_or(0),
+                now,
+            )
+        })
         .collect();
     Ok(Json(PeopleResponse { users }))
 }
@@ -103,9 +111,13 @@ pub async fn show_person(
     Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
-    let person = state.latch.team.person(&who.account, &id).await?;
+    let person = state
+        .latch
+        .team
+        .person(&who.account, &PersonId::from_stored(id))
+        .await?;
     let counts = state.latch.team.device_counts(&who.account).await?;
-    let devices = counts.get(&person.id).copied().unwrap_or(0);
+    let devices = counts.get(person.id.as_str()).copied().unwrap_or(0);
     Ok(Json(PersonView::of(
         &person,
         &who.account.practice,
@@ -152,7 +164,7 @@ pub async fn reset_two_factor(
     state
         .latch
         .team
-        .reset_two_factor(&who, &id, &client)
+        .reset_two_factor(&who, &PersonId::from_stored(id), &client)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -167,6 +179,10 @@ pub async fn unlock(
     Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.latch.team.unlock(&who, &id, &client).await?;
+    state
+        .latch
+        .team
+        .unlock(&who, &PersonId::from_stored(id), &client)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

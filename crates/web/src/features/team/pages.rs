@@ -14,7 +14,7 @@ use axum::response::Response;
 use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::{Help, PersonInput};
-use latch_app::{AppError, Field, Secret};
+use latch_app::{AppError, Field, PersonId, Secret};
 use latch_domain::{Permission, Role};
 use serde::Deserialize;
 
@@ -142,12 +142,12 @@ async fn team_page(
         .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
         .map(|p| PersonRow {
             two_factor: two_factor_text(&p),
-            devices: counts.get(&p.id).copied().unwrap_or(0),
+            devices: counts.get(p.id.as_str()).copied().unwrap_or(0),
             status: status_text(&p, now),
             last_sign_in: p
                 .last_sign_in_at
                 .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
-            id: p.id,
+            id: p.id.to_string(),
             name: p.name,
             email: p.email.to_string(),
             role: p.role.label(),
@@ -292,7 +292,11 @@ async fn person_page(
     id: &str,
     error: Option<String>,
 ) -> Result<PersonPage, AppError> {
-    let person = state.latch.team.person(&who.account, id).await?;
+    let person = state
+        .latch
+        .team
+        .person(&who.account, &PersonId::from_stored(id))
+        .await?;
     let devices = state.latch.team.device_counts(&who.account).await?;
     let now = state.latch.now();
     let actor = &who.account.person;
@@ -304,12 +308,12 @@ async fn person_page(
             }),
         locked: person.lock.at(now.seconds()) != latch_domain::two_factor::Locked::No,
         two_factor: two_factor_text(&person),
-        devices: devices.get(&person.id).copied().unwrap_or(0),
+        devices: devices.get(person.id.as_str()).copied().unwrap_or(0),
         status: status_text(&person, now),
         last_sign_in: person
             .last_sign_in_at
             .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
-        id: person.id,
+        id: person.id.to_string(),
         name: person.name,
         email: person.email.to_string(),
         role: person.role.label(),
@@ -347,10 +351,11 @@ pub async fn submit_person_help(
         "unlock" => (Help::Unlock, "unlock"),
         _ => (Help::ResetTwoFactor, "reset"),
     };
+    let person_id = PersonId::from_stored(id.as_str());
     let helped = state
         .latch
         .team
-        .help_with_password(&who, &id, help, &password, &client);
+        .help_with_password(&who, &person_id, help, &password, &client);
     match helped.await {
         Ok(token) => {
             let next = see_other(&format!("/team/{id}?done={done}"));
