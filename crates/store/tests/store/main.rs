@@ -27,6 +27,14 @@ fn person_id(id: &str) -> PersonId {
     PersonId::from_stored(id)
 }
 
+/// Practice p1's person o1 as stored now.
+async fn o1(db: &Db) -> latch_app::Person {
+    db.person_in_practice("p1", &person_id("o1"))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn open(t: &TestDatabase) -> Db {
     let db = Db::connect(&t.url, &DbOptions::default()).unwrap();
     db.migrate().await.unwrap();
@@ -192,11 +200,7 @@ async fn people_are_found_by_email_whatever_its_case(db: Db) {
     db.record_sign_in(&person_id("o1"), T0.plus(5))
         .await
         .unwrap();
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!(p.password_hash, "$argon2id$new");
     assert_eq!(p.last_sign_in_at, Some(T0.plus(5)));
 }
@@ -260,11 +264,7 @@ async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
     );
     drop(unit);
     assert!(db.session_by_token("hash-1").await.unwrap().is_none());
-    let owner = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let owner = o1(&db).await;
     assert_eq!(owner.last_sign_in_at, None);
 
     // Committed: both are, and the unit is over.
@@ -276,11 +276,7 @@ async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
     unit.commit().await.unwrap();
     assert!(unit.session_by_token("hash-1").await.is_err());
     assert!(db.session_by_token("hash-1").await.unwrap().is_some());
-    let owner = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let owner = o1(&db).await;
     assert_eq!(owner.last_sign_in_at, Some(T0));
 }
 
@@ -673,23 +669,12 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
     db.set_two_factor(&person_id("o1"), Some(&setting))
         .await
         .unwrap();
-    assert_eq!(
-        db.person_in_practice("p1", &person_id("o1"))
-            .await
-            .unwrap()
-            .unwrap()
-            .two_factor,
-        Some(setting)
-    );
+    assert_eq!(o1(&db).await.two_factor, Some(setting));
     latch_store::testing::set_code_failures(&db, &person_id("o1"), 2).await;
     db.set_two_factor_lock(&person_id("o1"), Some(T0.plus(900)), false)
         .await
         .unwrap();
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!(
         (p.code_failures, p.lock),
         (
@@ -703,30 +688,12 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
     db.set_two_factor_lock(&person_id("o1"), None, true)
         .await
         .unwrap();
-    assert!(
-        db.person_in_practice("p1", &person_id("o1"))
-            .await
-            .unwrap()
-            .unwrap()
-            .lock
-            .locked_for_good
-    );
+    assert!(o1(&db).await.lock.locked_for_good);
     db.clear_code_failures(&person_id("o1")).await.unwrap();
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
     db.set_two_factor(&person_id("o1"), None).await.unwrap();
-    assert_eq!(
-        db.person_in_practice("p1", &person_id("o1"))
-            .await
-            .unwrap()
-            .unwrap()
-            .two_factor,
-        None
-    );
+    assert_eq!(o1(&db).await.two_factor, None);
 }
 
 /// Practice p1's owner o1, signing in with session s1, waits for code c1 ("code-a").
@@ -838,11 +805,7 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         db.challenge("s1", Purpose::SignIn).await.unwrap().is_none(),
         "a used code is gone"
     );
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!(p.code_failures, 0, "a right code clears the failures");
     assert_eq!(
         (p.previous_sign_in_at, p.last_sign_in_at),
@@ -876,11 +839,7 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         judge(&db, "c4", T0.plus(50), "code-e").await,
         CodeJudgement::Accepted
     );
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!(
         p.last_sign_in_at,
         Some(T0.plus(40)),
@@ -939,11 +898,7 @@ async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
     }
     let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
     assert_eq!(c.attempts, 1, "a guess that found the lock counted nothing");
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!((p.code_failures, p.lock), (10, locked));
     db.put_challenge(&Challenge {
         expires_at: T0.plus(1500),
@@ -956,11 +911,7 @@ async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
         CodeJudgement::Accepted,
         "after the lock the right code works"
     );
-    let p = db
-        .person_in_practice("p1", &person_id("o1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = o1(&db).await;
     assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
 }
 
