@@ -7,6 +7,7 @@ use latch_domain::audit::AuditKind;
 use crate::audit::{Event, record};
 use crate::challenge::notify;
 use crate::error::AppError;
+use crate::ids::SessionId;
 use crate::latch::Core;
 use crate::password_check::{check_password_again, record_password_again};
 use crate::passwords::OwnedContext;
@@ -103,7 +104,7 @@ impl AccountService {
     pub async fn end_session(
         &self,
         who: &Authenticated,
-        session_id: &str,
+        session_id: &SessionId,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let core = &self.core;
@@ -119,7 +120,7 @@ impl AccountService {
                     person,
                     AuditKind::SessionEnded,
                     client,
-                    if session_id == who.session.id {
+                    if *session_id == who.session.id {
                         "this session"
                     } else {
                         "another session"

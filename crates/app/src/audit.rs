@@ -6,7 +6,7 @@ use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 
 use crate::error::AppError;
-use crate::ids::PersonId;
+use crate::ids::{PersonId, PracticeId};
 use crate::latch::Core;
 use crate::records::{
     Account, AuditEvent, AuditQuery, ClientInfo, NewAuditEvent, PeopleFilter, Person,
@@ -14,7 +14,7 @@ use crate::records::{
 
 /// Who did what to whom, from where: the parts of an event a use case knows.
 pub(crate) struct Event<'a> {
-    pub practice_id: &'a str,
+    pub practice_id: &'a PracticeId,
     pub kind: AuditKind,
     pub actor_id: Option<&'a PersonId>,
     pub subject_id: Option<&'a PersonId>,
@@ -44,7 +44,7 @@ impl<'a> Event<'a> {
 
 pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError> {
     let row = NewAuditEvent {
-        practice_id: event.practice_id.to_owned(),
+        practice_id: event.practice_id.clone(),
         at: core.clock.now(),
         kind: event.kind.as_str(),
         actor_id: event.actor_id.cloned(),

@@ -17,7 +17,7 @@ use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
 use crate::error::{AppError, Field, Refusal, Throttle};
-use crate::ids::PersonId;
+use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
 
@@ -46,7 +46,7 @@ pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
 )]
 pub(crate) async fn start_challenge(
     core: &Core,
-    session_id: &str,
+    session_id: &SessionId,
     person: &Person,
     practice: &Practice,
     purpose: Purpose,
@@ -62,7 +62,7 @@ pub(crate) async fn start_challenge(
     let challenge = Challenge {
         code_hash: core.keys.code_hash(&id, code.digits()),
         id,
-        session_id: session_id.to_owned(),
+        session_id: session_id.clone(),
         person_id: person.id.clone(),
         purpose,
         phone: phone.clone(),
@@ -255,7 +255,7 @@ pub(crate) struct CodeToSend {
     challenge_id: String,
     purpose: Purpose,
     person_id: PersonId,
-    practice_id: String,
+    practice_id: PracticeId,
 }
 
 async fn code_to_send(

@@ -33,3 +33,8 @@ macro_rules! id_type {
 }
 
 id_type!(PersonId, "a person: staff, client, manager or owner");
+id_type!(
+    SessionId,
+    "a session: the id people see in their list, never its cookie token"
+);
+id_type!(PracticeId, "a practice");

@@ -26,7 +26,7 @@ pub mod team;
 pub mod two_factor;
 
 pub use error::{AppError, Field, Refusal, Refusals, Throttle};
-pub use ids::PersonId;
+pub use ids::{PersonId, PracticeId, SessionId};
 pub use latch::{Latch, LatchSettings};
 pub use records::{Account, ClientInfo, Person, Practice};
 pub use secret::Secret;

@@ -9,7 +9,7 @@ use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 
-use crate::ids::PersonId;
+use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::records::*;
 
 /// Which rule of the database refused a write.
@@ -64,11 +64,11 @@ pub trait InstallationStore {
 
 #[async_trait]
 pub trait PracticeStore {
-    async fn practice(&self, id: &str) -> StoreResult<Option<Practice>>;
+    async fn practice(&self, id: &PracticeId) -> StoreResult<Option<Practice>>;
     async fn practices(&self) -> StoreResult<Vec<Practice>>;
     async fn update_security(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         security: &SecuritySettings,
     ) -> StoreResult<()>;
 }
@@ -82,10 +82,14 @@ pub trait PersonStore {
     /// A person of this practice; people of other practices do not exist here.
     async fn person_in_practice(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         person_id: &PersonId,
     ) -> StoreResult<Option<Person>>;
-    async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>>;
+    async fn people(
+        &self,
+        practice_id: &PracticeId,
+        filter: &PeopleFilter,
+    ) -> StoreResult<Vec<Person>>;
     async fn set_password_hash(&self, person_id: &PersonId, password_hash: &str)
     -> StoreResult<()>;
     async fn record_sign_in(&self, person_id: &PersonId, at: Timestamp) -> StoreResult<()>;
@@ -116,13 +120,13 @@ pub trait SessionStore {
     async fn insert_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The session whose token hashes to `token_hash`, with its person and practice.
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>>;
-    async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()>;
+    async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()>;
     /// Keeps a pending session alive until `until` (after each send).
-    async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()>;
+    async fn set_pending_until(&self, session_id: &SessionId, until: Timestamp) -> StoreResult<()>;
     /// Gives the session a new token (and state and re-authentication), so an old cookie dies.
     async fn rotate_session(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         new_token_hash: &str,
         state: SessionState,
         reauthenticated_until: Option<Timestamp>,
@@ -131,12 +135,16 @@ pub trait SessionStore {
     ) -> StoreResult<()>;
     async fn sessions_of(&self, person_id: &PersonId) -> StoreResult<Vec<Session>>;
     /// Ends one session of this person; false when there was none.
-    async fn delete_session(&self, person_id: &PersonId, session_id: &str) -> StoreResult<bool>;
+    async fn delete_session(
+        &self,
+        person_id: &PersonId,
+        session_id: &SessionId,
+    ) -> StoreResult<bool>;
     /// Ends every session of the person but `keep`.
     async fn delete_sessions_of(
         &self,
         person_id: &PersonId,
-        keep: Option<&str>,
+        keep: Option<&SessionId>,
     ) -> StoreResult<u64>;
 }
 
@@ -182,7 +190,7 @@ pub trait AuditStore {
     async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<()>;
     async fn audit_events(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         query: &AuditQuery,
     ) -> StoreResult<Vec<AuditEvent>>;
 }
@@ -192,8 +200,11 @@ pub trait ChallengeStore {
     /// Starts a challenge for a session's sign-in or setup, replacing any earlier one of the
     /// same purpose (its code dies).
     async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
-    async fn challenge(&self, session_id: &str, purpose: Purpose)
-    -> StoreResult<Option<Challenge>>;
+    async fn challenge(
+        &self,
+        session_id: &SessionId,
+        purpose: Purpose,
+    ) -> StoreResult<Option<Challenge>>;
     /// Replaces the code of a challenge for a resend, in one statement that refuses when the
     /// challenge has no sends left or was sent less than `wait_seconds` ago. Answers whether
     /// it took.
@@ -253,14 +264,14 @@ pub trait DeviceStore {
     /// ago end (answers how many), and the rest expire at their creation plus the limit.
     async fn apply_remember_limit(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         limit_seconds: i64,
         now: Timestamp,
     ) -> StoreResult<u64>;
     /// Unexpired remembered devices per person of a practice (people with none are left out).
     async fn device_counts(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         now: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>>;
 }
@@ -285,13 +296,16 @@ pub trait DeliveryLogStore {
     async fn record_delivery(
         &self,
         provider_id: &str,
-        practice_id: &str,
+        practice_id: &PracticeId,
         person_id: &PersonId,
         channel: Channel,
         at: Timestamp,
     ) -> StoreResult<()>;
     /// The practice and person of a provider's message, if latch sent it.
-    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<PersonId>)>>;
+    async fn delivery(
+        &self,
+        provider_id: &str,
+    ) -> StoreResult<Option<(PracticeId, Option<PersonId>)>>;
 }
 
 #[async_trait]

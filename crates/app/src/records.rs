@@ -2,7 +2,7 @@
 
 use latch_domain::Email;
 
-use crate::ids::PersonId;
+use crate::ids::{PersonId, PracticeId, SessionId};
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
@@ -11,7 +11,7 @@ use latch_domain::{Role, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Practice {
-    pub id: String,
+    pub id: PracticeId,
     pub name: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
@@ -22,7 +22,7 @@ pub struct Practice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub id: PersonId,
-    pub practice_id: String,
+    pub practice_id: PracticeId,
     /// As the person wrote it; comparisons use its lower-case form.
     pub email: Email,
     pub name: String,
@@ -58,7 +58,7 @@ pub struct Account {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPractice {
-    pub id: String,
+    pub id: PracticeId,
     pub name: String,
     pub country: String,
     pub security: SecuritySettings,
@@ -68,7 +68,7 @@ pub struct NewPractice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPerson {
     pub id: PersonId,
-    pub practice_id: String,
+    pub practice_id: PracticeId,
     pub email: Email,
     pub name: String,
     pub role: Role,
@@ -80,7 +80,7 @@ pub struct NewPerson {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The public id people see in their session list; not the cookie token.
-    pub id: String,
+    pub id: SessionId,
     pub person_id: PersonId,
     pub state: SessionState,
     pub created_at: Timestamp,
@@ -94,7 +94,7 @@ pub struct Session {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
-    pub id: String,
+    pub id: SessionId,
     pub token_hash: String,
     pub person_id: PersonId,
     pub state: SessionState,
@@ -123,7 +123,7 @@ pub struct Installation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: i64,
-    pub practice_id: String,
+    pub practice_id: PracticeId,
     pub at: Timestamp,
     pub kind: String,
     pub actor_id: Option<PersonId>,
@@ -135,7 +135,7 @@ pub struct AuditEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEvent {
-    pub practice_id: String,
+    pub practice_id: PracticeId,
     pub at: Timestamp,
     pub kind: &'static str,
     pub actor_id: Option<PersonId>,
@@ -197,7 +197,7 @@ impl Purpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     pub id: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub person_id: PersonId,
     pub purpose: Purpose,
     /// The phone the code went to.

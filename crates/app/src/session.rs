@@ -7,9 +7,9 @@ use latch_domain::session::{self, SessionState};
 use latch_domain::{Timestamp, user_agent};
 
 use crate::audit::{Event, record};
-use crate::crypto::{new_id, new_token, token_hash};
+use crate::crypto::{new_token, token_hash};
 use crate::error::AppError;
-use crate::ids::PersonId;
+use crate::ids::{PersonId, SessionId};
 use crate::latch::Core;
 use crate::password_check::{PasswordCheck, check_password_again, record_password_again};
 use crate::records::{Account, ClientInfo, NewSession, Person, Session};
@@ -73,11 +73,11 @@ pub(crate) async fn open_session(
     state: SessionState,
     client: &ClientInfo,
     pending_until: Option<Timestamp>,
-) -> Result<(Secret, String), AppError> {
+) -> Result<(Secret, SessionId), AppError> {
     let now = core.clock.now();
     let token = new_token();
     let session = NewSession {
-        id: new_id(),
+        id: SessionId::generate(),
         pending_until,
         token_hash: token_hash(token.expose()),
         person_id: person_id.clone(),

@@ -14,6 +14,7 @@ use latch_domain::session::SessionState;
 use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_id};
 use crate::error::{AppError, Field, Refusal};
+use crate::ids::PracticeId;
 use crate::latch::Core;
 use crate::records::{Account, ClientInfo, NewPractice, Practice};
 use crate::secret::Secret;
@@ -179,7 +180,7 @@ impl SetupService {
                 )));
             })
             .ok();
-        let practice_id = new_id();
+        let practice_id = PracticeId::generate();
         let practice_name = name
             .as_ref()
             .map_or(input.practice_name.trim(), Name::as_str)

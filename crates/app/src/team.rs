@@ -10,7 +10,7 @@ use latch_domain::{Email, Permission, Role};
 use crate::audit::{Event, record};
 use crate::challenge::notify;
 use crate::error::{AppError, Field, Refusal};
-use crate::ids::PersonId;
+use crate::ids::{PersonId, PracticeId};
 use crate::latch::Core;
 use crate::password_check::check_password_again;
 use crate::passwords::OwnedContext;
@@ -276,7 +276,7 @@ impl TeamService {
 /// password hashed only when nothing was refused.
 pub(crate) async fn prepare_person(
     core: &Core,
-    practice_id: &str,
+    practice_id: &PracticeId,
     practice_name: &str,
     input: PersonInput,
     role: Option<Role>,
@@ -326,7 +326,7 @@ pub(crate) async fn prepare_person(
         .map_err(|weak| AppError::WeakPassword(weak.message))?;
     Ok(NewPerson {
         id: PersonId::generate(),
-        practice_id: practice_id.to_owned(),
+        practice_id: practice_id.clone(),
         email,
         name: name.into_string(),
         role,

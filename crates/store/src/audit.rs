@@ -1,7 +1,7 @@
 //! The append-only audit trail.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId};
 use latch_app::ports::{AuditStore, StoreResult};
 use latch_app::records::{AuditEvent, AuditQuery, NewAuditEvent};
 use latch_domain::Timestamp;
@@ -32,7 +32,7 @@ impl AuditStore for Db {
                 "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) ",
             );
             insert.push_values(events, |mut row, e| {
-                row.push_bind(&e.practice_id)
+                row.push_bind(e.practice_id.as_str())
                     .push_bind(e.at.seconds())
                     .push_bind(e.kind)
                     .push_bind(e.actor_id.as_ref().map(PersonId::as_str))
@@ -48,7 +48,7 @@ impl AuditStore for Db {
 
     async fn audit_events(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         q: &AuditQuery,
     ) -> StoreResult<Vec<AuditEvent>> {
         let rows: Vec<AuditRow> = on_db!(self, conn => {
@@ -58,7 +58,7 @@ impl AuditStore for Db {
                  and ($4 is null or kind = $4) and ($5 is null or at >= $5) and ($6 is null or at <= $6) \
                  order by id desc limit $7",
             )
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(q.before_id)
             .bind(q.subject_id.as_ref().map(PersonId::as_str))
             .bind(&q.kind)
@@ -73,7 +73,7 @@ impl AuditStore for Db {
             .into_iter()
             .map(|r| AuditEvent {
                 id: r.id,
-                practice_id: r.practice_id,
+                practice_id: PracticeId::from_stored(r.practice_id),
                 at: Timestamp(r.at),
                 kind: r.kind,
                 actor_id: r.actor_id.map(PersonId::from_stored),

@@ -2,7 +2,7 @@
 //! statement, and judged (counted, consumed, the person's failures and lock) in one transaction.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::{ChallengeStore, StoreError, StoreResult};
 use latch_app::records::{Challenge, CodeJudgement, Purpose};
 use latch_domain::Timestamp;
@@ -36,7 +36,7 @@ impl TryFrom<ChallengeRow> for Challenge {
             purpose: Purpose::parse(&r.purpose).ok_or_else(bad)?,
             channel: Channel::parse(&r.channel).ok_or_else(bad)?,
             id: r.id,
-            session_id: r.session_id,
+            session_id: SessionId::from_stored(r.session_id),
             person_id: PersonId::from_stored(r.person_id),
             phone: crate::rows::stored_phone(&r.phone)?,
             extension: r.extension,
@@ -73,7 +73,7 @@ impl ChallengeStore for Db {
                  last_sent_at = excluded.last_sent_at, created_at = excluded.created_at",
             )
             .bind(&c.id)
-            .bind(&c.session_id)
+            .bind(c.session_id.as_str())
             .bind(c.person_id.as_str())
             .bind(c.purpose.as_str())
             .bind(c.phone.e164())
@@ -94,7 +94,7 @@ impl ChallengeStore for Db {
 
     async fn challenge(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         purpose: Purpose,
     ) -> StoreResult<Option<Challenge>> {
         let row: Option<ChallengeRow> = on_db!(self, conn => {
@@ -102,7 +102,7 @@ impl ChallengeStore for Db {
                 "select id, session_id, person_id, purpose, phone, extension, channel, code_hash, expires_at, attempts, \
                  sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
             )
-            .bind(session_id)
+            .bind(session_id.as_str())
             .bind(purpose.as_str())
             .fetch_optional(&mut *conn)
             .await

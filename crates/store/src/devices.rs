@@ -1,7 +1,7 @@
 //! Remembered browsers, found by the hash of their cookie token and always with their person.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId};
 use latch_app::ports::{DeviceStore, StoreResult};
 use latch_app::records::{Device, NewDevice};
 use latch_domain::Timestamp;
@@ -126,7 +126,7 @@ impl DeviceStore for Db {
 
     async fn device_counts(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         now: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>> {
         on_db!(self, conn => {
@@ -134,7 +134,7 @@ impl DeviceStore for Db {
                 "select d.person_id, count(*) from remembered_devices d join people p on p.id = d.person_id \
                  where p.practice_id = $1 and d.expires_at > $2 group by d.person_id",
             )
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(now.seconds())
             .fetch_all(&mut *conn)
             .await
@@ -144,7 +144,7 @@ impl DeviceStore for Db {
 
     async fn apply_remember_limit(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         limit_seconds: i64,
         now: Timestamp,
     ) -> StoreResult<u64> {
@@ -154,7 +154,7 @@ impl DeviceStore for Db {
                 "delete from remembered_devices where created_at <= $2 - $3 \
                  and person_id in (select id from people where practice_id = $1)",
             )
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(now.seconds())
             .bind(limit_seconds)
             .execute(&mut *tx)
@@ -166,7 +166,7 @@ impl DeviceStore for Db {
                  where expires_at > created_at + $2 \
                  and person_id in (select id from people where practice_id = $1)",
             )
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(limit_seconds)
             .execute(&mut *tx)
             .await

@@ -19,7 +19,7 @@ macro_rules! insert_practice_and_owner {
     ($tx:expr, $practice:expr, $owner:expr) => {{
         let s = &$practice.security;
         sqlx::query(INSERT_PRACTICE)
-            .bind(&$practice.id)
+            .bind($practice.id.as_str())
             .bind(&$practice.name)
             .bind(&$practice.country)
             .bind(s.require_two_factor.as_str())
@@ -33,7 +33,7 @@ macro_rules! insert_practice_and_owner {
             .map_err(db_error)?;
         sqlx::query(INSERT_PERSON)
             .bind($owner.id.as_str())
-            .bind(&$owner.practice_id)
+            .bind($owner.practice_id.as_str())
             .bind($owner.email.as_str())
             .bind($owner.email.normalized())
             .bind(&$owner.name)

@@ -1,7 +1,7 @@
 //! The development outbox: every text and call, in the database so every node sees it.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId};
 use latch_app::ports::{CallStore, DeliveryLogStore, OutboxStore, StoreError, StoreResult};
 use latch_app::records::OutboxMessage;
 use latch_domain::Timestamp;
@@ -84,7 +84,7 @@ impl DeliveryLogStore for Db {
     async fn record_delivery(
         &self,
         provider_id: &str,
-        practice_id: &str,
+        practice_id: &PracticeId,
         person_id: &PersonId,
         channel: Channel,
         at: Timestamp,
@@ -95,7 +95,7 @@ impl DeliveryLogStore for Db {
                  on conflict (provider_id) do nothing",
             )
             .bind(provider_id)
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(person_id.as_str())
             .bind(channel.as_str())
             .bind(at.seconds())
@@ -106,7 +106,10 @@ impl DeliveryLogStore for Db {
         Ok(())
     }
 
-    async fn delivery(&self, provider_id: &str) -> StoreResult<Option<(String, Option<PersonId>)>> {
+    async fn delivery(
+        &self,
+        provider_id: &str,
+    ) -> StoreResult<Option<(PracticeId, Option<PersonId>)>> {
         let row: Option<(String, Option<String>)> = on_db!(self, conn => {
             sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
                 .bind(provider_id)
@@ -114,7 +117,12 @@ impl DeliveryLogStore for Db {
                 .await
                 .map_err(db_error)?
         });
-        Ok(row.map(|(practice, person)| (practice, person.map(PersonId::from_stored))))
+        Ok(row.map(|(practice, person)| {
+            (
+                PracticeId::from_stored(practice),
+                person.map(PersonId::from_stored),
+            )
+        }))
     }
 }
 

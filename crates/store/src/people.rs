@@ -1,7 +1,7 @@
 //! People: adding them, finding them by email or id, and their password hash.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId};
 use latch_app::ports::{PersonStore, StoreResult};
 use latch_app::records::{Account, NewPerson, PeopleFilter, Person, TwoFactorSetting};
 use latch_domain::Timestamp;
@@ -16,7 +16,7 @@ impl PersonStore for Db {
         on_db!(write self, conn => {
             sqlx::query(INSERT_PERSON)
                 .bind(p.id.as_str())
-                .bind(&p.practice_id)
+                .bind(p.practice_id.as_str())
                 .bind(p.email.as_str())
                 .bind(p.email.normalized())
                 .bind(&p.name)
@@ -46,13 +46,13 @@ impl PersonStore for Db {
 
     async fn person_in_practice(
         &self,
-        practice_id: &str,
+        practice_id: &PracticeId,
         person_id: &PersonId,
     ) -> StoreResult<Option<Person>> {
         let row: Option<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
                 .bind(person_id.as_str())
-                .bind(practice_id)
+                .bind(practice_id.as_str())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -60,14 +60,18 @@ impl PersonStore for Db {
         row.map(Person::try_from).transpose()
     }
 
-    async fn people(&self, practice_id: &str, filter: &PeopleFilter) -> StoreResult<Vec<Person>> {
+    async fn people(
+        &self,
+        practice_id: &PracticeId,
+        filter: &PeopleFilter,
+    ) -> StoreResult<Vec<Person>> {
         let role = filter.role.map(|r| r.as_str());
         let rows: Vec<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", person_columns!(),
                 " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) order by p.name, p.id"
             ))
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(role)
             .fetch_all(&mut *conn)
             .await

@@ -1,6 +1,7 @@
 //! Practices and their security settings.
 
 use async_trait::async_trait;
+use latch_app::ids::PracticeId;
 use latch_app::ports::{PracticeStore, StoreResult};
 use latch_app::records::Practice;
 use latch_domain::practice::SecuritySettings;
@@ -10,10 +11,10 @@ use crate::{Db, db_error, on_db};
 
 #[async_trait]
 impl PracticeStore for Db {
-    async fn practice(&self, id: &str) -> StoreResult<Option<Practice>> {
+    async fn practice(&self, id: &PracticeId) -> StoreResult<Option<Practice>> {
         let row: Option<PracticeRow> = on_db!(self, conn => {
             sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr where pr.id = $1"))
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -31,13 +32,17 @@ impl PracticeStore for Db {
         rows.into_iter().map(Practice::try_from).collect()
     }
 
-    async fn update_security(&self, practice_id: &str, s: &SecuritySettings) -> StoreResult<()> {
+    async fn update_security(
+        &self,
+        practice_id: &PracticeId,
+        s: &SecuritySettings,
+    ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
                 "update practices set require_two_factor = $2, remember_device_days = $3, \
                  sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6 where id = $1",
             )
-            .bind(practice_id)
+            .bind(practice_id.as_str())
             .bind(s.require_two_factor.as_str())
             .bind(i64::from(s.remember_device_days))
             .bind(i64::from(s.sign_out_after_idle_minutes))

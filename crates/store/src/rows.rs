@@ -1,7 +1,7 @@
 //! Database rows and their conversion into the app's records. Column lists are macros so that
 //! queries stay `&'static str` (built with `concat!`).
 
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId, SessionId};
 use latch_app::ports::StoreError;
 use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
 use latch_domain::Email;
@@ -69,7 +69,7 @@ impl TryFrom<PracticeRow> for Practice {
                 .map_err(|_| bad("daily_send_budget"))?,
         };
         Ok(Practice {
-            id: r.pr_id,
+            id: PracticeId::from_stored(r.pr_id),
             name: r.pr_name,
             country: r.pr_country,
             security,
@@ -116,7 +116,7 @@ impl TryFrom<PersonRow> for Person {
         };
         Ok(Person {
             id: PersonId::from_stored(r.id),
-            practice_id: r.practice_id,
+            practice_id: PracticeId::from_stored(r.practice_id),
             email: Email::from_stored(&r.email),
             name: r.name,
             role,
@@ -173,7 +173,7 @@ impl TryFrom<SessionRow> for Session {
         let state = SessionState::parse(&r.s_state)
             .ok_or_else(|| StoreError::Other("a session has a bad state".into()))?;
         Ok(Session {
-            id: r.s_id,
+            id: SessionId::from_stored(r.s_id),
             person_id: PersonId::from_stored(r.s_person_id),
             state,
             created_at: Timestamp(r.s_created_at),

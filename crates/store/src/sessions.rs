@@ -1,7 +1,7 @@
 //! Sessions: found by the hash of their cookie token, rotated, listed and ended.
 
 use async_trait::async_trait;
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::{SessionStore, StoreResult};
 use latch_app::records::{Account, NewSession, Session};
 use latch_domain::Timestamp;
@@ -20,7 +20,7 @@ impl SessionStore for Db {
                 "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until) \
                  values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
             )
-            .bind(&s.id)
+            .bind(s.id.as_str())
             .bind(&s.token_hash)
             .bind(s.person_id.as_str())
             .bind(s.state.as_str())
@@ -53,10 +53,10 @@ impl SessionStore for Db {
             .transpose()
     }
 
-    async fn touch_session(&self, session_id: &str, at: Timestamp) -> StoreResult<()> {
+    async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
-                .bind(session_id)
+                .bind(session_id.as_str())
                 .bind(at.seconds())
                 .execute(&mut *conn)
                 .await
@@ -65,10 +65,10 @@ impl SessionStore for Db {
         Ok(())
     }
 
-    async fn set_pending_until(&self, session_id: &str, until: Timestamp) -> StoreResult<()> {
+    async fn set_pending_until(&self, session_id: &SessionId, until: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query("update sessions set pending_until = $2 where id = $1")
-                .bind(session_id)
+                .bind(session_id.as_str())
                 .bind(until.seconds())
                 .execute(&mut *conn)
                 .await
@@ -79,7 +79,7 @@ impl SessionStore for Db {
 
     async fn rotate_session(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         new_token_hash: &str,
         state: SessionState,
         reauthenticated_until: Option<Timestamp>,
@@ -91,7 +91,7 @@ impl SessionStore for Db {
                 "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
                  pending_until = $6 where id = $1",
             )
-            .bind(session_id)
+            .bind(session_id.as_str())
             .bind(new_token_hash)
             .bind(state.as_str())
             .bind(reauthenticated_until.map(Timestamp::seconds))
@@ -117,10 +117,14 @@ impl SessionStore for Db {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    async fn delete_session(&self, person_id: &PersonId, session_id: &str) -> StoreResult<bool> {
+    async fn delete_session(
+        &self,
+        person_id: &PersonId,
+        session_id: &SessionId,
+    ) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where id = $1 and person_id = $2")
-                .bind(session_id)
+                .bind(session_id.as_str())
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
@@ -133,12 +137,12 @@ impl SessionStore for Db {
     async fn delete_sessions_of(
         &self,
         person_id: &PersonId,
-        keep: Option<&str>,
+        keep: Option<&SessionId>,
     ) -> StoreResult<u64> {
         let deleted = on_db!(write self, conn => {
             sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
                 .bind(person_id.as_str())
-                .bind(keep)
+                .bind(keep.map(SessionId::as_str))
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?

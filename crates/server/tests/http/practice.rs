@@ -248,11 +248,12 @@ async fn a_remembered_browser_is_held_to_the_practices_limit_of_the_day(dialect:
     // The limit falls without the cap reaching this device (as when the browser was
     // remembered in the same instant): each use still checks the limit of the day.
     let (_, me) = owner.get("/api/v1/me").await;
-    let practice_id = me["user"]["practice"]["id"].as_str().unwrap();
-    let mut practice = app.db.practice(practice_id).await.unwrap().unwrap();
+    let practice_id =
+        latch_app::PracticeId::from_stored(me["user"]["practice"]["id"].as_str().unwrap());
+    let mut practice = app.db.practice(&practice_id).await.unwrap().unwrap();
     practice.security.remember_device_days = 30;
     app.db
-        .update_security(practice_id, &practice.security)
+        .update_security(&practice_id, &practice.security)
         .await
         .unwrap();
 

@@ -2,7 +2,6 @@
 //! `LATCH_TEST_POSTGRES_URL` is set (a loud skip otherwise; a failure with
 //! `LATCH_REQUIRE_POSTGRES=1`).
 
-use latch_app::PersonId;
 use latch_app::ports::{
     AuditStore, CallStore, ChallengeStore, Conflict, DeliveryLogStore, DeviceStore,
     InstallationStore, OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
@@ -12,6 +11,7 @@ use latch_app::records::{
     AuditQuery, Challenge, CodeJudgement, NewAuditEvent, NewDevice, NewPerson, NewPractice,
     NewSession, PeopleFilter, Purpose, TwoFactorSetting,
 };
+use latch_app::{PersonId, PracticeId, SessionId};
 use latch_domain::country::Country;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
@@ -27,9 +27,17 @@ fn person_id(id: &str) -> PersonId {
     PersonId::from_stored(id)
 }
 
+fn practice_id(id: &str) -> PracticeId {
+    PracticeId::from_stored(id)
+}
+
+fn session_id(id: &str) -> SessionId {
+    SessionId::from_stored(id)
+}
+
 /// Practice p1's person o1 as stored now.
 async fn o1(db: &Db) -> latch_app::Person {
-    db.person_in_practice("p1", &person_id("o1"))
+    db.person_in_practice(&practice_id("p1"), &person_id("o1"))
         .await
         .unwrap()
         .unwrap()
@@ -116,7 +124,7 @@ async fn an_unmigrated_database_is_not_ready() {
 
 fn practice(id: &str) -> NewPractice {
     NewPractice {
-        id: id.into(),
+        id: practice_id(id),
         name: format!("Practice {id}"),
         country: "US".into(),
         security: SecuritySettings::new_practice(Country::parse("US").unwrap()),
@@ -124,10 +132,10 @@ fn practice(id: &str) -> NewPractice {
     }
 }
 
-fn person(id: &str, practice_id: &str, email: &str, role: Role) -> NewPerson {
+fn person(id: &str, practice: &str, email: &str, role: Role) -> NewPerson {
     NewPerson {
         id: person_id(id),
-        practice_id: practice_id.into(),
+        practice_id: practice_id(practice),
         email: latch_domain::Email::parse(email).unwrap(),
         name: format!("Person {id}"),
         role,
@@ -170,7 +178,7 @@ async fn the_installation_row_is_made_once_and_claimed_once(db: Db) {
         "{again:?}"
     );
     assert!(
-        db.practice("p2").await.unwrap().is_none(),
+        db.practice(&practice_id("p2")).await.unwrap().is_none(),
         "the refused setup left nothing behind"
     );
     assert!(db.installation("nonce-3").await.unwrap().set_up);
@@ -185,7 +193,7 @@ async fn people_are_found_by_email_whatever_its_case(db: Db) {
         .unwrap();
     assert_eq!(account.person.email.as_str(), "Owner@Example.com");
     assert_eq!(account.person.role, Role::Owner);
-    assert_eq!(account.practice.id, "p1");
+    assert_eq!(account.practice.id, practice_id("p1"));
     assert_eq!(account.practice.security.sign_out_after_idle_minutes, 15);
     assert!(
         db.account_by_email("nobody@example.com")
@@ -227,16 +235,19 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
         .await
         .unwrap();
     assert!(
-        db.person_in_practice("p2", &person_id("s1"))
+        db.person_in_practice(&practice_id("p2"), &person_id("s1"))
             .await
             .unwrap()
             .is_none()
     );
-    let all = db.people("p1", &PeopleFilter::default()).await.unwrap();
+    let all = db
+        .people(&practice_id("p1"), &PeopleFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 3);
     let clients = db
         .people(
-            "p1",
+            &practice_id("p1"),
             &PeopleFilter {
                 role: Some(Role::Client),
             },
@@ -311,7 +322,7 @@ async fn units_of_work_at_once_each_see_what_the_one_before_wrote(db: Db) {
 
 fn session(id: &str, token_hash: &str, person: &str, at: Timestamp) -> NewSession {
     NewSession {
-        id: id.into(),
+        id: session_id(id),
         token_hash: token_hash.into(),
         person_id: person_id(person),
         state: SessionState::SignedIn,
@@ -337,11 +348,15 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
         (s.id.as_str(), s.person_id.as_str(), s.state),
         ("s1", "o1", SessionState::SignedIn)
     );
-    assert_eq!(account.practice.id, "p1");
+    assert_eq!(account.practice.id, practice_id("p1"));
     assert_eq!(s.last_seen_at, T0);
 
-    db.touch_session("s1", T0.plus(30)).await.unwrap();
-    db.touch_session("s1", T0.plus(20)).await.unwrap();
+    db.touch_session(&session_id("s1"), T0.plus(30))
+        .await
+        .unwrap();
+    db.touch_session(&session_id("s1"), T0.plus(20))
+        .await
+        .unwrap();
     assert_eq!(
         db.session_by_token("hash-1")
             .await
@@ -354,7 +369,7 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     );
 
     db.rotate_session(
-        "s1",
+        &session_id("s1"),
         "hash-1b",
         SessionState::SignedIn,
         Some(T0.plus(600)),
@@ -368,7 +383,7 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
         "the old token is dead"
     );
     let rotated = db.session_by_token("hash-1b").await.unwrap().unwrap().0;
-    assert_eq!(rotated.id, "s1");
+    assert_eq!(rotated.id, session_id("s1"));
     assert_eq!(rotated.reauthenticated_until, Some(T0.plus(600)));
 
     let listed: Vec<String> = db
@@ -376,22 +391,28 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| s.id)
+        .map(|s| s.id.to_string())
         .collect();
     assert_eq!(listed, ["s1", "s2"], "most recently seen first");
 
     assert!(
-        !db.delete_session(&person_id("o2"), "s1").await.unwrap(),
+        !db.delete_session(&person_id("o2"), &session_id("s1"))
+            .await
+            .unwrap(),
         "nobody ends another person's session"
     );
     assert_eq!(
-        db.delete_sessions_of(&person_id("o1"), Some("s1"))
+        db.delete_sessions_of(&person_id("o1"), Some(&session_id("s1")))
             .await
             .unwrap(),
         1
     );
     assert!(db.session_by_token("hash-2").await.unwrap().is_none());
-    assert!(db.delete_session(&person_id("o1"), "s1").await.unwrap());
+    assert!(
+        db.delete_session(&person_id("o1"), &session_id("s1"))
+            .await
+            .unwrap()
+    );
     assert!(db.sessions_of(&person_id("o1")).await.unwrap().is_empty());
 }
 
@@ -519,9 +540,9 @@ async fn counting_and_giving_back_the_same_windows_at_once_never_deadlocks(db: D
     );
 }
 
-fn event(practice_id: &str, at: Timestamp, kind: &'static str, subject: &str) -> NewAuditEvent {
+fn event(practice: &str, at: Timestamp, kind: &'static str, subject: &str) -> NewAuditEvent {
     NewAuditEvent {
-        practice_id: practice_id.into(),
+        practice_id: practice_id(practice),
         at,
         kind,
         actor_id: Some(person_id("o1")),
@@ -544,7 +565,7 @@ async fn audit_events_of_one_call_keep_their_order(db: Db) {
     db.append_audit(&events).await.unwrap();
     let read = db
         .audit_events(
-            "p1",
+            &practice_id("p1"),
             &AuditQuery {
                 limit: 50,
                 ..AuditQuery::default()
@@ -588,14 +609,17 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
         f(&mut q);
         q
     };
-    let all = db.audit_events("p1", &q(|_| {})).await.unwrap();
+    let all = db
+        .audit_events(&practice_id("p1"), &q(|_| {}))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 6, "another practice's events are not here");
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     assert_eq!(all[0].kind, "password.changed");
 
     let page = db
         .audit_events(
-            "p1",
+            &practice_id("p1"),
             &AuditQuery {
                 limit: 2,
                 ..q(|_| {})
@@ -605,7 +629,7 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
         .unwrap();
     let next = db
         .audit_events(
-            "p1",
+            &practice_id("p1"),
             &AuditQuery {
                 limit: 2,
                 before_id: Some(page[1].id),
@@ -617,18 +641,24 @@ async fn audit_events_are_read_newest_first_with_filters(db: Db) {
     assert!(next[0].id < page[1].id);
 
     let of_s1 = db
-        .audit_events("p1", &q(|q| q.subject_id = Some(person_id("s1"))))
+        .audit_events(
+            &practice_id("p1"),
+            &q(|q| q.subject_id = Some(person_id("s1"))),
+        )
         .await
         .unwrap();
     assert_eq!(of_s1.len(), 2);
     let changed = db
-        .audit_events("p1", &q(|q| q.kind = Some("password.changed".into())))
+        .audit_events(
+            &practice_id("p1"),
+            &q(|q| q.kind = Some("password.changed".into())),
+        )
         .await
         .unwrap();
     assert_eq!(changed.len(), 1);
     let window = db
         .audit_events(
-            "p1",
+            &practice_id("p1"),
             &q(|q| {
                 q.from = Some(T0.plus(1));
                 q.to = Some(T0.plus(3));
@@ -648,8 +678,17 @@ async fn security_settings_round_trip(db: Db) {
         allowed_countries: vec![Country::parse("US").unwrap(), Country::parse("CA").unwrap()],
         daily_send_budget: 1000,
     };
-    db.update_security("p1", &settings).await.unwrap();
-    assert_eq!(db.practice("p1").await.unwrap().unwrap().security, settings);
+    db.update_security(&practice_id("p1"), &settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.practice(&practice_id("p1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .security,
+        settings
+    );
     assert_eq!(db.practices().await.unwrap().len(), 1);
 }
 
@@ -707,10 +746,10 @@ async fn owner_waiting_for_code_a(db: &Db) {
         .unwrap();
 }
 
-fn challenge(id: &str, session_id: &str, code_hash: &str) -> Challenge {
+fn challenge(id: &str, session: &str, code_hash: &str) -> Challenge {
     Challenge {
         id: id.into(),
-        session_id: session_id.into(),
+        session_id: session_id(session),
         person_id: person_id("o1"),
         purpose: Purpose::SignIn,
         phone: PhoneNumber::from_stored("+14155552671").unwrap(),
@@ -730,13 +769,22 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
     db.put_challenge(&challenge("c2", "s1", "code-b"))
         .await
         .unwrap();
-    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    let c = db
+        .challenge(&session_id("s1"), Purpose::SignIn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (c.id.as_str(), c.code_hash.as_str()),
         ("c2", "code-b"),
         "a new challenge replaces the old"
     );
-    assert!(db.challenge("s1", Purpose::Setup).await.unwrap().is_none());
+    assert!(
+        db.challenge(&session_id("s1"), Purpose::Setup)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     assert!(
         !db.resend_challenge(
@@ -765,7 +813,11 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         .await
         .unwrap()
     );
-    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    let c = db
+        .challenge(&session_id("s1"), Purpose::SignIn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (c.sends, c.channel, c.code_hash.as_str()),
         (2, Channel::Voice, "code-c")
@@ -802,7 +854,10 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
         CodeJudgement::Accepted
     );
     assert!(
-        db.challenge("s1", Purpose::SignIn).await.unwrap().is_none(),
+        db.challenge(&session_id("s1"), Purpose::SignIn)
+            .await
+            .unwrap()
+            .is_none(),
         "a used code is gone"
     );
     let p = o1(&db).await;
@@ -896,7 +951,11 @@ async fn a_lock_is_checked_and_written_where_the_guess_is_counted(db: Db) {
             "while locked nothing is judged"
         );
     }
-    let c = db.challenge("s1", Purpose::SignIn).await.unwrap().unwrap();
+    let c = db
+        .challenge(&session_id("s1"), Purpose::SignIn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(c.attempts, 1, "a guess that found the lock counted nothing");
     let p = o1(&db).await;
     assert_eq!((p.code_failures, p.lock), (10, locked));
@@ -1052,15 +1111,27 @@ async fn a_failed_delivery_clears_the_resend_wait(db: Db) {
 
 async fn deliveries_are_remembered_by_provider_id(db: Db) {
     practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.record_delivery("SM1", "p1", &person_id("o1"), Channel::Sms, T0)
-        .await
-        .unwrap();
-    db.record_delivery("SM1", "p1", &person_id("o1"), Channel::Sms, T0)
-        .await
-        .unwrap();
+    db.record_delivery(
+        "SM1",
+        &practice_id("p1"),
+        &person_id("o1"),
+        Channel::Sms,
+        T0,
+    )
+    .await
+    .unwrap();
+    db.record_delivery(
+        "SM1",
+        &practice_id("p1"),
+        &person_id("o1"),
+        Channel::Sms,
+        T0,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         db.delivery("SM1").await.unwrap(),
-        Some(("p1".to_owned(), Some(person_id("o1"))))
+        Some((practice_id("p1"), Some(person_id("o1"))))
     );
     assert_eq!(db.delivery("SM2").await.unwrap(), None);
 }
@@ -1080,11 +1151,13 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
     db.insert_device(&device("d2", "o1", 50)).await.unwrap();
     db.insert_device(&device("d3", "o2", 0)).await.unwrap();
     assert_eq!(
-        db.device_counts("p1", T0.plus(60)).await.unwrap(),
+        db.device_counts(&practice_id("p1"), T0.plus(60))
+            .await
+            .unwrap(),
         vec![("o1".to_owned(), 2)]
     );
     assert_eq!(
-        db.apply_remember_limit("p1", 1000, T0.plus(1010))
+        db.apply_remember_limit(&practice_id("p1"), 1000, T0.plus(1010))
             .await
             .unwrap(),
         1,
@@ -1097,11 +1170,15 @@ async fn device_counts_and_a_lowered_limit_work_per_practice(db: Db) {
         "the younger one expires at its creation plus the limit"
     );
     assert_eq!(
-        db.device_counts("p1", T0.plus(60)).await.unwrap(),
+        db.device_counts(&practice_id("p1"), T0.plus(60))
+            .await
+            .unwrap(),
         vec![("o1".to_owned(), 1)]
     );
     assert_eq!(
-        db.device_counts("p2", T0.plus(60)).await.unwrap(),
+        db.device_counts(&practice_id("p2"), T0.plus(60))
+            .await
+            .unwrap(),
         vec![("o2".to_owned(), 1)],
         "another practice is untouched"
     );
@@ -1215,11 +1292,17 @@ async fn of_two_deadlocked_units_on_postgresql_one_is_contended_and_the_other_co
     }
     let first = db.begin().await.unwrap();
     let second = db.begin().await.unwrap();
-    first.touch_session("s1", T0.plus(1)).await.unwrap();
-    second.touch_session("s2", T0.plus(2)).await.unwrap();
+    first
+        .touch_session(&session_id("s1"), T0.plus(1))
+        .await
+        .unwrap();
+    second
+        .touch_session(&session_id("s2"), T0.plus(2))
+        .await
+        .unwrap();
     let cross = |unit: std::sync::Arc<dyn latch_app::ports::UnitOfWork>, id: &'static str| {
         tokio::spawn(async move {
-            unit.touch_session(id, T0.plus(3)).await?;
+            unit.touch_session(&session_id(id), T0.plus(3)).await?;
             unit.commit().await
         })
     };

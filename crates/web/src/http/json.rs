@@ -44,7 +44,7 @@ impl User {
             name: person.name.clone(),
             role: person.role.as_str().to_owned(),
             practice: PracticeRef {
-                id: practice.id.clone(),
+                id: practice.id.to_string(),
                 name: practice.name.clone(),
             },
         }
@@ -209,12 +209,15 @@ pub struct SessionView {
 
 impl SessionView {
     /// The person's sessions for a page or an answer, marking the one asking.
-    pub fn list(sessions: Vec<latch_app::records::Session>, current: &str) -> Vec<SessionView> {
+    pub fn list(
+        sessions: Vec<latch_app::records::Session>,
+        current: &latch_app::SessionId,
+    ) -> Vec<SessionView> {
         sessions
             .into_iter()
             .map(|s| SessionView {
-                current: s.id == current,
-                id: s.id,
+                current: s.id == *current,
+                id: s.id.to_string(),
                 label: s.label,
                 ip: s.ip,
                 created_at: s.created_at.to_rfc3339(),

@@ -64,7 +64,7 @@ pub async fn setup(
     let Account { person, practice } = &signed_in.account;
     let body = SetupResponse {
         practice: PracticeRef {
-            id: practice.id.clone(),
+            id: practice.id.to_string(),
             name: practice.name.clone(),
         },
         user: User::of(person, practice),

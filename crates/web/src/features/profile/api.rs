@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::Secret;
+use latch_app::SessionId;
 use latch_app::records::Account;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -94,6 +95,7 @@ pub async fn end_my_session(
     Session(who, _): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let id = SessionId::from_stored(id);
     state.latch.account.end_session(&who, &id, &client).await?;
     let response = StatusCode::NO_CONTENT.into_response();
     Ok(if id == who.session.id {

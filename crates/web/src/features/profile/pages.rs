@@ -11,6 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use latch_app::SessionId;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
@@ -187,6 +188,7 @@ pub async fn submit_end_session(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<CsrfOnlyForm>,
 ) -> Result<Response, HtmlError> {
+    let id = SessionId::from_stored(id);
     state.latch.account.end_session(&who, &id, &client).await?;
     if id == who.session.id {
         return Ok(with_cookie(
