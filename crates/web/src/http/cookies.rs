@@ -62,6 +62,18 @@ pub fn with_cookie(
     response
 }
 
+/// The response, carrying the session's new token when there is one.
+pub fn with_session(
+    response: axum::response::Response,
+    config: &WebConfig,
+    token: Option<&latch_app::Secret>,
+) -> axum::response::Response {
+    match token {
+        Some(token) => with_cookie(response, session(config, token.expose())),
+        None => response,
+    }
+}
+
 pub fn read_session(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
     read(headers, &name(config, SESSION))
 }

@@ -1,7 +1,7 @@
 //! The Security Settings page, with its view and form.
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, csrf_form};
@@ -14,6 +14,7 @@ use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Field, Refusals, Secret};
+use latch_domain::practice::SecuritySettings;
 use serde::Deserialize;
 
 csrf_form!(SettingsForm {
@@ -143,6 +144,25 @@ impl SettingsForm {
 }
 
 impl SettingsErrors {
+    /// What saving the settings came to: the session's new token when they were saved, else
+    /// what the form shows (with the new token when the password was right); an error page
+    /// for anything else.
+    fn of_saving(
+        saving: Result<(Secret, Result<SecuritySettings, AppError>), AppError>,
+    ) -> Result<Saving, HtmlError> {
+        match saving {
+            Ok((token, Ok(_))) => Ok(Saving::Saved(token)),
+            Ok((token, Err(AppError::InvalidSetting(refusals)))) => Ok(Saving::Refused(
+                SettingsErrors::refused(&refusals),
+                Some(token),
+            )),
+            Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+                Ok(Saving::Refused(SettingsErrors::password(&e), None))
+            }
+            Ok((_, Err(e))) | Err(e) => Err(HtmlError(e)),
+        }
+    }
+
     /// Every setting app refused, each beside its field.
     fn refused(refusals: &Refusals) -> Self {
         let mut errors = SettingsErrors::default();
@@ -179,33 +199,27 @@ pub async fn submit_settings(
     let password = Secret::new(std::mem::take(&mut form.password));
     let (errors, token) = match form.update() {
         Err(errors) => (errors, None),
-        Ok(update) => match state
-            .latch
-            .practice
-            .update_security_with_password(&who, &update, &password, &client)
-            .await
-        {
-            Ok((token, Ok(_))) => {
-                let saved = see_other("/practice/settings?done=settings");
-                return Ok(with_cookie(
-                    saved,
-                    cookies::session(&state.config, token.expose()),
-                ));
+        Ok(update) => {
+            let practice = &state.latch.practice;
+            let saving = practice.update_security_with_password(&who, &update, &password, &client);
+            match SettingsErrors::of_saving(saving.await)? {
+                Saving::Saved(token) => {
+                    let saved = see_other("/practice/settings?done=settings");
+                    return Ok(with_session(saved, &state.config, Some(&token)));
+                }
+                Saving::Refused(errors, token) => (errors, token),
             }
-            Ok((token, Err(AppError::InvalidSetting(refusals)))) => {
-                (SettingsErrors::refused(&refusals), Some(token))
-            }
-            Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
-                (SettingsErrors::password(&e), None)
-            }
-            Ok((_, Err(e))) | Err(e) => return Err(HtmlError(e)),
-        },
+        }
     };
     let page = settings_page(&who, Chrome::new(&who, csrf, "settings"), form, errors);
     let response = render(StatusCode::BAD_REQUEST, &page);
     // The password was right even if a setting was not: keep the new session id.
-    Ok(match token {
-        Some(token) => with_cookie(response, cookies::session(&state.config, token.expose())),
-        None => response,
-    })
+    Ok(with_session(response, &state.config, token.as_ref()))
+}
+
+/// Settings saved, with the session's new token; or refused, with what the form shows and the
+/// new token when the password was right.
+enum Saving {
+    Saved(Secret),
+    Refused(SettingsErrors, Option<Secret>),
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::features::sign_in::api::ResendRequest;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::with_session;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiSession, ApiSetupSession, Client, Session};
 use crate::http::json::{CodeSentResponse, TwoFactor};
@@ -113,10 +113,11 @@ pub async fn confirm_setup(
         state: confirmed.signed_in.as_ref().map(|_| "signed_in".to_owned()),
     };
     let response = Json(body).into_response();
-    Ok(match confirmed.signed_in {
-        Some(token) => with_cookie(response, cookies::session(&state.config, token.expose())),
-        None => response,
-    })
+    Ok(with_session(
+        response,
+        &state.config,
+        confirmed.signed_in.as_ref(),
+    ))
 }
 
 /// Turns two-factor off.

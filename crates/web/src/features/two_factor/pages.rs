@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::features::sign_in::pages::{
     ChannelForm, CodeQuery, other_channel, shown_beside_code_form,
 };
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
@@ -298,10 +298,11 @@ pub async fn submit_confirm(
     match confirmed.await {
         Ok(confirmed) => {
             let done = see_other("/profile/two-factor/done");
-            Ok(match confirmed.signed_in {
-                Some(token) => with_cookie(done, cookies::session(&state.config, token.expose())),
-                None => done,
-            })
+            Ok(with_session(
+                done,
+                &state.config,
+                confirmed.signed_in.as_ref(),
+            ))
         }
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => {
