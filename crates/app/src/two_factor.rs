@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use latch_domain::audit::AuditKind;
 use latch_domain::code::OneTimeCode;
+use latch_domain::country::Country;
 use latch_domain::message::{self, Notice};
 use latch_domain::phone::{PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
@@ -167,32 +168,9 @@ impl TwoFactorService {
             return Err(AppError::ReauthenticationRequired);
         }
         let person = &who.account.person;
-        let channel = parse_channel(Some(&input.channel))?.unwrap_or(Channel::Sms);
-        let phone = PhoneNumber::parse(&input.phone, input.country.as_deref())
-            .map_err(|e| phone_error(Field::Phone, e))?;
-        let extension = parse_extension(input.extension.as_deref().unwrap_or(""))
-            .map_err(|e| phone_error(Field::Extension, e))?;
-        if extension.is_some() && channel == Channel::Sms {
-            return Err(AppError::InvalidPhone(Refusal::of(
-                Field::Extension,
-                "Texts can't reach an extension. Choose a voice call, or use a number without an extension.",
-            )));
-        }
         let allowed = &who.account.practice.security.allowed_countries;
-        if !phone
-            .region()
-            .is_some_and(|r| allowed.iter().any(|c| c.code() == r))
-        {
-            return Err(AppError::PhoneNotAllowed(
-                "Your practice doesn't allow phone numbers from this country. Use another number or ask your practice.".into(),
-            ));
-        }
-        if channel == Channel::Voice && !core.delivery.supports_voice() {
-            return Err(AppError::InvalidRequest(Refusal::of(
-                Field::Channel,
-                "Voice calls are not available. Choose a text message.",
-            )));
-        }
+        let (phone, extension, channel) =
+            read_phone_step(&input, allowed, core.delivery.supports_voice())?;
         check_lock(core, person)?;
         let phone = &phone;
         let extension = &extension;
@@ -367,6 +345,54 @@ async fn setup_challenge(core: &Core, who: &Authenticated) -> Result<Challenge, 
         .challenge(&who.session.id, Purpose::Setup)
         .await?
         .ok_or(AppError::NoSetupInProgress)
+}
+
+/// Reads the phone step's number, extension and method, refusing every value that cannot be
+/// used at once, in the body's order.
+fn read_phone_step(
+    input: &SetupInput,
+    allowed: &[Country],
+    voice: bool,
+) -> Result<(PhoneNumber, Option<String>, Channel), AppError> {
+    let mut refused = Vec::new();
+    let phone = match PhoneNumber::parse(&input.phone, input.country.as_deref()) {
+        Ok(phone)
+            if !phone
+                .region()
+                .is_some_and(|r| allowed.iter().any(|c| c.code() == r)) =>
+        {
+            Err(AppError::PhoneNotAllowed(
+                "Your practice doesn't allow phone numbers from this country. Use another number or ask your practice.".into(),
+            ))
+        }
+        parsed => parsed.map_err(|e| phone_error(Field::Phone, e)),
+    };
+    let phone = phone.map_err(|e| refused.push(e)).ok();
+    let extension = parse_extension(input.extension.as_deref().unwrap_or(""))
+        .map_err(|e| refused.push(phone_error(Field::Extension, e)))
+        .ok();
+    let channel = parse_channel(Some(&input.channel))
+        .map_err(|e| refused.push(e))
+        .ok()
+        .map(|c| c.unwrap_or(Channel::Sms));
+    if matches!(extension, Some(Some(_))) && channel == Some(Channel::Sms) {
+        refused.push(AppError::InvalidPhone(Refusal::of(
+            Field::Extension,
+            "Texts can't reach an extension. Choose a voice call, or use a number without an extension.",
+        )));
+    }
+    if channel == Some(Channel::Voice) && !voice {
+        refused.push(AppError::InvalidRequest(Refusal::of(
+            Field::Channel,
+            "Voice calls are not available. Choose a text message.",
+        )));
+    }
+    match (phone, extension, channel) {
+        (Some(phone), Some(extension), Some(channel)) if refused.is_empty() => {
+            Ok((phone, extension, channel))
+        }
+        _ => Err(AppError::together(refused)),
+    }
 }
 
 fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {

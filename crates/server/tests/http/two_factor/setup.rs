@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{OWNER, PHONE, owner_with_two_factor, pending_sign_in, verify, wrong};
-use crate::support::{Dialect, PASSWORD, TestApp, code};
+use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
 
 crate::on_both_databases!(
     turning_on_takes_the_password_again_and_a_code_sent_to_the_new_phone,
@@ -263,6 +263,10 @@ async fn bad_phone_numbers_are_refused_before_anything_is_sent(dialect: Dialect)
             json!({"phone": PHONE, "channel": "pigeon"}),
             "invalid_request",
         ),
+        (
+            json!({"phone": "12345", "extension": "12a", "channel": "pigeon"}),
+            "invalid_phone",
+        ),
     ];
     for (body, expected) in cases {
         let (status, answer) = owner
@@ -274,6 +278,29 @@ async fn bad_phone_numbers_are_refused_before_anything_is_sent(dialect: Dialect)
             "{body}"
         );
     }
+    // Every value refused at once: the number, the extension and the method.
+    let (_, answer) = owner
+        .post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": "12345", "extension": "12a", "channel": "pigeon"}),
+        )
+        .await;
+    assert_eq!(
+        refused_fields(&answer),
+        ["phone", "extension", "channel"],
+        "{answer}"
+    );
+    let (_, answer) = owner
+        .post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": "+44 7400 123456", "extension": "204", "channel": "sms"}),
+        )
+        .await;
+    assert_eq!(
+        refused_fields(&answer),
+        ["phone", "extension"],
+        "a country not allowed and an extension a text cannot reach: {answer}"
+    );
     let c = app.client();
     let (_, all) = c.send(c.http.get(c.url("/api/v1/dev/outbox"))).await;
     assert!(

@@ -216,18 +216,21 @@ impl PhoneErrors {
     /// A refusal the phone step shows beside its field; none for what is an error page.
     fn of(e: &AppError) -> Option<PhoneErrors> {
         let mut errors = PhoneErrors::default();
-        let message = Some(e.to_string());
-        match e {
-            AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_)
-                if e.field() == Some(Field::Extension) =>
-            {
-                errors.extension = message
-            }
-            AppError::InvalidPhone(_) | AppError::PhoneNotAllowed(_) => errors.phone = message,
-            AppError::InvalidRequest(_)
-            | AppError::RateLimited { .. }
-            | AppError::TwoFactorLocked => errors.general = message,
-            _ => return None,
+        if matches!(e, AppError::RateLimited { .. } | AppError::TwoFactorLocked) {
+            errors.general = Some(e.to_string());
+            return Some(errors);
+        }
+        let refusals = e.refusals();
+        if refusals.is_empty() {
+            return None;
+        }
+        for refusal in refusals {
+            let beside = match refusal.field {
+                Some(Field::Phone) => &mut errors.phone,
+                Some(Field::Extension) => &mut errors.extension,
+                _ => &mut errors.general,
+            };
+            beside.get_or_insert(refusal.message);
         }
         Some(errors)
     }
