@@ -3,12 +3,34 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
+use latch_app::{AppError, Field};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::http::error::message_page;
 use crate::http::guard::FormToken;
+
+/// A form's errors, one place for the refusal of each field it has, so every problem shows at
+/// once beside its field.
+pub trait FieldErrors: Default {
+    /// Where the refusal of `field` shows (a general place for one the form has no field for).
+    fn beside(&mut self, field: Option<Field>) -> &mut Option<String>;
+
+    /// Each value `e` refuses, beside its field (the first refusal of a field shows); none when
+    /// `e` refuses no value.
+    fn placing(e: &AppError) -> Option<Self> {
+        let refusals = e.refusals();
+        if refusals.is_empty() {
+            return None;
+        }
+        let mut errors = Self::default();
+        for refusal in refusals {
+            errors.beside(refusal.field).get_or_insert(refusal.message);
+        }
+        Some(errors)
+    }
+}
 
 /// A form whose fields are all text, with the hidden `csrf` field every form carries.
 macro_rules! csrf_form {

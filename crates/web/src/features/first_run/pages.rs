@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::http::cookies::{self, with_cookie};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession};
-use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{render, see_other, with_status};
 use askama::Template;
 use axum::extract::State;
@@ -141,20 +141,18 @@ impl SetupErrors {
                 Some("The setup token is not correct. Copy it from latch's console.".into());
             return Some(errors);
         }
-        let refusals = e.refusals();
-        if refusals.is_empty() {
-            return None;
+        SetupErrors::placing(e)
+    }
+}
+
+impl FieldErrors for SetupErrors {
+    fn beside(&mut self, field: Option<Field>) -> &mut Option<String> {
+        match field {
+            Some(Field::PracticeName) => &mut self.practice_name,
+            Some(Field::Country) => &mut self.country,
+            Some(Field::Email) => &mut self.email,
+            Some(Field::Password) => &mut self.password,
+            _ => &mut self.name,
         }
-        for refusal in refusals {
-            let beside = match refusal.field {
-                Some(Field::PracticeName) => &mut errors.practice_name,
-                Some(Field::Country) => &mut errors.country,
-                Some(Field::Email) => &mut errors.email,
-                Some(Field::Password) => &mut errors.password,
-                _ => &mut errors.name,
-            };
-            beside.get_or_insert(refusal.message);
-        }
-        Some(errors)
     }
 }

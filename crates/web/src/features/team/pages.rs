@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::http::cookies::{self, with_cookie};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
-use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
 use crate::http::words::password_refusal;
 use askama::Template;
@@ -251,20 +251,18 @@ impl AddPersonErrors {
             }
             _ => {}
         }
-        let refusals = e.refusals();
-        if refusals.is_empty() {
-            return None;
+        AddPersonErrors::placing(e)
+    }
+}
+
+impl FieldErrors for AddPersonErrors {
+    fn beside(&mut self, field: Option<Field>) -> &mut Option<String> {
+        match field {
+            Some(Field::Role) => &mut self.role,
+            Some(Field::Email) => &mut self.email,
+            Some(Field::Password) => &mut self.password,
+            _ => &mut self.name,
         }
-        for refusal in refusals {
-            let beside = match refusal.field {
-                Some(Field::Role) => &mut errors.role,
-                Some(Field::Email) => &mut errors.email,
-                Some(Field::Password) => &mut errors.password,
-                _ => &mut errors.name,
-            };
-            beside.get_or_insert(refusal.message);
-        }
-        Some(errors)
     }
 }
 

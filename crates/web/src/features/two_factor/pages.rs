@@ -8,7 +8,7 @@ use crate::features::sign_in::pages::{
 use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
-use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
+use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, render, see_other, with_status};
 use crate::http::words::password_refusal;
 use askama::Template;
@@ -220,19 +220,17 @@ impl PhoneErrors {
             errors.general = Some(e.to_string());
             return Some(errors);
         }
-        let refusals = e.refusals();
-        if refusals.is_empty() {
-            return None;
+        PhoneErrors::placing(e)
+    }
+}
+
+impl FieldErrors for PhoneErrors {
+    fn beside(&mut self, field: Option<Field>) -> &mut Option<String> {
+        match field {
+            Some(Field::Phone) => &mut self.phone,
+            Some(Field::Extension) => &mut self.extension,
+            _ => &mut self.general,
         }
-        for refusal in refusals {
-            let beside = match refusal.field {
-                Some(Field::Phone) => &mut errors.phone,
-                Some(Field::Extension) => &mut errors.extension,
-                _ => &mut errors.general,
-            };
-            beside.get_or_insert(refusal.message);
-        }
-        Some(errors)
     }
 }
 
