@@ -14,7 +14,7 @@ use latch_domain::two_factor::Locked;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_session};
 use crate::http::schema::{ChannelName, PersonStatusName, RoleName, SessionStateName};
 use crate::{AppState, WebConfig};
 
@@ -162,9 +162,10 @@ pub(crate) fn signed_in_response(
     signed_in: &SignedIn,
     body: impl Serialize,
 ) -> Response {
-    with_cookie(
+    with_session(
         (status, Json(body)).into_response(),
-        cookies::session(&state.config, signed_in.token.expose()),
+        &state.config,
+        Some(&signed_in.token),
     )
 }
 

@@ -1,7 +1,7 @@
 //! The home page (where to go first) and the first-run page, with its view and form.
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
@@ -101,10 +101,7 @@ pub async fn submit_setup(
     match created.await {
         Ok(signed_in) => {
             let next = see_other("/dashboard?done=welcome");
-            Ok(with_cookie(
-                next,
-                cookies::session(&state.config, signed_in.token.expose()),
-            ))
+            Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
         Err(AppError::AlreadySetUp) => Ok(see_other("/sign-in")),
         Err(e) => {

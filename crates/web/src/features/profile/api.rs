@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiSession, Browser, Client, Session};
 use crate::http::json::{DeviceView, SessionView, TwoFactor, User};
@@ -62,9 +62,10 @@ pub async fn change_password(
             &client,
         )
         .await?;
-    Ok(with_cookie(
+    Ok(with_session(
         StatusCode::NO_CONTENT.into_response(),
-        cookies::session(&state.config, token.expose()),
+        &state.config,
+        Some(&token),
     ))
 }
 

@@ -1,7 +1,7 @@
 //! The dashboard and My Profile, with their views and forms.
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Browser, Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
@@ -149,10 +149,7 @@ pub async fn submit_password(
     match changed.await {
         Ok(token) => {
             let next = see_other("/profile?done=password");
-            Ok(with_cookie(
-                next,
-                cookies::session(&state.config, token.expose()),
-            ))
+            Ok(with_session(next, &state.config, Some(&token)))
         }
         Err(e) => {
             let Some(errors) = PasswordErrors::of(&e) else {

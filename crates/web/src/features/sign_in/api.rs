@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{AnySession, ApiJson, ApiPending, ApiSession, Browser, Client, Session};
 use crate::http::json::{
@@ -100,9 +100,10 @@ pub async fn reauthenticate(
     let body = ReauthenticateResponse {
         reauthenticated_until: until.to_rfc3339(),
     };
-    Ok(with_cookie(
+    Ok(with_session(
         Json(body).into_response(),
-        cookies::session(&state.config, token.expose()),
+        &state.config,
+        Some(&token),
     ))
 }
 

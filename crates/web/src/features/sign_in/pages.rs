@@ -1,7 +1,7 @@
 //! The sign-in page and the code page, with their views and forms.
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
@@ -68,16 +68,11 @@ pub async fn submit_sign_in(
                 sign_in.sign_out(&previous, &client).await?;
             }
             let next = see_other(&next_after_password(&signed_in));
-            let session = cookies::session(&state.config, signed_in.token.expose());
-            Ok(with_cookie(next, session))
+            Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
-            let error = Some(e.to_string());
-            let page = SignInPage {
-                csrf,
-                email: form.email,
-                error,
-            };
+            let (email, error) = (form.email, Some(e.to_string()));
+            let page = SignInPage { csrf, email, error };
             Ok(with_status(render(StatusCode::OK, &page), &e))
         }
         Err(e) => Err(HtmlError(e)),

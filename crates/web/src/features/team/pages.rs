@@ -1,7 +1,7 @@
 //! The Team page and a person's page, with their views and forms.
 
 use crate::AppState;
-use crate::http::cookies::{self, with_cookie};
+use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
@@ -335,6 +335,16 @@ pub async fn show_person(
 
 csrf_form!(HelpForm { action, password });
 
+impl HelpForm {
+    /// The help asked for, and the word the person page's notice is chosen by.
+    fn help(&self) -> (Help, &'static str) {
+        match self.action.as_str() {
+            "unlock" => (Help::Unlock, "unlock"),
+            _ => (Help::ResetTwoFactor, "reset"),
+        }
+    }
+}
+
 /// Reset or unlock, with the password re-entered in the same form.
 pub async fn submit_person_help(
     State(state): State<AppState>,
@@ -345,10 +355,7 @@ pub async fn submit_person_help(
     CsrfForm(mut form): CsrfForm<HelpForm>,
 ) -> Result<Response, HtmlError> {
     let password = Secret::new(std::mem::take(&mut form.password));
-    let (help, done) = match form.action.as_str() {
-        "unlock" => (Help::Unlock, "unlock"),
-        _ => (Help::ResetTwoFactor, "reset"),
-    };
+    let (help, done) = form.help();
     let person_id = PersonId::from_stored(id.as_str());
     let helped = state
         .latch
@@ -357,10 +364,7 @@ pub async fn submit_person_help(
     match helped.await {
         Ok(token) => {
             let next = see_other(&format!("/team/{id}?done={done}"));
-            Ok(with_cookie(
-                next,
-                cookies::session(&state.config, token.expose()),
-            ))
+            Ok(with_session(next, &state.config, Some(&token)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let message = password_refusal(&e, "Your password is not correct.");

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::features::sign_in::pages::{
     ChannelForm, CodeQuery, other_channel, shown_beside_code_form,
 };
-use crate::http::cookies::{self, with_cookie, with_session};
+use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
@@ -157,10 +157,11 @@ pub async fn submit_password_step(
         .reauthenticate(&who, &password, &client)
         .await
     {
-        Ok((token, _)) => {
-            let session = cookies::session(&state.config, token.expose());
-            Ok(with_cookie(see_other(next_url), session))
-        }
+        Ok((token, _)) => Ok(with_session(
+            see_other(next_url),
+            &state.config,
+            Some(&token),
+        )),
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let message = password_refusal(&e, "That password is not correct.");
             let page = password_step(&who, csrf, next, Some(message));
