@@ -235,11 +235,6 @@ impl AppError {
         }
     }
 
-    /// The field a refusal is about, if it names one (the first, when there are several).
-    pub fn field(&self) -> Option<Field> {
-        self.refusals().first().and_then(|r| r.field)
-    }
-
     /// Each refusal of a value this answer holds, with its field: several for values refused
     /// together, one for another value, none for what is not a refusal of a value.
     pub fn refusals(&self) -> Vec<Refusal> {

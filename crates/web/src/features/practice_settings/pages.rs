@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
-use crate::http::forms::{Csrf, CsrfForm, csrf_form};
+use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::http::words::password_refusal;
 use askama::Template;
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
-use latch_app::{AppError, Field, Refusals, Secret};
+use latch_app::{AppError, Field, Secret};
 use latch_domain::practice::SecuritySettings;
 use serde::Deserialize;
 
@@ -143,6 +143,17 @@ impl SettingsForm {
     }
 }
 
+impl FieldErrors for SettingsErrors {
+    fn beside(&mut self, field: Option<Field>) -> &mut Option<String> {
+        match field {
+            Some(Field::AllowedCountries) => &mut self.countries,
+            Some(Field::IdleMinutes) => &mut self.idle,
+            Some(Field::DailySendBudget) => &mut self.budget,
+            _ => &mut self.general,
+        }
+    }
+}
+
 impl SettingsErrors {
     /// What saving the settings came to: the session's new token when they were saved, else
     /// what the form shows (with the new token when the password was right); an error page
@@ -152,8 +163,8 @@ impl SettingsErrors {
     ) -> Result<Saving, HtmlError> {
         match saving {
             Ok((token, Ok(_))) => Ok(Saving::Saved(token)),
-            Ok((token, Err(AppError::InvalidSetting(refusals)))) => Ok(Saving::Refused(
-                SettingsErrors::refused(&refusals),
+            Ok((token, Err(e @ AppError::InvalidSetting(_)))) => Ok(Saving::Refused(
+                SettingsErrors::placing(&e).unwrap_or_default(),
                 Some(token),
             )),
             Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
@@ -161,21 +172,6 @@ impl SettingsErrors {
             }
             Ok((_, Err(e))) | Err(e) => Err(HtmlError(e)),
         }
-    }
-
-    /// Every setting app refused, each beside its field.
-    fn refused(refusals: &Refusals) -> Self {
-        let mut errors = SettingsErrors::default();
-        for refusal in refusals.iter() {
-            let message = Some(refusal.message.clone());
-            match refusal.field {
-                Some(Field::AllowedCountries) => errors.countries = message,
-                Some(Field::IdleMinutes) => errors.idle = message,
-                Some(Field::DailySendBudget) => errors.budget = message,
-                _ => errors.general = message,
-            }
-        }
-        errors
     }
 
     /// A password that was wrong, or refused under its delay.
