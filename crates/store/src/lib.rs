@@ -10,9 +10,12 @@ use async_trait::async_trait;
 use latch_app::ports::{Conflict, Store, StoreError, StoreResult, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous, SqliteTransactionManager,
 };
-use sqlx::{Connection, Postgres, Sqlite};
+use sqlx::{Connection, Postgres};
+use sqlx_core::transaction::TransactionManager;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 mod audit;
 mod challenges;
@@ -34,26 +37,109 @@ mod throttle;
 pub enum Db {
     Sqlite(SqliteWriter, SqlitePool),
     Postgres(PgPool),
-    SqliteWork(Arc<Work<Sqlite>>),
-    PostgresWork(Arc<Work<Postgres>>),
+    SqliteWork(Arc<Work<WriterTurn>>),
+    PostgresWork(Arc<Work<sqlx::Transaction<'static, Postgres>>>),
 }
 
-/// SQLite has one writer at a time, so latch writes through one connection, a pool of one
-/// whose queue is where writers take turns: at once, in the process, where writers that found
-/// the database's lock taken would poll for it in SQLite's busy handler, sleeping a millisecond
-/// and more each time. Being the only writer, that connection also keeps its page cache, which
-/// another connection's write would have made it read again. Reads use the other pool.
-#[derive(Clone, Debug)]
-pub struct SqliteWriter(SqlitePool);
+/// SQLite has one writer at a time, so latch writes through one connection, held here: writers
+/// take turns on it at once, in the process, where writers that found the database's lock
+/// taken would poll for it in SQLite's busy handler, sleeping a millisecond and more each time.
+/// Being the only writer, that connection also keeps its page cache, which another connection's
+/// write would have made it read again. Not a pool of one: a pool pings each connection given
+/// back to it, a hand-off to the connection's thread and back inside every writer's turn. Reads
+/// use the pool beside it.
+#[derive(Clone)]
+pub struct SqliteWriter {
+    connection: Arc<Mutex<Option<SqliteConnection>>>,
+    connect: Arc<SqliteConnectOptions>,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for SqliteWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteWriter")
+    }
+}
+
+impl SqliteWriter {
+    fn new(connect: SqliteConnectOptions, wait: Duration) -> Self {
+        SqliteWriter {
+            connection: Arc::new(Mutex::new(None)),
+            connect: Arc::new(connect),
+            wait,
+        }
+    }
+
+    /// The writer's turn, after the writers before it, waiting as long as a pool would; the
+    /// first turn opens the connection (and a turn after a failed open tries again).
+    pub(crate) async fn turn(&self) -> StoreResult<WriterTurn> {
+        let mut held = tokio::time::timeout(self.wait, Arc::clone(&self.connection).lock_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("SQLite's writer stayed busy".into()))?;
+        if held.is_none() {
+            let opened = SqliteConnection::connect_with(&self.connect)
+                .await
+                .map_err(db_error)?;
+            *held = Some(opened);
+        }
+        OwnedMutexGuard::try_map(held, Option::as_mut)
+            .map(WriterTurn)
+            .map_err(|_| StoreError::Other("SQLite's writer did not open".into()))
+    }
+
+    /// Open connections and how many of them are idle.
+    fn status(&self) -> (u32, u32) {
+        match self.connection.try_lock() {
+            Ok(held) => (u32::from(held.is_some()), u32::from(held.is_some())),
+            Err(_) => (1, 0),
+        }
+    }
+
+    async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            // Closing ends the process's use of the file; a failure leaves nothing to act on.
+            connection.close().await.ok();
+        }
+    }
+}
+
+/// The SQLite writer, held by one writer until this drops.
+pub struct WriterTurn(OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>);
+
+impl std::ops::Deref for WriterTurn {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WriterTurn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.0
+    }
+}
+
+impl Drop for WriterTurn {
+    /// A turn that ends inside a transaction (a unit of work dropped uncommitted, a write whose
+    /// client went away) leaves its rollback queued on the connection's thread, ahead of the
+    /// next turn's first statement.
+    fn drop(&mut self) {
+        if SqliteTransactionManager::get_transaction_depth(&self.0) > 0 {
+            SqliteTransactionManager::start_rollback(&mut self.0);
+        }
+    }
+}
 
 /// One unit of work: a transaction that every port's statements run in until it commits.
 /// Dropped uncommitted, it rolls back.
-pub struct Work<DB: sqlx::Database> {
-    tx: tokio::sync::Mutex<Option<sqlx::Transaction<'static, DB>>>,
-    pool: sqlx::Pool<DB>,
+pub struct Work<Held> {
+    held: Mutex<Option<Held>>,
+    /// The database it began on.
+    home: Db,
 }
 
-impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
+impl<Held> std::fmt::Debug for Work<Held> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Work")
     }
@@ -65,15 +151,16 @@ impl<DB: sqlx::Database> std::fmt::Debug for Work<DB> {
 /// lock the unit holds.
 macro_rules! on_db {
     (write $db:expr, $conn:ident => $body:expr) => {
-        $crate::on_db!(@ $db, $conn, writer, _readers => &writer.0, $body)
+        $crate::on_db!(@ $db, $conn, writer, _readers => writer.turn().await?, $body)
     };
     ($db:expr, $conn:ident => $body:expr) => {
-        $crate::on_db!(@ $db, $conn, _writer, readers => readers, $body)
+        $crate::on_db!(@ $db, $conn, _writer, readers =>
+            readers.acquire().await.map_err($crate::db_error)?, $body)
     };
     (@ $db:expr, $conn:ident, $writer:ident, $readers:ident => $sqlite:expr, $body:expr) => {
         match $db {
             $crate::Db::Sqlite($writer, $readers) => {
-                let mut taken = $sqlite.acquire().await.map_err($crate::db_error)?;
+                let mut taken = $sqlite;
                 let $conn = &mut *taken;
                 $body
             }
@@ -83,12 +170,12 @@ macro_rules! on_db {
                 $body
             }
             $crate::Db::SqliteWork(work) => {
-                let mut tx = work.tx.lock().await;
+                let mut tx = work.held.lock().await;
                 let $conn = $crate::in_work(&mut tx)?;
                 $body
             }
             $crate::Db::PostgresWork(work) => {
-                let mut tx = work.tx.lock().await;
+                let mut tx = work.held.lock().await;
                 let $conn = $crate::in_work(&mut tx)?;
                 $body
             }
@@ -98,10 +185,10 @@ macro_rules! on_db {
 pub(crate) use on_db;
 
 /// The connection of a unit of work that has not ended.
-pub(crate) fn in_work<'t, DB: sqlx::Database>(
-    tx: &'t mut Option<sqlx::Transaction<'static, DB>>,
-) -> StoreResult<&'t mut DB::Connection> {
-    tx.as_deref_mut()
+pub(crate) fn in_work<Held: std::ops::DerefMut>(
+    held: &mut Option<Held>,
+) -> StoreResult<&mut Held::Target> {
+    held.as_deref_mut()
         .ok_or_else(|| StoreError::Other("the unit of work has ended".into()))
 }
 
@@ -145,16 +232,14 @@ impl Db {
                 .foreign_keys(true);
             // A connection to a local file cannot drop: pinging it before each use would cost
             // a hand-off to its thread and back for nothing.
-            let pool = |size: u32| {
-                SqlitePoolOptions::new()
-                    .test_before_acquire(false)
-                    .max_connections(size)
-                    .acquire_timeout(options.acquire_timeout)
-                    .connect_lazy_with(connect.clone())
-            };
+            let readers = SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(options.pool_size.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect.clone());
             Ok(Db::Sqlite(
-                SqliteWriter(pool(1)),
-                pool(options.pool_size.max(1)),
+                SqliteWriter::new(connect, options.acquire_timeout),
+                readers,
             ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let timeout = format!("{}", options.statement_timeout.as_millis());
@@ -189,7 +274,10 @@ impl Db {
     /// so several nodes may start at once.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(writer, _) => SQLITE_MIGRATIONS.run(&writer.0).await,
+            Db::Sqlite(writer, _) => {
+                let mut turn = writer.turn().await?;
+                SQLITE_MIGRATIONS.run_direct(None, &mut *turn, false).await
+            }
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
             Db::SqliteWork(_) | Db::PostgresWork(_) => {
                 return Err(StoreError::Other(
@@ -223,12 +311,12 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(writer, readers) => {
-                writer.0.close().await;
+                writer.close().await;
                 readers.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
-            Db::SqliteWork(work) => work.pool.close().await,
-            Db::PostgresWork(work) => work.pool.close().await,
+            Db::SqliteWork(work) => Box::pin(work.home.close()).await,
+            Db::PostgresWork(work) => Box::pin(work.home.close()).await,
         }
     }
 }
@@ -245,12 +333,12 @@ impl Store for Db {
         match self {
             Db::Sqlite(writer, readers) => {
                 let (open, idle) = status(readers);
-                let (writing, writer_idle) = status(&writer.0);
+                let (writing, writer_idle) = writer.status();
                 (open + writing, idle + writer_idle)
             }
             Db::Postgres(pool) => status(pool),
-            Db::SqliteWork(work) => status(&work.pool),
-            Db::PostgresWork(work) => status(&work.pool),
+            Db::SqliteWork(work) => work.home.pool_status(),
+            Db::PostgresWork(work) => work.home.pool_status(),
         }
     }
 
@@ -259,21 +347,23 @@ impl Store for Db {
     async fn begin(&self) -> StoreResult<Arc<dyn UnitOfWork>> {
         let db = match self {
             Db::Sqlite(writer, _) => {
-                let tx = writer
-                    .0
-                    .begin_with("begin immediate")
-                    .await
-                    .map_err(db_error)?;
+                let mut turn = writer.turn().await?;
+                SqliteTransactionManager::begin(
+                    &mut turn,
+                    Some(sqlx::SqlSafeStr::into_sql_str("begin immediate")),
+                )
+                .await
+                .map_err(db_error)?;
                 Db::SqliteWork(Arc::new(Work {
-                    tx: tokio::sync::Mutex::new(Some(tx)),
-                    pool: writer.0.clone(),
+                    held: Mutex::new(Some(turn)),
+                    home: self.clone(),
                 }))
             }
             Db::Postgres(pool) => {
                 let tx = pool.begin().await.map_err(db_error)?;
                 Db::PostgresWork(Arc::new(Work {
-                    tx: tokio::sync::Mutex::new(Some(tx)),
-                    pool: pool.clone(),
+                    held: Mutex::new(Some(tx)),
+                    home: self.clone(),
                 }))
             }
             Db::SqliteWork(_) | Db::PostgresWork(_) => {
@@ -308,16 +398,18 @@ impl Store for Db {
 #[async_trait]
 impl UnitOfWork for Db {
     async fn commit(&self) -> StoreResult<()> {
-        async fn end<DB: sqlx::Database>(work: &Work<DB>) -> StoreResult<()> {
-            let tx = work.tx.lock().await.take();
-            match tx {
-                Some(tx) => tx.commit().await.map_err(db_error),
-                None => Err(StoreError::Other("the unit of work has ended".into())),
-            }
-        }
+        let ended = || StoreError::Other("the unit of work has ended".into());
         match self {
-            Db::SqliteWork(work) => end(work).await,
-            Db::PostgresWork(work) => end(work).await,
+            Db::SqliteWork(work) => {
+                let mut turn = work.held.lock().await.take().ok_or_else(ended)?;
+                SqliteTransactionManager::commit(&mut turn)
+                    .await
+                    .map_err(db_error)
+            }
+            Db::PostgresWork(work) => {
+                let tx = work.held.lock().await.take().ok_or_else(ended)?;
+                tx.commit().await.map_err(db_error)
+            }
             Db::Sqlite(..) | Db::Postgres(_) => Err(StoreError::Other(
                 "there is no unit of work to commit".into(),
             )),

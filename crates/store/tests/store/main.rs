@@ -106,6 +106,7 @@ behaviours!(
     sweeping_removes_only_what_ran_out_in_batches,
     a_unit_of_work_commits_all_its_writes_or_none,
     units_of_work_at_once_each_see_what_the_one_before_wrote,
+    writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one,
 );
 
 #[test]
@@ -318,6 +319,63 @@ async fn units_of_work_at_once_each_see_what_the_one_before_wrote(db: Db) {
     }
     seen.sort_unstable();
     assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
+}
+
+async fn writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    // A unit whose task is aborted while it holds the write lock (a request whose client went
+    // away) rolls back and lets the next writer in.
+    let (begun, wait) = tokio::sync::oneshot::channel();
+    let stalled = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let unit = db.begin().await.unwrap();
+            unit.insert_session(&session("s1", "hash-1", "o1", T0))
+                .await
+                .unwrap();
+            begun.send(()).unwrap();
+            std::future::pending::<()>().await;
+            drop(unit);
+        }
+    });
+    wait.await.unwrap();
+    stalled.abort();
+    assert!(stalled.await.unwrap_err().is_cancelled());
+    // Lone writes cut off after every number of steps, mid-statement included.
+    let cut_off = session("s2", "hash-2", "o1", T0);
+    for steps in 0..12 {
+        let mut write = Box::pin(db.insert_session(&cut_off));
+        for _ in 0..steps {
+            if futures_poll_once(write.as_mut()).await.is_some() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(write);
+        db.delete_session(&person_id("o1"), &session_id("s2"))
+            .await
+            .unwrap();
+    }
+    let unit = db.begin().await.unwrap();
+    unit.insert_session(&session("s3", "hash-3", "o1", T0))
+        .await
+        .unwrap();
+    unit.commit().await.unwrap();
+    assert!(db.session_by_token("hash-1").await.unwrap().is_none());
+    assert!(db.session_by_token("hash-3").await.unwrap().is_some());
+}
+
+/// Polls a future once: its output if it finished, none if it is still pending.
+async fn futures_poll_once<F: std::future::Future>(
+    mut future: std::pin::Pin<&mut F>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match future.as_mut().poll(cx) {
+            std::task::Poll::Ready(out) => Some(out),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 fn session(id: &str, token_hash: &str, person: &str, at: Timestamp) -> NewSession {
