@@ -203,12 +203,14 @@ pub struct Running {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     sweeper: tokio::task::JoinHandle<()>,
+    checkpointer: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(mut self) {
         self.sweeper.abort();
+        self.checkpointer.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -224,6 +226,7 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let addr = listener.local_addr()?;
     let web = web_config(config, addr);
     let metrics = Arc::new(latch_web::PromMetrics::default());
+    let checkpointer = tokio::spawn(checkpoint_forever(db.clone()));
     let latch = build_latch(config, db, clock, &web.public_url, metrics.clone())?;
     let public_url = web.public_url.clone();
     let app = latch_web::router(latch.clone(), web, metrics);
@@ -239,7 +242,24 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         shutdown: Some(tx),
         task,
         sweeper,
+        checkpointer,
     })
+}
+
+/// SQLite's write-ahead log is copied back into the database four times a second, beside the
+/// writer (see `Db::checkpoint`), so it stays short and no writer's turn waits for the disk.
+async fn checkpoint_forever(db: Db) {
+    if db.dialect() != "sqlite" {
+        return;
+    }
+    let mut every = tokio::time::interval(Duration::from_millis(250));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = db.checkpoint().await {
+            tracing::warn!(error = %e, "copying SQLite's log into the database failed; trying again");
+        }
+    }
 }
 
 /// Every node sweeps expired rows about once a minute, a few hundred at a time, so the

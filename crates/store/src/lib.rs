@@ -192,6 +192,13 @@ pub(crate) fn in_work<Held: std::ops::DerefMut>(
         .ok_or_else(|| StoreError::Other("the unit of work has ended".into()))
 }
 
+/// What a checkpoint found in SQLite's write-ahead log and copied into the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub log_pages: i64,
+    pub copied_pages: i64,
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -213,6 +220,13 @@ impl Default for DbOptions {
     }
 }
 
+/// Pages SQLite's write-ahead log may reach before the writer copies it back into the database
+/// itself, inside its turn, with the checkpoint's writes and flushes to disk: SQLite's default
+/// is 1,000, which a busy node reaches several times a second. Kept short instead by
+/// [`Db::checkpoint`] off the writer's turn, this is the backstop for when that falls behind or
+/// is not running (the console's commands).
+const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -230,6 +244,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
+            let writing = connect
+                .clone()
+                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string());
             // A connection to a local file cannot drop: pinging it before each use would cost
             // a hand-off to its thread and back for nothing.
             let readers = SqlitePoolOptions::new()
@@ -238,7 +255,7 @@ impl Db {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_lazy_with(connect.clone());
             Ok(Db::Sqlite(
-                SqliteWriter::new(connect, options.acquire_timeout),
+                SqliteWriter::new(writing, options.acquire_timeout),
                 readers,
             ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -288,6 +305,25 @@ impl Db {
         .map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => db_error(e),
             other => StoreError::Other(other.into()),
+        })
+    }
+
+    /// SQLite: copies the write-ahead log back into the database on a connection of its own,
+    /// so a checkpoint's writes and flushes to disk happen beside the writer, not in its turn.
+    /// Passive: it copies what no reader still needs and waits for nobody; the log starts over
+    /// once it is all copied. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> StoreResult<Checkpoint> {
+        let Db::Sqlite(_, readers) = self else {
+            return Ok(Checkpoint::default());
+        };
+        let (_busy, log_pages, copied_pages): (i64, i64, i64) =
+            sqlx::query_as("pragma wal_checkpoint(passive)")
+                .fetch_one(readers)
+                .await
+                .map_err(db_error)?;
+        Ok(Checkpoint {
+            log_pages,
+            copied_pages,
         })
     }
 

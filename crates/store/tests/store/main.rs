@@ -107,6 +107,7 @@ behaviours!(
     a_unit_of_work_commits_all_its_writes_or_none,
     units_of_work_at_once_each_see_what_the_one_before_wrote,
     writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one,
+    checkpoints_copy_the_whole_log_beside_the_writer,
 );
 
 #[test]
@@ -363,6 +364,34 @@ async fn writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one(db: Db
     unit.commit().await.unwrap();
     assert!(db.session_by_token("hash-1").await.unwrap().is_none());
     assert!(db.session_by_token("hash-3").await.unwrap().is_some());
+}
+
+async fn checkpoints_copy_the_whole_log_beside_the_writer(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    // Each insert is a commit of its own that writes a few pages to the log.
+    for n in 0..600 {
+        db.insert_session(&session(&format!("s{n}"), &format!("hash-{n}"), "o1", T0))
+            .await
+            .unwrap();
+    }
+    let first = db.checkpoint().await.unwrap();
+    if db.dialect() == "sqlite" {
+        // The writer left the log to the checkpoint, past the thousand pages after which
+        // SQLite's default would have copied it within a writer's turn.
+        assert!(first.log_pages > 1_000, "{first:?}");
+        assert_eq!(first.copied_pages, first.log_pages, "{first:?}");
+        db.insert_session(&session("s-after", "hash-after", "o1", T0))
+            .await
+            .unwrap();
+        let second = db.checkpoint().await.unwrap();
+        assert!(
+            second.log_pages < first.log_pages,
+            "the log started over once it was all copied: {first:?} then {second:?}"
+        );
+        assert!(db.session_by_token("hash-after").await.unwrap().is_some());
+    } else {
+        assert_eq!(first, latch_store::Checkpoint::default());
+    }
 }
 
 /// Polls a future once: its output if it finished, none if it is still pending.
