@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Dialect, PASSWORD, TestApp, code};
+use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
 
 crate::on_both_databases!(
     changing_the_password_ends_every_other_session,
@@ -69,6 +69,11 @@ async fn a_password_change_needs_the_current_password_and_a_strong_new_one(diale
     assert_eq!(
         (status, code(&body)),
         (StatusCode::BAD_REQUEST, "weak_password")
+    );
+    assert_eq!(
+        refused_fields(&body),
+        ["new_password"],
+        "the field of this body: {body}"
     );
     assert_eq!(
         app.client().sign_in("owner@harbor.test", PASSWORD).await.0,

@@ -123,7 +123,13 @@ async fn a_first_run_refused_for_several_values_names_every_one(dialect: Dialect
     );
     assert_eq!(
         refused_fields(&answer),
-        ["practice_name", "country", "email", "name", "password"]
+        [
+            "practice_name",
+            "country",
+            "owner.email",
+            "owner.name",
+            "owner.password"
+        ]
     );
     let message = answer["error"]["message"].as_str().unwrap();
     for f in answer["error"]["fields"].as_array().unwrap() {
@@ -147,5 +153,5 @@ async fn a_first_run_refused_for_several_values_names_every_one(dialect: Dialect
         (status, code(&answer)),
         (StatusCode::BAD_REQUEST, "invalid_email")
     );
-    assert_eq!(answer["error"]["fields"][0]["field"], "email");
+    assert_eq!(answer["error"]["fields"][0]["field"], "owner.email");
 }

@@ -4,16 +4,50 @@ use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use latch_app::AppError;
+use latch_app::{AppError, Field};
 use serde::Serialize;
 
 /// `{"error": {"code", "message", ...}}`, with `Retry-After` on throttles.
 #[derive(Debug)]
-pub struct ApiError(pub AppError);
+pub struct ApiError {
+    error: AppError,
+    /// Where in this request's body a refused field sits, when not at the top under its own
+    /// name.
+    places: FieldPlaces,
+}
+
+/// Fields that a body holds under another name: a refusal of each is named by its place.
+pub type FieldPlaces = &'static [(Field, &'static str)];
+
+/// The first run's body holds the owner's fields in `owner`.
+pub const OWNER_FIELDS: FieldPlaces = &[
+    (Field::Email, "owner.email"),
+    (Field::Name, "owner.name"),
+    (Field::Password, "owner.password"),
+];
+
+/// A password change names the password it refuses `new_password`.
+pub const NEW_PASSWORD: FieldPlaces = &[(Field::Password, "new_password")];
+
+/// Every place a refused field may be named by beside the fields' own names, for the OpenAPI
+/// document.
+pub const PLACES: [FieldPlaces; 2] = [OWNER_FIELDS, NEW_PASSWORD];
+
+impl ApiError {
+    /// A refusal of a body whose fields sit at `places`.
+    pub fn placed(error: AppError, places: FieldPlaces) -> Self {
+        ApiError { error, places }
+    }
+
+    fn name_of(&self, field: Field) -> &'static str {
+        let placed = self.places.iter().find(|(f, _)| *f == field);
+        placed.map_or(field.name(), |(_, name)| name)
+    }
+}
 
 impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        ApiError(e)
+    fn from(error: AppError) -> Self {
+        ApiError::placed(error, &[])
     }
 }
 
@@ -64,8 +98,8 @@ pub fn api_error_response(status: StatusCode, code: &str, message: &str) -> Resp
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        log_if_internal(&e);
+        let e = &self.error;
+        log_if_internal(e);
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = e.retry_after();
         let body = ErrorBody {
@@ -73,7 +107,7 @@ impl IntoResponse for ApiError {
                 code: e.code().to_owned(),
                 message: e.to_string(),
                 retry_after_seconds: retry_after,
-                attempts_left: match &e {
+                attempts_left: match e {
                     AppError::InvalidCode { attempts_left, .. } => Some(*attempts_left),
                     _ => None,
                 },
@@ -82,7 +116,7 @@ impl IntoResponse for ApiError {
                     .into_iter()
                     .filter_map(|r| {
                         Some(FieldRefusal {
-                            field: r.field?.name().to_owned(),
+                            field: self.name_of(r.field?).to_owned(),
                             message: r.message,
                         })
                     })

@@ -111,11 +111,11 @@ macro_rules! api_policy {
             type Rejection = ApiError;
 
             fn refuse(_: Option<&Authenticated>) -> ApiError {
-                ApiError(AppError::NotSignedIn)
+                ApiError::from(AppError::NotSignedIn)
             }
 
             fn failed(e: AppError) -> ApiError {
-                ApiError(e)
+                ApiError::from(e)
             }
         }
     };

@@ -31,7 +31,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             status: "ready".into(),
         })
         .into_response(),
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

@@ -79,7 +79,11 @@ word_set!(
     /// A field of a request body that a refusal names.
     FieldName,
     "The field of the request's body that was refused.",
-    latch_app::Field::ALL.map(latch_app::Field::name)
+    latch_app::Field::ALL.map(latch_app::Field::name).into_iter().chain(
+        crate::http::error::PLACES
+            .iter()
+            .flat_map(|places| places.iter().map(|(_, name)| *name))
+    )
 );
 word_set!(
     /// A kind of audit event.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody, OWNER_FIELDS};
 use crate::http::extract::{ApiJson, Client};
 use crate::http::json::{PracticeRef, User, signed_in_response};
 
@@ -60,7 +60,9 @@ pub async fn setup(
         .latch
         .setup
         .create_first_practice(input, token.as_ref(), &client);
-    let signed_in = created.await?;
+    let signed_in = created
+        .await
+        .map_err(|e| ApiError::placed(e, OWNER_FIELDS))?;
     let Account { person, practice } = &signed_in.account;
     let body = SetupResponse {
         practice: PracticeRef {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::cookies::{self, with_cookie, with_session};
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody, NEW_PASSWORD};
 use crate::http::extract::{ApiJson, ApiSession, Browser, Client, Session};
 use crate::http::json::{DeviceView, SessionView, TwoFactor, User};
 
@@ -61,7 +61,8 @@ pub async fn change_password(
             &Secret::new(body.new_password),
             &client,
         )
-        .await?;
+        .await
+        .map_err(|e| ApiError::placed(e, NEW_PASSWORD))?;
     Ok(with_session(
         StatusCode::NO_CONTENT.into_response(),
         &state.config,

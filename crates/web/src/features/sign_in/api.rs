@@ -49,7 +49,7 @@ pub async fn sign_in(
     let response = match signed_in.delivery_failed {
         // The sign-in waits for a code that could not go out: the session stays, so a resend
         // (perhaps by the other method) can follow.
-        Some(failed) => ApiError(failed).into_response(),
+        Some(failed) => ApiError::from(failed).into_response(),
         None => Json(SessionResponse::of(&signed_in)).into_response(),
     };
     Ok(with_cookie(response, cookie))
