@@ -138,26 +138,30 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// Why a request was answered as it was. What a person reads of each is chosen by the web
+/// layer (`latch_web::words`); this type's `Display` is the short account a log or a developer
+/// reads. The values some variants carry are the domain's own words for a refused value, until
+/// those are typed too.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("The email or password is not correct.")]
+    #[error("invalid credentials")]
     InvalidCredentials,
-    #[error("Please sign in.")]
+    #[error("not signed in")]
     NotSignedIn,
-    #[error("Please re-enter your password to continue.")]
+    #[error("re-authentication required")]
     ReauthenticationRequired,
-    #[error("{}", throttle_words(*throttle, *retry_after))]
+    #[error("rate limited ({throttle:?}) for {retry_after} s")]
     RateLimited {
         retry_after: i64,
         throttle: Throttle,
     },
-    #[error("You don't have permission to do that.")]
+    #[error("forbidden")]
     Forbidden,
-    #[error("That was not found.")]
+    #[error("not found")]
     NotFound,
-    #[error("This installation is already set up. Please sign in.")]
+    #[error("already set up")]
     AlreadySetUp,
-    #[error("That email address is already in use.")]
+    #[error("email taken")]
     EmailTaken,
     #[error("{0}")]
     WeakPassword(String),
@@ -171,13 +175,11 @@ pub enum AppError {
     InvalidRequest(Refusal),
     /// A wrong code; or, `malformed`, something that cannot be a code: not a guess, so it
     /// counts toward nothing.
-    #[error("{}", code_words(*malformed))]
+    #[error("invalid code ({attempts_left} attempts left, malformed: {malformed})")]
     InvalidCode { attempts_left: i64, malformed: bool },
-    #[error("This code has expired or can't be used any more. Ask for a new code.")]
+    #[error("code expired")]
     CodeExpired,
-    #[error(
-        "Two-factor sign-in is locked after too many wrong codes. Ask an owner or manager of your practice to unlock it."
-    )]
+    #[error("two-factor locked")]
     TwoFactorLocked,
     #[error("{message}")]
     DeliveryFailed {
@@ -189,16 +191,14 @@ pub enum AppError {
     InvalidPhone(Refusal),
     #[error("{0}")]
     PhoneNotAllowed(String),
-    #[error("There is no two-factor setup in progress. Please start again.")]
+    #[error("no setup in progress")]
     NoSetupInProgress,
-    #[error(
-        "Your practice requires two-factor authentication, so it can't be turned off. You can change your phone or method instead."
-    )]
+    #[error("two-factor required by the practice")]
     TwoFactorRequiredByPractice,
     /// The database cannot serve now; why, for the log.
-    #[error("latch cannot reach its database right now. Please try again in a moment.")]
+    #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
-    #[error("Something went wrong on our side. Please try again.")]
+    #[error("internal failure")]
     /// A failure of latch itself; its cause, for the log.
     Internal(#[source] crate::ports::Cause),
     /// Several values of one request refused at once, each about its own field, in the order
@@ -208,9 +208,19 @@ pub enum AppError {
     Several(Vec<AppError>),
 }
 
+/// One refusal of a value in an answer: words of its own, or a refusal whose words the web
+/// layer chooses, about a field.
+#[derive(Debug, Clone, Copy)]
+pub enum Refused<'a> {
+    /// A value refused in the domain's words.
+    Value(&'a Refusal),
+    /// A refusal about `Field`, worded where every answer is.
+    About(Field, &'a AppError),
+}
+
 fn sentences(all: &[AppError]) -> String {
     let each: Vec<String> = all.iter().map(AppError::to_string).collect();
-    each.join(" ")
+    each.join("; ")
 }
 
 impl AppError {
@@ -237,16 +247,15 @@ impl AppError {
 
     /// Each refusal of a value this answer holds, with its field: several for values refused
     /// together, one for another value, none for what is not a refusal of a value.
-    pub fn refusals(&self) -> Vec<Refusal> {
-        let about = |field, message: &str| vec![Refusal::of(field, message)];
+    pub fn refusals(&self) -> Vec<Refused<'_>> {
+        let about = |field| vec![Refused::About(field, self)];
         match self {
-            AppError::InvalidSetting(r) => r.iter().cloned().collect(),
-            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![r.clone()],
-            AppError::InvalidEmail(m) => about(Field::Email, m),
-            AppError::EmailTaken => about(Field::Email, &self.to_string()),
-            AppError::WeakPassword(m) => about(Field::Password, m),
-            AppError::InvalidRole(m) => about(Field::Role, m),
-            AppError::PhoneNotAllowed(m) => about(Field::Phone, m),
+            AppError::InvalidSetting(r) => r.iter().map(Refused::Value).collect(),
+            AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![Refused::Value(r)],
+            AppError::InvalidEmail(_) | AppError::EmailTaken => about(Field::Email),
+            AppError::WeakPassword(_) => about(Field::Password),
+            AppError::InvalidRole(_) => about(Field::Role),
+            AppError::PhoneNotAllowed(_) => about(Field::Phone),
             AppError::Several(all) => all.iter().flat_map(AppError::refusals).collect(),
             _ => Vec::new(),
         }
@@ -359,36 +368,6 @@ impl AppError {
     }
 }
 
-fn throttle_words(throttle: Throttle, retry_after: i64) -> String {
-    match throttle {
-        Throttle::Attempts => format!(
-            "Too many attempts. Please wait {} and try again.",
-            wait_words(retry_after)
-        ),
-        Throttle::SendBudget => "Your practice has reached its daily limit of texts and calls. \
-             Please try again later, or ask your practice."
-            .to_owned(),
-    }
-}
-
-fn code_words(malformed: bool) -> &'static str {
-    if malformed {
-        "Codes have 8 digits. Check the latest message and enter its code."
-    } else {
-        "That code is not correct. Check the latest message and try again."
-    }
-}
-
-/// "3 seconds", "1 minute", "15 minutes".
-pub fn wait_words(seconds: i64) -> String {
-    let seconds = seconds.max(1);
-    if seconds < 60 {
-        return format!("{seconds} second{}", if seconds == 1 { "" } else { "s" });
-    }
-    let minutes = (seconds + 59) / 60;
-    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
-}
-
 #[cfg(test)]
 mod tests {
     use std::error::Error as _;
@@ -410,76 +389,5 @@ mod tests {
         let e = AppError::from(StoreError::Unavailable("pool timed out".into()));
         assert_eq!(e.code(), "unavailable");
         assert!(e.source().and_then(|s| s.source()).is_some());
-    }
-
-    #[test]
-    fn waits_are_said_in_words_a_person_reads() {
-        assert_eq!(wait_words(1), "1 second");
-        assert_eq!(wait_words(42), "42 seconds");
-        assert_eq!(wait_words(60), "1 minute");
-        assert_eq!(wait_words(61), "2 minutes");
-        assert_eq!(wait_words(900), "15 minutes");
-    }
-
-    /// Every refusal's code, status and words, as one snapshot.
-    #[test]
-    fn every_refusal_says_its_code_status_and_words() {
-        use latch_domain::two_factor::Channel;
-        let all = [
-            AppError::InvalidCredentials,
-            AppError::NotSignedIn,
-            AppError::ReauthenticationRequired,
-            AppError::rate_limited(900),
-            AppError::Forbidden,
-            AppError::NotFound,
-            AppError::AlreadySetUp,
-            AppError::EmailTaken,
-            AppError::WeakPassword("Add another word or two.".into()),
-            AppError::InvalidEmail("Enter an email address like name@example.com.".into()),
-            AppError::InvalidRole("The role must be owner, manager, staff or client.".into()),
-            AppError::InvalidSetting("Idle sign-out must be 5 to 120 minutes.".into()),
-            AppError::InvalidRequest("The method must be sms or voice.".into()),
-            AppError::InvalidCode {
-                attempts_left: 4,
-                malformed: false,
-            },
-            AppError::InvalidCode {
-                attempts_left: 5,
-                malformed: true,
-            },
-            AppError::CodeExpired,
-            AppError::TwoFactorLocked,
-            AppError::DeliveryFailed {
-                message: "We couldn't text this number. Try a voice call.".into(),
-                try_instead: Some(Channel::Voice),
-            },
-            AppError::InvalidPhone(
-                "Phone numbers can only have digits, spaces, ( ) - and +.".into(),
-            ),
-            AppError::PhoneNotAllowed("Toll-free numbers can't receive sign-in codes.".into()),
-            AppError::NoSetupInProgress,
-            AppError::TwoFactorRequiredByPractice,
-            AppError::RateLimited {
-                retry_after: 3600,
-                throttle: Throttle::SendBudget,
-            },
-            AppError::Unavailable(StoreError::Unavailable("a detail nobody sees".into())),
-            AppError::Internal("a detail nobody sees".into()),
-        ];
-        let table: Vec<String> = all
-            .iter()
-            .map(|e| format!("{} {} {}", e.status(), e.code(), e))
-            .collect();
-        insta::assert_snapshot!(table.join("\n"));
-    }
-
-    #[test]
-    fn a_rate_limit_message_says_how_long_to_wait() {
-        let e = AppError::rate_limited(30);
-        assert_eq!(
-            e.to_string(),
-            "Too many attempts. Please wait 30 seconds and try again."
-        );
-        assert_eq!((e.code(), e.status()), ("rate_limited", 429));
     }
 }

@@ -171,7 +171,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                     owner_password: password.clone(),
                 })
                 .await
-                .map_err(anyhow::Error::from)?;
+                .map_err(said)?;
             eprintln!(
                 "Created {} with owner {} — password (shown once): {}",
                 account.practice.name,
@@ -191,7 +191,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .team
                 .console_account(&owner)
                 .await
-                .map_err(anyhow::Error::from)?
+                .map_err(said)?
                 .context("no owner has that email")?;
             let password = generated_password();
             let person = latch
@@ -207,7 +207,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                     &console_client(),
                 )
                 .await
-                .map_err(anyhow::Error::from)?;
+                .map_err(said)?;
             eprintln!(
                 "Added {} ({}) — password (shown once): {}",
                 person.email,
@@ -223,7 +223,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .team
                 .console_reset_two_factor(&email)
                 .await
-                .map_err(anyhow::Error::from)?;
+                .map_err(said)?;
             eprintln!(
                 "Two-factor was reset for {}; they were signed out everywhere.",
                 person.email
@@ -232,11 +232,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Unlock { email }) => {
             let latch = console(&config).await?;
-            let person = latch
-                .team
-                .console_unlock(&email)
-                .await
-                .map_err(anyhow::Error::from)?;
+            let person = latch.team.console_unlock(&email).await.map_err(said)?;
             eprintln!("The two-factor step of {} was unlocked.", person.email);
             Ok(())
         }
@@ -315,6 +311,17 @@ async fn console(config: &Config) -> anyhow::Result<latch_app::Latch> {
     )
 }
 
+/// An answer of latch as the operator reads it: what a person reads of it, and beneath that,
+/// for a failure of latch or of its database, the cause (the console has no log to look in).
+fn said(e: latch_app::AppError) -> anyhow::Error {
+    let words = latch_web::words::refusal(&e);
+    if e.is_failure() {
+        anyhow::Error::from(e).context(words)
+    } else {
+        anyhow::anyhow!(words)
+    }
+}
+
 fn console_client() -> latch_app::ClientInfo {
     latch_app::ClientInfo {
         ip: "console".into(),
@@ -361,7 +368,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .setup
         .pending_setup_token()
         .await
-        .map_err(anyhow::Error::from)?
+        .map_err(said)?
         && config.settings.production()
     {
         eprintln!(
@@ -404,7 +411,7 @@ async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
             owner_password: owner_password.clone(),
         })
         .await
-        .map_err(anyhow::Error::from)?;
+        .map_err(said)?;
     eprintln!(
         "\nDemo practice: {} — sign in with any of these (passwords shown once):",
         owner.practice.name
@@ -432,7 +439,7 @@ async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
                 &console_client(),
             )
             .await
-            .map_err(anyhow::Error::from)?;
+            .map_err(said)?;
         eprintln!("  {role:<8} {email:<24} {}", password.expose());
     }
     eprintln!();

@@ -4,6 +4,7 @@
 
 mod features;
 mod http;
+pub mod words;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

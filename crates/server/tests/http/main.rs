@@ -7,6 +7,7 @@ mod accessibility;
 mod account;
 mod browser;
 mod concurrency;
+mod console;
 mod faults;
 mod fuzz;
 mod guard;

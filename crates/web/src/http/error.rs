@@ -105,19 +105,18 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: e.code().to_owned(),
-                message: e.to_string(),
+                message: crate::words::refusal(e),
                 retry_after_seconds: retry_after,
                 attempts_left: match e {
                     AppError::InvalidCode { attempts_left, .. } => Some(*attempts_left),
                     _ => None,
                 },
-                fields: e
-                    .refusals()
+                fields: crate::words::field_refusals(e)
                     .into_iter()
-                    .filter_map(|r| {
+                    .filter_map(|(field, message)| {
                         Some(FieldRefusal {
-                            field: self.name_of(r.field?).to_owned(),
-                            message: r.message,
+                            field: self.name_of(field?).to_owned(),
+                            message,
                         })
                     })
                     .collect(),
@@ -169,7 +168,7 @@ impl IntoResponse for HtmlError {
             500..=599 => "Something went wrong",
             _ => "That didn't work",
         };
-        let message = e.to_string();
+        let message = crate::words::refusal(&e);
         let mut response = message_page(status, heading, &message, "/", "Go to the start");
         if let Some(seconds) = e.retry_after() {
             response

@@ -20,13 +20,13 @@ pub trait FieldErrors: Default {
     /// Each value `e` refuses, beside its field (the first refusal of a field shows); none when
     /// `e` refuses no value.
     fn placing(e: &AppError) -> Option<Self> {
-        let refusals = e.refusals();
+        let refusals = crate::words::field_refusals(e);
         if refusals.is_empty() {
             return None;
         }
         let mut errors = Self::default();
-        for refusal in refusals {
-            errors.beside(refusal.field).get_or_insert(refusal.message);
+        for (field, message) in refusals {
+            errors.beside(field).get_or_insert(message);
         }
         Some(errors)
     }

@@ -13,4 +13,3 @@ pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod proxies;
 pub(crate) mod schema;
-pub(crate) mod words;

@@ -120,7 +120,7 @@ pub async fn show_audit(
     let params = q.params();
     let (query, error) = match params.query() {
         Ok(query) => (Some(query), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(crate::words::refusal(&e))),
     };
     let trail = state.latch.audit.trail(&who.account, query).await?;
     let chrome = Chrome::new(&who, csrf, "audit");

@@ -6,7 +6,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
-use crate::http::words::password_refusal;
+use crate::words::password_refusal;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -171,7 +171,7 @@ impl PasswordErrors {
                 errors.current = Some("Your current password is not correct.".into())
             }
             AppError::WeakPassword(m) => errors.new = Some(m.clone()),
-            AppError::RateLimited { .. } => errors.general = Some(e.to_string()),
+            AppError::RateLimited { .. } => errors.general = Some(crate::words::refusal(e)),
             _ => return None,
         }
         Some(errors)

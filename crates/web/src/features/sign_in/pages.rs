@@ -7,7 +7,7 @@ use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
 use crate::http::json::remember_cookie;
 use crate::http::layout::{render, see_other, with_status};
-use crate::http::words::{code_refusal, delivery_failure};
+use crate::words::{code_refusal, delivery_failure};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -71,7 +71,7 @@ pub async fn submit_sign_in(
             Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
-            let (email, error) = (form.email, Some(e.to_string()));
+            let (email, error) = (form.email, Some(crate::words::refusal(&e)));
             let page = SignInPage { csrf, email, error };
             Ok(with_status(render(StatusCode::OK, &page), &e))
         }
@@ -271,7 +271,15 @@ pub async fn submit_code_resend(
         Ok(_) => Ok(see_other("/sign-in/code")),
         Err(e) if shown_beside_code_form(&e) => {
             let failed = matches!(e, AppError::DeliveryFailed { .. });
-            let page = code_page(&state, &who, csrf, Some(e.to_string()), failed, None).await?;
+            let page = code_page(
+                &state,
+                &who,
+                csrf,
+                Some(crate::words::refusal(&e)),
+                failed,
+                None,
+            )
+            .await?;
             Ok(with_status(page, &e))
         }
         Err(e) => Err(HtmlError(e)),

@@ -6,7 +6,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
-use crate::http::words::password_refusal;
+use crate::words::password_refusal;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -246,7 +246,7 @@ impl AddPersonErrors {
                 return Some(errors);
             }
             AppError::RateLimited { .. } => {
-                errors.general = Some(e.to_string());
+                errors.general = Some(crate::words::refusal(e));
                 return Some(errors);
             }
             _ => {}

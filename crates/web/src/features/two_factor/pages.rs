@@ -10,7 +10,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, render, see_other, with_status};
-use crate::http::words::password_refusal;
+use crate::words::password_refusal;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -218,7 +218,7 @@ impl PhoneErrors {
     fn of(e: &AppError) -> Option<PhoneErrors> {
         let mut errors = PhoneErrors::default();
         if matches!(e, AppError::RateLimited { .. } | AppError::TwoFactorLocked) {
-            errors.general = Some(e.to_string());
+            errors.general = Some(crate::words::refusal(e));
             return Some(errors);
         }
         PhoneErrors::placing(e)
@@ -308,7 +308,7 @@ pub async fn submit_confirm(
         }
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => {
-            let page = confirm_page(&state, &who, csrf, Some(e.to_string())).await?;
+            let page = confirm_page(&state, &who, csrf, Some(crate::words::refusal(&e))).await?;
             Ok(with_status(page, &e))
         }
         Err(e) => Err(HtmlError(e)),
@@ -332,7 +332,7 @@ pub async fn submit_setup_resend(
         Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => Ok(with_status(
-            confirm_page(&state, &who, csrf, Some(e.to_string())).await?,
+            confirm_page(&state, &who, csrf, Some(crate::words::refusal(&e))).await?,
             &e,
         )),
         Err(e) => Err(HtmlError(e)),
