@@ -50,7 +50,7 @@ impl AccountService {
                     core.passwords
                         .check_and_hash(new, context)
                         .await?
-                        .map_err(|weak| AppError::WeakPassword(weak.message)),
+                        .map_err(AppError::WeakPassword),
                 )
             }
             Err(_) => None,

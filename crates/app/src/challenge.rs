@@ -16,7 +16,7 @@ use latch_domain::verification::{Verification, verify};
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
-use crate::error::{AppError, Field, Refusal, Throttle};
+use crate::error::{AppError, Field, Reason, Refusal, Throttle};
 use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
@@ -95,13 +95,13 @@ pub(crate) async fn resend(
     if channel == Channel::Sms && challenge.extension.is_some() {
         return Err(AppError::InvalidPhone(Refusal::of(
             Field::Extension,
-            "Texts can't reach an extension; use a voice call.",
+            Reason::ExtensionWithText,
         )));
     }
     if channel == Channel::Voice && !core.delivery.supports_voice() {
         return Err(AppError::InvalidRequest(Refusal::of(
             Field::Channel,
-            "Voice calls are not available. Choose a text message.",
+            Reason::VoiceUnavailable,
         )));
     }
     match resend_wait(

@@ -1,6 +1,10 @@
 //! Refusals: one closed enum whose variants map one to one onto the API's error codes, with
 //! the status each answers, in one place.
 
+use latch_domain::password::WeakPassword;
+use latch_domain::phone::{Disallowed, PhoneError};
+use latch_domain::practice::Setting;
+
 use crate::ports::{Conflict, StoreError};
 
 /// The field of a form or a body that a refusal is about, so a page can show the refusal
@@ -62,24 +66,70 @@ impl Field {
     ];
 }
 
-/// A refusal of a value: the words a person reads, and the field it is about when there is one.
+/// Why a value was refused. What a person reads of each is chosen by the web layer
+/// (`latch_web::words`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Not a practice's name of 1 to 100 characters.
+    PracticeName,
+    /// Not a country latch knows.
+    Country,
+    /// Not a person's name of 1 to 100 characters.
+    Name,
+    /// Longer than any email address (254 characters).
+    EmailTooLong,
+    /// Not a phone number, or one with letters in it (of the number or of its extension).
+    Phone(PhoneError),
+    /// An extension, where a text cannot reach one.
+    ExtensionWithText,
+    /// A voice call, where this installation has none.
+    VoiceUnavailable,
+    /// Neither `sms` nor `voice`.
+    Channel,
+    /// A security setting outside its bounds.
+    Setting(Setting),
+    /// Allowed countries that are not all countries latch knows.
+    AllowedCountries,
+    /// A query parameter of the web layer's that is not one, by its name.
+    Parameter(&'static str),
+}
+
+/// A refusal of a value: why, and the field it is about when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub field: Option<Field>,
-    pub message: String,
+    pub reason: Reason,
 }
 
 impl Refusal {
-    pub fn of(field: Field, message: impl Into<String>) -> Self {
+    pub fn of(field: Field, reason: Reason) -> Self {
         Refusal {
             field: Some(field),
-            message: message.into(),
+            reason,
+        }
+    }
+}
+
+impl From<Reason> for Refusal {
+    fn from(reason: Reason) -> Self {
+        Refusal {
+            field: None,
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{}: {:?}", field.name(), self.reason),
+            None => write!(f, "{:?}", self.reason),
         }
     }
 }
 
 /// Every refusal of one answer, so a form can show each problem beside its field at once;
-/// never empty. Read as one message, they are its sentences in order.
+/// never empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusals(Vec<Refusal>);
 
@@ -100,8 +150,8 @@ impl Refusals {
 
 impl std::fmt::Display for Refusals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sentences: Vec<&str> = self.0.iter().map(|r| r.message.as_str()).collect();
-        f.write_str(&sentences.join(" "))
+        let each: Vec<String> = self.0.iter().map(Refusal::to_string).collect();
+        f.write_str(&each.join("; "))
     }
 }
 
@@ -111,37 +161,9 @@ impl From<Refusal> for Refusals {
     }
 }
 
-impl From<&str> for Refusals {
-    fn from(message: &str) -> Self {
-        Refusal::from(message).into()
-    }
-}
-
-impl From<String> for Refusal {
-    fn from(message: String) -> Self {
-        Refusal {
-            field: None,
-            message,
-        }
-    }
-}
-
-impl From<&str> for Refusal {
-    fn from(message: &str) -> Self {
-        message.to_owned().into()
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
 /// Why a request was answered as it was. What a person reads of each is chosen by the web
 /// layer (`latch_web::words`); this type's `Display` is the short account a log or a developer
-/// reads. The values some variants carry are the domain's own words for a refused value, until
-/// those are typed too.
+/// reads.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("invalid credentials")]
@@ -164,11 +186,11 @@ pub enum AppError {
     #[error("email taken")]
     EmailTaken,
     #[error("{0}")]
-    WeakPassword(String),
-    #[error("{0}")]
-    InvalidEmail(String),
-    #[error("{0}")]
-    InvalidRole(String),
+    WeakPassword(WeakPassword),
+    #[error("not an email address")]
+    InvalidEmail,
+    #[error("not a role")]
+    InvalidRole,
     #[error("{0}")]
     InvalidSetting(Refusals),
     #[error("{0}")]
@@ -189,8 +211,8 @@ pub enum AppError {
     },
     #[error("{0}")]
     InvalidPhone(Refusal),
-    #[error("{0}")]
-    PhoneNotAllowed(String),
+    #[error("a phone that may not receive codes: {0:?}")]
+    PhoneNotAllowed(Disallowed),
     #[error("no setup in progress")]
     NoSetupInProgress,
     #[error("two-factor required by the practice")]
@@ -208,13 +230,11 @@ pub enum AppError {
     Several(Vec<AppError>),
 }
 
-/// One refusal of a value in an answer: words of its own, or a refusal whose words the web
-/// layer chooses, about a field.
+/// One refusal of a value in an answer, about a field: a reason of its own, or an answer
+/// that is itself about the field.
 #[derive(Debug, Clone, Copy)]
 pub enum Refused<'a> {
-    /// A value refused in the domain's words.
     Value(&'a Refusal),
-    /// A refusal about `Field`, worded where every answer is.
     About(Field, &'a AppError),
 }
 
@@ -252,9 +272,9 @@ impl AppError {
         match self {
             AppError::InvalidSetting(r) => r.iter().map(Refused::Value).collect(),
             AppError::InvalidRequest(r) | AppError::InvalidPhone(r) => vec![Refused::Value(r)],
-            AppError::InvalidEmail(_) | AppError::EmailTaken => about(Field::Email),
+            AppError::InvalidEmail | AppError::EmailTaken => about(Field::Email),
             AppError::WeakPassword(_) => about(Field::Password),
-            AppError::InvalidRole(_) => about(Field::Role),
+            AppError::InvalidRole => about(Field::Role),
             AppError::PhoneNotAllowed(_) => about(Field::Phone),
             AppError::Several(all) => all.iter().flat_map(AppError::refusals).collect(),
             _ => Vec::new(),
@@ -289,8 +309,8 @@ impl AppError {
             AppError::AlreadySetUp => "already_set_up",
             AppError::EmailTaken => "email_taken",
             AppError::WeakPassword(_) => "weak_password",
-            AppError::InvalidEmail(_) => "invalid_email",
-            AppError::InvalidRole(_) => "invalid_role",
+            AppError::InvalidEmail => "invalid_email",
+            AppError::InvalidRole => "invalid_role",
             AppError::InvalidSetting(_) => "invalid_setting",
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::InvalidCode { .. } => "invalid_code",
@@ -324,8 +344,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::AlreadySetUp | AppError::EmailTaken => 409,
             AppError::WeakPassword(_)
-            | AppError::InvalidEmail(_)
-            | AppError::InvalidRole(_)
+            | AppError::InvalidEmail
+            | AppError::InvalidRole
             | AppError::InvalidSetting(_)
             | AppError::InvalidRequest(_)
             | AppError::Several(_) => 400,

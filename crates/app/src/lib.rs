@@ -25,7 +25,7 @@ pub mod sign_in;
 pub mod team;
 pub mod two_factor;
 
-pub use error::{AppError, Field, Refusal, Refusals, Refused, Throttle};
+pub use error::{AppError, Field, Reason, Refusal, Refusals, Refused, Throttle};
 pub use ids::{PersonId, PracticeId, SessionId};
 pub use latch::{Latch, LatchSettings};
 pub use records::{Account, ClientInfo, Person, Practice};

@@ -9,7 +9,7 @@ use latch_domain::country::Country;
 use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
 
 use crate::audit::{Event, record};
-use crate::error::{AppError, Field, Refusal, Refusals};
+use crate::error::{AppError, Field, Reason, Refusal, Refusals};
 use crate::latch::Core;
 use crate::password_check::check_password_again;
 use crate::records::{Account, ClientInfo};
@@ -32,7 +32,7 @@ pub struct PracticeService {
     core: Arc<Core>,
 }
 
-fn refusal(setting: Setting, message: &str) -> Refusal {
+fn refusal(setting: Setting, reason: Reason) -> Refusal {
     let field = match setting {
         Setting::RequireTwoFactor => Field::RequireTwoFactor,
         Setting::RememberDeviceDays => Field::RememberDeviceDays,
@@ -40,7 +40,7 @@ fn refusal(setting: Setting, message: &str) -> Refusal {
         Setting::AllowedCountries => Field::AllowedCountries,
         Setting::DailySendBudget => Field::DailySendBudget,
     };
-    Refusal::of(field, message)
+    Refusal::of(field, reason)
 }
 
 impl SecurityUpdate {
@@ -49,13 +49,13 @@ impl SecurityUpdate {
     pub fn apply(&self, current: &SecuritySettings) -> Result<SecuritySettings, AppError> {
         let mut next = current.clone();
         let mut refused = Vec::new();
-        let mut refuse = |setting, message| refused.push(refusal(setting, message));
+        let mut refuse = |setting, reason| refused.push(refusal(setting, reason));
         if let Some(raw) = &self.require_two_factor {
             match RequireTwoFactor::parse(raw) {
                 Some(rule) => next.require_two_factor = rule,
                 None => refuse(
                     Setting::RequireTwoFactor,
-                    "Require two-factor must be off, staff or staff_and_clients.",
+                    Reason::Setting(Setting::RequireTwoFactor),
                 ),
             }
         }
@@ -64,17 +64,14 @@ impl SecurityUpdate {
                 Ok(days) => next.remember_device_days = days,
                 Err(_) => refuse(
                     Setting::RememberDeviceDays,
-                    "Remember devices for 0 to 365 days (0 means never).",
+                    Reason::Setting(Setting::RememberDeviceDays),
                 ),
             }
         }
         if let Some(minutes) = self.sign_out_after_idle_minutes {
             match u32::try_from(minutes) {
                 Ok(minutes) => next.sign_out_after_idle_minutes = minutes,
-                Err(_) => refuse(
-                    Setting::IdleMinutes,
-                    "Sign out after 5 to 120 minutes of inactivity.",
-                ),
+                Err(_) => refuse(Setting::IdleMinutes, Reason::Setting(Setting::IdleMinutes)),
             }
         }
         if let Some(codes) = &self.allowed_countries {
@@ -92,10 +89,7 @@ impl SecurityUpdate {
                     }
                     next.allowed_countries = countries;
                 }
-                Err(_) => refuse(
-                    Setting::AllowedCountries,
-                    "Allowed countries must be two-letter country codes, such as US.",
-                ),
+                Err(_) => refuse(Setting::AllowedCountries, Reason::AllowedCountries),
             }
         }
         if let Some(budget) = self.daily_send_budget {
@@ -103,13 +97,13 @@ impl SecurityUpdate {
                 Ok(budget) => next.daily_send_budget = budget,
                 Err(_) => refuse(
                     Setting::DailySendBudget,
-                    "The daily send budget must be between 1 and 100,000.",
+                    Reason::Setting(Setting::DailySendBudget),
                 ),
             }
         }
         if let Err(broken) = next.clone().validate() {
-            for InvalidSetting(setting, message) in broken {
-                refuse(setting, message);
+            for InvalidSetting(setting) in broken {
+                refuse(setting, Reason::Setting(setting));
             }
         }
         // In the order the form shows its fields.

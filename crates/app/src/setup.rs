@@ -13,7 +13,7 @@ use latch_domain::session::SessionState;
 
 use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_id};
-use crate::error::{AppError, Field, Refusal};
+use crate::error::{AppError, Field, Reason, Refusal};
 use crate::ids::PracticeId;
 use crate::latch::Core;
 use crate::records::{Account, ClientInfo, NewPractice, Practice};
@@ -168,15 +168,15 @@ impl SetupService {
             .map_err(|_| {
                 refused.push(AppError::InvalidRequest(Refusal::of(
                     Field::PracticeName,
-                    "Enter the practice's name (1 to 100 characters).",
+                    Reason::PracticeName,
                 )));
             })
             .ok();
         let country = Country::parse(input.country.as_deref().unwrap_or("US"))
-            .map_err(|e| {
+            .map_err(|_| {
                 refused.push(AppError::InvalidRequest(Refusal::of(
                     Field::Country,
-                    e.to_string(),
+                    Reason::Country,
                 )));
             })
             .ok();

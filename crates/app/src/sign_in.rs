@@ -13,7 +13,7 @@ use crate::challenge::{
     CodeSent, CodeToSend, OnRightCode, check_code, check_lock, send_code, start_challenge,
 };
 use crate::crypto::{new_id, new_token, token_hash};
-use crate::error::AppError;
+use crate::error::{AppError, Field, Reason, Refusal};
 use crate::latch::Core;
 use crate::password_check::{Outcome, check_password};
 use crate::records::{Account, ClientInfo, Device, NewDevice, Person, Purpose};
@@ -93,9 +93,10 @@ impl SignInService {
         let core = &self.core;
         // SECURITY: nothing longer than an email can be is stored, not even as a throttle key.
         if email.trim().chars().count() > MAX_EMAIL_CHARS {
-            return Err(AppError::InvalidRequest(
-                "An email address has at most 254 characters.".into(),
-            ));
+            return Err(AppError::InvalidRequest(Refusal::of(
+                Field::Email,
+                Reason::EmailTooLong,
+            )));
         }
         // An unparseable email still goes through the same checks and the same hash, so its
         // answer looks and takes like any other wrong sign-in.

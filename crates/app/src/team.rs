@@ -9,7 +9,7 @@ use latch_domain::{Email, Permission, Role};
 
 use crate::audit::{Event, record};
 use crate::challenge::notify;
-use crate::error::{AppError, Field, Refusal};
+use crate::error::{AppError, Field, Reason, Refusal};
 use crate::ids::{PersonId, PracticeId};
 use crate::latch::Core;
 use crate::password_check::check_password_again;
@@ -170,7 +170,7 @@ impl TeamService {
     }
 
     async fn console_person(&self, email: &str) -> Result<Person, AppError> {
-        let email = Email::parse(email).map_err(|e| AppError::InvalidEmail(e.to_string()))?;
+        let email = Email::parse(email).map_err(|_| AppError::InvalidEmail)?;
         Ok(self
             .core
             .store
@@ -239,8 +239,8 @@ impl TeamService {
                 return Err(AppError::Forbidden);
             }
             Ok(role) => Some(role),
-            Err(e) => {
-                refused.push(AppError::InvalidRole(e.to_string()));
+            Err(_) => {
+                refused.push(AppError::InvalidRole);
                 None
             }
         };
@@ -293,10 +293,10 @@ pub(crate) async fn prepare_person(
             Err(AppError::EmailTaken)
         }
         Ok(email) => Ok(email),
-        Err(e) => Err(AppError::InvalidEmail(e.to_string())),
+        Err(_) => Err(AppError::InvalidEmail),
     };
     let name = Name::parse(&input.name)
-        .map_err(|e| AppError::InvalidRequest(Refusal::of(Field::Name, e.to_string())));
+        .map_err(|_| AppError::InvalidRequest(Refusal::of(Field::Name, Reason::Name)));
     let context = OwnedContext {
         practice_name: practice_name.to_owned(),
         person_name: name
@@ -314,7 +314,7 @@ pub(crate) async fn prepare_person(
             refused.extend(email.err());
             refused.extend(name.err());
             if let Err(weak) = core.passwords.check(&input.password, context).await? {
-                refused.push(AppError::WeakPassword(weak.message));
+                refused.push(AppError::WeakPassword(weak));
             }
             return Err(AppError::together(refused));
         }
@@ -323,7 +323,7 @@ pub(crate) async fn prepare_person(
         .passwords
         .check_and_hash(&input.password, context)
         .await?
-        .map_err(|weak| AppError::WeakPassword(weak.message))?;
+        .map_err(AppError::WeakPassword)?;
     Ok(NewPerson {
         id: PersonId::generate(),
         practice_id: practice_id.clone(),

@@ -8,7 +8,7 @@ use latch_domain::audit::AuditKind;
 use latch_domain::code::OneTimeCode;
 use latch_domain::country::Country;
 use latch_domain::message::{self, Notice};
-use latch_domain::phone::{PhoneError, PhoneNumber, parse_extension};
+use latch_domain::phone::{Disallowed, PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
 use latch_domain::two_factor::Channel;
 
@@ -19,7 +19,7 @@ use crate::challenge::{
 };
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
-use crate::error::{AppError, Field, Refusal};
+use crate::error::{AppError, Field, Reason, Refusal};
 use crate::latch::Core;
 use crate::records::{Challenge, ClientInfo, Purpose, TwoFactorSetting};
 use crate::secret::Secret;
@@ -361,9 +361,7 @@ fn read_phone_step(
                 .region()
                 .is_some_and(|r| allowed.iter().any(|c| c.code() == r)) =>
         {
-            Err(AppError::PhoneNotAllowed(
-                "Your practice doesn't allow phone numbers from this country. Use another number or ask your practice.".into(),
-            ))
+            Err(AppError::PhoneNotAllowed(Disallowed::CountryNotAllowed))
         }
         parsed => parsed.map_err(|e| phone_error(Field::Phone, e)),
     };
@@ -378,13 +376,13 @@ fn read_phone_step(
     if matches!(extension, Some(Some(_))) && channel == Some(Channel::Sms) {
         refused.push(AppError::InvalidPhone(Refusal::of(
             Field::Extension,
-            "Texts can't reach an extension. Choose a voice call, or use a number without an extension.",
+            Reason::ExtensionWithText,
         )));
     }
     if channel == Some(Channel::Voice) && !voice {
         refused.push(AppError::InvalidRequest(Refusal::of(
             Field::Channel,
-            "Voice calls are not available. Choose a text message.",
+            Reason::VoiceUnavailable,
         )));
     }
     match (phone, extension, channel) {
@@ -397,12 +395,8 @@ fn read_phone_step(
 
 fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
     raw.map(|c| {
-        Channel::parse(c).ok_or_else(|| {
-            AppError::InvalidRequest(Refusal::of(
-                Field::Channel,
-                "The method must be sms or voice.",
-            ))
-        })
+        Channel::parse(c)
+            .ok_or_else(|| AppError::InvalidRequest(Refusal::of(Field::Channel, Reason::Channel)))
     })
     .transpose()
 }
@@ -410,9 +404,9 @@ fn parse_channel(raw: Option<&str>) -> Result<Option<Channel>, AppError> {
 fn phone_error(field: Field, e: PhoneError) -> AppError {
     match e {
         PhoneError::Invalid | PhoneError::NotDigits => {
-            AppError::InvalidPhone(Refusal::of(field, e.to_string()))
+            AppError::InvalidPhone(Refusal::of(field, Reason::Phone(e)))
         }
-        PhoneError::NotAllowed(m) => AppError::PhoneNotAllowed(m.into()),
+        PhoneError::NotAllowed(why) => AppError::PhoneNotAllowed(why),
     }
 }
 

@@ -17,7 +17,7 @@ const ACCEPT_BELOW: u32 = (u32::MAX / SPACE) * SPACE;
 pub struct OneTimeCode(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Enter the 8-digit code we sent you.")]
+#[error("not an 8-digit code")]
 pub struct MalformedCode;
 
 impl OneTimeCode {

@@ -7,7 +7,7 @@ use crate::country_list::COUNTRIES;
 pub struct Country(&'static str);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Choose a country from the list (a two-letter code such as US).")]
+#[error("not a country latch knows")]
 pub struct UnknownCountry;
 
 impl Country {

@@ -10,7 +10,7 @@ pub struct Email {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Enter an email address like name@example.com.")]
+#[error("not an email address")]
 pub struct InvalidEmail;
 
 impl Email {

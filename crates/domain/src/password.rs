@@ -4,11 +4,17 @@
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
 
-/// Why a new password was refused, worded for the person choosing it.
+/// Why a new password was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct WeakPassword {
-    pub message: String,
+pub enum WeakPassword {
+    #[error("a password shorter than {MIN_LENGTH} characters")]
+    TooShort,
+    #[error("a password longer than {MAX_LENGTH} characters")]
+    TooLong,
+    /// Easy to guess; `hint` is the strength estimator's own warning, when it has one (its
+    /// words: "This is a top-10 common password.").
+    #[error("a password too easy to guess")]
+    Guessable { hint: Option<String> },
 }
 
 /// Words a password must not lean on: the practice's name, the person's name and email.
@@ -43,16 +49,10 @@ impl PasswordContext<'_> {
 pub fn check_strength(password: &str, context: &PasswordContext<'_>) -> Result<(), WeakPassword> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
-        return Err(WeakPassword {
-            message: format!(
-                "Use at least {MIN_LENGTH} characters. A few unrelated words make a strong password that is easy to remember."
-            ),
-        });
+        return Err(WeakPassword::TooShort);
     }
     if length > MAX_LENGTH {
-        return Err(WeakPassword {
-            message: format!("Use at most {MAX_LENGTH} characters."),
-        });
+        return Err(WeakPassword::TooLong);
     }
     let words = context.words();
     let inputs: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -63,13 +63,8 @@ pub fn check_strength(password: &str, context: &PasswordContext<'_>) -> Result<(
     let hint = entropy
         .feedback()
         .and_then(|f| f.warning())
-        .map(|w| format!("{w} "))
-        .unwrap_or_default();
-    Err(WeakPassword {
-        message: format!(
-            "This password is too easy to guess. {hint}Add another word or two that are not about you or your practice."
-        ),
-    })
+        .map(|w| w.to_string());
+    Err(WeakPassword::Guessable { hint })
 }
 
 #[cfg(test)]
@@ -86,14 +81,19 @@ mod tests {
 
     #[test]
     fn a_short_password_is_refused_with_its_length() {
-        let err = check_strength("Abc123!x", &context()).unwrap_err();
-        assert!(err.message.contains("at least 10"), "{}", err.message);
+        assert_eq!(
+            check_strength("Abc123!x", &context()),
+            Err(WeakPassword::TooShort)
+        );
     }
 
     #[test]
     fn an_overlong_password_is_refused() {
         let long = "correct horse battery staple ".repeat(5);
-        assert!(check_strength(&long, &context()).is_err());
+        assert_eq!(
+            check_strength(&long, &context()),
+            Err(WeakPassword::TooLong)
+        );
     }
 
     #[test]

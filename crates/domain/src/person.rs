@@ -5,7 +5,7 @@
 pub struct Name(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Enter a name of 1 to 100 characters.")]
+#[error("not a name of 1 to 100 characters")]
 pub struct InvalidName;
 
 impl Name {

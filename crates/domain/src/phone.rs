@@ -29,18 +29,29 @@ impl std::hash::Hash for PhoneNumber {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
-    #[error(
-        "Enter a phone number, with its country code (like +1 415 555 0123) or with the country chosen beside it."
-    )]
+    #[error("not a phone number")]
     Invalid,
     /// A letter or sign where a digit belongs: refused, never read as a keypad digit (a capital
     /// O typed for a zero would send the code to a stranger).
-    #[error("Phone numbers can only have digits, spaces, ( ) - and +.")]
+    #[error("a phone number with letters or signs in it")]
     NotDigits,
-    #[error("{0}")]
-    NotAllowed(&'static str),
+    #[error("a phone number that may not receive codes: {0:?}")]
+    NotAllowed(Disallowed),
+}
+
+/// Why a real phone number may not receive codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disallowed {
+    /// Premium-rate, shared-cost, a service number or voicemail: they bill the caller or reach
+    /// no one person.
+    ChargedOrShared,
+    TollFree,
+    /// A number of no country.
+    NoCountry,
+    /// A country the practice does not allow.
+    CountryNotAllowed,
 }
 
 impl PhoneNumber {
@@ -71,14 +82,10 @@ impl PhoneNumber {
         // pumping and toll fraud make money; refuse them before any provider is called.
         match number.number_type(&phonenumber::metadata::DATABASE) {
             Type::PremiumRate | Type::SharedCost | Type::Uan | Type::Voicemail => {
-                return Err(PhoneError::NotAllowed(
-                    "This number can't receive sign-in codes (it is a premium-rate, shared-cost or service number). Use a mobile or home number.",
-                ));
+                return Err(PhoneError::NotAllowed(Disallowed::ChargedOrShared));
             }
             Type::TollFree => {
-                return Err(PhoneError::NotAllowed(
-                    "Toll-free numbers can't receive sign-in codes. Use a mobile or home number.",
-                ));
+                return Err(PhoneError::NotAllowed(Disallowed::TollFree));
             }
             _ => {}
         }
@@ -89,9 +96,7 @@ impl PhoneNumber {
         let region = match region {
             Some(r) if !r.is_empty() => Some(r),
             _ => {
-                return Err(PhoneError::NotAllowed(
-                    "This number belongs to no country and can't receive sign-in codes.",
-                ));
+                return Err(PhoneError::NotAllowed(Disallowed::NoCountry));
             }
         };
         Ok(PhoneNumber {

@@ -60,9 +60,10 @@ pub struct SecuritySettings {
     pub daily_send_budget: u32,
 }
 
+/// A setting outside its bounds (for allowed countries: none allowed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{1}")]
-pub struct InvalidSetting(pub Setting, pub &'static str);
+#[error("{0:?} is outside its bounds")]
+pub struct InvalidSetting(pub Setting);
 
 /// A security setting, to say which one a refusal is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,28 +93,19 @@ impl SecuritySettings {
         let broken = [
             (
                 self.remember_device_days > REMEMBER_DEVICE_DAYS_MAX,
-                InvalidSetting(
-                    Setting::RememberDeviceDays,
-                    "Remember devices for 0 to 365 days (0 means never).",
-                ),
+                InvalidSetting(Setting::RememberDeviceDays),
             ),
             (
                 !(IDLE_MINUTES_MIN..=IDLE_MINUTES_MAX).contains(&self.sign_out_after_idle_minutes),
-                InvalidSetting(
-                    Setting::IdleMinutes,
-                    "Sign out after 5 to 120 minutes of inactivity.",
-                ),
+                InvalidSetting(Setting::IdleMinutes),
             ),
             (
                 self.allowed_countries.is_empty(),
-                InvalidSetting(Setting::AllowedCountries, "Allow at least one country."),
+                InvalidSetting(Setting::AllowedCountries),
             ),
             (
                 !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget),
-                InvalidSetting(
-                    Setting::DailySendBudget,
-                    "The daily send budget must be between 1 and 100,000.",
-                ),
+                InvalidSetting(Setting::DailySendBudget),
             ),
         ];
         let broken: Vec<InvalidSetting> = broken
@@ -238,7 +230,7 @@ mod tests {
         }
         .validate()
         .unwrap_err();
-        let settings: Vec<Setting> = broken.iter().map(|InvalidSetting(s, _)| *s).collect();
+        let settings: Vec<Setting> = broken.iter().map(|InvalidSetting(s)| *s).collect();
         assert_eq!(settings, [Setting::IdleMinutes, Setting::DailySendBudget]);
     }
 

@@ -11,7 +11,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("The role must be owner, manager, staff or client.")]
+#[error("not a role")]
 pub struct InvalidRole;
 
 impl Role {

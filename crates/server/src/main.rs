@@ -242,8 +242,10 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
 async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Result<()> {
     use latch_app::delivery::{Delivery, Outgoing};
     use latch_domain::two_factor::Channel;
-    let phone = latch_domain::phone::PhoneNumber::parse(to, None)
-        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let phone = latch_domain::phone::PhoneNumber::parse(to, None).map_err(|e| {
+        let words = latch_web::words::reason(&latch_app::Reason::Phone(e));
+        anyhow::anyhow!("--to: {words}")
+    })?;
     let product = &config.settings.product_name;
     let (channel, body) = if voice {
         (

@@ -1,7 +1,12 @@
 //! What a person reads of every answer latch gives: the API's `message`s, the pages' refusals
 //! beside their fields, the console's. One place, so another language is one module.
 
-use latch_app::{AppError, Field, Refused, Throttle};
+use latch_app::{AppError, Field, Reason, Refusal, Refused, Throttle};
+use latch_domain::password::{MAX_LENGTH, MIN_LENGTH, WeakPassword};
+use latch_domain::phone::{Disallowed, PhoneError};
+use latch_domain::practice::{
+    DAILY_SEND_BUDGET_MAX, IDLE_MINUTES_MAX, IDLE_MINUTES_MIN, REMEMBER_DEVICE_DAYS_MAX, Setting,
+};
 use latch_domain::two_factor::Channel;
 
 /// The sentence, or the sentences, a person reads of `e`.
@@ -54,14 +59,19 @@ pub fn refusal(e: &AppError) -> String {
             "latch cannot reach its database right now. Please try again in a moment."
         }
         AppError::Internal(_) => "Something went wrong on our side. Please try again.",
-        // The domain's own words for a refused value, until they are typed too.
-        AppError::WeakPassword(said)
-        | AppError::InvalidEmail(said)
-        | AppError::InvalidRole(said)
-        | AppError::PhoneNotAllowed(said)
-        | AppError::DeliveryFailed { message: said, .. } => said,
-        AppError::InvalidSetting(refusals) => return refusals.to_string(),
-        AppError::InvalidRequest(refusal) | AppError::InvalidPhone(refusal) => &refusal.message,
+        AppError::WeakPassword(weak) => return weak_password(weak),
+        AppError::InvalidEmail => "Enter an email address like name@example.com.",
+        AppError::InvalidRole => "The role must be owner, manager, staff or client.",
+        AppError::PhoneNotAllowed(why) => disallowed(*why),
+        // The provider adapter's own advice, until it is typed too.
+        AppError::DeliveryFailed { message, .. } => message,
+        AppError::InvalidSetting(refusals) => {
+            let each: Vec<String> = refusals.iter().map(reason_of).collect();
+            return each.join(" ");
+        }
+        AppError::InvalidRequest(refused) | AppError::InvalidPhone(refused) => {
+            return reason_of(refused);
+        }
         AppError::Several(all) => {
             let each: Vec<String> = all.iter().map(refusal).collect();
             return each.join(" ");
@@ -70,13 +80,127 @@ pub fn refusal(e: &AppError) -> String {
     said.to_owned()
 }
 
+fn reason_of(refused: &Refusal) -> String {
+    reason(&refused.reason)
+}
+
+/// What a person reads of a value refused for `why`.
+pub fn reason(why: &Reason) -> String {
+    let said = match why {
+        Reason::PracticeName => "Enter the practice's name (1 to 100 characters).",
+        Reason::Country => "Choose a country from the list (a two-letter code such as US).",
+        Reason::Name => "Enter a name of 1 to 100 characters.",
+        Reason::EmailTooLong => "An email address has at most 254 characters.",
+        Reason::Phone(PhoneError::Invalid) => {
+            "Enter a phone number, with its country code (like +1 415 555 0123) or with the \
+             country chosen beside it."
+        }
+        Reason::Phone(PhoneError::NotDigits) => {
+            "Phone numbers can only have digits, spaces, ( ) - and +."
+        }
+        Reason::Phone(PhoneError::NotAllowed(why)) => disallowed(*why),
+        Reason::ExtensionWithText => {
+            "Texts can't reach an extension. Choose a voice call, or use a number without an \
+             extension."
+        }
+        Reason::VoiceUnavailable => "Voice calls are not available. Choose a text message.",
+        Reason::Channel => "The method must be sms or voice.",
+        Reason::Setting(setting) => return setting_bounds(*setting),
+        Reason::AllowedCountries => {
+            "Allowed countries must be two-letter country codes, such as US."
+        }
+        Reason::Parameter(name) => return parameter(name),
+    };
+    said.to_owned()
+}
+
+fn weak_password(weak: &WeakPassword) -> String {
+    match weak {
+        WeakPassword::TooShort => format!(
+            "Use at least {MIN_LENGTH} characters. A few unrelated words make a strong password \
+             that is easy to remember."
+        ),
+        WeakPassword::TooLong => format!("Use at most {MAX_LENGTH} characters."),
+        WeakPassword::Guessable { hint } => {
+            let hint = hint.as_deref().map(|h| format!("{h} ")).unwrap_or_default();
+            format!(
+                "This password is too easy to guess. {hint}Add another word or two that are not \
+                 about you or your practice."
+            )
+        }
+    }
+}
+
+fn disallowed(why: Disallowed) -> &'static str {
+    match why {
+        Disallowed::ChargedOrShared => {
+            "This number can't receive sign-in codes (it is a premium-rate, shared-cost or \
+             service number). Use a mobile or home number."
+        }
+        Disallowed::TollFree => {
+            "Toll-free numbers can't receive sign-in codes. Use a mobile or home number."
+        }
+        Disallowed::NoCountry => {
+            "This number belongs to no country and can't receive sign-in codes."
+        }
+        Disallowed::CountryNotAllowed => {
+            "Your practice doesn't allow phone numbers from this country. Use another number \
+             or ask your practice."
+        }
+    }
+}
+
+fn setting_bounds(setting: Setting) -> String {
+    match setting {
+        Setting::RequireTwoFactor => {
+            "Require two-factor must be off, staff or staff_and_clients.".to_owned()
+        }
+        Setting::RememberDeviceDays => {
+            format!("Remember devices for 0 to {REMEMBER_DEVICE_DAYS_MAX} days (0 means never).")
+        }
+        Setting::IdleMinutes => format!(
+            "Sign out after {IDLE_MINUTES_MIN} to {IDLE_MINUTES_MAX} minutes of inactivity."
+        ),
+        Setting::AllowedCountries => "Allow at least one country.".to_owned(),
+        Setting::DailySendBudget => format!(
+            "The daily send budget must be between 1 and {}.",
+            thousands(DAILY_SEND_BUDGET_MAX)
+        ),
+    }
+}
+
+/// 100000 as "100,000".
+fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// A query parameter of the web layer's that is not one.
+fn parameter(name: &str) -> String {
+    match name {
+        "limit" => "limit must be a whole number from 1 to 500.".to_owned(),
+        "from" | "to" => format!("{name} must be a time like 2026-11-27T09:00:00Z."),
+        "two_factor" => "two_factor must be on or off.".to_owned(),
+        "kind" => "kind must be a kind of audit event, such as sign_in.failed.".to_owned(),
+        "before" => "before must be an event id.".to_owned(),
+        other => format!("{other} is not valid here."),
+    }
+}
+
 /// Each value `e` refuses, with its field and what a person reads of it; none when `e`
 /// refuses no value.
 pub fn field_refusals(e: &AppError) -> Vec<(Option<Field>, String)> {
     e.refusals()
         .into_iter()
         .map(|refused| match refused {
-            Refused::Value(r) => (r.field, r.message.clone()),
+            Refused::Value(r) => (r.field, reason_of(r)),
             Refused::About(field, e) => (Some(field), refusal(e)),
         })
         .collect()
@@ -179,11 +303,13 @@ mod tests {
             AppError::NotFound,
             AppError::AlreadySetUp,
             AppError::EmailTaken,
-            AppError::WeakPassword("Add another word or two.".into()),
-            AppError::InvalidEmail("Enter an email address like name@example.com.".into()),
-            AppError::InvalidRole("The role must be owner, manager, staff or client.".into()),
-            AppError::InvalidSetting("Idle sign-out must be 5 to 120 minutes.".into()),
-            AppError::InvalidRequest("The method must be sms or voice.".into()),
+            AppError::WeakPassword(WeakPassword::Guessable { hint: None }),
+            AppError::InvalidEmail,
+            AppError::InvalidRole,
+            AppError::InvalidSetting(
+                Refusal::of(Field::IdleMinutes, Reason::Setting(Setting::IdleMinutes)).into(),
+            ),
+            AppError::InvalidRequest(Refusal::of(Field::Channel, Reason::Channel)),
             AppError::InvalidCode {
                 attempts_left: 4,
                 malformed: false,
@@ -198,10 +324,11 @@ mod tests {
                 message: "We couldn't text this number. Try a voice call.".into(),
                 try_instead: Some(Channel::Voice),
             },
-            AppError::InvalidPhone(
-                "Phone numbers can only have digits, spaces, ( ) - and +.".into(),
-            ),
-            AppError::PhoneNotAllowed("Toll-free numbers can't receive sign-in codes.".into()),
+            AppError::InvalidPhone(Refusal::of(
+                Field::Phone,
+                Reason::Phone(PhoneError::NotDigits),
+            )),
+            AppError::PhoneNotAllowed(Disallowed::TollFree),
             AppError::NoSetupInProgress,
             AppError::TwoFactorRequiredByPractice,
             AppError::RateLimited {
@@ -218,17 +345,67 @@ mod tests {
         insta::assert_snapshot!(table.join("\n"));
     }
 
+    /// Every reason a value is refused for, as a person reads it, as one snapshot.
+    #[test]
+    fn every_reason_says_what_a_person_reads() {
+        let settings = [
+            Setting::RequireTwoFactor,
+            Setting::RememberDeviceDays,
+            Setting::IdleMinutes,
+            Setting::AllowedCountries,
+            Setting::DailySendBudget,
+        ];
+        let disallowed = [
+            Disallowed::ChargedOrShared,
+            Disallowed::TollFree,
+            Disallowed::NoCountry,
+            Disallowed::CountryNotAllowed,
+        ];
+        let reasons = [
+            Reason::PracticeName,
+            Reason::Country,
+            Reason::Name,
+            Reason::EmailTooLong,
+            Reason::Phone(PhoneError::Invalid),
+            Reason::Phone(PhoneError::NotDigits),
+            Reason::ExtensionWithText,
+            Reason::VoiceUnavailable,
+            Reason::Channel,
+            Reason::AllowedCountries,
+            Reason::Parameter("limit"),
+            Reason::Parameter("from"),
+            Reason::Parameter("before"),
+            Reason::Parameter("kind"),
+            Reason::Parameter("two_factor"),
+        ]
+        .into_iter()
+        .chain(settings.map(Reason::Setting))
+        .chain(disallowed.map(|d| Reason::Phone(PhoneError::NotAllowed(d))));
+        let weak = [
+            WeakPassword::TooShort,
+            WeakPassword::TooLong,
+            WeakPassword::Guessable {
+                hint: Some("This is a top-10 common password.".into()),
+            },
+        ];
+        let table: Vec<String> = reasons
+            .map(|r| format!("{r:?}: {}", reason(&r)))
+            .chain(weak.map(|w| format!("{w:?}: {}", weak_password(&w))))
+            .collect();
+        insta::assert_snapshot!(table.join("\n"));
+    }
+
     #[test]
     fn several_refusals_read_as_one_answer_and_each_beside_its_field() {
         let e = AppError::together(vec![
-            AppError::InvalidEmail("Enter an email address like name@example.com.".into()),
+            AppError::InvalidEmail,
             AppError::EmailTaken,
-            AppError::WeakPassword("Add another word or two.".into()),
+            AppError::WeakPassword(WeakPassword::TooLong),
         ]);
         assert_eq!(
             refusal(&e),
             "Enter an email address like name@example.com. That email address is already in \
-             use. Add another word or two."
+             use. Use at most 128 characters."
         );
         assert_eq!(
             field_refusals(&e),
@@ -241,7 +418,10 @@ mod tests {
                     Some(Field::Email),
                     "That email address is already in use.".to_owned()
                 ),
-                (Some(Field::Password), "Add another word or two.".to_owned()),
+                (
+                    Some(Field::Password),
+                    "Use at most 128 characters.".to_owned()
+                ),
             ]
         );
     }

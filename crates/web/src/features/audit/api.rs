@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use latch_app::AppError;
 use latch_app::PersonId;
 use latch_app::records::{AuditEvent, AuditQuery};
+use latch_app::{AppError, Reason};
 use latch_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -41,31 +41,28 @@ pub struct AuditParams {
 impl AuditParams {
     /// The query, or the reason it is not one.
     pub fn query(&self) -> Result<AuditQuery, AppError> {
-        let bad = |m: &str| AppError::InvalidRequest(m.into());
+        let bad = |name| AppError::InvalidRequest(Reason::Parameter(name).into());
         let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
             None => 50,
             Some(raw) => raw
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=500).contains(n))
-                .ok_or_else(|| bad("limit must be a whole number from 1 to 500."))?,
+                .ok_or_else(|| bad("limit"))?,
         };
-        let time = |raw: &Option<String>, name: &str| -> Result<Option<Timestamp>, AppError> {
+        let time = |raw: &Option<String>, name| -> Result<Option<Timestamp>, AppError> {
             match raw.as_deref().filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(t) => Timestamp::parse_rfc3339(t).map(Some).ok_or_else(|| {
-                    bad(&format!("{name} must be a time like 2026-11-27T09:00:00Z."))
-                }),
+                Some(t) => Timestamp::parse_rfc3339(t)
+                    .map(Some)
+                    .ok_or_else(|| bad(name)),
             }
         };
         Ok(AuditQuery {
             limit,
             before_id: match self.before.as_deref().filter(|s| !s.is_empty()) {
                 None => None,
-                Some(raw) => Some(
-                    raw.parse()
-                        .map_err(|_| bad("before must be an event id."))?,
-                ),
+                Some(raw) => Some(raw.parse().map_err(|_| bad("before"))?),
             },
             subject_id: self
                 .subject
@@ -76,9 +73,7 @@ impl AuditParams {
                 None => None,
                 Some(raw) => Some(
                     latch_domain::audit::AuditKind::parse(raw)
-                        .ok_or_else(|| {
-                            bad("kind must be a kind of audit event, such as sign_in.failed.")
-                        })?
+                        .ok_or_else(|| bad("kind"))?
                         .as_str()
                         .to_owned(),
                 ),

@@ -170,7 +170,7 @@ impl PasswordErrors {
             AppError::InvalidCredentials => {
                 errors.current = Some("Your current password is not correct.".into())
             }
-            AppError::WeakPassword(m) => errors.new = Some(m.clone()),
+            AppError::WeakPassword(_) => errors.new = Some(crate::words::refusal(e)),
             AppError::RateLimited { .. } => errors.general = Some(crate::words::refusal(e)),
             _ => return None,
         }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use latch_app::PersonId;
 use latch_app::records::PeopleFilter;
 use latch_app::team::PersonInput;
-use latch_app::{AppError, Secret};
+use latch_app::{AppError, Reason, Secret};
 use latch_domain::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -88,14 +88,14 @@ impl PeopleQuery {
             .as_deref()
             .map(Role::parse)
             .transpose()
-            .map_err(|e| AppError::InvalidRole(e.to_string()))?;
+            .map_err(|_| AppError::InvalidRole)?;
         let two_factor_on = match self.two_factor.as_deref() {
             None => None,
             Some("on") => Some(true),
             Some("off") => Some(false),
             Some(_) => {
                 return Err(AppError::InvalidRequest(
-                    "two_factor must be on or off.".into(),
+                    Reason::Parameter("two_factor").into(),
                 ));
             }
         };
