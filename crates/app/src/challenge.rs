@@ -364,10 +364,7 @@ pub(crate) async fn send_code(
                 record(core, event(AuditKind::CodeDeliveryFailed)).await
             })
             .await?;
-            Err(AppError::DeliveryFailed {
-                message: e.message,
-                try_instead: e.try_instead,
-            })
+            Err(AppError::DeliveryFailed(e))
         }
     }
 }

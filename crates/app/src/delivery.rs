@@ -22,13 +22,50 @@ pub struct Outgoing {
     pub press_key_token: Option<String>,
 }
 
-/// Why a message did not go out, worded for the person waiting for it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct DeliveryError {
-    pub message: String,
+/// Why a message did not go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The provider did not answer, even after a retry.
+    #[error("the provider is not answering")]
+    ProviderDown,
+    /// The message could not be kept for sending (the development outbox).
+    #[error("the message could not be kept")]
+    NotKept,
+    /// Not a number that can receive texts (a landline, an invalid number).
+    #[error("the number cannot receive texts")]
+    CannotText,
+    /// The number replied STOP to our texts.
+    #[error("the number stopped our texts")]
+    StoppedTexts,
+    /// This method cannot reach this number or its country now.
+    #[error("the method cannot reach the number or its country")]
+    Unreachable,
+    /// A text to a number with an extension.
+    #[error("a text to an extension")]
+    ExtensionWithText,
+    /// A call where this installation has no voice-capable number.
+    #[error("no voice calls on this installation")]
+    VoiceUnavailable,
+    /// Any other refusal of the number by the provider.
+    #[error("the provider refused the number")]
+    Refused,
+}
+
+impl DeliveryError {
     /// The other method, when it may work where this one did not.
-    pub try_instead: Option<latch_domain::two_factor::Channel>,
+    pub fn try_instead(self) -> Option<latch_domain::two_factor::Channel> {
+        use latch_domain::two_factor::Channel;
+        match self {
+            DeliveryError::CannotText
+            | DeliveryError::StoppedTexts
+            | DeliveryError::ExtensionWithText => Some(Channel::Voice),
+            DeliveryError::VoiceUnavailable => Some(Channel::Sms),
+            DeliveryError::ProviderDown
+            | DeliveryError::NotKept
+            | DeliveryError::Unreachable
+            | DeliveryError::Refused => None,
+        }
+    }
 }
 
 /// A message the provider took.

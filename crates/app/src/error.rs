@@ -203,12 +203,8 @@ pub enum AppError {
     CodeExpired,
     #[error("two-factor locked")]
     TwoFactorLocked,
-    #[error("{message}")]
-    DeliveryFailed {
-        message: String,
-        /// The other method, when it may work where this one did not.
-        try_instead: Option<latch_domain::two_factor::Channel>,
-    },
+    #[error("a send failed: {0}")]
+    DeliveryFailed(crate::delivery::DeliveryError),
     #[error("{0}")]
     InvalidPhone(Refusal),
     #[error("a phone that may not receive codes: {0:?}")]
@@ -316,7 +312,7 @@ impl AppError {
             AppError::InvalidCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
             AppError::TwoFactorLocked => "two_factor_locked",
-            AppError::DeliveryFailed { .. } => "delivery_failed",
+            AppError::DeliveryFailed(_) => "delivery_failed",
             AppError::InvalidPhone(_) => "invalid_phone",
             AppError::PhoneNotAllowed(_) => "phone_not_allowed",
             AppError::NoSetupInProgress => "no_setup_in_progress",
@@ -334,7 +330,7 @@ impl AppError {
             AppError::ReauthenticationRequired
             | AppError::Forbidden
             | AppError::TwoFactorLocked => 403,
-            AppError::DeliveryFailed { .. } => 502,
+            AppError::DeliveryFailed(_) => 502,
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
             AppError::InvalidCode { .. }
             | AppError::CodeExpired

@@ -163,7 +163,7 @@ impl SignInService {
             None => (None, None),
             Some(code) => match send_code(core, code, client).await {
                 Ok(sent) => (Some(sent), None),
-                Err(e @ AppError::DeliveryFailed { .. }) => (None, Some(e)),
+                Err(e @ AppError::DeliveryFailed(_)) => (None, Some(e)),
                 Err(e) => return Err(e),
             },
         };

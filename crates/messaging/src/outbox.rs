@@ -29,10 +29,7 @@ impl Delivery for OutboxDelivery {
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, "the outbox could not keep a message");
-                DeliveryError {
-                    message: "We couldn't send the message just now. Please try again.".into(),
-                    try_instead: None,
-                }
+                DeliveryError::NotKept
             })?;
         tracing::info!(to = %m.to.masked(), channel = m.channel.as_str(), "outbox: message kept (see /dev/outbox)");
         Ok(Sent::default())

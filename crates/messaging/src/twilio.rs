@@ -128,10 +128,7 @@ impl TwilioDelivery {
                 }
             };
             if !retryable || attempt >= 2 {
-                return Err(DeliveryError {
-                    message: "Our text and call provider isn't answering right now. Please try again in a moment.".into(),
-                    try_instead: None,
-                });
+                return Err(DeliveryError::ProviderDown);
             }
             tokio::time::sleep(jitter()).await;
         }
@@ -145,29 +142,13 @@ fn jitter() -> Duration {
     Duration::from_millis(200 + u64::from(u16::from_le_bytes(byte) % 500))
 }
 
-/// Twilio's error codes as advice for the person waiting for their code.
+/// What Twilio's error codes say of the number.
 fn refusal(code: Option<i64>) -> DeliveryError {
-    let (message, try_instead) = match code {
-        Some(21211 | 21614) => (
-            "We couldn't text this number: it doesn't look like a mobile number that can receive texts. Try a voice call, or check the number.",
-            Some(Channel::Voice),
-        ),
-        Some(21610) => (
-            "This number has stopped texts from us (it replied STOP). We can call it instead.",
-            Some(Channel::Voice),
-        ),
-        Some(21408 | 21612) => (
-            "We can't reach this number or country with this method right now. Try the other method, or another number.",
-            None,
-        ),
-        _ => (
-            "We couldn't send your code to this number. Try the other method, or check the number.",
-            None,
-        ),
-    };
-    DeliveryError {
-        message: message.into(),
-        try_instead,
+    match code {
+        Some(21211 | 21614) => DeliveryError::CannotText,
+        Some(21610) => DeliveryError::StoppedTexts,
+        Some(21408 | 21612) => DeliveryError::Unreachable,
+        _ => DeliveryError::Refused,
     }
 }
 
@@ -207,11 +188,7 @@ impl Delivery for TwilioDelivery {
         match m.channel {
             Channel::Sms => {
                 if m.extension.is_some() {
-                    return Err(DeliveryError {
-                        message: "Texts can't reach a number with an extension; use a voice call."
-                            .into(),
-                        try_instead: Some(Channel::Voice),
-                    });
+                    return Err(DeliveryError::ExtensionWithText);
                 }
                 form.push(("Body", m.body.clone()));
                 match (&self.settings.messaging_service_sid, &self.settings.from) {
@@ -222,11 +199,7 @@ impl Delivery for TwilioDelivery {
             }
             Channel::Voice => {
                 let Some(from) = &self.settings.from else {
-                    return Err(DeliveryError {
-                        message: "Voice calls are not available. Please choose a text message."
-                            .into(),
-                        try_instead: Some(Channel::Sms),
-                    });
+                    return Err(DeliveryError::VoiceUnavailable);
                 };
                 form.push(("From", from.clone()));
                 let twiml = match &m.press_key_token {
@@ -321,11 +294,11 @@ mod tests {
     }
 
     #[test]
-    fn twilio_codes_become_advice() {
-        assert_eq!(refusal(Some(21610)).try_instead, Some(Channel::Voice));
-        assert!(refusal(Some(21610)).message.contains("STOP"));
-        assert_eq!(refusal(Some(21211)).try_instead, Some(Channel::Voice));
-        assert!(refusal(Some(21408)).message.contains("other method"));
-        assert!(refusal(None).message.contains("other method"));
+    fn twilio_codes_say_what_became_of_the_number() {
+        assert_eq!(refusal(Some(21610)), DeliveryError::StoppedTexts);
+        assert_eq!(refusal(Some(21211)), DeliveryError::CannotText);
+        assert_eq!(refusal(Some(21614)), DeliveryError::CannotText);
+        assert_eq!(refusal(Some(21408)), DeliveryError::Unreachable);
+        assert_eq!(refusal(None), DeliveryError::Refused);
     }
 }

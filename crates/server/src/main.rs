@@ -297,7 +297,7 @@ async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Resul
         Err(e) => anyhow::bail!(
             "the {} did not go out: {}",
             if voice { "call" } else { "text" },
-            e.message
+            latch_web::words::delivery(e)
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! What a person reads of every answer latch gives: the API's `message`s, the pages' refusals
 //! beside their fields, the console's. One place, so another language is one module.
 
+use latch_app::delivery::DeliveryError;
 use latch_app::{AppError, Field, Reason, Refusal, Refused, Throttle};
 use latch_domain::password::{MAX_LENGTH, MIN_LENGTH, WeakPassword};
 use latch_domain::phone::{Disallowed, PhoneError};
@@ -63,8 +64,7 @@ pub fn refusal(e: &AppError) -> String {
         AppError::InvalidEmail => "Enter an email address like name@example.com.",
         AppError::InvalidRole => "The role must be owner, manager, staff or client.",
         AppError::PhoneNotAllowed(why) => disallowed(*why),
-        // The provider adapter's own advice, until it is typed too.
-        AppError::DeliveryFailed { message, .. } => message,
+        AppError::DeliveryFailed(failure) => delivery(*failure),
         AppError::InvalidSetting(refusals) => {
             let each: Vec<String> = refusals.iter().map(reason_of).collect();
             return each.join(" ");
@@ -78,6 +78,37 @@ pub fn refusal(e: &AppError) -> String {
         }
     };
     said.to_owned()
+}
+
+/// What the person waiting for a code reads when it did not go out.
+pub fn delivery(failure: DeliveryError) -> &'static str {
+    match failure {
+        DeliveryError::ProviderDown => {
+            "Our text and call provider isn't answering right now. Please try again in a moment."
+        }
+        DeliveryError::NotKept => "We couldn't send the message just now. Please try again.",
+        DeliveryError::CannotText => {
+            "We couldn't text this number: it doesn't look like a mobile number that can \
+             receive texts. Try a voice call, or check the number."
+        }
+        DeliveryError::StoppedTexts => {
+            "This number has stopped texts from us (it replied STOP). We can call it instead."
+        }
+        DeliveryError::Unreachable => {
+            "We can't reach this number or country with this method right now. Try the other \
+             method, or another number."
+        }
+        DeliveryError::ExtensionWithText => {
+            "Texts can't reach a number with an extension; use a voice call."
+        }
+        DeliveryError::VoiceUnavailable => {
+            "Voice calls are not available. Please choose a text message."
+        }
+        DeliveryError::Refused => {
+            "We couldn't send your code to this number. Try the other method, or check the \
+             number."
+        }
+    }
 }
 
 fn reason_of(refused: &Refusal) -> String {
@@ -270,7 +301,6 @@ pub(crate) fn delivery_failure(failed: Option<&str>) -> (Option<String>, Option<
 mod tests {
     use latch_app::ports::StoreError;
     use latch_app::{AppError, Throttle};
-    use latch_domain::two_factor::Channel;
 
     use super::*;
 
@@ -320,10 +350,7 @@ mod tests {
             },
             AppError::CodeExpired,
             AppError::TwoFactorLocked,
-            AppError::DeliveryFailed {
-                message: "We couldn't text this number. Try a voice call.".into(),
-                try_instead: Some(Channel::Voice),
-            },
+            AppError::DeliveryFailed(DeliveryError::CannotText),
             AppError::InvalidPhone(Refusal::of(
                 Field::Phone,
                 Reason::Phone(PhoneError::NotDigits),
@@ -388,9 +415,20 @@ mod tests {
                 hint: Some("This is a top-10 common password.".into()),
             },
         ];
+        let failures = [
+            DeliveryError::ProviderDown,
+            DeliveryError::NotKept,
+            DeliveryError::CannotText,
+            DeliveryError::StoppedTexts,
+            DeliveryError::Unreachable,
+            DeliveryError::ExtensionWithText,
+            DeliveryError::VoiceUnavailable,
+            DeliveryError::Refused,
+        ];
         let table: Vec<String> = reasons
             .map(|r| format!("{r:?}: {}", reason(&r)))
             .chain(weak.map(|w| format!("{w:?}: {}", weak_password(&w))))
+            .chain(failures.map(|f| format!("{f:?}: {}", delivery(f))))
             .collect();
         insta::assert_snapshot!(table.join("\n"));
     }

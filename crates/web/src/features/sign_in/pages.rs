@@ -84,13 +84,10 @@ fn next_after_password(signed_in: &SignedIn) -> String {
     match (&signed_in.code, &signed_in.delivery_failed) {
         (None, None) => "/dashboard".to_owned(),
         (Some(code), _) => format!("/sign-in/code?sent={}", code.channel.as_str()),
-        (
-            None,
-            Some(AppError::DeliveryFailed {
-                try_instead: Some(other),
-                ..
-            }),
-        ) => format!("/sign-in/code?failed={}", other.as_str()),
+        (None, Some(AppError::DeliveryFailed(failure))) => match failure.try_instead() {
+            Some(other) => format!("/sign-in/code?failed={}", other.as_str()),
+            None => "/sign-in/code?failed=1".to_owned(),
+        },
         (None, Some(_)) => "/sign-in/code?failed=1".to_owned(),
     }
 }
@@ -138,7 +135,7 @@ pub(crate) fn shown_beside_code_form(e: &AppError) -> bool {
             | AppError::CodeExpired
             | AppError::RateLimited { .. }
             | AppError::TwoFactorLocked
-            | AppError::DeliveryFailed { .. }
+            | AppError::DeliveryFailed(_)
             | AppError::InvalidRequest(_)
             | AppError::InvalidPhone(_)
     )
@@ -270,7 +267,7 @@ pub async fn submit_code_resend(
     match resent.await {
         Ok(_) => Ok(see_other("/sign-in/code")),
         Err(e) if shown_beside_code_form(&e) => {
-            let failed = matches!(e, AppError::DeliveryFailed { .. });
+            let failed = matches!(e, AppError::DeliveryFailed(_));
             let page = code_page(
                 &state,
                 &who,

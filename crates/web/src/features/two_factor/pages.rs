@@ -185,9 +185,7 @@ pub async fn submit_setup(
     match started.await {
         Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
         Err(AppError::ReauthenticationRequired) => Ok(see_other("/profile/two-factor")),
-        Err(AppError::DeliveryFailed { .. }) => {
-            Ok(see_other("/profile/two-factor/confirm?failed=1"))
-        }
+        Err(AppError::DeliveryFailed(_)) => Ok(see_other("/profile/two-factor/confirm?failed=1")),
         Err(e) => {
             let Some(errors) = PhoneErrors::of(&e) else {
                 return Err(HtmlError(e));
