@@ -8,8 +8,8 @@ use latch_domain::message::{self, Notice};
 use latch_domain::phone::PhoneNumber;
 use latch_domain::session::PENDING_LIFETIME_SECONDS;
 use latch_domain::two_factor::{
-    Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE, SendCounter,
-    SendKind, SendRefused, lock_after_failure, resend_wait, send_windows,
+    CannotCarry, Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE,
+    SendCounter, SendKind, SendRefused, can_carry, lock_after_failure, resend_wait, send_windows,
 };
 use latch_domain::verification::{Verification, verify};
 
@@ -92,18 +92,12 @@ pub(crate) async fn resend(
     check_lock(core, person)?;
     let now = core.clock.now();
     let channel = channel.unwrap_or(challenge.channel);
-    if channel == Channel::Sms && challenge.extension.is_some() {
-        return Err(AppError::InvalidPhone(Refusal::of(
-            Field::Extension,
-            Reason::ExtensionWithText,
-        )));
-    }
-    if channel == Channel::Voice && !core.delivery.supports_voice() {
-        return Err(AppError::InvalidRequest(Refusal::of(
-            Field::Channel,
-            Reason::VoiceUnavailable,
-        )));
-    }
+    can_carry(
+        channel,
+        challenge.extension.is_some(),
+        core.delivery.supports_voice(),
+    )
+    .map_err(cannot_carry)?;
     match resend_wait(
         challenge.last_sent_at.seconds(),
         challenge.sends,
@@ -545,4 +539,17 @@ pub(crate) async fn notify(core: &Core, to: &PhoneNumber, notice: Notice) {
         press_key_token: None,
     })
     .await;
+}
+
+/// The refusal of a method that cannot carry a code: beside the extension for a text, beside
+/// the method for a call.
+pub(crate) fn cannot_carry(cannot: CannotCarry) -> AppError {
+    match cannot {
+        CannotCarry::TextToExtension => {
+            AppError::InvalidPhone(Refusal::of(Field::Extension, Reason::ExtensionWithText))
+        }
+        CannotCarry::NoVoice => {
+            AppError::InvalidRequest(Refusal::of(Field::Channel, Reason::VoiceUnavailable))
+        }
+    }
 }

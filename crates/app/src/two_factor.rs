@@ -10,12 +10,12 @@ use latch_domain::country::Country;
 use latch_domain::message::{self, Notice};
 use latch_domain::phone::{Disallowed, PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
-use latch_domain::two_factor::Channel;
+use latch_domain::two_factor::{Channel, can_carry};
 
 use crate::audit::{Event, record};
 pub use crate::challenge::CodeSent;
 use crate::challenge::{
-    OnRightCode, check_code, check_lock, notify, resend, send_code, start_challenge,
+    OnRightCode, cannot_carry, check_code, check_lock, notify, resend, send_code, start_challenge,
 };
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
@@ -356,11 +356,7 @@ fn read_phone_step(
 ) -> Result<(PhoneNumber, Option<String>, Channel), AppError> {
     let mut refused = Vec::new();
     let phone = match PhoneNumber::parse(&input.phone, input.country.as_deref()) {
-        Ok(phone)
-            if !phone
-                .region()
-                .is_some_and(|r| allowed.iter().any(|c| c.code() == r)) =>
-        {
+        Ok(phone) if !phone.is_in(allowed) => {
             Err(AppError::PhoneNotAllowed(Disallowed::CountryNotAllowed))
         }
         parsed => parsed.map_err(|e| phone_error(Field::Phone, e)),
@@ -373,17 +369,11 @@ fn read_phone_step(
         .map_err(|e| refused.push(e))
         .ok()
         .map(|c| c.unwrap_or(Channel::Sms));
-    if matches!(extension, Some(Some(_))) && channel == Some(Channel::Sms) {
-        refused.push(AppError::InvalidPhone(Refusal::of(
-            Field::Extension,
-            Reason::ExtensionWithText,
-        )));
-    }
-    if channel == Some(Channel::Voice) && !voice {
-        refused.push(AppError::InvalidRequest(Refusal::of(
-            Field::Channel,
-            Reason::VoiceUnavailable,
-        )));
+    if let Some(channel) = channel {
+        let has_extension = matches!(extension, Some(Some(_)));
+        if let Err(cannot) = can_carry(channel, has_extension, voice) {
+            refused.push(cannot_carry(cannot));
+        }
     }
     match (phone, extension, channel) {
         (Some(phone), Some(extension), Some(channel)) if refused.is_empty() => {

@@ -138,6 +138,12 @@ impl PhoneNumber {
             .or_else(|| Self::parse(&self.e164, None).ok().and_then(|p| p.region))
     }
 
+    /// Whether the number belongs to one of `countries` (a practice's allowed countries).
+    pub fn is_in(&self, countries: &[crate::country::Country]) -> bool {
+        self.region()
+            .is_some_and(|region| countries.iter().any(|c| c.code() == region))
+    }
+
     /// The number without its last 4 digits, for limits per number range.
     pub fn prefix(&self) -> &str {
         &self.e164[..self.e164.len().saturating_sub(4)]

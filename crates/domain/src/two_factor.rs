@@ -1,4 +1,5 @@
-//! Two-factor rules: channels, the lock after repeated wrong codes, and the send limits.
+//! Two-factor rules: channels and what each can reach, the lock after repeated wrong codes,
+//! and the send limits.
 
 /// How a code reaches the phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,9 +223,46 @@ pub enum SendRefused {
     ChallengeSpent,
 }
 
+/// Why a method cannot carry a code to a phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CannotCarry {
+    /// A text cannot reach an extension; a call dials it.
+    TextToExtension,
+    /// This installation has no voice-capable number.
+    NoVoice,
+}
+
+/// Whether `channel` can carry a code to a phone with an extension or without, on an
+/// installation with voice calls or without.
+pub fn can_carry(
+    channel: Channel,
+    has_extension: bool,
+    voice_available: bool,
+) -> Result<(), CannotCarry> {
+    match channel {
+        Channel::Sms if has_extension => Err(CannotCarry::TextToExtension),
+        Channel::Voice if !voice_available => Err(CannotCarry::NoVoice),
+        Channel::Sms | Channel::Voice => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_cannot_reach_an_extension_and_a_call_needs_voice() {
+        assert_eq!(
+            can_carry(Channel::Sms, true, true),
+            Err(CannotCarry::TextToExtension)
+        );
+        assert_eq!(can_carry(Channel::Sms, false, false), Ok(()));
+        assert_eq!(can_carry(Channel::Voice, true, true), Ok(()));
+        assert_eq!(
+            can_carry(Channel::Voice, false, false),
+            Err(CannotCarry::NoVoice)
+        );
+    }
 
     #[test]
     fn nine_wrong_codes_lock_nothing_and_the_tenth_locks_for_fifteen_minutes() {
