@@ -54,6 +54,8 @@ struct Inner {
     queued: AtomicUsize,
     waits: AtomicU64,
     wait_micros: AtomicU64,
+    /// Argon2id runs, hashes and checks alike, since start.
+    runs: AtomicU64,
     /// SECURITY: an unknown email is checked against this, so it costs what a wrong password costs.
     dummy_hash: String,
 }
@@ -83,6 +85,7 @@ impl Passwords {
                 jobs: Mutex::new(sender),
                 permits: Semaphore::new(concurrency),
                 queued: AtomicUsize::new(0),
+                runs: AtomicU64::new(0),
                 waits: AtomicU64::new(0),
                 wait_micros: AtomicU64::new(0),
                 dummy_hash,
@@ -104,6 +107,12 @@ impl Passwords {
         )
     }
 
+    /// Argon2id runs since start (hashes made and passwords checked): what the machine's cores
+    /// spend on passwords.
+    pub fn runs(&self) -> u64 {
+        self.inner.runs.load(Ordering::Relaxed)
+    }
+
     /// Checks strength alone, on the hashing threads (zxcvbn takes milliseconds): for a request
     /// already refused for something else, where no hash is worth making.
     pub async fn check(
@@ -123,10 +132,12 @@ impl Passwords {
         context: OwnedContext,
     ) -> Result<Result<String, WeakPassword>, AppError> {
         let password = password.clone();
+        let inner = Arc::clone(&self.inner);
         self.run(move |params, memory| {
             if let Err(weak) = check_strength(password.expose(), &context.borrow()) {
                 return Ok(Err(weak));
             }
+            inner.runs.fetch_add(1, Ordering::Relaxed);
             hash_with(params, memory, password.expose()).map(Ok)
         })
         .await
@@ -150,6 +161,7 @@ impl Passwords {
             let Ok(parsed) = PasswordHash::new(hash) else {
                 return Ok(Verified::NoMatch);
             };
+            inner.runs.fetch_add(1, Ordering::Relaxed);
             let matched = verify_with(memory, password.expose(), &parsed);
             Ok(if matched && real {
                 Verified::Match {
@@ -165,8 +177,12 @@ impl Passwords {
     /// Hashes without a strength check (for hashes made again at a higher cost).
     pub async fn hash(&self, password: &Secret) -> Result<String, AppError> {
         let password = password.clone();
-        self.run(move |params, memory| hash_with(params, memory, password.expose()))
-            .await
+        let inner = Arc::clone(&self.inner);
+        self.run(move |params, memory| {
+            inner.runs.fetch_add(1, Ordering::Relaxed);
+            hash_with(params, memory, password.expose())
+        })
+        .await
     }
 
     async fn run<T: Send + 'static>(

@@ -80,6 +80,46 @@ async fn counters_move_as_people_sign_in_and_name_nobody() {
     assert!(text.contains(r#"route="unmatched""#) && !text.contains("/nope"));
 }
 
+/// A request refused for its values is answered before any password is hashed: hashing is
+/// what a flood of bad requests would otherwise cost the machine.
+#[tokio::test]
+async fn refused_requests_cost_no_password_hash() {
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let c = app.client();
+    let hashes = |text: &str| sample(text, "latch_password_hashes ");
+    let before = hashes(&scrape(&c).await.1);
+    let (status, _) = c
+        .post(
+            "/api/v1/setup",
+            json!({"practice_name": "", "country": "ZZ",
+                   "owner": {"email": "nope", "name": "Olive", "password": PASSWORD}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(hashes(&scrape(&c).await.1), before, "refused: no hash");
+
+    let owner = app.with_practice().await;
+    let after_setup = hashes(&scrape(&c).await.1);
+    assert!(
+        after_setup > before,
+        "a first run hashes the owner's password"
+    );
+    for (email, role) in [("nope", "staff"), ("sam@harbor.test", "boss")] {
+        let person = json!({"email": email, "name": "Sam", "role": role, "password": PASSWORD});
+        let (status, _) = owner.post("/api/v1/practice/users", person).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email} {role}");
+    }
+    assert_eq!(hashes(&scrape(&c).await.1), after_setup, "refused: no hash");
+    let (status, _) = owner
+        .post(
+            "/api/v1/practice/users",
+            json!({"email": "sam@harbor.test", "name": "Sam", "role": "staff", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(hashes(&scrape(&c).await.1), after_setup + 1.0);
+}
+
 #[tokio::test]
 async fn addresses_outside_the_allow_list_are_refused() {
     let app = TestApp::with_args(Dialect::Sqlite, &["--metrics-allow", "10.0.0.0/8"]).await;

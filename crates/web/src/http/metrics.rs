@@ -34,6 +34,7 @@ pub struct PromMetrics {
     hash_queue_depth: Gauge,
     hash_waits: Gauge,
     hash_wait_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    hash_runs: Gauge,
     pool_connections: Gauge,
     pool_idle: Gauge,
 }
@@ -52,6 +53,7 @@ impl Default for PromMetrics {
             hash_queue_depth: Gauge::default(),
             hash_waits: Gauge::default(),
             hash_wait_seconds: Gauge::default(),
+            hash_runs: Gauge::default(),
             pool_connections: Gauge::default(),
             pool_idle: Gauge::default(),
         };
@@ -101,6 +103,11 @@ impl Default for PromMetrics {
                 "password_hash_wait_seconds",
                 "Total time password hashes waited for a slot",
                 metrics.hash_wait_seconds.clone(),
+            );
+            r.register(
+                "password_hashes",
+                "Argon2id runs since start: passwords hashed and checked",
+                metrics.hash_runs.clone(),
             );
             r.register(
                 "db_pool_connections",
@@ -177,6 +184,8 @@ pub async fn document(State(state): State<AppState>, Client(client): Client) -> 
     let (waits, waited) = passwords.waits();
     m.hash_waits.set(i64::try_from(waits).unwrap_or(i64::MAX));
     m.hash_wait_seconds.set(waited);
+    m.hash_runs
+        .set(i64::try_from(passwords.runs()).unwrap_or(i64::MAX));
     let (open, idle) = state.latch.pool_status();
     m.pool_connections.set(i64::from(open));
     m.pool_idle.set(i64::from(idle));
