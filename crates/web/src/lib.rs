@@ -119,6 +119,7 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
             state.clone(),
             guard::request_log,
         ))
+        .layer(axum::middleware::from_fn(guard::run_to_completion))
         .with_state(state)
 }
 

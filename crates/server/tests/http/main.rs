@@ -2,6 +2,7 @@
 
 mod support;
 
+mod abandoned;
 mod abuse;
 mod accessibility;
 mod account;

@@ -342,9 +342,13 @@ async fn writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one(db: Db
     wait.await.unwrap();
     stalled.abort();
     assert!(stalled.await.unwrap_err().is_cancelled());
-    // Lone writes cut off after every number of steps, mid-statement included.
+    // Lone writes cut off after every number of steps, mid-statement included: SQLite's writer
+    // takes that. PostgreSQL's connections do not (a connection cut off mid-statement can wait
+    // for an answer that never comes), so latch never cuts a request's work off
+    // (`run_to_completion` in the web layer), and this is shown on SQLite alone.
+    let steps = if db.dialect() == "sqlite" { 12 } else { 0 };
     let cut_off = session("s2", "hash-2", "o1", T0);
-    for steps in 0..12 {
+    for steps in 0..steps {
         let mut write = Box::pin(db.insert_session(&cut_off));
         for _ in 0..steps {
             if futures_poll_once(write.as_mut()).await.is_some() {

@@ -58,6 +58,20 @@ fn route_shape(path: &str) -> String {
         .join("/")
 }
 
+/// Runs each request to its end in a task of its own, even when its client goes away before
+/// the answer. hyper drops an abandoned request's future, which would stop its use case at
+/// whatever statement it was awaiting; the database drivers are not safe to stop there (a
+/// PostgreSQL connection can be left waiting for an answer that never comes, or inside a
+/// transaction the pool then hands to the next request), and a sign-in stopped half-way would
+/// count a failure without its audit event. So a request, once begun, finishes.
+pub async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        // Panics are caught inside; this is one that escaped, or a runtime shutting down.
+        Err(_) => crate::http::error::panic_response(Box::new(())),
+    }
+}
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
