@@ -202,19 +202,35 @@ pub struct Running {
     pub public_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    sweeper: tokio::task::JoinHandle<()>,
-    checkpointer: tokio::task::JoinHandle<()>,
+    /// The sweeper and the checkpointer, told to stop between runs.
+    upkeep: Vec<tokio::task::JoinHandle<()>>,
+    stop_upkeep: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
-    /// Stops accepting, lets requests in flight finish, and waits.
+    /// Stops accepting, lets requests in flight and a sweep under way finish, and waits. No
+    /// database work is cut off mid-statement: a PostgreSQL connection cut off there may never
+    /// come back to the pool.
     pub async fn stop(mut self) {
-        self.sweeper.abort();
-        self.checkpointer.abort();
+        let _ = self.stop_upkeep.send(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        for task in self.upkeep.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Waits `pause`, or answers `false` once the node is stopping (or its `Running` is gone).
+async fn pause_unless_stopping(
+    pause: Duration,
+    stopping: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(pause) => true,
+        _ = stopping.wait_for(|stop| *stop) => false,
     }
 }
 
@@ -226,7 +242,8 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let addr = listener.local_addr()?;
     let web = web_config(config, addr);
     let metrics = Arc::new(latch_web::PromMetrics::default());
-    let checkpointer = tokio::spawn(checkpoint_forever(db.clone()));
+    let (stop_upkeep, stopping) = tokio::sync::watch::channel(false);
+    let checkpointer = tokio::spawn(checkpoint_forever(db.clone(), stopping.clone()));
     let latch = build_latch(config, db, clock, &web.public_url, metrics.clone())?;
     let public_url = web.public_url.clone();
     let app = latch_web::router(latch.clone(), web, metrics);
@@ -234,28 +251,25 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let task = tokio::spawn(latch_web::serve(listener, app, async move {
         let _ = rx.await;
     }));
-    let sweeper = tokio::spawn(sweep_forever(latch.clone()));
+    let sweeper = tokio::spawn(sweep_forever(latch.clone(), stopping));
     Ok(Running {
         addr,
         latch,
         public_url,
         shutdown: Some(tx),
         task,
-        sweeper,
-        checkpointer,
+        upkeep: vec![sweeper, checkpointer],
+        stop_upkeep,
     })
 }
 
 /// SQLite's write-ahead log is copied back into the database four times a second, beside the
 /// writer (see `Db::checkpoint`), so it stays short and no writer's turn waits for the disk.
-async fn checkpoint_forever(db: Db) {
+async fn checkpoint_forever(db: Db, mut stopping: tokio::sync::watch::Receiver<bool>) {
     if db.dialect() != "sqlite" {
         return;
     }
-    let mut every = tokio::time::interval(Duration::from_millis(250));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
+    while pause_unless_stopping(Duration::from_millis(250), &mut stopping).await {
         if let Err(e) = db.checkpoint().await {
             tracing::warn!(error = %e, "copying SQLite's log into the database failed; trying again");
         }
@@ -265,11 +279,13 @@ async fn checkpoint_forever(db: Db) {
 /// Every node sweeps expired rows about once a minute, a few hundred at a time, so the
 /// database never holds much that no longer counts and no sweep stalls requests. Nodes
 /// starting together drift apart by a random pause.
-async fn sweep_forever(latch: Latch) {
+async fn sweep_forever(latch: Latch, mut stopping: tokio::sync::watch::Receiver<bool>) {
     const BATCH: i64 = 500;
     loop {
         let pause = 45 + u64::from(latch_app::crypto::random_bytes::<1>()[0] % 30);
-        tokio::time::sleep(Duration::from_secs(pause)).await;
+        if !pause_unless_stopping(Duration::from_secs(pause), &mut stopping).await {
+            return;
+        }
         match latch.sweep(BATCH).await {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "expired rows swept"),
