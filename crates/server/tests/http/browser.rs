@@ -88,7 +88,18 @@ pub(crate) async fn browser() -> Option<(Driver, Client)> {
 }
 
 pub(crate) async fn fill(b: &Client, id: &str, text: &str) {
-    let field = b.find(Locator::Id(id)).await.unwrap();
+    let field = match b.find(Locator::Id(id)).await {
+        Ok(field) => field,
+        // Say which page it was and what it said, so a failure explains itself.
+        Err(e) => {
+            let url = b.current_url().await.map(|u| u.to_string());
+            let said = match b.find(Locator::Css("main")).await {
+                Ok(main) => main.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("no #{id} on {url:?} ({e}); the page said: {said}");
+        }
+    };
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
