@@ -142,10 +142,6 @@ impl Refusals {
     pub fn iter(&self) -> impl Iterator<Item = &Refusal> {
         self.0.iter()
     }
-
-    pub fn first(&self) -> &Refusal {
-        &self.0[0]
-    }
 }
 
 impl std::fmt::Display for Refusals {
