@@ -25,6 +25,7 @@ pub enum Field {
     IdleMinutes,
     AllowedCountries,
     DailySendBudget,
+    TimeZone,
 }
 
 impl Field {
@@ -45,10 +46,11 @@ impl Field {
             Field::IdleMinutes => "sign_out_after_idle_minutes",
             Field::AllowedCountries => "allowed_countries",
             Field::DailySendBudget => "daily_send_budget",
+            Field::TimeZone => "time_zone",
         }
     }
 
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::PracticeName,
         Field::Country,
         Field::Email,
@@ -63,6 +65,7 @@ impl Field {
         Field::IdleMinutes,
         Field::AllowedCountries,
         Field::DailySendBudget,
+        Field::TimeZone,
     ];
 }
 
@@ -90,6 +93,8 @@ pub enum Reason {
     Setting(Setting),
     /// Allowed countries that are not all countries latch knows.
     AllowedCountries,
+    /// No time zone chosen, for a country that has more than one.
+    TimeZoneNeeded(latch_domain::country::Country),
     /// A query parameter of the web layer's that is not one, by its name.
     Parameter(&'static str),
 }

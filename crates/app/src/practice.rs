@@ -1,5 +1,5 @@
 //! The practice's security settings: who must use two-factor, how long browsers are
-//! remembered, idle sign-out, allowed countries and the daily send budget.
+//! remembered, idle sign-out, allowed countries, the daily send budget and the time zone.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
 use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
+use latch_domain::zone::PracticeZone;
 
 use crate::audit::{Event, record};
 use crate::error::{AppError, Field, Reason, Refusal, Refusals};
@@ -25,6 +26,8 @@ pub struct SecurityUpdate {
     pub sign_out_after_idle_minutes: Option<i64>,
     pub allowed_countries: Option<Vec<String>>,
     pub daily_send_budget: Option<i64>,
+    /// An IANA name (`America/Los_Angeles`).
+    pub time_zone: Option<String>,
 }
 
 #[derive(Clone)]
@@ -39,6 +42,7 @@ fn refusal(setting: Setting, reason: Reason) -> Refusal {
         Setting::IdleMinutes => Field::IdleMinutes,
         Setting::AllowedCountries => Field::AllowedCountries,
         Setting::DailySendBudget => Field::DailySendBudget,
+        Setting::TimeZone => Field::TimeZone,
     };
     Refusal::of(field, reason)
 }
@@ -101,6 +105,12 @@ impl SecurityUpdate {
                 ),
             }
         }
+        if let Some(raw) = &self.time_zone {
+            match PracticeZone::parse(raw) {
+                Ok(zone) => next.time_zone = zone,
+                Err(_) => refuse(Setting::TimeZone, Reason::Setting(Setting::TimeZone)),
+            }
+        }
         if let Err(broken) = next.clone().validate() {
             for InvalidSetting(setting) in broken {
                 refuse(setting, Reason::Setting(setting));
@@ -147,6 +157,11 @@ fn describe_changes(old: &SecuritySettings, new: &SecuritySettings) -> Vec<Strin
         "daily_send_budget",
         old.daily_send_budget.to_string(),
         new.daily_send_budget.to_string(),
+    );
+    note(
+        "time_zone",
+        old.time_zone.name().to_owned(),
+        new.time_zone.name().to_owned(),
     );
     changes
 }

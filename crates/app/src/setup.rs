@@ -8,8 +8,9 @@ use latch_domain::Role;
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
 use latch_domain::person::Name;
-use latch_domain::practice::SecuritySettings;
+use latch_domain::practice::{SecuritySettings, Setting};
 use latch_domain::session::SessionState;
+use latch_domain::zone::{PracticeZone, has_one_clock};
 
 use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_id};
@@ -28,6 +29,9 @@ pub struct PracticeInput {
     pub practice_name: String,
     /// ISO 3166-1 alpha-2; the United States when not given.
     pub country: Option<String>,
+    /// An IANA name. Left out, the country's main zone; given empty (a picker left on its
+    /// prompt), refused where the country's zones keep different times.
+    pub time_zone: Option<String>,
     pub owner_email: String,
     pub owner_name: String,
     pub owner_password: Secret,
@@ -180,6 +184,16 @@ impl SetupService {
                 )));
             })
             .ok();
+        let time_zone = country.and_then(|country| {
+            practice_zone(country, input.time_zone.as_deref())
+                .map_err(|reason| {
+                    refused.push(AppError::InvalidRequest(Refusal::of(
+                        Field::TimeZone,
+                        reason,
+                    )));
+                })
+                .ok()
+        });
         let practice_id = PracticeId::generate();
         let practice_name = name
             .as_ref()
@@ -200,17 +214,30 @@ impl SetupService {
         )
         .await?;
         // The owner was prepared, so nothing was refused: the name and the country are here.
-        let (Some(name), Some(country)) = (name, country) else {
+        let (Some(name), Some(country), Some(time_zone)) = (name, country, time_zone) else {
             return Err(AppError::Internal("a refused practice went on".into()));
         };
         let practice = NewPractice {
             id: practice_id,
             name: name.into_string(),
             country: country.code().to_owned(),
-            security: SecuritySettings::new_practice(country),
+            security: SecuritySettings {
+                time_zone,
+                ..SecuritySettings::new_practice(country)
+            },
             created_at: self.core.clock.now(),
         };
         Ok((practice, owner))
+    }
+}
+
+/// The zone a new practice in `country` keeps its times in, from what was chosen.
+fn practice_zone(country: Country, chosen: Option<&str>) -> Result<PracticeZone, Reason> {
+    match chosen.map(str::trim) {
+        None => Ok(PracticeZone::of_country(country)),
+        Some("") if !has_one_clock(country) => Err(Reason::TimeZoneNeeded(country)),
+        Some("") => Ok(PracticeZone::of_country(country)),
+        Some(name) => PracticeZone::parse(name).map_err(|_| Reason::Setting(Setting::TimeZone)),
     }
 }
 

@@ -20,6 +20,8 @@ pub mod time;
 pub mod two_factor;
 pub mod user_agent;
 pub mod verification;
+pub mod zone;
+mod zone_list;
 
 pub use email::Email;
 pub use role::{Permission, Role};

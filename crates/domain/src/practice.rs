@@ -2,6 +2,7 @@
 
 use crate::country::Country;
 use crate::role::Role;
+use crate::zone::PracticeZone;
 
 /// Who the practice requires to use two-factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub struct SecuritySettings {
     pub sign_out_after_idle_minutes: u32,
     pub allowed_countries: Vec<Country>,
     pub daily_send_budget: u32,
+    /// How pages, emails and the CSV show times to the practice; storage and the API stay UTC.
+    pub time_zone: PracticeZone,
 }
 
 /// A setting outside its bounds (for allowed countries: none allowed).
@@ -73,6 +76,7 @@ pub enum Setting {
     IdleMinutes,
     AllowedCountries,
     DailySendBudget,
+    TimeZone,
 }
 
 impl SecuritySettings {
@@ -84,6 +88,7 @@ impl SecuritySettings {
             sign_out_after_idle_minutes: 15,
             allowed_countries: vec![country],
             daily_send_budget: 500,
+            time_zone: PracticeZone::of_country(country),
         }
     }
 
@@ -151,6 +156,7 @@ mod tests {
         assert_eq!(s.sign_out_after_idle_minutes, 15);
         assert_eq!(s.allowed_countries_text(), "US");
         assert_eq!(s.daily_send_budget, 500);
+        assert_eq!(s.time_zone.name(), "America/New_York");
     }
 
     #[test]

@@ -59,6 +59,9 @@ enum PracticeCommand {
         /// ISO 3166-1 alpha-2 code.
         #[arg(long, default_value = "US")]
         country: String,
+        /// IANA time-zone name (America/Los_Angeles); the country's main zone if left out.
+        #[arg(long)]
+        time_zone: Option<String>,
         #[arg(long)]
         owner_email: String,
         #[arg(long)]
@@ -156,6 +159,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Practice(PracticeCommand::Create {
             name,
             country,
+            time_zone,
             owner_email,
             owner_name,
         }) => {
@@ -166,6 +170,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .create_practice(PracticeInput {
                     practice_name: name,
                     country: Some(country),
+                    time_zone,
                     owner_email,
                     owner_name,
                     owner_password: password.clone(),
@@ -408,6 +413,7 @@ async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
         .create_practice(PracticeInput {
             practice_name: "Harbor Counseling (demo)".into(),
             country: Some("US".into()),
+            time_zone: Some("America/Los_Angeles".into()),
             owner_email: "owner@demo.latch.test".into(),
             owner_name: "Olivia Owner".into(),
             owner_password: owner_password.clone(),

@@ -7,10 +7,12 @@ use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
 use latch_domain::Email;
 use latch_domain::Role;
 use latch_domain::Timestamp;
+use latch_domain::country::Country;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockState};
+use latch_domain::zone::PracticeZone;
 
 macro_rules! practice_columns {
     () => {
@@ -19,7 +21,8 @@ macro_rules! practice_columns {
          pr.remember_device_days as pr_remember_device_days, \
          pr.sign_out_after_idle_minutes as pr_sign_out_after_idle_minutes, \
          pr.allowed_countries as pr_allowed_countries, \
-         pr.daily_send_budget as pr_daily_send_budget, pr.created_at as pr_created_at"
+         pr.daily_send_budget as pr_daily_send_budget, pr.time_zone as pr_time_zone, \
+         pr.created_at as pr_created_at"
     };
 }
 macro_rules! person_columns {
@@ -48,6 +51,7 @@ pub(crate) struct PracticeRow {
     pr_sign_out_after_idle_minutes: i64,
     pr_allowed_countries: String,
     pr_daily_send_budget: i64,
+    pr_time_zone: String,
     pr_created_at: i64,
 }
 
@@ -67,6 +71,12 @@ impl TryFrom<PracticeRow> for Practice {
             allowed_countries: SecuritySettings::parse_allowed_countries(&r.pr_allowed_countries),
             daily_send_budget: u32::try_from(r.pr_daily_send_budget)
                 .map_err(|_| bad("daily_send_budget"))?,
+            time_zone: match r.pr_time_zone.as_str() {
+                "" => Country::parse(&r.pr_country)
+                    .map(PracticeZone::of_country)
+                    .unwrap_or_else(|_| PracticeZone::utc()),
+                name => PracticeZone::parse(name).map_err(|_| bad("time_zone"))?,
+            },
         };
         Ok(Practice {
             id: PracticeId::from_stored(r.pr_id),

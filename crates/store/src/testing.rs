@@ -1,7 +1,7 @@
 //! Test support shared by the store suite and the HTTP tests: a fresh database of either
 //! dialect that disappears when the test ends.
 
-use latch_app::ids::PersonId;
+use latch_app::ids::{PersonId, PracticeId};
 use std::path::PathBuf;
 
 use crate::{Db, DbOptions};
@@ -153,4 +153,19 @@ pub async fn set_code_failures(db: &Db, person_id: &PersonId, failures: u32) {
     set(db, person_id, failures)
         .await
         .expect("set the failures");
+}
+
+/// Empties a practice's time zone, as in a practice made before the practice had one.
+pub async fn forget_time_zone(db: &Db, practice_id: &PracticeId) {
+    async fn forget(db: &Db, practice_id: &PracticeId) -> latch_app::ports::StoreResult<()> {
+        crate::on_db!(db, conn => {
+            sqlx::query("update practices set time_zone = '' where id = $1")
+                .bind(practice_id.as_str())
+                .execute(conn)
+                .await
+                .map_err(crate::db_error)?;
+        });
+        Ok(())
+    }
+    forget(db, practice_id).await.expect("forget the time zone");
 }

@@ -1,5 +1,8 @@
 //! What a person reads of every answer latch gives: the API's `message`s, the pages' refusals
-//! beside their fields, the console's. One place, so another language is one module.
+//! beside their fields, the console's, and the times on pages. One place, so another language
+//! is one module.
+
+pub mod times;
 
 use latch_app::delivery::DeliveryError;
 use latch_app::{AppError, Field, Reason, Refusal, Refused, Throttle};
@@ -140,6 +143,12 @@ pub fn reason(why: &Reason) -> String {
         Reason::AllowedCountries => {
             "Allowed countries must be two-letter country codes, such as US."
         }
+        Reason::TimeZoneNeeded(country) => {
+            return format!(
+                "{} has more than one time zone. Choose the practice's.",
+                country.name()
+            );
+        }
         Reason::Parameter(name) => return parameter(name),
     };
     said.to_owned()
@@ -197,6 +206,10 @@ fn setting_bounds(setting: Setting) -> String {
             "The daily send budget must be between 1 and {}.",
             thousands(DAILY_SEND_BUDGET_MAX)
         ),
+        Setting::TimeZone => {
+            "Choose a time zone from the list, or give its IANA name (America/Los_Angeles)."
+                .to_owned()
+        }
     }
 }
 
@@ -381,6 +394,7 @@ mod tests {
             Setting::IdleMinutes,
             Setting::AllowedCountries,
             Setting::DailySendBudget,
+            Setting::TimeZone,
         ];
         let disallowed = [
             Disallowed::ChargedOrShared,
@@ -399,6 +413,7 @@ mod tests {
             Reason::VoiceUnavailable,
             Reason::Channel,
             Reason::AllowedCountries,
+            Reason::TimeZoneNeeded(latch_domain::country::Country::parse("CA").unwrap()),
             Reason::Parameter("limit"),
             Reason::Parameter("from"),
             Reason::Parameter("before"),

@@ -177,9 +177,16 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
     submit(&b, "/setup").await;
     let text = body_text(&b).await;
     assert!(
-        text.contains("Use at least 10 characters"),
-        "the weak password is explained: {text}"
+        text.contains("Use at least 10 characters")
+            && text.contains("Canada has more than one time zone"),
+        "the weak password and the missing time zone are explained at once: {text}"
     );
+    b.find(Locator::Id("time_zone"))
+        .await
+        .unwrap()
+        .select_by_value("America/Vancouver")
+        .await
+        .unwrap();
     fill(&b, "password", PASSWORD).await;
     submit(&b, "/setup").await;
     assert_eq!(path(&b).await, "/dashboard");

@@ -202,6 +202,7 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
     let input = || latch_app::setup::PracticeInput {
         practice_name: "P".into(),
         country: None,
+        time_zone: None,
         owner_email: "o@p.test".into(),
         owner_name: "O".into(),
         owner_password: latch_app::Secret::new(PASSWORD),

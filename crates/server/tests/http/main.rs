@@ -26,5 +26,6 @@ mod setup;
 mod shapes;
 mod sign_in;
 mod team;
+mod times;
 mod twilio;
 mod two_factor;

@@ -11,6 +11,7 @@ crate::on_both_databases!(
     a_wrong_password_on_the_page_says_so_next_to_the_form,
     the_first_run_form_shows_every_refused_field_at_once,
     the_add_a_person_form_shows_every_refused_field_at_once,
+    the_phone_step_offers_only_the_countries_the_practice_allows,
 );
 
 async fn page(c: &Client, path: &str) -> (StatusCode, String) {
@@ -218,4 +219,37 @@ async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialec
         Some(1),
         "nobody was added"
     );
+}
+
+async fn the_phone_step_offers_only_the_countries_the_practice_allows(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            serde_json::json!({"password": PASSWORD}),
+        )
+        .await;
+    let (status, body) = owner
+        .put(
+            "/api/v1/practice/security",
+            serde_json::json!({"allowed_countries": ["US", "CA"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = page(&owner, "/profile/two-factor").await;
+    let step = submit(
+        &owner,
+        "/profile/two-factor/password",
+        &[("csrf", &csrf_of(&html)), ("password", PASSWORD)],
+    )
+    .await;
+    assert!(step.status().is_redirection() || step.status().is_success());
+    let (_, html) = page(&owner, "/profile/two-factor").await;
+    let offered: Vec<&str> = html
+        .split(r#"<option value=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(offered, ["CA", "US"], "by name: Canada, United States");
 }

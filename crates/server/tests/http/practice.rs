@@ -48,7 +48,8 @@ async fn settings_start_at_the_documented_defaults_and_only_admins_see_them(dial
     assert_eq!(
         body,
         json!({"require_two_factor": "off", "remember_device_days": 365, "sign_out_after_idle_minutes": 15,
-               "allowed_countries": ["US"], "daily_send_budget": 500})
+               "allowed_countries": ["US"], "daily_send_budget": 500,
+               "time_zone": "America/New_York"})
     );
     let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
     assert_eq!(
@@ -754,7 +755,8 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
     assert_eq!(
         saved,
         json!({"require_two_factor": "staff", "remember_device_days": 90, "sign_out_after_idle_minutes": 30,
-               "allowed_countries": ["US", "CA"], "daily_send_budget": 1000})
+               "allowed_countries": ["US", "CA"], "daily_send_budget": 1000,
+               "time_zone": "America/New_York"})
     );
 }
 

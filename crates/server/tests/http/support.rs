@@ -200,6 +200,7 @@ impl TestApp {
             .create_practice(latch_app::setup::PracticeInput {
                 practice_name: "Other Practice".into(),
                 country: Some("US".into()),
+                time_zone: None,
                 owner_email: "owner@other.test".into(),
                 owner_name: "Other Owner".into(),
                 owner_password: latch_app::Secret::new(PASSWORD),

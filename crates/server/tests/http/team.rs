@@ -186,6 +186,7 @@ async fn another_practices_people_do_not_exist(dialect: Dialect) {
         .create_practice(latch_app::setup::PracticeInput {
             practice_name: "Other Practice".into(),
             country: Some("CA".into()),
+            time_zone: None,
             owner_email: "owner@other.test".into(),
             owner_name: "Other Owner".into(),
             owner_password: latch_app::Secret::new(PASSWORD),

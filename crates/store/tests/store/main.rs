@@ -17,6 +17,7 @@ use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockAfterFailure, LockState, lock_after_failure};
+use latch_domain::zone::PracticeZone;
 use latch_domain::{Role, Timestamp};
 use latch_store::testing::TestDatabase;
 use latch_store::{Db, DbOptions};
@@ -92,6 +93,7 @@ behaviours!(
     audit_events_are_read_newest_first_with_filters,
     audit_events_of_one_call_keep_their_order,
     security_settings_round_trip,
+    a_practice_from_before_time_zones_reads_in_its_countrys_zone,
     a_migrated_database_answers_ping,
     two_factor_settings_failures_and_locks_round_trip,
     a_challenge_is_replaced_resent_consumed_once_and_counted,
@@ -768,6 +770,7 @@ async fn security_settings_round_trip(db: Db) {
         sign_out_after_idle_minutes: 60,
         allowed_countries: vec![Country::parse("US").unwrap(), Country::parse("CA").unwrap()],
         daily_send_budget: 1000,
+        time_zone: PracticeZone::parse("America/Los_Angeles").unwrap(),
     };
     db.update_security(&practice_id("p1"), &settings)
         .await
@@ -781,6 +784,17 @@ async fn security_settings_round_trip(db: Db) {
         settings
     );
     assert_eq!(db.practices().await.unwrap().len(), 1);
+}
+
+async fn a_practice_from_before_time_zones_reads_in_its_countrys_zone(db: Db) {
+    let mut canadian = practice("p1");
+    canadian.country = "CA".into();
+    db.create_practice(&canadian, &person("o1", "p1", "o@example.com", Role::Owner))
+        .await
+        .unwrap();
+    latch_store::testing::forget_time_zone(&db, &practice_id("p1")).await;
+    let read = db.practice(&practice_id("p1")).await.unwrap().unwrap();
+    assert_eq!(read.security.time_zone.name(), "America/Toronto");
 }
 
 async fn a_migrated_database_answers_ping(db: Db) {

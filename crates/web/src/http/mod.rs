@@ -1,5 +1,5 @@
 //! The web layer's shared plumbing: extractors, forms, cookies, errors, the layout, the shared
-//! JSON shapes, health, guards, metrics and the OpenAPI document.
+//! JSON shapes, the pages' pickers, health, guards, metrics and the OpenAPI document.
 
 pub(crate) mod cookies;
 pub(crate) mod error;
@@ -11,5 +11,6 @@ pub(crate) mod json;
 pub(crate) mod layout;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod pickers;
 pub(crate) mod proxies;
 pub(crate) mod schema;

@@ -7,7 +7,9 @@ use axum::response::Response;
 use latch_app::Person;
 use latch_app::PersonId;
 use latch_app::records::AuditEvent;
+use latch_domain::Timestamp;
 use latch_domain::audit::AuditKind;
+use latch_domain::zone::PracticeZone;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -16,9 +18,10 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{PageSession, Session};
 use crate::http::forms::Csrf;
 use crate::http::layout::{Chrome, render};
+use crate::words::times::When;
 
 pub struct EventRow {
-    at: String,
+    at: When,
     kind: String,
     actor: String,
     subject: String,
@@ -78,12 +81,22 @@ fn query_string(pairs: &[(&str, &Option<String>)]) -> Vec<String> {
 }
 
 impl AuditPageQuery {
-    /// The filters as the API reads them: a day's start or end for each date, 50 at a time.
-    fn params(&self) -> AuditParams {
+    /// The filters as the API reads them: the start of each date's day, or its last second,
+    /// on the practice's clock; 50 at a time. A date that is not one goes on as typed, for the
+    /// API to refuse.
+    fn params(&self, zone: &PracticeZone) -> AuditParams {
         let day = |raw: &Option<String>, end: bool| {
-            raw.as_deref()
-                .filter(|d| !d.is_empty())
-                .map(|d| format!("{d}T{}Z", if end { "23:59:59" } else { "00:00:00" }))
+            let raw = raw.as_deref().filter(|d| !d.is_empty())?;
+            let Some(start) = zone.start_of_day(raw) else {
+                return Some(raw.to_owned());
+            };
+            let at = if end {
+                zone.start_of_next_day(raw)
+                    .map_or(start, |next| next.minus(1))
+            } else {
+                start
+            };
+            Some(at.to_rfc3339())
         };
         AuditParams {
             limit: Some(PAGE_SIZE.to_string()),
@@ -117,20 +130,23 @@ pub async fn show_audit(
     Csrf(csrf): Csrf,
     Query(q): Query<AuditPageQuery>,
 ) -> Result<Response, HtmlError> {
-    let params = q.params();
+    let zone = &who.account.practice.security.time_zone;
+    let params = q.params(zone);
     let (query, error) = match params.query() {
         Ok(query) => (Some(query), None),
         Err(e) => (None, Some(crate::words::refusal(&e))),
     };
     let trail = state.latch.audit.trail(&who.account, query).await?;
     let chrome = Chrome::new(&who, csrf, "audit");
-    let page = AuditPage::new(chrome, &q, &params, trail, error);
+    let now = state.latch.now();
+    let page = AuditPage::new(chrome, (zone, now), &q, &params, trail, error);
     Ok(render(StatusCode::OK, &page))
 }
 
 impl AuditPage {
     fn new(
         chrome: Chrome,
+        (zone, now): (&PracticeZone, Timestamp),
         q: &AuditPageQuery,
         params: &AuditParams,
         (events, people): (Vec<AuditEvent>, Vec<Person>),
@@ -162,7 +178,7 @@ impl AuditPage {
             events: events
                 .into_iter()
                 .map(|e| EventRow {
-                    at: e.at.to_rfc3339(),
+                    at: When::at(e.at, zone, now),
                     actor: name_of(&e.actor_id),
                     subject: name_of(&e.subject_id),
                     kind: e.kind,

@@ -9,6 +9,8 @@ use crate::AppState;
 use crate::http::error::HtmlError;
 use crate::http::extract::DirectLoopback;
 use crate::http::layout::render;
+use crate::words::times::When;
+use latch_domain::zone::PracticeZone;
 
 // ----- the development outbox ------------------------------------------------------------
 
@@ -18,7 +20,7 @@ pub struct OutboxRow {
     channel: &'static str,
     body: String,
     code: Option<String>,
-    sent_at: String,
+    sent_at: When,
 }
 
 #[derive(Template)]
@@ -35,6 +37,8 @@ pub async fn show_outbox(
         Some(messages) if loopback => messages,
         _ => return Ok(crate::http::layout::not_found().await),
     };
+    // The outbox belongs to no one practice: how long ago, and UTC on hover.
+    let (utc, now) = (PracticeZone::utc(), state.latch.now());
     let page = OutboxPage {
         messages: messages
             .into_iter()
@@ -44,7 +48,7 @@ pub async fn show_outbox(
                 channel: m.channel.label(),
                 body: m.body,
                 code: m.code,
-                sent_at: m.sent_at.to_rfc3339(),
+                sent_at: When::ago(m.sent_at, &utc, now),
             })
             .collect(),
     };

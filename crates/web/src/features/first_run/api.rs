@@ -32,6 +32,10 @@ pub struct SetupRequest {
     /// ISO 3166-1 alpha-2; `US` when left out.
     #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
+    /// An IANA time-zone name for the pages, emails and the CSV; the country's main zone when
+    /// left out. Change it later in Security.
+    #[schema(example = "America/Los_Angeles", pattern = "^[A-Za-z0-9/_+-]{1,64}$")]
+    pub time_zone: Option<String>,
     pub owner: OwnerRequest,
     /// Production only: the one-time token latch printed at start.
     pub setup_token: Option<String>,
@@ -85,6 +89,7 @@ impl SetupRequest {
         let input = PracticeInput {
             practice_name: self.practice_name,
             country: self.country,
+            time_zone: self.time_zone,
             owner_email: self.owner.email,
             owner_name: self.owner.name,
             owner_password: Secret::new(self.owner.password),

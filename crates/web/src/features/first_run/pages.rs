@@ -6,13 +6,13 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{render, see_other, with_status};
+use crate::http::pickers::{self, ZoneGroup};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::setup::PracticeInput;
 use latch_app::{AppError, Field, Secret};
-use latch_domain::country::Country;
 use serde::Deserialize;
 
 // ----- home, first run, sign-in -------------------------------------------------------------
@@ -34,6 +34,7 @@ csrf_form!(SetupForm {
     setup_token,
     practice_name,
     country,
+    time_zone,
     name,
     email,
     password
@@ -45,6 +46,7 @@ pub struct SetupErrors {
     setup_token: Option<String>,
     practice_name: Option<String>,
     country: Option<String>,
+    time_zone: Option<String>,
     name: Option<String>,
     email: Option<String>,
     password: Option<String>,
@@ -58,15 +60,19 @@ pub struct SetupPage {
     form: SetupForm,
     errors: SetupErrors,
     countries: Vec<(&'static str, &'static str)>,
+    time_zones: Vec<ZoneGroup>,
+    zone_prompt: bool,
 }
 
 fn setup_page(state: &AppState, csrf: String, form: SetupForm, errors: SetupErrors) -> SetupPage {
     SetupPage {
         csrf,
         needs_token: state.config.production,
-        form,
         errors,
-        countries: Country::all().map(|c| (c.code(), c.name())).collect(),
+        countries: pickers::countries(),
+        time_zones: pickers::time_zones(&form.time_zone),
+        zone_prompt: true,
+        form,
     }
 }
 
@@ -121,6 +127,7 @@ impl SetupForm {
         let input = PracticeInput {
             practice_name: self.practice_name.clone(),
             country: Some(self.country.clone()),
+            time_zone: Some(self.time_zone.clone()),
             owner_email: self.email.clone(),
             owner_name: self.name.clone(),
             owner_password: Secret::new(std::mem::take(&mut self.password)),
@@ -147,6 +154,7 @@ impl FieldErrors for SetupErrors {
         match field {
             Some(Field::PracticeName) => &mut self.practice_name,
             Some(Field::Country) => &mut self.country,
+            Some(Field::TimeZone) => &mut self.time_zone,
             Some(Field::Email) => &mut self.email,
             Some(Field::Password) => &mut self.password,
             _ => &mut self.name,

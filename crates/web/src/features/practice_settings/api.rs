@@ -27,6 +27,9 @@ pub struct Security {
     /// Texts and calls a day.
     #[schema(minimum = 1, maximum = 100_000)]
     pub daily_send_budget: u32,
+    /// The IANA name of the zone pages, emails and the CSV show times in; the API stays UTC.
+    #[schema(example = "America/Los_Angeles")]
+    pub time_zone: String,
 }
 
 impl From<&SecuritySettings> for Security {
@@ -41,6 +44,7 @@ impl From<&SecuritySettings> for Security {
                 .map(|c| c.code().to_owned())
                 .collect(),
             daily_send_budget: s.daily_send_budget,
+            time_zone: s.time_zone.name().to_owned(),
         }
     }
 }
@@ -63,6 +67,9 @@ pub struct SecurityRequest {
     #[schema(minimum = 1, maximum = 100_000)]
     #[serde(default, deserialize_with = "whole_number")]
     pub daily_send_budget: Option<i64>,
+    /// An IANA time-zone name.
+    #[schema(example = "America/Los_Angeles", pattern = "^[A-Za-z0-9/_+-]{1,64}$")]
+    pub time_zone: Option<String>,
 }
 
 /// A whole number, written `117` or `117.0`: JSON Schema counts both as an integer, and so
@@ -89,6 +96,7 @@ impl From<SecurityRequest> for SecurityUpdate {
             sign_out_after_idle_minutes: r.sign_out_after_idle_minutes,
             allowed_countries: r.allowed_countries,
             daily_send_budget: r.daily_send_budget,
+            time_zone: r.time_zone,
         }
     }
 }

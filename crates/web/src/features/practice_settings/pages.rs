@@ -6,6 +6,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
+use crate::http::pickers::{self, ZoneGroup};
 use crate::words::password_refusal;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -23,6 +24,7 @@ csrf_form!(SettingsForm {
     sign_out_after_idle_minutes,
     allowed_countries,
     daily_send_budget,
+    time_zone,
     password
 });
 
@@ -32,6 +34,7 @@ pub struct SettingsErrors {
     idle: Option<String>,
     countries: Option<String>,
     budget: Option<String>,
+    time_zone: Option<String>,
     password: Option<String>,
 }
 
@@ -43,6 +46,8 @@ pub struct SettingsPage {
     errors: SettingsErrors,
     rule_options: Vec<(&'static str, &'static str)>,
     remember_options: Vec<(String, String)>,
+    time_zones: Vec<ZoneGroup>,
+    zone_prompt: bool,
 }
 
 fn settings_page(
@@ -66,6 +71,8 @@ fn settings_page(
     }
     SettingsPage {
         chrome,
+        time_zones: pickers::time_zones(&form.time_zone),
+        zone_prompt: false,
         form,
         errors,
         rule_options: vec![
@@ -90,6 +97,7 @@ fn current_form(who: &Authenticated) -> SettingsForm {
             .collect::<Vec<_>>()
             .join(", "),
         daily_send_budget: s.daily_send_budget.to_string(),
+        time_zone: s.time_zone.name().to_owned(),
         ..SettingsForm::default()
     }
 }
@@ -111,12 +119,12 @@ pub async fn show_settings(
 
 impl SettingsForm {
     /// The change the form asks for, or why its numbers are not numbers (both at once).
-    fn update(&self) -> Result<SecurityUpdate, SettingsErrors> {
+    fn update(&self) -> Result<SecurityUpdate, Box<SettingsErrors>> {
         let number = |raw: &str| raw.trim().replace(',', "").parse::<i64>().ok();
         let idle = number(&self.sign_out_after_idle_minutes);
         let budget = number(&self.daily_send_budget);
         if idle.is_none() || budget.is_none() {
-            return Err(SettingsErrors {
+            return Err(Box::new(SettingsErrors {
                 idle: idle
                     .is_none()
                     .then(|| "Enter a number of minutes from 5 to 120.".into()),
@@ -124,7 +132,7 @@ impl SettingsForm {
                     .is_none()
                     .then(|| "Enter a number from 1 to 100,000.".into()),
                 ..SettingsErrors::default()
-            });
+            }));
         }
         Ok(SecurityUpdate {
             require_two_factor: Some(self.require_two_factor.clone()),
@@ -139,6 +147,8 @@ impl SettingsForm {
                     .collect(),
             ),
             daily_send_budget: budget,
+            // A form without the picker keeps the zone.
+            time_zone: Some(self.time_zone.clone()).filter(|z| !z.trim().is_empty()),
         })
     }
 }
@@ -149,6 +159,7 @@ impl FieldErrors for SettingsErrors {
             Some(Field::AllowedCountries) => &mut self.countries,
             Some(Field::IdleMinutes) => &mut self.idle,
             Some(Field::DailySendBudget) => &mut self.budget,
+            Some(Field::TimeZone) => &mut self.time_zone,
             _ => &mut self.general,
         }
     }
@@ -194,7 +205,7 @@ pub async fn submit_settings(
     state.latch.practice.security(&who.account)?;
     let password = Secret::new(std::mem::take(&mut form.password));
     let (errors, token) = match form.update() {
-        Err(errors) => (errors, None),
+        Err(errors) => (*errors, None),
         Ok(update) => {
             let practice = &state.latch.practice;
             let saving = practice.update_security_with_password(&who, &update, &password, &client);

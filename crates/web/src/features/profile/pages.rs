@@ -5,8 +5,8 @@ use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Browser, Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
-use crate::http::json::{DeviceView, SessionView};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
+use crate::words::times::When;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -27,9 +27,9 @@ pub struct DashboardPage {
     is_client: bool,
     two_factor_status: String,
     two_factor_on: bool,
-    last_sign_in: Option<String>,
+    last_sign_in: Option<When>,
     /// Browser and when, for each browser remembered since the previous sign-in.
-    new_devices: Vec<(String, String)>,
+    new_devices: Vec<(String, When)>,
 }
 
 pub async fn show_dashboard(
@@ -45,10 +45,11 @@ pub async fn show_dashboard(
         .remembered_since_last_sign_in(&who, &browser)
         .await?;
     let person = &who.account.person;
+    let (zone, now) = (&who.account.practice.security.time_zone, state.latch.now());
     let page = DashboardPage {
         new_devices: news
             .into_iter()
-            .map(|d| (d.label, d.created_at.to_rfc3339()))
+            .map(|d| (d.label, When::at(d.created_at, zone, now)))
             .collect(),
         chrome,
         is_client: person.role == Role::Client,
@@ -57,7 +58,7 @@ pub async fn show_dashboard(
             None => "Not set up yet".to_owned(),
         },
         two_factor_on: person.two_factor.is_some(),
-        last_sign_in: person.previous_sign_in_at.map(|t| t.to_rfc3339()),
+        last_sign_in: person.previous_sign_in_at.map(|t| When::ago(t, zone, now)),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -75,13 +76,33 @@ pub struct ProfilePage {
     chrome: Chrome,
     name: String,
     email: String,
-    sessions: Vec<SessionView>,
+    sessions: Vec<SessionRow>,
     password_errors: PasswordErrors,
     is_client: bool,
     /// Method and masked phone, when two-factor is on.
     two_factor: Option<(&'static str, String)>,
     required: bool,
-    devices: Vec<DeviceView>,
+    devices: Vec<DeviceRow>,
+}
+
+/// A session as My Profile lists it.
+pub struct SessionRow {
+    id: String,
+    label: String,
+    ip: String,
+    signed_in: When,
+    last_seen: When,
+    current: bool,
+}
+
+/// A remembered browser as My Profile lists it.
+pub struct DeviceRow {
+    id: String,
+    label: String,
+    remembered: When,
+    last_used: When,
+    until: When,
+    current: bool,
 }
 
 async fn profile_page(
@@ -94,6 +115,7 @@ async fn profile_page(
     let sessions = state.latch.account.sessions(who).await?;
     let person = &who.account.person;
     let (devices, current) = state.latch.devices.devices(who, browser).await?;
+    let (zone, now) = (&who.account.practice.security.time_zone, state.latch.now());
     Ok(ProfilePage {
         is_client: person.role == Role::Client,
         two_factor: person.two_factor.as_ref().map(|s| {
@@ -106,11 +128,31 @@ async fn profile_page(
             .security
             .require_two_factor
             .covers(person.role),
-        devices: DeviceView::list(devices, current.as_deref()),
+        devices: devices
+            .into_iter()
+            .map(|d| DeviceRow {
+                current: current.as_deref() == Some(d.id.as_str()),
+                remembered: When::at(d.created_at, zone, now),
+                last_used: When::ago(d.last_used_at, zone, now),
+                until: When::at(d.expires_at, zone, now),
+                id: d.id,
+                label: d.label,
+            })
+            .collect(),
         chrome,
         name: who.account.person.name.clone(),
         email: who.account.person.email.to_string(),
-        sessions: SessionView::list(sessions, &who.session.id),
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.id == who.session.id,
+                signed_in: When::at(s.created_at, zone, now),
+                last_seen: When::ago(s.last_seen_at, zone, now),
+                id: s.id.to_string(),
+                label: s.label,
+                ip: s.ip,
+            })
+            .collect(),
         password_errors,
     })
 }

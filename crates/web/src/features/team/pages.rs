@@ -7,6 +7,7 @@ use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
 use crate::words::password_refusal;
+use crate::words::times::{self, When};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,6 +16,8 @@ use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::{Help, PersonInput};
 use latch_app::{AppError, Field, PersonId, Secret};
+use latch_domain::two_factor::Locked;
+use latch_domain::zone::PracticeZone;
 use latch_domain::{Permission, Role};
 use serde::Deserialize;
 
@@ -25,8 +28,8 @@ pub struct PersonRow {
     role: &'static str,
     two_factor: String,
     devices: i64,
-    status: &'static str,
-    last_sign_in: String,
+    status: String,
+    last_sign_in: Option<When>,
 }
 
 /// How a person's two-factor reads on the Team pages.
@@ -40,14 +43,18 @@ pub(crate) fn two_factor_text(person: &latch_app::Person) -> String {
     }
 }
 
+/// "Active", "Locked until 7:08 PM" or "Locked until unlocked".
 pub(crate) fn status_text(
     person: &latch_app::Person,
+    zone: &PracticeZone,
     now: latch_domain::Timestamp,
-) -> &'static str {
+) -> String {
     match person.lock.at(now.seconds()) {
-        latch_domain::two_factor::Locked::No => "Active",
-        latch_domain::two_factor::Locked::For { .. } => "Locked for a while",
-        latch_domain::two_factor::Locked::UntilUnlocked => "Locked until unlocked",
+        Locked::No => "Active".to_owned(),
+        Locked::For { retry_after } => {
+            format!("Locked until {}", times::clock(now.plus(retry_after), zone))
+        }
+        Locked::UntilUnlocked => "Locked until unlocked".to_owned(),
     }
 }
 
@@ -113,6 +120,7 @@ async fn team_page(
     let counts = state.latch.team.device_counts(&who.account).await?;
     let rule = who.account.practice.security.require_two_factor;
     let now = state.latch.now();
+    let zone = &who.account.practice.security.time_zone;
     let covered_roles: Vec<Role> = Role::ALL.into_iter().filter(|r| rule.covers(*r)).collect();
     let shown_roles = if covered_roles.is_empty() {
         Role::ALL.to_vec()
@@ -143,10 +151,8 @@ async fn team_page(
         .map(|p| PersonRow {
             two_factor: two_factor_text(&p),
             devices: counts.get(p.id.as_str()).copied().unwrap_or(0),
-            status: status_text(&p, now),
-            last_sign_in: p
-                .last_sign_in_at
-                .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+            status: status_text(&p, zone, now),
+            last_sign_in: p.last_sign_in_at.map(|t| When::ago(t, zone, now)),
             id: p.id.to_string(),
             name: p.name,
             email: p.email.to_string(),
@@ -276,8 +282,8 @@ pub struct PersonPage {
     role: &'static str,
     two_factor: String,
     devices: i64,
-    status: &'static str,
-    last_sign_in: String,
+    status: String,
+    last_sign_in: Option<When>,
     locked: bool,
     can_act: bool,
     error: Option<String>,
@@ -297,6 +303,7 @@ async fn person_page(
         .await?;
     let devices = state.latch.team.device_counts(&who.account).await?;
     let now = state.latch.now();
+    let zone = &who.account.practice.security.time_zone;
     let actor = &who.account.person;
     Ok(PersonPage {
         chrome,
@@ -304,13 +311,11 @@ async fn person_page(
             && actor.role.allows(Permission::ActOnPerson {
                 target: person.role,
             }),
-        locked: person.lock.at(now.seconds()) != latch_domain::two_factor::Locked::No,
+        locked: person.lock.at(now.seconds()) != Locked::No,
         two_factor: two_factor_text(&person),
         devices: devices.get(person.id.as_str()).copied().unwrap_or(0),
-        status: status_text(&person, now),
-        last_sign_in: person
-            .last_sign_in_at
-            .map_or_else(|| "Never".to_owned(), |t| t.to_rfc3339()),
+        status: status_text(&person, zone, now),
+        last_sign_in: person.last_sign_in_at.map(|t| When::ago(t, zone, now)),
         id: person.id.to_string(),
         name: person.name,
         email: person.email.to_string(),

@@ -10,6 +10,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, render, see_other, with_status};
+use crate::http::pickers;
 use crate::words::password_refusal;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -19,7 +20,6 @@ use latch_app::records::Purpose;
 use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Field, Secret};
-use latch_domain::country::Country;
 use latch_domain::session::SessionState;
 use serde::Deserialize;
 
@@ -94,7 +94,8 @@ fn phone_page(
         heading: wizard_heading(who),
         form,
         errors,
-        countries: Country::all().map(|c| (c.code(), c.name())).collect(),
+        // A number from any other country would be refused: the list offers only these.
+        countries: pickers::countries_among(&who.account.practice.security.allowed_countries),
         voice_available: state.latch.two_factor.voice_available(),
     }
 }
