@@ -86,7 +86,7 @@ impl AccountService {
                     person,
                     AuditKind::PasswordChanged,
                     client,
-                    "other sessions and remembered devices ended",
+                    "other sessions and remembered browsers ended",
                 ),
             )
             .await?;

@@ -42,6 +42,15 @@ impl<'a> Event<'a> {
     }
 }
 
+/// "1 remembered browser", "3 remembered browsers": how an event's detail counts them.
+pub(crate) fn remembered_browsers(n: u64) -> String {
+    if n == 1 {
+        "1 remembered browser".to_owned()
+    } else {
+        format!("{n} remembered browsers")
+    }
+}
+
 pub(crate) async fn record(core: &Core, event: Event<'_>) -> Result<(), AppError> {
     let row = NewAuditEvent {
         practice_id: event.practice_id.clone(),
@@ -104,5 +113,69 @@ impl AuditService {
             .people(&actor.practice.id, &PeopleFilter::default())
             .await?;
         Ok((events, people))
+    }
+
+    /// Every event a query finds (at most `limit` when one is given), for an export read a
+    /// batch at a time, and the practice's people to name actors and subjects. Permission is
+    /// checked here, before the first batch.
+    pub async fn export(
+        &self,
+        actor: &Account,
+        query: AuditQuery,
+        limit: Option<u32>,
+    ) -> Result<AuditExport, AppError> {
+        let (_, people) = self.trail(actor, None).await?;
+        Ok(AuditExport {
+            service: self.clone(),
+            actor: actor.clone(),
+            query,
+            left: limit.map(|n| n.max(1)),
+            people,
+            done: false,
+        })
+    }
+}
+
+/// An export of the trail in progress, newest first: each batch goes on from the oldest event
+/// of the one before, so events written meanwhile are neither repeated nor missed.
+pub struct AuditExport {
+    service: AuditService,
+    actor: Account,
+    query: AuditQuery,
+    /// Events still to give, when the export has a limit.
+    left: Option<u32>,
+    pub people: Vec<Person>,
+    done: bool,
+}
+
+/// Events an export reads at a time.
+const EXPORT_BATCH: u32 = 500;
+
+impl AuditExport {
+    /// The next batch, or none once every event was given.
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<AuditEvent>>, AppError> {
+        if self.done {
+            return Ok(None);
+        }
+        let wanted = self
+            .left
+            .map_or(EXPORT_BATCH, |left| left.min(EXPORT_BATCH));
+        let query = AuditQuery {
+            limit: wanted,
+            ..self.query.clone()
+        };
+        let batch = self.service.events(&self.actor, query).await?;
+        let given = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+        if let Some(left) = &mut self.left {
+            *left = left.saturating_sub(given);
+        }
+        self.done = given < wanted || self.left == Some(0);
+        match batch.last() {
+            None => Ok(None),
+            Some(oldest) => {
+                self.query.before_id = Some(oldest.id);
+                Ok(Some(batch))
+            }
+        }
     }
 }

@@ -81,7 +81,7 @@ impl DeviceService {
                 if !core.store.delete_device(&person.id, device_id).await? {
                     return Err(AppError::NotFound);
                 }
-                audit_forgotten(&core, person, client, "one device".into()).await
+                audit_forgotten(&core, person, client, "one browser".into()).await
             })
             .await
     }

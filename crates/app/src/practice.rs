@@ -9,7 +9,7 @@ use latch_domain::country::Country;
 use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
 use latch_domain::zone::PracticeZone;
 
-use crate::audit::{Event, record};
+use crate::audit::{Event, record, remembered_browsers};
 use crate::error::{AppError, Field, Reason, Refusal, Refusals};
 use crate::latch::Core;
 use crate::password_check::check_password_again;
@@ -273,7 +273,10 @@ async fn update_security(
                     actor_id: Some(&actor.person.id),
                     subject_id: None,
                     client: Some(client),
-                    detail: format!("{ended} remembered device(s) older than the new limit ended"),
+                    detail: format!(
+                        "{} older than the new limit ended",
+                        remembered_browsers(ended)
+                    ),
                 },
             )
             .await?;

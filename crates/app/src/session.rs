@@ -6,7 +6,7 @@ use latch_domain::audit::AuditKind;
 use latch_domain::session::{self, SessionState};
 use latch_domain::{Timestamp, user_agent};
 
-use crate::audit::{Event, record};
+use crate::audit::{Event, record, remembered_browsers};
 use crate::crypto::{new_token, token_hash};
 use crate::error::AppError;
 use crate::ids::{PersonId, SessionId};
@@ -162,7 +162,7 @@ pub(crate) async fn end_devices_and_other_sessions(
                 person,
                 AuditKind::DeviceEnded,
                 client,
-                format!("{ended} remembered device(s) ended"),
+                format!("{} ended", remembered_browsers(ended)),
             ),
         )
         .await?;

@@ -79,6 +79,7 @@ impl PracticeZone {
             day: clock.day(),
             hour: clock.hour(),
             minute: clock.minute(),
+            second: clock.second(),
             abbreviation: self.tz.to_offset_info(instant).abbreviation().to_owned(),
         }
     }
@@ -134,6 +135,7 @@ pub struct LocalTime {
     pub day: i8,
     pub hour: i8,
     pub minute: i8,
+    pub second: i8,
     pub abbreviation: String,
 }
 

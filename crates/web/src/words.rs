@@ -2,6 +2,7 @@
 //! beside their fields, the console's, and the times on pages. One place, so another language
 //! is one module.
 
+pub mod audit;
 pub mod times;
 
 use latch_app::delivery::DeliveryError;
@@ -214,7 +215,7 @@ fn setting_bounds(setting: Setting) -> String {
 }
 
 /// 100000 as "100,000".
-fn thousands(n: u32) -> String {
+pub(crate) fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {

@@ -19,6 +19,7 @@ crate::on_both_databases!(
     a_reset_turns_two_factor_off_and_ends_sessions_and_devices,
     an_unlock_clears_the_lock_and_keeps_the_phone,
     the_audit_trail_filters_pages_and_exports,
+    the_csv_export_holds_every_matching_event_on_the_practices_clock,
     the_operators_console_resets_and_unlocks_with_an_audit_entry,
     the_settings_page_keeps_bad_values_beside_their_fields,
     the_administration_pages_answer_only_owners_and_managers,
@@ -599,9 +600,20 @@ async fn the_audit_trail_filters_pages_and_exports(dialect: Dialect) {
     );
     let csv = response.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "id,at,kind,actor,subject,ip,detail");
+    assert_eq!(
+        lines[0],
+        "id,at,local_time,kind,event,actor,actor_name,actor_email,subject,subject_name,\
+         subject_email,ip,detail"
+    );
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].contains("person.added") && lines[1].contains(&sam_id));
+    assert!(
+        lines[1].contains(",Person added,")
+            && lines[1].contains(",Olivia Owner,owner@harbor.test,")
+            && lines[1].contains(",sam@harbor.test,"),
+        "names and emails beside the ids: {}",
+        lines[1]
+    );
 
     let (staff, _) = app.person(&owner, "client", "casey@harbor.test").await;
     assert_eq!(
@@ -921,5 +933,78 @@ async fn every_security_event_reaches_the_audit_trail(dialect: Dialect) {
             .iter()
             .all(|e| e["at"].is_string() && e["ip"] == "127.0.0.1"),
         "when and from where"
+    );
+}
+
+async fn the_csv_export_holds_every_matching_event_on_the_practices_clock(dialect: Dialect) {
+    use latch_app::ports::AuditStore;
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    reauth(&owner).await;
+    let (status, body) = put_security(&owner, json!({"time_zone": "Asia/Kolkata"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, me) = owner.get("/api/v1/me").await;
+    let practice_id = latch_app::PracticeId::from_stored(
+        me["user"]["practice"]["id"].as_str().unwrap().to_owned(),
+    );
+    let owner_id = latch_app::PersonId::from_stored(me["user"]["id"].as_str().unwrap().to_owned());
+    // More than two of the export's batches, written straight to the trail.
+    let many = 1_203;
+    let start = latch_domain::Timestamp(1_796_106_704);
+    for chunk in (0..many).collect::<Vec<i64>>().chunks(300) {
+        let events: Vec<_> = chunk
+            .iter()
+            .map(|i| latch_app::records::NewAuditEvent {
+                practice_id: practice_id.clone(),
+                at: start.plus(*i),
+                kind: "code.wrong",
+                actor_id: Some(owner_id.clone()),
+                subject_id: Some(owner_id.clone()),
+                ip: Some("192.0.2.1".into()),
+                user_agent: None,
+                detail: "3 in a row".into(),
+            })
+            .collect();
+        app.db.append_audit(&events).await.unwrap();
+    }
+    let csv = |query: &'static str| {
+        let owner = &owner;
+        async move {
+            let response = owner
+                .http
+                .get(owner.url(&format!("/api/v1/practice/audit.csv?{query}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    let all = csv("kind=code.wrong").await;
+    let rows: Vec<&str> = all.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1_203, "every matching event, not one page");
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] > w[1]),
+        "newest first, none twice"
+    );
+    // The newest: 2026-12-01T06:31:44Z plus 1,202 s is 12:21:46 in India.
+    assert!(
+        rows[0].contains(",2026-12-01T06:51:46Z,2026-12-01 12:21:46 IST,code.wrong,")
+            && rows[0].contains(",Wrong code entered (3rd in a row),")
+            && rows[0].contains(",Olivia Owner,owner@harbor.test,"),
+        "{}",
+        rows[0]
+    );
+    let few = csv("kind=code.wrong&limit=7").await;
+    assert_eq!(few.lines().count(), 1 + 7, "a limit given is kept");
+    let (_, page) = owner.get("/api/v1/practice/audit?kind=code.wrong").await;
+    assert_eq!(
+        page["events"].as_array().unwrap().len(),
+        50,
+        "the API's page stays 50"
     );
 }

@@ -168,6 +168,12 @@ async fn pages_show_times_on_the_practices_clock_and_filter_its_days(dialect: Di
         "the audit trail shows {local} (IST) for {iso}: {html}"
     );
     assert!(html.contains(" IST\">"), "the zone is named on hover");
+    assert!(
+        html.contains("<td>Security settings changed</td>")
+            && html.contains("Time zone: America/New_York → Asia/Kolkata")
+            && html.contains(r#"<option value="code.wrong">Wrong code entered</option>"#),
+        "the trail and its filters are in words"
+    );
 
     // A day is the practice's day: the event's own date in India finds it, the next one not.
     let found = page(

@@ -66,6 +66,15 @@ pub fn full(t: Timestamp, zone: &PracticeZone) -> String {
     )
 }
 
+/// "2026-11-30 22:31:44 PST": a spreadsheet reads the time, a person the zone.
+pub fn export(t: Timestamp, zone: &PracticeZone) -> String {
+    let l = zone.local(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {}",
+        l.year, l.month, l.day, l.hour, l.minute, l.second, l.abbreviation
+    )
+}
+
 /// "just now", "5 minutes ago", "2 hours ago", "3 days ago"; none past a week or ahead of now.
 pub fn ago(t: Timestamp, now: Timestamp) -> Option<String> {
     let seconds = now.seconds() - t.seconds();
@@ -117,6 +126,7 @@ mod tests {
         let zone = los_angeles();
         assert_eq!(day_and_time(EVENING, &zone, EVENING), "Nov 30, 10:31 PM");
         assert_eq!(full(EVENING, &zone), "Nov 30, 2026, 10:31 PM PST");
+        assert_eq!(export(EVENING, &zone), "2026-11-30 22:31:44 PST");
         assert_eq!(clock(EVENING.plus(1_800), &zone), "11:01 PM");
         let utc = PracticeZone::utc();
         assert_eq!(day_and_time(EVENING, &utc, EVENING), "Dec 1, 6:31 AM");

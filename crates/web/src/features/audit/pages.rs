@@ -18,11 +18,12 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{PageSession, Session};
 use crate::http::forms::Csrf;
 use crate::http::layout::{Chrome, render};
-use crate::words::times::When;
+use crate::words::{self, times::When};
 
 pub struct EventRow {
     at: When,
-    kind: String,
+    /// What happened, in words.
+    what: String,
     actor: String,
     subject: String,
     ip: String,
@@ -42,7 +43,8 @@ pub struct AuditFilter {
 pub struct AuditPage {
     chrome: Chrome,
     people: Vec<(String, String)>,
-    kinds: Vec<&'static str>,
+    /// Each kind's stored name and its name in words.
+    kinds: Vec<(&'static str, &'static str)>,
     filter: AuditFilter,
     events: Vec<EventRow>,
     csv_query: String,
@@ -168,7 +170,10 @@ impl AuditPage {
         let older = (events.len() == PAGE_SIZE).then(|| q.older(events.last().map_or(0, |e| e.id)));
         AuditPage {
             chrome,
-            kinds: AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
+            kinds: AuditKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), words::audit::kind(*k)))
+                .collect(),
             filter: AuditFilter {
                 subject: q.subject.clone().unwrap_or_default(),
                 kind: q.kind.clone().unwrap_or_default(),
@@ -177,13 +182,16 @@ impl AuditPage {
             },
             events: events
                 .into_iter()
-                .map(|e| EventRow {
-                    at: When::at(e.at, zone, now),
-                    actor: name_of(&e.actor_id),
-                    subject: name_of(&e.subject_id),
-                    kind: e.kind,
-                    ip: e.ip.unwrap_or_default(),
-                    detail: e.detail,
+                .map(|e| {
+                    let (what, detail) = words::audit::event(&e.kind, &e.detail);
+                    EventRow {
+                        at: When::at(e.at, zone, now),
+                        actor: name_of(&e.actor_id),
+                        subject: name_of(&e.subject_id),
+                        what,
+                        ip: e.ip.unwrap_or_default(),
+                        detail,
+                    }
                 })
                 .collect(),
             people: people

@@ -7,7 +7,7 @@ use crate::http::extract::{Client, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::http::pickers::{self, ZoneGroup};
-use crate::words::password_refusal;
+use crate::words::{self, password_refusal};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Field, Secret};
-use latch_domain::practice::SecuritySettings;
+use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use serde::Deserialize;
 
 csrf_form!(SettingsForm {
@@ -75,11 +75,9 @@ fn settings_page(
         zone_prompt: false,
         form,
         errors,
-        rule_options: vec![
-            ("off", "No"),
-            ("staff", "All staff"),
-            ("staff_and_clients", "All staff and clients"),
-        ],
+        rule_options: RequireTwoFactor::ALL
+            .map(|r| (r.as_str(), words::audit::rule(r)))
+            .into(),
         remember_options,
     }
 }
