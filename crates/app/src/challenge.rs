@@ -33,7 +33,7 @@ pub struct CodeSent {
 pub(crate) fn check_lock(core: &Core, person: &Person) -> Result<(), AppError> {
     match person.lock.at(core.clock.now().seconds()) {
         Locked::No => Ok(()),
-        Locked::For { retry_after } => Err(AppError::rate_limited(retry_after)),
+        Locked::For { retry_after } => Err(AppError::code_locked(retry_after)),
         Locked::UntilUnlocked => Err(AppError::TwoFactorLocked),
     }
 }
@@ -105,7 +105,7 @@ pub(crate) async fn resend(
     ) {
         Ok(()) => {}
         Err(SendRefused::Wait { retry_after }) => {
-            return Err(AppError::rate_limited(retry_after));
+            return Err(AppError::resend_wait(retry_after));
         }
         Err(SendRefused::ChallengeSpent) => return Err(spent_error(challenge)),
     }
@@ -128,7 +128,7 @@ pub(crate) async fn resend(
         .await?;
     if !took {
         // Another request resent it a moment ago, or it was used meanwhile.
-        return Err(AppError::rate_limited(RESEND_WAIT_SECONDS));
+        return Err(AppError::resend_wait(RESEND_WAIT_SECONDS));
     }
     let updated = Challenge {
         channel,
@@ -408,6 +408,7 @@ async fn judge_code(
         return Err(AppError::InvalidCode {
             attempts_left: (CODE_MAX_ATTEMPTS - challenge.attempts).max(0),
             malformed: true,
+            next_wrong_locks: lock_after_failure(person.code_failures + 1),
         });
     };
     // The lock as read with the session; the store checks it again where it counts.
@@ -429,7 +430,7 @@ async fn judge_code(
     match verify(judgement, now.seconds()) {
         Verification::Expired => Err(AppError::CodeExpired),
         Verification::Locked(Locked::For { retry_after }) => {
-            Err(AppError::rate_limited(retry_after))
+            Err(AppError::code_locked(retry_after))
         }
         Verification::Locked(_) => Err(AppError::TwoFactorLocked),
         Verification::Accepted => {
@@ -461,6 +462,7 @@ async fn judge_code(
             Err(AppError::InvalidCode {
                 attempts_left,
                 malformed: false,
+                next_wrong_locks: lock_after_failure(failures + 1),
             })
         }
         Verification::LockStarted { failures, lock } => {
@@ -500,7 +502,7 @@ async fn announce_lock(
 ) -> Result<AppError, AppError> {
     let (refusal, detail) = match lock {
         LockAfterFailure::For { seconds } => (
-            AppError::rate_limited(seconds),
+            AppError::code_locked(seconds),
             format!("for {} minutes", seconds / 60),
         ),
         LockAfterFailure::UntilUnlocked | LockAfterFailure::None => (

@@ -197,9 +197,13 @@ pub enum AppError {
     #[error("{0}")]
     InvalidRequest(Refusal),
     /// A wrong code; or, `malformed`, something that cannot be a code: not a guess, so it
-    /// counts toward nothing.
+    /// counts toward nothing. `next_wrong_locks` is what one more wrong code would do.
     #[error("invalid code ({attempts_left} attempts left, malformed: {malformed})")]
-    InvalidCode { attempts_left: i64, malformed: bool },
+    InvalidCode {
+        attempts_left: i64,
+        malformed: bool,
+        next_wrong_locks: latch_domain::two_factor::LockAfterFailure,
+    },
     #[error("code expired")]
     CodeExpired,
     #[error("two-factor locked")]
@@ -369,8 +373,12 @@ impl From<StoreError> for AppError {
 /// Why a request must wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Throttle {
-    /// Too many attempts or sends: a limit, a delay or a lock of the person's own.
+    /// Too many attempts or sends: a limit or a delay.
     Attempts,
+    /// A code went out moments ago; the next may go after the wait.
+    ResendWait,
+    /// The person's two-factor step is locked for a while after wrong codes.
+    CodeLock,
     /// The practice's daily budget of texts and calls is spent.
     SendBudget,
 }
@@ -381,6 +389,22 @@ impl AppError {
         AppError::RateLimited {
             retry_after,
             throttle: Throttle::Attempts,
+        }
+    }
+
+    /// A code was sent moments ago: the next after `retry_after` seconds.
+    pub fn resend_wait(retry_after: i64) -> Self {
+        AppError::RateLimited {
+            retry_after,
+            throttle: Throttle::ResendWait,
+        }
+    }
+
+    /// The person's two-factor step is locked for `retry_after` seconds more.
+    pub fn code_locked(retry_after: i64) -> Self {
+        AppError::RateLimited {
+            retry_after,
+            throttle: Throttle::CodeLock,
         }
     }
 }

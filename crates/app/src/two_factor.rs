@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use latch_domain::Timestamp;
 use latch_domain::audit::AuditKind;
 use latch_domain::code::OneTimeCode;
 use latch_domain::country::Country;
@@ -50,6 +51,8 @@ pub struct PendingCode {
     pub channel: Channel,
     /// Texts can't reach an extension.
     pub has_extension: bool,
+    /// When its latest code went out.
+    pub sent_at: Timestamp,
 }
 
 #[derive(Clone)]
@@ -237,6 +240,7 @@ impl TwoFactorService {
             },
             channel: c.channel,
             has_extension: c.extension.is_some(),
+            sent_at: c.last_sent_at,
         }))
     }
 

@@ -12,7 +12,7 @@ use latch_domain::phone::{Disallowed, PhoneError};
 use latch_domain::practice::{
     DAILY_SEND_BUDGET_MAX, IDLE_MINUTES_MAX, IDLE_MINUTES_MIN, REMEMBER_DEVICE_DAYS_MAX, Setting,
 };
-use latch_domain::two_factor::Channel;
+use latch_domain::two_factor::{Channel, LockAfterFailure};
 
 /// The sentence, or the sentences, a person reads of `e`.
 pub fn refusal(e: &AppError) -> String {
@@ -30,6 +30,19 @@ pub fn refusal(e: &AppError) -> String {
             );
         }
         AppError::RateLimited {
+            throttle: Throttle::ResendWait,
+            retry_after,
+        } => {
+            return format!(
+                "We just sent a code. You can ask for another in {}.",
+                wait(*retry_after)
+            );
+        }
+        AppError::RateLimited {
+            throttle: Throttle::CodeLock,
+            retry_after,
+        } => return code_locked(&format!("for {}", wait(*retry_after))),
+        AppError::RateLimited {
             throttle: Throttle::SendBudget,
             ..
         } => {
@@ -43,15 +56,20 @@ pub fn refusal(e: &AppError) -> String {
         AppError::InvalidCode {
             malformed: true, ..
         } => "Codes have 8 digits. Check the latest message and enter its code.",
-        AppError::InvalidCode { .. } => {
-            "That code is not correct. Check the latest message and try again."
+        AppError::InvalidCode {
+            next_wrong_locks, ..
+        } => {
+            return format!(
+                "That code is not correct. Check the latest message and try again.{}",
+                lock_warning(*next_wrong_locks)
+            );
         }
         AppError::CodeExpired => {
             "This code has expired or can't be used any more. Ask for a new code."
         }
         AppError::TwoFactorLocked => {
-            "Two-factor sign-in is locked after too many wrong codes. \
-             Ask an owner or manager of your practice to unlock it."
+            "Too many wrong codes. Two-factor sign-in is locked until an owner or manager of \
+             your practice unlocks it."
         }
         AppError::NoSetupInProgress => {
             "There is no two-factor setup in progress. Please start again."
@@ -197,7 +215,7 @@ fn setting_bounds(setting: Setting) -> String {
             "Require two-factor must be off, staff or staff_and_clients.".to_owned()
         }
         Setting::RememberDeviceDays => {
-            format!("Remember devices for 0 to {REMEMBER_DEVICE_DAYS_MAX} days (0 means never).")
+            format!("Remember browsers for 0 to {REMEMBER_DEVICE_DAYS_MAX} days (0 means never).")
         }
         Setting::IdleMinutes => format!(
             "Sign out after {IDLE_MINUTES_MIN} to {IDLE_MINUTES_MAX} minutes of inactivity."
@@ -261,6 +279,28 @@ pub fn wait(seconds: i64) -> String {
     format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
 }
 
+/// A lock after wrong codes, `until` ("for 15 minutes", "until 7:08 PM") and who can end it.
+pub fn code_locked(until: &str) -> String {
+    format!(
+        "Too many wrong codes. Two-factor sign-in is locked {until}. An owner or manager of your \
+         practice can unlock it sooner."
+    )
+}
+
+/// What one more wrong code would do, when it would lock: said before it happens.
+fn lock_warning(next: LockAfterFailure) -> String {
+    match next {
+        LockAfterFailure::None => String::new(),
+        LockAfterFailure::For { seconds } => format!(
+            " One more wrong code locks two-factor sign-in for {}.",
+            wait(seconds)
+        ),
+        LockAfterFailure::UntilUnlocked => " One more wrong code locks two-factor sign-in until \
+             an owner or manager of your practice unlocks it."
+            .to_owned(),
+    }
+}
+
 /// A password refusal in a form's words: `wrong` for a wrong one, app's for a delay.
 pub(crate) fn password_refusal(e: &AppError, wrong: &str) -> String {
     match e {
@@ -269,22 +309,28 @@ pub(crate) fn password_refusal(e: &AppError, wrong: &str) -> String {
     }
 }
 
-/// What the code page says of a code it refused: how many tries are left, if any.
+/// What the code page says of a code it refused: how many tries are left, if any, and what
+/// one more wrong code would do.
 pub(crate) fn code_refusal(e: &AppError) -> String {
     match e {
         AppError::InvalidCode {
-            malformed: true, ..
-        } => refusal(e),
-        AppError::InvalidCode { attempts_left, .. } if *attempts_left > 0 => {
-            let plural = if *attempts_left == 1 { "" } else { "s" };
-            format!(
-                "{} You can try {attempts_left} more time{plural}.",
-                refusal(e)
-            )
-        }
-        AppError::InvalidCode { .. } => {
-            "That code is not correct, and it can't be tried again. Ask for a new code below."
-                .to_owned()
+            malformed: false,
+            attempts_left,
+            next_wrong_locks,
+        } => {
+            let tries = match attempts_left {
+                0 => "That code is not correct, and it can't be tried again. Ask for a new code \
+                      below."
+                    .to_owned(),
+                1 => "That code is not correct. Check the latest message; you can try it once \
+                      more."
+                    .to_owned(),
+                n => format!(
+                    "That code is not correct. Check the latest message; you can try it {n} more \
+                     times."
+                ),
+            };
+            format!("{tries}{}", lock_warning(*next_wrong_locks))
         }
         _ => refusal(e),
     }
@@ -357,11 +403,20 @@ mod tests {
             AppError::InvalidCode {
                 attempts_left: 4,
                 malformed: false,
+                next_wrong_locks: LockAfterFailure::None,
+            },
+            AppError::InvalidCode {
+                attempts_left: 4,
+                malformed: false,
+                next_wrong_locks: LockAfterFailure::For { seconds: 900 },
             },
             AppError::InvalidCode {
                 attempts_left: 5,
                 malformed: true,
+                next_wrong_locks: LockAfterFailure::None,
             },
+            AppError::resend_wait(26),
+            AppError::code_locked(840),
             AppError::CodeExpired,
             AppError::TwoFactorLocked,
             AppError::DeliveryFailed(DeliveryError::CannotText),
@@ -384,6 +439,29 @@ mod tests {
             .map(|e| format!("{} {} {}", e.status(), e.code(), refusal(e)))
             .collect();
         insta::assert_snapshot!(table.join("\n"));
+    }
+
+    #[test]
+    fn the_code_page_says_what_the_next_wrong_code_does() {
+        let wrong = |attempts_left, next_wrong_locks| {
+            code_refusal(&AppError::InvalidCode {
+                attempts_left,
+                malformed: false,
+                next_wrong_locks,
+            })
+        };
+        assert_eq!(
+            wrong(4, LockAfterFailure::None),
+            "That code is not correct. Check the latest message; you can try it 4 more times."
+        );
+        assert!(wrong(1, LockAfterFailure::For { seconds: 900 }).ends_with(
+            "try it once more. One more wrong code locks two-factor sign-in for \
+                            15 minutes."
+        ));
+        assert!(wrong(0, LockAfterFailure::UntilUnlocked).contains(
+            "can't be tried again. Ask for a new code below. One more wrong code locks \
+             two-factor sign-in until an owner or manager of your practice unlocks it."
+        ));
     }
 
     /// Every reason a value is refused for, as a person reads it, as one snapshot.

@@ -358,7 +358,7 @@ async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_an
         text.contains("+1 ••• ••• ••71") && text.contains("private or incognito"),
         "{text}"
     );
-    assert!(text.contains("Remember this device for 365 days"));
+    assert!(text.contains("Remember this browser for 365 days"));
     shot(&a, "enter-code").await;
     fill(&a, "code", &app.last_code_to("+14155552671").await).await;
     click(&a, "input[name=remember][value=yes]").await;
@@ -383,7 +383,7 @@ async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_an
     b.goto(&format!("{base}/profile")).await.unwrap();
     let text = body_text(&b).await;
     assert!(
-        text.contains("Remembered devices") && text.contains("On."),
+        text.contains("Remembered browsers") && text.contains("On."),
         "{text}"
     );
     shot(&b, "profile-two-factor").await;
@@ -617,4 +617,46 @@ async fn an_owner_requires_two_factor_and_resets_a_staff_members() {
     required_setup(&b, &app, "+14155552674").await;
     owner_b.close().await.unwrap();
     b.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_locked_code_step_says_until_when_and_offers_only_signing_out() {
+    use latch_app::ports::PersonStore;
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    app.turn_on_two_factor(&owner, "+14155552671").await;
+    let account = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap();
+    latch_store::testing::set_code_failures(&app.db, &account.person.id, 9).await;
+
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    fill(&b, "email", "owner@harbor.test").await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/sign-in").await;
+    assert_eq!(path(&b).await, "/sign-in/code");
+    fill(&b, "code", "00000000").await;
+    submit(&b, "/sign-in/code").await;
+    let text = body_text(&b).await;
+    assert!(
+        text.contains("Two-factor sign-in is locked until")
+            && text.contains("An owner or manager of your practice can unlock it sooner."),
+        "the lock says until when and who can end it: {text}"
+    );
+    assert!(
+        b.find(Locator::Id("code")).await.is_err()
+            && !text.contains("Send it again")
+            && !text.contains("Call me instead"),
+        "no field or button that cannot work"
+    );
+    shot(&b, "code-locked").await;
+    submit(&b, "/sign-out").await;
+    assert_eq!(path(&b).await, "/sign-in");
 }

@@ -224,17 +224,8 @@ async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialec
 async fn the_phone_step_offers_only_the_countries_the_practice_allows(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            serde_json::json!({"password": PASSWORD}),
-        )
-        .await;
     let (status, body) = owner
-        .put(
-            "/api/v1/practice/security",
-            serde_json::json!({"allowed_countries": ["US", "CA"]}),
-        )
+        .change_security(serde_json::json!({"allowed_countries": ["US", "CA"]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, html) = page(&owner, "/profile/two-factor").await;

@@ -356,6 +356,19 @@ impl Client {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
+    /// Changes the practice's security settings as an owner or manager does: the password
+    /// again, then the change.
+    pub async fn change_security(&self, change: Value) -> (StatusCode, Value) {
+        let (status, body) = self
+            .post(
+                "/api/v1/session/reauthenticate",
+                json!({"password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.put("/api/v1/practice/security", change).await
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.http.delete(self.url(path))).await
     }

@@ -28,11 +28,6 @@ fn first_run(country: &str, time_zone: Option<&str>) -> Value {
 }
 
 async fn zone_of(c: &Client) -> String {
-    c.post(
-        "/api/v1/session/reauthenticate",
-        json!({"password": PASSWORD}),
-    )
-    .await;
     let (status, security) = c.get("/api/v1/practice/security").await;
     assert_eq!(status, StatusCode::OK, "{security}");
     security["time_zone"].as_str().unwrap().to_owned()
@@ -81,6 +76,7 @@ async fn the_zone_is_changed_in_security_within_the_tz_database(dialect: Dialect
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
     assert_eq!(zone_of(&owner).await, "America/New_York");
+    owner.change_security(json!({})).await;
     for bad in [
         "Mars/Olympus_Mons",
         "",
@@ -143,13 +139,9 @@ async fn page(c: &Client, path: &str) -> String {
 async fn pages_show_times_on_the_practices_clock_and_filter_its_days(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    zone_of(&owner).await;
     // India's clock is 5½ hours ahead of UTC all year, so no page can pass on UTC's.
     let (status, body) = owner
-        .put(
-            "/api/v1/practice/security",
-            json!({"time_zone": "Asia/Kolkata"}),
-        )
+        .change_security(json!({"time_zone": "Asia/Kolkata"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, audit) = owner

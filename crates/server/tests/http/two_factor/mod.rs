@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::support::{Client, PASSWORD, TestApp};
 
+mod code_page;
 mod remembered;
 mod sends;
 mod setup;

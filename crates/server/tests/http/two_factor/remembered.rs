@@ -235,7 +235,7 @@ async fn the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero
         .text()
         .await
         .unwrap();
-    assert!(!page.contains("Remember this device"), "not offered at 0");
+    assert!(!page.contains("Remember this browser"), "not offered at 0");
     verify(&other, &app.last_code_to(PHONE).await, true).await;
     assert!(
         !other.cookies().contains("latch_device="),

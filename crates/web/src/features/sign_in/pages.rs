@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::records::Purpose;
 use latch_app::sign_in::{Authenticated, SignedIn};
-use latch_app::{AppError, Secret};
-use latch_domain::two_factor::Channel;
+use latch_app::{AppError, Secret, Throttle};
+use latch_domain::two_factor::{Channel, Locked};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -153,12 +153,67 @@ pub struct Sent {
 pub struct EnterCodePage {
     csrf: String,
     sent: Option<Sent>,
+    /// After a resend that worked: when, and that older codes no longer work.
+    resent: Option<String>,
     channel: &'static str,
     /// The other method, offered first when it is the one that may work, else after a resend.
     other_before: Option<(&'static str, &'static str)>,
     other_after: Option<(&'static str, &'static str)>,
     remember_days: u32,
     error: Option<String>,
+    /// While the two-factor step is locked: until when, and who can unlock it. The form and
+    /// the resend buttons, which cannot work then, are not shown.
+    locked: Option<String>,
+}
+
+/// What a code page says above its form, beside the code that is pending.
+#[derive(Default)]
+pub(crate) struct CodeSaid<'a> {
+    pub(crate) error: Option<String>,
+    /// What this request was refused for: fresher than the person read at its start.
+    pub(crate) refused: Option<&'a AppError>,
+    pub(crate) delivery_failed: bool,
+    /// The method that may work, after a failed delivery.
+    pub(crate) prefer: Option<Channel>,
+    pub(crate) resent: bool,
+}
+
+/// The lock on the person's two-factor step, in words ("locked until 7:08 PM"), or none.
+pub(crate) fn lock_notice(
+    state: &AppState,
+    who: &Authenticated,
+    refused: Option<&AppError>,
+) -> Option<String> {
+    let now = state.latch.now();
+    let zone = &who.account.practice.security.time_zone;
+    let until = match refused {
+        Some(AppError::RateLimited {
+            throttle: Throttle::CodeLock,
+            retry_after,
+        }) => Some(*retry_after),
+        Some(AppError::TwoFactorLocked) => None,
+        _ => match who.account.person.lock.at(now.seconds()) {
+            Locked::No => return None,
+            Locked::For { retry_after } => Some(retry_after),
+            Locked::UntilUnlocked => None,
+        },
+    };
+    Some(match until {
+        Some(seconds) => {
+            let at = crate::words::times::clock(now.plus(seconds), zone);
+            crate::words::code_locked(&format!("until {at}"))
+        }
+        None => crate::words::refusal(&AppError::TwoFactorLocked),
+    })
+}
+
+/// "We sent a new code at 6:33 PM. Older codes no longer work."
+pub(crate) fn resent_notice(who: &Authenticated, sent_at: latch_domain::Timestamp) -> String {
+    let zone = &who.account.practice.security.time_zone;
+    format!(
+        "We sent a new code at {}. Older codes no longer work.",
+        crate::words::times::clock(sent_at, zone)
+    )
 }
 
 /// The code page. After a failed delivery it does not claim a code was sent, and it puts the
@@ -167,9 +222,7 @@ async fn code_page(
     state: &AppState,
     who: &Authenticated,
     csrf: String,
-    error: Option<String>,
-    delivery_failed: bool,
-    prefer: Option<Channel>,
+    said: CodeSaid<'_>,
 ) -> Result<Response, AppError> {
     let pending = state
         .latch
@@ -183,9 +236,15 @@ async fn code_page(
         .or(setting.map(|s| s.channel))
         .unwrap_or(Channel::Sms);
     let has_extension = setting.is_some_and(|s| s.extension.is_some());
-    let delivered = prefer.is_none() && !delivery_failed;
+    let delivered = said.prefer.is_none() && !said.delivery_failed;
+    let locked = lock_notice(state, who, said.refused);
+    let prefer = said.prefer;
     let page = EnterCodePage {
         csrf,
+        resent: pending
+            .as_ref()
+            .filter(|_| said.resent && delivered)
+            .map(|p| resent_notice(who, p.sent_at)),
         sent: pending.filter(|_| delivered).map(|p| Sent {
             channel_label: p.channel.label(),
             phone: p.phone,
@@ -196,7 +255,9 @@ async fn code_page(
         other_after: other_channel(state, channel, has_extension)
             .filter(|_| prefer != Some(channel.other())),
         remember_days: who.account.practice.security.remember_device_days,
-        error,
+        // The lock says it all: the refusal that found it would say it twice.
+        error: said.error.filter(|_| locked.is_none()),
+        locked,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -204,6 +265,7 @@ async fn code_page(
 #[derive(Deserialize)]
 pub struct CodeQuery {
     pub(crate) failed: Option<String>,
+    pub(crate) resent: Option<String>,
 }
 
 pub async fn show_code(
@@ -213,12 +275,14 @@ pub async fn show_code(
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
     let (error, prefer) = delivery_failure(q.failed.as_deref());
-    let failed = q.failed.is_some();
-    let mut response = code_page(&state, &who, csrf, error, failed, prefer).await?;
-    if prefer.is_some() {
-        *response.status_mut() = StatusCode::OK;
-    }
-    Ok(response)
+    let said = CodeSaid {
+        error,
+        delivery_failed: q.failed.is_some(),
+        prefer,
+        resent: q.resent.is_some(),
+        ..CodeSaid::default()
+    };
+    Ok(code_page(&state, &who, csrf, said).await?)
 }
 
 pub async fn submit_code(
@@ -244,8 +308,12 @@ pub async fn submit_code(
             Ok(response)
         }
         Err(e) if shown_beside_code_form(&e) => {
-            let message = Some(code_refusal(&e));
-            let page = code_page(&state, &who, csrf, message, false, None).await?;
+            let said = CodeSaid {
+                error: Some(code_refusal(&e)),
+                refused: Some(&e),
+                ..CodeSaid::default()
+            };
+            let page = code_page(&state, &who, csrf, said).await?;
             Ok(with_status(page, &e))
         }
         Err(e) => Err(HtmlError(e)),
@@ -265,18 +333,15 @@ pub async fn submit_code_resend(
         .two_factor
         .resend_sign_in(&who, channel, &client);
     match resent.await {
-        Ok(_) => Ok(see_other("/sign-in/code")),
+        Ok(_) => Ok(see_other("/sign-in/code?resent=1")),
         Err(e) if shown_beside_code_form(&e) => {
-            let failed = matches!(e, AppError::DeliveryFailed(_));
-            let page = code_page(
-                &state,
-                &who,
-                csrf,
-                Some(crate::words::refusal(&e)),
-                failed,
-                None,
-            )
-            .await?;
+            let said = CodeSaid {
+                error: Some(crate::words::refusal(&e)),
+                refused: Some(&e),
+                delivery_failed: matches!(e, AppError::DeliveryFailed(_)),
+                ..CodeSaid::default()
+            };
+            let page = code_page(&state, &who, csrf, said).await?;
             Ok(with_status(page, &e))
         }
         Err(e) => Err(HtmlError(e)),

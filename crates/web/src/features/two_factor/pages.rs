@@ -3,7 +3,8 @@
 
 use crate::AppState;
 use crate::features::sign_in::pages::{
-    ChannelForm, CodeQuery, other_channel, shown_beside_code_form,
+    ChannelForm, CodeQuery, CodeSaid, lock_notice, other_channel, resent_notice,
+    shown_beside_code_form,
 };
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
@@ -244,13 +245,18 @@ pub struct ConfirmStepPage {
     phone: String,
     other_channel: Option<(&'static str, &'static str)>,
     error: Option<String>,
+    resent: Option<String>,
+    /// While the two-factor step is locked: the form and the resend buttons are not shown.
+    locked: Option<String>,
+    /// A sign-in held for the practice's rule: signing out is the way on.
+    held: bool,
 }
 
 async fn confirm_page(
     state: &AppState,
     who: &Authenticated,
     csrf: String,
-    error: Option<String>,
+    said: CodeSaid<'_>,
 ) -> Result<Response, AppError> {
     let Some(pending) = state
         .latch
@@ -260,14 +266,18 @@ async fn confirm_page(
     else {
         return Ok(see_other("/profile/two-factor"));
     };
+    let locked = lock_notice(state, who, said.refused);
     let page = ConfirmStepPage {
         chrome: wizard_chrome(who, csrf),
         heading: wizard_heading(who),
         channel: pending.channel.as_str(),
         channel_label: pending.channel.label(),
         other_channel: other_channel(state, pending.channel, pending.has_extension),
+        resent: said.resent.then(|| resent_notice(who, pending.sent_at)),
         phone: pending.phone,
-        error,
+        error: said.error.filter(|_| locked.is_none()),
+        locked,
+        held: who.session.state == SessionState::TwoFactorSetupRequired,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -278,11 +288,15 @@ pub async fn show_confirm(
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, HtmlError> {
-    let error = q.failed.map(|_| {
-        "We couldn't send your code just now. Try again, or choose the other method below."
-            .to_owned()
-    });
-    Ok(confirm_page(&state, &who, csrf, error).await?)
+    let said = CodeSaid {
+        error: q.failed.map(|_| {
+            "We couldn't send your code just now. Try again, or choose the other method below."
+                .to_owned()
+        }),
+        resent: q.resent.is_some(),
+        ..CodeSaid::default()
+    };
+    Ok(confirm_page(&state, &who, csrf, said).await?)
 }
 
 pub async fn submit_confirm(
@@ -307,7 +321,12 @@ pub async fn submit_confirm(
         }
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => {
-            let page = confirm_page(&state, &who, csrf, Some(crate::words::refusal(&e))).await?;
+            let said = CodeSaid {
+                error: Some(crate::words::code_refusal(&e)),
+                refused: Some(&e),
+                ..CodeSaid::default()
+            };
+            let page = confirm_page(&state, &who, csrf, said).await?;
             Ok(with_status(page, &e))
         }
         Err(e) => Err(HtmlError(e)),
@@ -328,12 +347,19 @@ pub async fn submit_setup_resend(
         .resend_setup(&who, channel, &client)
         .await
     {
-        Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
+        Ok(_) => Ok(see_other("/profile/two-factor/confirm?resent=1")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
-        Err(e) if shown_beside_code_form(&e) => Ok(with_status(
-            confirm_page(&state, &who, csrf, Some(crate::words::refusal(&e))).await?,
-            &e,
-        )),
+        Err(e) if shown_beside_code_form(&e) => {
+            let said = CodeSaid {
+                error: Some(crate::words::refusal(&e)),
+                refused: Some(&e),
+                ..CodeSaid::default()
+            };
+            Ok(with_status(
+                confirm_page(&state, &who, csrf, said).await?,
+                &e,
+            ))
+        }
         Err(e) => Err(HtmlError(e)),
     }
 }
