@@ -480,17 +480,35 @@ async fn required_setup(b: &Client, app: &TestApp, phone: &str) {
         "/profile/two-factor",
         "led to the wizard before any dashboard"
     );
+    let banner = b.find(Locator::Css("main .info")).await.unwrap();
     assert!(
-        body_text(b)
+        banner
+            .text()
             .await
-            .contains("Your practice requires two-factor authentication")
+            .unwrap()
+            .contains("Your practice requires two-factor authentication"),
+        "an information banner, not a success"
+    );
+    // A focused step: no menu whose links would lead back here, only Sign out.
+    for link in ["/dashboard", "/profile", "/team"] {
+        assert!(
+            b.find(Locator::Css(&format!(r#"nav a[href="{link}"]"#)))
+                .await
+                .is_err(),
+            "no {link} in the menu of a held sign-in"
+        );
+    }
+    assert!(
+        b.find(Locator::Css(r#"nav form[action="/sign-out"] button"#))
+            .await
+            .is_ok()
     );
     fill(b, "phone", phone).await;
     submit(b, "/profile/two-factor/setup").await;
     fill(b, "code", &app.last_code_to(phone).await).await;
     submit(b, "/profile/two-factor/confirm").await;
     assert!(body_text(b).await.contains("Congratulations!"));
-    b.goto(&format!("{}/dashboard", app.base)).await.unwrap();
+    follow(b, Locator::LinkText("Continue to your dashboard")).await;
     assert_eq!(path(b).await, "/dashboard");
 }
 
@@ -659,4 +677,53 @@ async fn a_locked_code_step_says_until_when_and_offers_only_signing_out() {
     shot(&b, "code-locked").await;
     submit(&b, "/sign-out").await;
     assert_eq!(path(&b).await, "/sign-in");
+}
+
+#[tokio::test]
+async fn team_and_the_audit_trail_fit_a_phone_without_sideways_scrolling() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    app.person(&owner, "staff", "samantha.longname-staffmember@harbor.test")
+        .await;
+    app.turn_on_two_factor(&owner, "+14155552671").await;
+    b.set_window_size(390, 844).await.unwrap();
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    fill(&b, "email", "owner@harbor.test").await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/sign-in").await;
+    fill(&b, "code", &app.last_code_to("+14155552671").await).await;
+    submit(&b, "/sign-in/code").await;
+    for page in [
+        "/dashboard",
+        "/team",
+        "/practice/audit",
+        "/profile",
+        "/practice/settings",
+    ] {
+        b.goto(&format!("{base}{page}")).await.unwrap();
+        let width = b
+            .execute("return document.documentElement.scrollWidth", Vec::new())
+            .await
+            .unwrap();
+        let viewport = b
+            .execute("return window.innerWidth", Vec::new())
+            .await
+            .unwrap();
+        // The records, not the page's head, are what must fit.
+        b.execute(
+            "document.querySelector('table')?.scrollIntoView()",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        shot(&b, &format!("phone{}", page.replace('/', "-"))).await;
+        assert!(
+            width.as_u64().unwrap() <= viewport.as_u64().unwrap(),
+            "{page} is {width} px wide on a {viewport} px screen"
+        );
+    }
 }

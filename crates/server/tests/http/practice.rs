@@ -770,6 +770,31 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
                "allowed_countries": ["US", "CA"], "daily_send_budget": 1000,
                "time_zone": "America/New_York"})
     );
+
+    // The page's boxes: one field per checked country, checked ones listed first by name.
+    let (_, html) = page(&owner, "/practice/settings").await;
+    let checked: Vec<&str> = html
+        .split(r#"name="allowed_countries" value=""#)
+        .skip(1)
+        .filter(|rest| rest.split('>').next().unwrap().contains("checked"))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(checked, ["CA", "US"]);
+    let mut boxes = form(PASSWORD, "30", "GB");
+    boxes.push(("allowed_countries".to_owned(), "IE".to_owned()));
+    boxes.push(("time_zone".to_owned(), "Europe/Dublin".to_owned()));
+    let response = post(boxes).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, saved) = owner.get("/api/v1/practice/security").await;
+    assert_eq!(saved["allowed_countries"], json!(["GB", "IE"]));
+    assert_eq!(saved["time_zone"], "Europe/Dublin");
+    let mut none = form(PASSWORD, "30", "");
+    none.retain(|(name, _)| name != "allowed_countries");
+    let text = post(none).await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains("Allow at least one country."),
+        "no box checked"
+    );
 }
 
 async fn the_administration_pages_answer_only_owners_and_managers(dialect: Dialect) {

@@ -161,7 +161,7 @@ async fn pages_show_times_on_the_practices_clock_and_filter_its_days(dialect: Di
     );
     assert!(html.contains(" IST\">"), "the zone is named on hover");
     assert!(
-        html.contains("<td>Security settings changed</td>")
+        html.contains(">Security settings changed</td>")
             && html.contains("Time zone: America/New_York → Asia/Kolkata")
             && html.contains(r#"<option value="code.wrong">Wrong code entered</option>"#),
         "the trail and its filters are in words"

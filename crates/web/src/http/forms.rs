@@ -6,6 +6,7 @@ use axum::response::Response;
 use latch_app::{AppError, Field};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 
 use crate::AppState;
 use crate::http::error::message_page;
@@ -30,6 +31,22 @@ pub trait FieldErrors: Default {
         }
         Some(errors)
     }
+}
+
+/// A form's fields; a field given several times (the checked boxes of one list) is one field
+/// of its values joined by commas, in the order sent.
+fn merged_fields(body: &[u8]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        match fields.iter_mut().find(|(seen, _)| *seen == name) {
+            Some((_, values)) => {
+                values.push(',');
+                values.push_str(&value);
+            }
+            None => fields.push((name.into_owned(), value.into_owned())),
+        }
+    }
+    fields
 }
 
 /// A form whose fields are all text, with the hidden `csrf` field every form carries.
@@ -63,17 +80,22 @@ impl<T: DeserializeOwned + HasCsrf> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = req.extensions().get::<FormToken>().cloned();
-        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+        let incomplete = || {
+            message_page(
+                StatusCode::BAD_REQUEST,
+                "That didn't work",
+                "The form was incomplete. Please go back and try again.",
+                "/",
+                "Go to the start",
+            )
+        };
+        let body = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| {
-                message_page(
-                    StatusCode::BAD_REQUEST,
-                    "That didn't work",
-                    "The form was incomplete. Please go back and try again.",
-                    "/",
-                    "Go to the start",
-                )
-            })?;
+            .map_err(|_| incomplete())?;
+        let form = T::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(
+            merged_fields(&body).into_iter(),
+        ))
+        .map_err(|_| incomplete())?;
         // SECURITY: the token is an HMAC of this browser's CSRF cookie; another site can
         // neither read the cookie nor forge the token.
         match expected {
@@ -112,3 +134,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Csrf {
 }
 
 csrf_form!(CsrfOnlyForm {});
+
+#[cfg(test)]
+mod tests {
+    use super::merged_fields;
+
+    #[test]
+    fn a_field_sent_several_times_is_its_values_joined() {
+        let fields = merged_fields(b"csrf=t&allowed_countries=US&name=A+B&allowed_countries=CA");
+        assert_eq!(
+            fields,
+            [
+                ("csrf".to_owned(), "t".to_owned()),
+                ("allowed_countries".to_owned(), "US,CA".to_owned()),
+                ("name".to_owned(), "A B".to_owned()),
+            ]
+        );
+    }
+}

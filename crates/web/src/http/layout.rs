@@ -8,6 +8,7 @@ use latch_app::AppError;
 use latch_app::records::Account;
 use latch_app::sign_in::Authenticated;
 use latch_domain::Permission;
+use latch_domain::session::SessionState;
 use serde::Deserialize;
 
 use crate::http::error::{HtmlError, message_page};
@@ -33,7 +34,13 @@ pub struct Chrome {
     pub role_label: &'static str,
     pub admin: bool,
     pub active: &'static str,
+    /// What was just done, in the green of success.
     pub notice: Option<&'static str>,
+    /// Information the page starts with, not a success.
+    pub info: Option<&'static str>,
+    /// A sign-in held for the practice's required setup: the pages show no menu (each of its
+    /// links would lead back here), only Sign out.
+    pub focused: bool,
 }
 
 impl Chrome {
@@ -47,6 +54,8 @@ impl Chrome {
             admin: person.role.allows(Permission::ViewTeam),
             active,
             notice: None,
+            info: None,
+            focused: who.session.state == SessionState::TwoFactorSetupRequired,
         }
     }
 

@@ -48,6 +48,14 @@ pub struct SettingsPage {
     remember_options: Vec<(String, String)>,
     time_zones: Vec<ZoneGroup>,
     zone_prompt: bool,
+    /// Every country as a box to check, the ones the form allows first.
+    countries: Vec<CountryBox>,
+}
+
+pub struct CountryBox {
+    code: &'static str,
+    name: &'static str,
+    checked: bool,
 }
 
 fn settings_page(
@@ -69,8 +77,19 @@ fn settings_page(
     if ![0, 30, 90, 365].contains(&current) {
         remember_options.push((current.to_string(), format!("{current} days")));
     }
+    let allowed: Vec<&str> = form.allowed_countries.split(',').map(str::trim).collect();
+    let (mut countries, others): (Vec<CountryBox>, Vec<CountryBox>) = pickers::countries()
+        .into_iter()
+        .map(|(code, name)| CountryBox {
+            code,
+            name,
+            checked: allowed.iter().any(|a| a.eq_ignore_ascii_case(code)),
+        })
+        .partition(|c| c.checked);
+    countries.extend(others);
     SettingsPage {
         chrome,
+        countries,
         time_zones: pickers::time_zones(&form.time_zone),
         zone_prompt: false,
         form,
@@ -93,7 +112,7 @@ fn current_form(who: &Authenticated) -> SettingsForm {
             .iter()
             .map(|c| c.code())
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(","),
         daily_send_budget: s.daily_send_budget.to_string(),
         time_zone: s.time_zone.name().to_owned(),
         ..SettingsForm::default()

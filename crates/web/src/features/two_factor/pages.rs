@@ -76,7 +76,7 @@ pub struct PhoneStepPage {
 fn wizard_chrome(who: &Authenticated, csrf: String) -> Chrome {
     let mut chrome = Chrome::new(who, csrf, "profile");
     if who.session.state == SessionState::TwoFactorSetupRequired {
-        chrome.notice = Some(
+        chrome.info = Some(
             "Your practice requires two-factor authentication. Set it up to finish signing in.",
         );
     }
@@ -312,7 +312,12 @@ pub async fn submit_confirm(
         .confirm_setup(&who, &form.code, &client);
     match confirmed.await {
         Ok(confirmed) => {
-            let done = see_other("/profile/two-factor/done");
+            // A sign-in held for the practice's rule goes on to the dashboard from here.
+            let done = see_other(if confirmed.signed_in.is_some() {
+                "/profile/two-factor/done?next=dashboard"
+            } else {
+                "/profile/two-factor/done"
+            });
             Ok(with_session(
                 done,
                 &state.config,
@@ -368,11 +373,22 @@ pub async fn submit_setup_resend(
 #[template(path = "two_factor_done.html")]
 pub struct DonePage {
     chrome: Chrome,
+    /// After the practice's required setup: on to the dashboard, not back to My Profile.
+    to_dashboard: bool,
     channel_label: &'static str,
     phone: String,
 }
 
-pub async fn show_done(Session(who, _): PageSession, Csrf(csrf): Csrf) -> Response {
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    next: Option<String>,
+}
+
+pub async fn show_done(
+    Session(who, _): PageSession,
+    Csrf(csrf): Csrf,
+    Query(q): Query<DoneQuery>,
+) -> Response {
     let Some(setting) = who.account.person.two_factor.as_ref() else {
         return see_other("/profile");
     };
@@ -381,6 +397,7 @@ pub async fn show_done(Session(who, _): PageSession, Csrf(csrf): Csrf) -> Respon
         channel_label: setting.channel.label(),
         phone,
         chrome: Chrome::new(&who, csrf, "profile"),
+        to_dashboard: q.next.as_deref() == Some("dashboard"),
     };
     render(StatusCode::OK, &page)
 }
