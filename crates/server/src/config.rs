@@ -53,51 +53,34 @@ impl fmt::Debug for Hidden {
     }
 }
 
-/// Every setting of latch. Each flag reads the environment variable named beside it.
+/// Every setting of latch. Each flag reads the environment variable named beside it. They are
+/// latch's own options, given before a command (`latch --database-url … user add …`), so a
+/// command's help lists only what is its own.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Settings (each also read from its LATCH_* variable)")]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "LATCH_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "LATCH_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
     /// `sqlite://path` or `postgres://...` [default: sqlite://data/latch.db; the demo uses sqlite://data/demo.db]
-    #[arg(long, env = "LATCH_DATABASE_URL", global = true)]
+    #[arg(long, env = "LATCH_DATABASE_URL")]
     pub database_url: Option<String>,
 
     /// Seconds to wait for a database connection before answering 503.
-    #[arg(
-        long,
-        env = "LATCH_DATABASE_ACQUIRE_TIMEOUT",
-        default_value_t = 2,
-        global = true
-    )]
+    #[arg(long, env = "LATCH_DATABASE_ACQUIRE_TIMEOUT", default_value_t = 2)]
     pub database_acquire_timeout: u64,
 
     /// Seconds a single database statement may run (PostgreSQL) before it is cancelled.
-    #[arg(
-        long,
-        env = "LATCH_DATABASE_STATEMENT_TIMEOUT",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "LATCH_DATABASE_STATEMENT_TIMEOUT", default_value_t = 5)]
     pub database_statement_timeout: u64,
 
     /// Connections in the database pool.
-    #[arg(
-        long,
-        env = "LATCH_DATABASE_POOL_SIZE",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "LATCH_DATABASE_POOL_SIZE", default_value_t = 10)]
     pub database_pool_size: u32,
 
     /// The origin people use, e.g. https://latch.example.com (decides Secure cookies and the allowed Origin) [default: http:// + bind]
-    #[arg(long, env = "LATCH_PUBLIC_URL", global = true)]
+    #[arg(long, env = "LATCH_PUBLIC_URL")]
     pub public_url: Option<String>,
 
     /// `development` or `production`.
@@ -105,97 +88,68 @@ pub struct Settings {
         long = "env",
         env = "LATCH_ENV",
         value_enum,
-        default_value = "development",
-        global = true
+        default_value = "development"
     )]
     pub environment: Environment,
 
     /// At least 32 random bytes as 64+ hex digits, the same on every node. Development with SQLite generates one beside the database.
-    #[arg(long, env = "LATCH_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(long, env = "LATCH_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<Hidden>,
 
     /// The name texts and calls use.
-    #[arg(
-        long,
-        env = "LATCH_PRODUCT_NAME",
-        default_value = "latch",
-        global = true
-    )]
+    #[arg(long, env = "LATCH_PRODUCT_NAME", default_value = "latch")]
     pub product_name: String,
 
     /// How codes are delivered.
-    #[arg(
-        long,
-        env = "LATCH_DELIVERY",
-        value_enum,
-        default_value = "outbox",
-        global = true
-    )]
+    #[arg(long, env = "LATCH_DELIVERY", value_enum, default_value = "outbox")]
     pub delivery: Delivery,
 
     /// Twilio account SID (AC...), with LATCH_DELIVERY=twilio.
-    #[arg(long, env = "LATCH_TWILIO_ACCOUNT_SID", global = true)]
+    #[arg(long, env = "LATCH_TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,
 
     /// Twilio auth token (32 hex digits).
-    #[arg(
-        long,
-        env = "LATCH_TWILIO_AUTH_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "LATCH_TWILIO_AUTH_TOKEN", hide_env_values = true)]
     pub twilio_auth_token: Option<Hidden>,
 
     /// A voice-capable Twilio number (E.164) that calls, and texts without a service, come from.
-    #[arg(long, env = "LATCH_TWILIO_FROM", global = true)]
+    #[arg(long, env = "LATCH_TWILIO_FROM")]
     pub twilio_from: Option<String>,
 
     /// A Twilio Messaging Service (MG...) that texts go through when given.
-    #[arg(long, env = "LATCH_TWILIO_MESSAGING_SERVICE_SID", global = true)]
+    #[arg(long, env = "LATCH_TWILIO_MESSAGING_SERVICE_SID")]
     pub twilio_messaging_service_sid: Option<String>,
 
     /// Twilio's API origin (tests point it at a local fake).
     #[arg(
         long,
         env = "LATCH_TWILIO_API_BASE",
-        default_value = "https://api.twilio.com",
-        global = true
+        default_value = "https://api.twilio.com"
     )]
     pub twilio_api_base: String,
 
     /// Proxies whose X-Forwarded-For is believed: addresses or ranges, comma-separated (10.0.0.0/8, ::1).
-    #[arg(long, env = "LATCH_TRUSTED_PROXIES", default_value = "", global = true)]
+    #[arg(long, env = "LATCH_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
 
     /// Client addresses or ranges that may read /metrics (after trusted proxies).
-    #[arg(
-        long,
-        env = "LATCH_METRICS_ALLOW",
-        default_value = "127.0.0.0/8, ::1",
-        global = true
-    )]
+    #[arg(long, env = "LATCH_METRICS_ALLOW", default_value = "127.0.0.0/8, ::1")]
     pub metrics_allow: String,
 
     /// Per-node, per-address requests a second (burst twice that).
-    #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50, global = true)]
+    #[arg(long, env = "LATCH_FLOOD_LIMIT", default_value_t = 50)]
     pub flood_limit: u32,
 
     /// Passwords hashed at once [default: the number of cores].
-    #[arg(long, env = "LATCH_HASH_CONCURRENCY", global = true)]
+    #[arg(long, env = "LATCH_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 
     /// `pretty` or `json`.
-    #[arg(
-        long,
-        env = "LATCH_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty",
-        global = true
-    )]
+    #[arg(long, env = "LATCH_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
 
     /// Let development listen on a non-loopback address.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub allow_remote_dev: bool,
 }
 

@@ -15,7 +15,9 @@ use latch_app::team::PersonInput;
 #[command(
     name = "latch",
     version,
-    about = "Sign-in and two-factor authentication for therapy practices."
+    about = "Sign-in and two-factor authentication for therapy practices.",
+    after_help = "Settings go before the command (latch --database-url URL user add ...), or in \
+                  their LATCH_* environment variables."
 )]
 struct Cli {
     #[command(flatten)]
@@ -54,6 +56,7 @@ enum Command {
 enum PracticeCommand {
     /// Create a practice and its owner; the owner's password is printed once.
     Create {
+        /// The practice's name, as its pages, texts and calls show it.
         #[arg(long)]
         name: String,
         /// ISO 3166-1 alpha-2 code.
@@ -62,8 +65,10 @@ enum PracticeCommand {
         /// IANA time-zone name (America/Los_Angeles); the country's main zone if left out.
         #[arg(long)]
         time_zone: Option<String>,
+        /// The owner's email; they sign in with it.
         #[arg(long)]
         owner_email: String,
+        /// The owner's name.
         #[arg(long)]
         owner_name: String,
     },
@@ -76,8 +81,10 @@ enum UserCommand {
         /// The email of an owner of the practice to add to.
         #[arg(long)]
         owner: String,
+        /// The new person's email; they sign in with it.
         #[arg(long)]
         email: String,
+        /// Their name, as the practice's pages show it.
         #[arg(long)]
         name: String,
         /// owner, manager, staff or client.
@@ -85,13 +92,15 @@ enum UserCommand {
         role: String,
     },
     /// Reset a person's two-factor (a lost phone): it is turned off, their sessions and
-    /// remembered devices end, and they set it up again. Audited.
+    /// remembered browsers end, and they set it up again. Audited.
     ResetTwoFactor {
+        /// The email of the person whose two-factor to reset.
         #[arg(long)]
         email: String,
     },
     /// Unlock a person's two-factor step after too many wrong codes. Audited.
     Unlock {
+        /// The email of the person to unlock.
         #[arg(long)]
         email: String,
     },
