@@ -55,6 +55,28 @@ mod tests {
     }
 
     #[test]
+    fn the_list_is_sorted_as_people_sort_it() {
+        let fold = |name: &str| -> String {
+            name.chars()
+                .map(|c| match c {
+                    'Å' => 'a',
+                    'ç' => 'c',
+                    'ô' => 'o',
+                    'é' => 'e',
+                    'ü' => 'u',
+                    other => other.to_ascii_lowercase(),
+                })
+                .collect()
+        };
+        let names: Vec<String> = Country::all().map(|c| fold(c.name())).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let first: Vec<&str> = Country::all().take(3).map(Country::name).collect();
+        assert_eq!(first, ["Afghanistan", "Åland Islands", "Albania"]);
+    }
+
+    #[test]
     fn the_list_is_complete() {
         assert!(Country::all().count() >= 240);
     }

@@ -1,7 +1,9 @@
 //! ISO 3166-1 alpha-2 countries with their English short names, for the country pickers.
-// Generated from the public-domain tz database file iso3166.tab (GB renamed for people).
+// Generated from the public-domain tz database file iso3166.tab (GB renamed for people), sorted
+// as people sort them: accents set aside, so Åland Islands comes before Albania.
 pub(crate) const COUNTRIES: &[(&str, &str)] = &[
     ("AF", "Afghanistan"),
+    ("AX", "Åland Islands"),
     ("AL", "Albania"),
     ("DZ", "Algeria"),
     ("AD", "Andorra"),
@@ -53,12 +55,12 @@ pub(crate) const COUNTRIES: &[(&str, &str)] = &[
     ("CG", "Congo (Rep.)"),
     ("CK", "Cook Islands"),
     ("CR", "Costa Rica"),
+    ("CI", "Côte d'Ivoire"),
     ("HR", "Croatia"),
     ("CU", "Cuba"),
     ("CW", "Curaçao"),
     ("CY", "Cyprus"),
     ("CZ", "Czech Republic"),
-    ("CI", "Côte d'Ivoire"),
     ("DK", "Denmark"),
     ("DJ", "Djibouti"),
     ("DM", "Dominica"),
@@ -180,10 +182,10 @@ pub(crate) const COUNTRIES: &[(&str, &str)] = &[
     ("PT", "Portugal"),
     ("PR", "Puerto Rico"),
     ("QA", "Qatar"),
+    ("RE", "Réunion"),
     ("RO", "Romania"),
     ("RU", "Russia"),
     ("RW", "Rwanda"),
-    ("RE", "Réunion"),
     ("AS", "Samoa (American)"),
     ("WS", "Samoa (western)"),
     ("SM", "San Marino"),
@@ -230,13 +232,13 @@ pub(crate) const COUNTRIES: &[(&str, &str)] = &[
     ("TM", "Turkmenistan"),
     ("TC", "Turks & Caicos Is"),
     ("TV", "Tuvalu"),
-    ("UM", "US minor outlying islands"),
     ("UG", "Uganda"),
     ("UA", "Ukraine"),
     ("AE", "United Arab Emirates"),
     ("GB", "United Kingdom"),
     ("US", "United States"),
     ("UY", "Uruguay"),
+    ("UM", "US minor outlying islands"),
     ("UZ", "Uzbekistan"),
     ("VU", "Vanuatu"),
     ("VA", "Vatican City"),
@@ -249,5 +251,4 @@ pub(crate) const COUNTRIES: &[(&str, &str)] = &[
     ("YE", "Yemen"),
     ("ZM", "Zambia"),
     ("ZW", "Zimbabwe"),
-    ("AX", "Åland Islands"),
 ];

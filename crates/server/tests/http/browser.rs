@@ -209,8 +209,8 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
         submit(&b, "/team").await;
         let text = body_text(&b).await;
         assert!(
-            text.contains("The person was added") && text.contains(name),
-            "{text}"
+            text.contains(&format!("{name} was added. They can sign in now.")),
+            "the notice names who: {text}"
         );
     }
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {

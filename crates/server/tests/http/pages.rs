@@ -12,6 +12,7 @@ crate::on_both_databases!(
     the_first_run_form_shows_every_refused_field_at_once,
     the_add_a_person_form_shows_every_refused_field_at_once,
     the_phone_step_offers_only_the_countries_the_practice_allows,
+    team_says_who_the_rule_covers_and_has_not_set_it_up,
 );
 
 async fn page(c: &Client, path: &str) -> (StatusCode, String) {
@@ -113,8 +114,12 @@ async fn a_person_signs_in_through_the_page_and_sees_their_dashboard(dialect: Di
     }
     let (_, html) = page(&c, "/profile").await;
     let response = submit(&c, "/sign-out", &[("csrf", &csrf_of(&html))]).await;
-    assert_eq!(response.headers()["location"], "/sign-in");
+    assert_eq!(response.headers()["location"], "/sign-in?done=signed-out");
     assert_eq!(c.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    let (_, html) = page(&c, "/sign-in?done=signed-out").await;
+    assert!(html.contains("You’re signed out."), "{html}");
+    let (_, html) = page(&c, "/sign-in").await;
+    assert!(!html.contains("You’re signed out."));
 }
 
 async fn staff_and_clients_see_no_administration(dialect: Dialect) {
@@ -243,4 +248,25 @@ async fn the_phone_step_offers_only_the_countries_the_practice_allows(dialect: D
         .filter_map(|rest| rest.split('"').next())
         .collect();
     assert_eq!(offered, ["CA", "US"], "by name: Canada, United States");
+}
+
+async fn team_says_who_the_rule_covers_and_has_not_set_it_up(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.person(&owner, "staff", "sam@harbor.test").await;
+    app.person(&owner, "client", "casey@harbor.test").await;
+    let (_, before) = page(&owner, "/team").await;
+    assert!(!before.contains("Required, not set up yet"));
+    let (status, body) = owner
+        .change_security(serde_json::json!({"require_two_factor": "staff"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = page(&owner, "/team").await;
+    // The owner and Sam are covered and have none; Casey, a client, is not covered.
+    assert_eq!(
+        html.matches("Required, not set up yet").count(),
+        2,
+        "{html}"
+    );
+    assert_eq!(html.matches(r#"data-label="Two-factor">Off<"#).count(), 1);
 }

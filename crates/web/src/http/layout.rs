@@ -1,6 +1,8 @@
 //! The pages' shared layout: rendering, redirects, the chrome around every signed-in page,
 //! notices, the stylesheet and the page for a path that is not there.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -35,7 +37,7 @@ pub struct Chrome {
     pub admin: bool,
     pub active: &'static str,
     /// What was just done, in the green of success.
-    pub notice: Option<&'static str>,
+    pub notice: Option<Cow<'static, str>>,
     /// Information the page starts with, not a success.
     pub info: Option<&'static str>,
     /// A sign-in held for the practice's required setup: the pages show no menu (each of its
@@ -62,7 +64,7 @@ impl Chrome {
     /// The chrome with the notice of what was just done (`?done=`), if it names one.
     pub(crate) fn noting(self, done: Option<&str>) -> Self {
         Chrome {
-            notice: notice_for(done),
+            notice: notice_for(done).map(Cow::Borrowed),
             ..self
         }
     }

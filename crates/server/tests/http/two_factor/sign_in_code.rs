@@ -345,7 +345,7 @@ async fn the_code_page_signs_out_a_waiting_sign_in(dialect: Dialect) {
         .unwrap();
     assert_eq!(
         response.headers()["location"],
-        "/sign-in",
+        "/sign-in?done=signed-out",
         "Cancel and sign out signs out"
     );
     let page = c.http.get(c.url("/sign-in")).send().await.unwrap();

@@ -6,7 +6,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
 use crate::http::json::remember_cookie;
-use crate::http::layout::{render, see_other, with_status};
+use crate::http::layout::{NoticeQuery, render, see_other, with_status};
 use crate::words::{code_refusal, delivery_failure};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -24,6 +24,7 @@ pub struct SignInPage {
     csrf: String,
     email: String,
     error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 csrf_form!(SignInForm { email, password });
@@ -32,6 +33,7 @@ pub async fn show_sign_in(
     State(state): State<AppState>,
     session: Option<PageSession>,
     Csrf(csrf): Csrf,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, HtmlError> {
     if session.is_some() {
         return Ok(see_other("/dashboard"));
@@ -45,6 +47,7 @@ pub async fn show_sign_in(
             csrf,
             email: String::new(),
             error: None,
+            notice: (q.done.as_deref() == Some("signed-out")).then_some("You’re signed out."),
         },
     ))
 }
@@ -72,7 +75,12 @@ pub async fn submit_sign_in(
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let (email, error) = (form.email, Some(crate::words::refusal(&e)));
-            let page = SignInPage { csrf, email, error };
+            let page = SignInPage {
+                csrf,
+                email,
+                error,
+                notice: None,
+            };
             Ok(with_status(render(StatusCode::OK, &page), &e))
         }
         Err(e) => Err(HtmlError(e)),
@@ -103,7 +111,7 @@ pub async fn submit_sign_out(
         state.latch.sign_in.sign_out(&who, &client).await?;
     }
     Ok(with_cookie(
-        see_other("/sign-in"),
+        see_other("/sign-in?done=signed-out"),
         cookies::clear_session(&state.config),
     ))
 }

@@ -16,6 +16,7 @@ use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::team::{Help, PersonInput};
 use latch_app::{AppError, Field, PersonId, Secret};
+use latch_domain::practice::RequireTwoFactor;
 use latch_domain::two_factor::Locked;
 use latch_domain::zone::PracticeZone;
 use latch_domain::{Permission, Role};
@@ -33,12 +34,14 @@ pub struct PersonRow {
 }
 
 /// How a person's two-factor reads on the Team pages.
-pub(crate) fn two_factor_text(person: &latch_app::Person) -> String {
+/// Where the practice's rule covers the person and they have none yet, it says so.
+pub(crate) fn two_factor_text(person: &latch_app::Person, rule: RequireTwoFactor) -> String {
     match &person.two_factor {
         Some(s) => {
             let phone = s.phone.masked();
             format!("On: {} to {phone}", s.channel.label())
         }
+        None if rule.covers(person.role) => "Required, not set up yet".to_owned(),
         None => "Off".to_owned(),
     }
 }
@@ -69,6 +72,8 @@ pub struct Coverage {
 #[derive(Deserialize, Default)]
 pub struct TeamQuery {
     done: Option<String>,
+    /// The person just added.
+    person: Option<String>,
     role: Option<String>,
     two_factor: Option<String>,
 }
@@ -107,7 +112,7 @@ pub struct TeamPage {
 async fn team_page(
     state: &AppState,
     who: &Authenticated,
-    chrome: Chrome,
+    mut chrome: Chrome,
     query: &TeamQuery,
     form: AddPersonForm,
     errors: AddPersonErrors,
@@ -119,6 +124,14 @@ async fn team_page(
         .await?;
     let counts = state.latch.team.device_counts(&who.account).await?;
     let rule = who.account.practice.security.require_two_factor;
+    // "Sam Lee was added": who, by the id the add answered with, never a name in the address.
+    if query.done.as_deref() == Some("added")
+        && let Some(added) = everyone
+            .iter()
+            .find(|p| Some(p.id.as_str()) == query.person.as_deref())
+    {
+        chrome.notice = Some(format!("{} was added. They can sign in now.", added.name).into());
+    }
     let now = state.latch.now();
     let zone = &who.account.practice.security.time_zone;
     let covered_roles: Vec<Role> = Role::ALL.into_iter().filter(|r| rule.covers(*r)).collect();
@@ -149,7 +162,7 @@ async fn team_page(
         .filter(|p| role.is_none_or(|r| p.role == r))
         .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
         .map(|p| PersonRow {
-            two_factor: two_factor_text(&p),
+            two_factor: two_factor_text(&p, rule),
             devices: counts.get(p.id.as_str()).copied().unwrap_or(0),
             status: status_text(&p, zone, now),
             last_sign_in: p.last_sign_in_at.map(|t| When::ago(t, zone, now)),
@@ -217,7 +230,7 @@ pub async fn submit_add_person(
         .team
         .add_person(&who.account, form.input(), &client);
     match added.await {
-        Ok(_) => Ok(see_other("/team?done=added")),
+        Ok(added) => Ok(see_other(&format!("/team?done=added&person={}", added.id))),
         Err(e) => {
             let Some(errors) = AddPersonErrors::of(&e) else {
                 return Err(HtmlError(e));
@@ -312,7 +325,7 @@ async fn person_page(
                 target: person.role,
             }),
         locked: person.lock.at(now.seconds()) != Locked::No,
-        two_factor: two_factor_text(&person),
+        two_factor: two_factor_text(&person, who.account.practice.security.require_two_factor),
         devices: devices.get(person.id.as_str()).copied().unwrap_or(0),
         status: status_text(&person, zone, now),
         last_sign_in: person.last_sign_in_at.map(|t| When::ago(t, zone, now)),
