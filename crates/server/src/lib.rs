@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod demo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

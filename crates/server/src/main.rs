@@ -6,7 +6,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use latch::config::{Config, LogFormat, Settings};
-use latch_app::Secret;
 use latch_app::clock::SystemClock;
 use latch_app::setup::PracticeInput;
 use latch_app::team::PersonInput;
@@ -173,7 +172,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             owner_name,
         }) => {
             let latch = console(&config).await?;
-            let password = generated_password();
+            let password = latch::demo::generated_password();
             let account = latch
                 .setup
                 .create_practice(PracticeInput {
@@ -207,7 +206,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                 .await
                 .map_err(said)?
                 .context("no owner has that email")?;
-            let password = generated_password();
+            let password = latch::demo::generated_password();
             let person = latch
                 .team
                 .add_person(
@@ -218,7 +217,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
                         role,
                         password: password.clone(),
                     },
-                    &console_client(),
+                    &latch::demo::console_client(),
                 )
                 .await
                 .map_err(said)?;
@@ -338,26 +337,6 @@ fn said(e: latch_app::AppError) -> anyhow::Error {
     }
 }
 
-fn console_client() -> latch_app::ClientInfo {
-    latch_app::ClientInfo {
-        ip: "console".into(),
-        user_agent: "latch console".into(),
-    }
-}
-
-/// A strong password to hand over once: 20 characters from a 32-letter alphabet (100 bits).
-fn generated_password() -> Secret {
-    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789-";
-    let bytes = latch_app::crypto::random_bytes::<20>();
-    let mut text: String = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(b & 31)] as char)
-        .collect();
-    // A leading letter and no doubled dash keep it easy to read aloud and type.
-    text = text.replace("--", "-x");
-    Secret::new(format!("p{text}"))
-}
-
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo && config.settings.database_url.is_none() {
         // The demo starts from a clean database each time, apart from a real one.
@@ -415,49 +394,25 @@ fn redacted_url(url: &str) -> String {
     }
 }
 
+/// Seeds the demo practice and prints who can sign in, each password once.
 async fn seed_demo(latch: &latch_app::Latch) -> anyhow::Result<()> {
-    let owner_password = generated_password();
-    let owner = latch
-        .setup
-        .create_practice(PracticeInput {
-            practice_name: "Harbor Counseling (demo)".into(),
-            country: Some("US".into()),
-            time_zone: Some("America/Los_Angeles".into()),
-            owner_email: "owner@demo.latch.test".into(),
-            owner_name: "Olivia Owner".into(),
-            owner_password: owner_password.clone(),
-        })
-        .await
-        .map_err(said)?;
+    let demo = latch::demo::seed(latch).await.map_err(said)?;
     eprintln!(
         "\nDemo practice: {} — sign in with any of these (passwords shown once):",
-        owner.practice.name
+        demo.practice_name
     );
-    eprintln!(
-        "  owner    owner@demo.latch.test    {}",
-        owner_password.expose()
-    );
-    for (role, email, name) in [
-        ("manager", "manager@demo.latch.test", "Morgan Manager"),
-        ("staff", "staff@demo.latch.test", "Sam Staff"),
-        ("client", "client@demo.latch.test", "Casey Client"),
-    ] {
-        let password = generated_password();
-        latch
-            .team
-            .add_person(
-                &owner,
-                PersonInput {
-                    email: email.into(),
-                    name: name.into(),
-                    role: role.into(),
-                    password: password.clone(),
-                },
-                &console_client(),
-            )
-            .await
-            .map_err(said)?;
-        eprintln!("  {role:<8} {email:<24} {}", password.expose());
+    for person in &demo.people {
+        eprintln!(
+            "  {:<8} {:<24} {}{}",
+            person.role,
+            person.email,
+            person.password.expose(),
+            if person.enrolled {
+                "  (two-factor on: codes at /dev/outbox)"
+            } else {
+                ""
+            }
+        );
     }
     eprintln!();
     Ok(())

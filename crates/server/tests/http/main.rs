@@ -9,6 +9,7 @@ mod account;
 mod browser;
 mod concurrency;
 mod console;
+mod demo;
 mod faults;
 mod fuzz;
 mod guard;

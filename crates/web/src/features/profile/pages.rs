@@ -12,10 +12,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::SessionId;
+use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
 use latch_domain::device::BrowserDevices;
+use latch_domain::practice::RequireTwoFactor;
 use serde::Deserialize;
 
 // ----- signed-in pages ----------------------------------------------------------------------
@@ -30,6 +32,54 @@ pub struct DashboardPage {
     last_sign_in: Option<When>,
     /// Browser and when, for each browser remembered since the previous sign-in.
     new_devices: Vec<(String, When)>,
+    /// An owner's first steps, while one is left.
+    next_steps: Vec<NextStep>,
+}
+
+pub struct NextStep {
+    label: &'static str,
+    hint: &'static str,
+    href: &'static str,
+    done: bool,
+}
+
+/// What an owner does first: add the team, require two-factor, turn on their own; none once
+/// all three are done, or for anyone else.
+async fn next_steps(state: &AppState, who: &Authenticated) -> Result<Vec<NextStep>, AppError> {
+    let account = &who.account;
+    if account.person.role != Role::Owner {
+        return Ok(Vec::new());
+    }
+    let people = state
+        .latch
+        .team
+        .people(account, &PeopleFilter::default())
+        .await?;
+    let steps = vec![
+        NextStep {
+            label: "Add your team",
+            hint: "Staff, managers and clients sign in with their own accounts.",
+            href: "/team",
+            done: people.len() > 1,
+        },
+        NextStep {
+            label: "Require two-factor",
+            hint: "Choose who must use a code from their phone to sign in.",
+            href: "/practice/settings",
+            done: account.practice.security.require_two_factor != RequireTwoFactor::Off,
+        },
+        NextStep {
+            label: "Turn on your own two-factor",
+            hint: "Your account can change everyone's security: protect it first.",
+            href: "/profile/two-factor",
+            done: account.person.two_factor.is_some(),
+        },
+    ];
+    Ok(if steps.iter().all(|s| s.done) {
+        Vec::new()
+    } else {
+        steps
+    })
 }
 
 pub async fn show_dashboard(
@@ -47,6 +97,7 @@ pub async fn show_dashboard(
     let person = &who.account.person;
     let (zone, now) = (&who.account.practice.security.time_zone, state.latch.now());
     let page = DashboardPage {
+        next_steps: next_steps(&state, &who).await?,
         new_devices: news
             .into_iter()
             .map(|d| (d.label, When::at(d.created_at, zone, now)))
