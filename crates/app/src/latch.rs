@@ -259,6 +259,11 @@ impl Latch {
         self.core.clock.now()
     }
 
+    /// The name texts, calls and pages go by (`LATCH_PRODUCT_NAME`).
+    pub fn product_name(&self) -> &str {
+        &self.core.settings.product_name
+    }
+
     pub fn passwords(&self) -> &Passwords {
         &self.core.passwords
     }

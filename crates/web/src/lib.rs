@@ -109,6 +109,10 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            layout::with_brand,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             guard::hsts,
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))

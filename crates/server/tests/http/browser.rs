@@ -620,7 +620,7 @@ async fn an_owner_requires_two_factor_and_resets_a_staff_members() {
     submit(&owner_b, &format!("/team/{sam_id}/help")).await;
     let text = body_text(&owner_b).await;
     assert!(
-        text.contains("Their two-factor was reset") && text.contains("Off"),
+        text.contains("Their two-factor was reset") && text.contains("Required, not set up yet"),
         "{text}"
     );
     assert!(

@@ -13,6 +13,7 @@ crate::on_both_databases!(
     the_add_a_person_form_shows_every_refused_field_at_once,
     the_phone_step_offers_only_the_countries_the_practice_allows,
     team_says_who_the_rule_covers_and_has_not_set_it_up,
+    every_page_goes_by_the_products_name,
 );
 
 async fn page(c: &Client, path: &str) -> (StatusCode, String) {
@@ -269,4 +270,24 @@ async fn team_says_who_the_rule_covers_and_has_not_set_it_up(dialect: Dialect) {
         "{html}"
     );
     assert_eq!(html.matches(r#"data-label="Two-factor">Off<"#).count(), 1);
+}
+
+async fn every_page_goes_by_the_products_name(dialect: Dialect) {
+    let app = TestApp::with_args(dialect, &["--product-name", "Harbor Portal"]).await;
+    app.with_practice().await;
+    let c = app.client();
+    let (_, html) = page(&c, "/sign-in").await;
+    assert!(
+        html.contains("<title>Sign in · Harbor Portal</title>")
+            && html.contains(r#"aria-hidden="true">◆</span> Harbor Portal</div>"#),
+        "{html}"
+    );
+    // A page an extractor refuses with carries it too.
+    let refused = submit(&c, "/sign-in", &[("csrf", "forged"), ("email", "x@y.test")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Harbor Portal") && !html.contains("· latch"),
+        "{html}"
+    );
 }

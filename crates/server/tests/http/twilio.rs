@@ -280,10 +280,8 @@ async fn check_delivery_sends_one_test_text_and_says_what_happened() {
         std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
             .current_dir(dir.path())
             .env_clear()
+            // The settings are latch's own options, before the command.
             .args([
-                "check-delivery",
-                "--to",
-                to,
                 "--delivery",
                 "twilio",
                 "--twilio-api-base",
@@ -294,6 +292,9 @@ async fn check_delivery_sends_one_test_text_and_says_what_happened() {
                 TOKEN,
                 "--twilio-from",
                 "+14155550100",
+                "check-delivery",
+                "--to",
+                to,
             ])
             .output()
             .unwrap()

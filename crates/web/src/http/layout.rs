@@ -80,7 +80,7 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "password" => Some("Your password was changed. You were signed out everywhere else."),
         "session" => Some("That session was ended."),
         "added" => Some("The person was added. They can sign in now."),
-        "welcome" => Some("Your practice is ready. Welcome to latch!"),
+        "welcome" => Some("Your practice is ready. Welcome!"),
         "two-factor-off" => {
             Some("Two-factor authentication is off. We texted your phone to let you know.")
         }
@@ -93,6 +93,30 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "unlock" => Some("Their two-factor step was unlocked."),
         _ => None,
     }
+}
+
+tokio::task_local! {
+    /// The product's name for the request being answered, so every page's brand says it, the
+    /// pages an extractor refuses with included.
+    static BRAND: String;
+}
+
+/// The name the pages' brand shows (`LATCH_PRODUCT_NAME`); askama templates call it.
+pub fn brand() -> String {
+    BRAND
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "latch".to_owned())
+}
+
+/// Answers the request with the product's name as the pages' brand.
+pub(crate) async fn with_brand(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    BRAND
+        .scope(state.latch.product_name().to_owned(), next.run(request))
+        .await
 }
 
 pub async fn stylesheet() -> Response {
