@@ -41,6 +41,9 @@ pub struct SetupInput {
 pub struct SetupConfirmed {
     pub setting: TwoFactorSetting,
     pub signed_in: Option<Secret>,
+    /// A change of phone or method (two-factor was on): remembered browsers and other sessions
+    /// ended with it.
+    pub changed: bool,
 }
 
 /// A code waiting to be entered, for the page that asks for it.
@@ -304,7 +307,11 @@ impl TwoFactorService {
                 } else {
                     None
                 };
-                Ok(SetupConfirmed { setting, signed_in })
+                Ok(SetupConfirmed {
+                    setting,
+                    signed_in,
+                    changed: person.two_factor.is_some(),
+                })
             })
             .await
     }

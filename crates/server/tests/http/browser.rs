@@ -397,7 +397,13 @@ async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_an
     assert_eq!(call["channel"], "voice");
     fill(&b, "code", call["code"].as_str().unwrap()).await;
     submit(&b, "/profile/two-factor/confirm").await;
-    assert!(body_text(&b).await.contains("Congratulations!"));
+    let text = body_text(&b).await;
+    assert!(
+        text.contains("Your two-factor settings were updated")
+            && text.contains("Browsers you had remembered will ask for a code again")
+            && !text.contains("Congratulations!"),
+        "a change ends as a change: {text}"
+    );
     assert!(
         app.outbox_to("+14155552671").await[0]["body"]
             .as_str()
@@ -726,4 +732,47 @@ async fn team_and_the_audit_trail_fit_a_phone_without_sideways_scrolling() {
             "{page} is {width} px wide on a {viewport} px screen"
         );
     }
+    // Times are on the practice's clock (New York's here), named on hover.
+    b.goto(&format!("{base}/team")).await.unwrap();
+    let last_sign_in = b.find(Locator::Css("td time")).await.unwrap();
+    let title = last_sign_in
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        title.ends_with(" EST") || title.ends_with(" EDT"),
+        "the full time in the practice's zone: {title}"
+    );
+    assert_eq!(last_sign_in.text().await.unwrap(), "just now");
+}
+
+#[tokio::test]
+async fn an_empty_first_run_form_names_every_field_at_once_in_chromium() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    b.goto(&format!("{}/setup", app.base)).await.unwrap();
+    b.find(Locator::Id("country"))
+        .await
+        .unwrap()
+        .select_by_value("US")
+        .await
+        .unwrap();
+    submit(&b, "/setup").await;
+    assert_eq!(path(&b).await, "/setup", "nothing was created");
+    let mut said = Vec::new();
+    for field in ["practice_name", "time_zone", "name", "email", "password"] {
+        let error = b
+            .find(Locator::Id(&format!("{field}-error")))
+            .await
+            .unwrap_or_else(|_| panic!("no error beside {field}"));
+        said.push(error.text().await.unwrap());
+    }
+    assert!(
+        said[1].contains("United States has more than one time zone"),
+        "{said:?}"
+    );
+    assert!(said.iter().all(|s| !s.is_empty()), "{said:?}");
 }

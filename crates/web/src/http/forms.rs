@@ -1,5 +1,7 @@
 //! Forms: the hidden CSRF field every form carries, checked before a handler sees the form.
 
+use std::collections::HashMap;
+
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -37,13 +39,19 @@ pub trait FieldErrors: Default {
 /// of its values joined by commas, in the order sent.
 fn merged_fields(body: &[u8]) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = Vec::new();
+    // By name, so a body of many fields costs one lookup each, not a scan.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for (name, value) in form_urlencoded::parse(body) {
-        match fields.iter_mut().find(|(seen, _)| *seen == name) {
-            Some((_, values)) => {
+        match seen.get(name.as_ref()) {
+            Some(&at) => {
+                let values = &mut fields[at].1;
                 values.push(',');
                 values.push_str(&value);
             }
-            None => fields.push((name.into_owned(), value.into_owned())),
+            None => {
+                seen.insert(name.to_string(), fields.len());
+                fields.push((name.into_owned(), value.into_owned()));
+            }
         }
     }
     fields

@@ -1,5 +1,7 @@
 //! The audit trail's JSON API and its CSV export.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -203,10 +205,9 @@ const CSV_HEADER: &str = "id,at,local_time,kind,event,actor,actor_name,actor_ema
 
 /// A batch of events as CSV lines.
 fn csv_rows(events: &[AuditEvent], people: &[Person], zone: &PracticeZone) -> String {
+    let by_id: HashMap<&str, &Person> = people.iter().map(|p| (p.id.as_str(), p)).collect();
     let person = |id: &Option<PersonId>| {
-        let found = id
-            .as_ref()
-            .and_then(|id| people.iter().find(|p| &p.id == id));
+        let found = id.as_ref().and_then(|id| by_id.get(id.as_str()).copied());
         (
             id.as_ref().map(ToString::to_string).unwrap_or_default(),
             found.map(|p| p.name.clone()).unwrap_or_default(),

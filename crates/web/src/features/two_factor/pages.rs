@@ -315,6 +315,8 @@ pub async fn submit_confirm(
             // A sign-in held for the practice's rule goes on to the dashboard from here.
             let done = see_other(if confirmed.signed_in.is_some() {
                 "/profile/two-factor/done?next=dashboard"
+            } else if confirmed.changed {
+                "/profile/two-factor/done?changed=1"
             } else {
                 "/profile/two-factor/done"
             });
@@ -375,6 +377,8 @@ pub struct DonePage {
     chrome: Chrome,
     /// After the practice's required setup: on to the dashboard, not back to My Profile.
     to_dashboard: bool,
+    /// A change of phone or method, not a first setup.
+    changed: bool,
     channel_label: &'static str,
     phone: String,
 }
@@ -382,6 +386,7 @@ pub struct DonePage {
 #[derive(Deserialize)]
 pub struct DoneQuery {
     next: Option<String>,
+    changed: Option<String>,
 }
 
 pub async fn show_done(
@@ -398,6 +403,7 @@ pub async fn show_done(
         phone,
         chrome: Chrome::new(&who, csrf, "profile"),
         to_dashboard: q.next.as_deref() == Some("dashboard"),
+        changed: q.changed.is_some(),
     };
     render(StatusCode::OK, &page)
 }
