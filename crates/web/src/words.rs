@@ -287,6 +287,11 @@ pub fn code_locked(until: &str) -> String {
     )
 }
 
+/// A resend that worked, `at` ("6:33 PM").
+pub fn code_resent(at: &str) -> String {
+    format!("We sent a new code at {at}. Older codes no longer work.")
+}
+
 /// What one more wrong code would do, when it would lock: said before it happens.
 fn lock_warning(next: LockAfterFailure) -> String {
     match next {

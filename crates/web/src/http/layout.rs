@@ -81,6 +81,7 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "session" => Some("That session was ended."),
         "added" => Some("The person was added. They can sign in now."),
         "welcome" => Some("Your practice is ready. Welcome!"),
+        "signed-out" => Some("You’re signed out."),
         "two-factor-off" => {
             Some("Two-factor authentication is off. We texted your phone to let you know.")
         }

@@ -6,7 +6,7 @@ use crate::http::error::HtmlError;
 use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
 use crate::http::json::remember_cookie;
-use crate::http::layout::{NoticeQuery, render, see_other, with_status};
+use crate::http::layout::{NoticeQuery, notice_for, render, see_other, with_status};
 use crate::words::{code_refusal, delivery_failure};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -47,7 +47,7 @@ pub async fn show_sign_in(
             csrf,
             email: String::new(),
             error: None,
-            notice: (q.done.as_deref() == Some("signed-out")).then_some("You’re signed out."),
+            notice: notice_for(q.done.as_deref()),
         },
     ))
 }
@@ -218,10 +218,7 @@ pub(crate) fn lock_notice(
 /// "We sent a new code at 6:33 PM. Older codes no longer work."
 pub(crate) fn resent_notice(who: &Authenticated, sent_at: latch_domain::Timestamp) -> String {
     let zone = &who.account.practice.security.time_zone;
-    format!(
-        "We sent a new code at {}. Older codes no longer work.",
-        crate::words::times::clock(sent_at, zone)
-    )
+    crate::words::code_resent(&crate::words::times::clock(sent_at, zone))
 }
 
 /// The code page. After a failed delivery it does not claim a code was sent, and it puts the
