@@ -70,7 +70,7 @@ impl AccountService {
             core.store.set_password_hash(&person.id, hash).await?;
             end_devices_and_other_sessions(core, who, client).await?;
             if let Some(setting) = &person.two_factor {
-                notify(core, &setting.phone, Notice::PasswordChanged).await;
+                notify(core, setting, Notice::PasswordChanged).await;
             }
             let token = rotate(
                 core,

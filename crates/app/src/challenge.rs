@@ -19,7 +19,7 @@ use crate::delivery::Outgoing;
 use crate::error::{AppError, Field, Reason, Refusal, Throttle};
 use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::latch::Core;
-use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose};
+use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose, TwoFactorSetting};
 
 /// A code went out: by which channel, to which (masked) number, and for how long it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -512,7 +512,7 @@ async fn announce_lock(
     };
     core.metrics.lock();
     if let Some(setting) = &person.two_factor {
-        notify(core, &setting.phone, Notice::Locked).await;
+        notify(core, setting, Notice::Locked).await;
     }
     record(
         core,
@@ -529,18 +529,32 @@ async fn announce_lock(
     Ok(refusal)
 }
 
-/// Sends a notice (no code) to a number, once the unit of work it tells of has committed.
-/// Best effort: a notice that cannot go out is logged, never a reason to undo what it tells of.
-pub(crate) async fn notify(core: &Core, to: &PhoneNumber, notice: Notice) {
-    core.notice(Outgoing {
-        to: to.clone(),
-        extension: None,
-        channel: Channel::Sms,
-        body: message::notice_text(&core.settings.product_name, notice),
-        code: None,
-        press_key_token: None,
-    })
-    .await;
+/// Sends a notice (no code) by the person's own method to the phone of `setting`, once the
+/// unit of work it tells of has committed: a voice user gets a call, not a text. Best effort:
+/// a notice that cannot go out is logged, never a reason to undo what it tells of.
+pub(crate) async fn notify(core: &Core, setting: &TwoFactorSetting, notice: Notice) {
+    let product = &core.settings.product_name;
+    let by_voice = setting.channel == Channel::Voice && core.delivery.supports_voice();
+    let outgoing = if by_voice {
+        Outgoing {
+            to: setting.phone.clone(),
+            extension: setting.extension.clone(),
+            channel: Channel::Voice,
+            body: message::notice_call(product, notice),
+            code: None,
+            press_key_token: None,
+        }
+    } else {
+        Outgoing {
+            to: setting.phone.clone(),
+            extension: None,
+            channel: Channel::Sms,
+            body: message::notice_text(product, notice),
+            code: None,
+            press_key_token: None,
+        }
+    };
+    core.notice(outgoing).await;
 }
 
 /// The refusal of a method that cannot carry a code: beside the extension for a text, beside

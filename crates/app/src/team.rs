@@ -365,7 +365,7 @@ async fn reset(
         core.store.delete_devices_of(&target.id).await?;
         core.store.delete_sessions_of(&target.id, None).await?;
         if let Some(old) = &target.two_factor {
-            notify(core, &old.phone, Notice::ResetByPractice).await;
+            notify(core, old, Notice::ResetByPractice).await;
         }
         audit_help(core, target, AuditKind::TwoFactorReset, actor_id, client).await
     })

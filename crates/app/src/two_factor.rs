@@ -278,7 +278,7 @@ impl TwoFactorService {
                 let masked = setting.phone.masked();
                 let kind = match &person.two_factor {
                     Some(old) => {
-                        notify(core, &old.phone, Notice::PhoneChanged).await;
+                        notify(core, old, Notice::PhoneChanged).await;
                         end_devices_and_other_sessions(core, who, client).await?;
                         AuditKind::TwoFactorChanged
                     }
@@ -339,7 +339,7 @@ impl TwoFactorService {
                 return Ok(());
             };
             core.store.set_two_factor(&person.id, None).await?;
-            notify(core, &old.phone, Notice::TurnedOff).await;
+            notify(core, old, Notice::TurnedOff).await;
             end_devices_and_other_sessions(core, who, client).await?;
             record(
                 core,

@@ -27,7 +27,7 @@ pub fn code_call(product: &str, code: &OneTimeCode) -> String {
     )
 }
 
-/// Notices: texts without a code, sent to the number two-factor used.
+/// Notices: texts or calls without a code, sent to the number two-factor used, by its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     TurnedOff,
@@ -57,6 +57,18 @@ pub fn notice_text(product: &str, notice: Notice) -> String {
     }
 }
 
+/// A notice as a call says it, for someone whose codes come by voice.
+pub fn notice_call(product: &str, notice: Notice) -> String {
+    let text = notice_text(product, notice);
+    let said = text.strip_prefix(&format!("{product}: ")).unwrap_or(&text);
+    let mut chars = said.chars();
+    let said: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    format!("Hello. This is {product} with a notice about your account. {said} Goodbye.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +87,13 @@ mod tests {
             Notice::PasswordChanged,
             Notice::ResetByPractice,
         ]
-        .map(|n| format!("{n:?}: {}", notice_text("latch", n)));
+        .map(|n| {
+            format!(
+                "{n:?}: {}\n  by call: {}",
+                notice_text("latch", n),
+                notice_call("latch", n)
+            )
+        });
         insta::assert_snapshot!(format!(
             "code text:\n{}\n\ncode call:\n{}\n\nnotices:\n{}",
             code_text("latch", &code(), "latch.example.com"),

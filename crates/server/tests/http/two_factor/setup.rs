@@ -8,6 +8,7 @@ use super::{OWNER, PHONE, owner_with_two_factor, pending_sign_in, verify, wrong}
 use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
 
 crate::on_both_databases!(
+    a_voice_users_notice_is_a_call,
     turning_on_takes_the_password_again_and_a_code_sent_to_the_new_phone,
     turning_on_for_the_first_time_ends_no_session,
     a_setup_code_expires_after_ten_minutes,
@@ -213,12 +214,9 @@ async fn turning_off_notifies_the_old_phone_and_ends_devices_and_sessions(dialec
         owner.get("/api/v1/me").await.1["two_factor"]["enabled"],
         false
     );
-    assert!(
-        app.outbox_to(PHONE).await[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("turned off")
-    );
+    let notice = &app.outbox_to(PHONE).await[0];
+    assert!(notice["body"].as_str().unwrap().contains("turned off"));
+    assert_eq!(notice["channel"], "sms", "a text user's notice is a text");
     assert_eq!(laptop.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     let (status, body) = app.client().sign_in(OWNER, PASSWORD).await;
     assert_eq!(
@@ -391,5 +389,41 @@ async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
             .await
             .1["status"],
         "locked_until_unlocked"
+    );
+}
+
+async fn a_voice_users_notice_is_a_call(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/two-factor/setup",
+            json!({"phone": PHONE, "channel": "voice"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = app.last_code_to(PHONE).await;
+    let (status, body) = owner
+        .post("/api/v1/me/two-factor/setup/confirm", json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        owner.delete("/api/v1/me/two-factor").await.0,
+        StatusCode::NO_CONTENT
+    );
+    let notice = &app.outbox_to(PHONE).await[0];
+    assert_eq!(notice["channel"], "voice", "{notice}");
+    assert!(
+        notice["body"]
+            .as_str()
+            .unwrap()
+            .contains("Two-factor sign-in was turned off for your account."),
+        "{notice}"
     );
 }
