@@ -251,13 +251,7 @@ impl TestApp {
 
     /// Turns two-factor on for the signed-in client, by text to `phone`.
     pub async fn turn_on_two_factor(&self, c: &Client, phone: &str) {
-        let (status, body) = c
-            .post(
-                "/api/v1/session/reauthenticate",
-                json!({"password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        c.reauthenticate().await;
         self.enrol(c, phone).await;
     }
 
@@ -359,6 +353,12 @@ impl Client {
     /// Changes the practice's security settings as an owner or manager does: the password
     /// again, then the change.
     pub async fn change_security(&self, change: Value) -> (StatusCode, Value) {
+        self.reauthenticate().await;
+        self.put("/api/v1/practice/security", change).await
+    }
+
+    /// Re-enters the password, for what needs a recent one.
+    pub async fn reauthenticate(&self) {
         let (status, body) = self
             .post(
                 "/api/v1/session/reauthenticate",
@@ -366,7 +366,6 @@ impl Client {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        self.put("/api/v1/practice/security", change).await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {

@@ -395,12 +395,7 @@ async fn owners_see_each_persons_two_factor_devices_and_lock(dialect: Dialect) {
 async fn a_voice_users_notice_is_a_call(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    owner
-        .post(
-            "/api/v1/session/reauthenticate",
-            json!({"password": PASSWORD}),
-        )
-        .await;
+    owner.reauthenticate().await;
     let (status, body) = owner
         .post(
             "/api/v1/me/two-factor/setup",
