@@ -1,7 +1,10 @@
 //! Randomness, token hashing and the per-purpose keys derived from the server key.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
+use ring::aead;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -17,6 +20,7 @@ pub struct Keys {
     code: [u8; 32],
     device_tag: [u8; 32],
     call: [u8; 32],
+    flash: [u8; 32],
 }
 
 impl Keys {
@@ -35,6 +39,7 @@ impl Keys {
             code: expand(b"one-time code hash"),
             device_tag: expand(b"remembered device tag"),
             call: expand(b"voice call code seal"),
+            flash: expand(b"form flash seal"),
         }
     }
 
@@ -90,6 +95,46 @@ impl Keys {
                 (b'0' + value) as char
             })
             .collect()
+    }
+
+    /// Seals what a refused form leaves for the page it redirects to (AES-256-GCM, a random
+    /// nonce each time), bound to one browser by `bound_to`: only this server can read or
+    /// forge it, and it opens in no other browser.
+    pub fn seal_flash(&self, bound_to: &str, plain: &[u8]) -> String {
+        let nonce = random_bytes::<{ aead::NONCE_LEN }>();
+        let mut sealed = plain.to_vec();
+        self.flash_key()
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(bound_to.as_bytes()),
+                &mut sealed,
+            )
+            .expect("a flash is far below AES-GCM's length limit");
+        let mut out = nonce.to_vec();
+        out.append(&mut sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// What `seal_flash` sealed for this browser; none when it was changed, sealed under
+    /// another key or for another browser.
+    pub fn open_flash(&self, bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
+        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < aead::NONCE_LEN {
+            return None;
+        }
+        let mut body = bytes.split_off(aead::NONCE_LEN);
+        let nonce = aead::Nonce::try_assume_unique_for_key(&bytes).ok()?;
+        let plain = self
+            .flash_key()
+            .open_in_place(nonce, aead::Aad::from(bound_to.as_bytes()), &mut body)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+
+    fn flash_key(&self) -> aead::LessSafeKey {
+        let key = aead::UnboundKey::new(&aead::AES_256_GCM, &self.flash)
+            .expect("32 bytes is an AES-256 key");
+        aead::LessSafeKey::new(key)
     }
 
     /// The tag under which a browser's cookie keeps a person's device token: it names nobody.
@@ -189,6 +234,30 @@ mod tests {
             k1.setup_token("n").expose(),
             Keys::derive(&[7u8; 32]).setup_token("n").expose()
         );
+    }
+
+    #[test]
+    fn a_flash_opens_only_unchanged_for_its_browser_under_its_key() {
+        let keys = Keys::derive(&[5u8; 32]);
+        let sealed = keys.seal_flash("browser-a", b"{\"to\":\"/team\"}");
+        assert_eq!(
+            keys.open_flash("browser-a", &sealed).as_deref(),
+            Some(&b"{\"to\":\"/team\"}"[..])
+        );
+        assert!(!sealed.contains("team"), "sealed, not merely signed");
+        assert_ne!(sealed, keys.seal_flash("browser-a", b"{\"to\":\"/team\"}"));
+        assert_eq!(keys.open_flash("browser-b", &sealed), None);
+        assert_eq!(
+            Keys::derive(&[6u8; 32]).open_flash("browser-a", &sealed),
+            None
+        );
+        let mut changed = sealed.into_bytes();
+        let last = changed.len() - 2;
+        changed[last] = if changed[last] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(changed).unwrap();
+        assert_eq!(keys.open_flash("browser-a", &changed), None);
+        assert_eq!(keys.open_flash("browser-a", "short"), None);
+        assert_eq!(keys.open_flash("browser-a", "not base64!"), None);
     }
 
     #[test]

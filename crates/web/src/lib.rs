@@ -21,7 +21,7 @@ pub use http::proxies::TrustedProxies;
 use features::{
     audit, dev_outbox, first_run, practice_settings, profile, sign_in, team, two_factor, webhooks,
 };
-use http::{error, guard, health, layout, metrics, openapi};
+use http::{error, flash, guard, health, layout, metrics, openapi};
 
 /// How the web layer presents latch.
 #[derive(Debug, Clone)]
@@ -85,8 +85,13 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .merge(practice_settings::page_routes())
         .merge(audit::page_routes())
         .merge(dev_outbox::page_routes())
+        .route("/message", get(flash::show_message))
         .route("/static/latch.css", get(layout::stylesheet))
-        .fallback(layout::not_found);
+        .fallback(layout::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            flash::carry,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))

@@ -685,6 +685,57 @@ async fn a_locked_code_step_says_until_when_and_offers_only_signing_out() {
     assert_eq!(path(&b).await, "/sign-in");
 }
 
+/// Post, then redirect, in a real browser: reloading the page a wrong code or a refused resend
+/// led to sends no form again, so nothing is counted or sent twice.
+#[tokio::test]
+async fn a_reload_after_a_refused_form_sends_nothing_again_in_chromium() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    let phone = "+14155552671";
+    app.turn_on_two_factor(&owner, phone).await;
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    fill(&b, "email", "owner@harbor.test").await;
+    fill(&b, "password", "not my password").await;
+    submit(&b, "/sign-in").await;
+    assert!(
+        body_text(&b)
+            .await
+            .contains("The email or password is not correct.")
+    );
+    b.refresh().await.unwrap();
+    assert_eq!(path(&b).await, "/sign-in");
+    assert_eq!(
+        owner.audited("sign_in.failed").await,
+        1,
+        "one wrong password"
+    );
+
+    fill(&b, "email", "owner@harbor.test").await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/sign-in").await;
+    fill(&b, "code", "00000000").await;
+    submit(&b, "/sign-in/code").await;
+    assert!(body_text(&b).await.contains("That code is not correct"));
+    let sent = app.outbox_to(phone).await.len();
+    submit(&b, "/sign-in/code/resend").await;
+    assert!(body_text(&b).await.contains("We just sent a code."));
+    for _ in 0..2 {
+        b.refresh().await.unwrap();
+        b.wait().for_element(Locator::Id("code")).await.unwrap();
+        let text = body_text(&b).await;
+        assert!(
+            !text.contains("not correct") && !text.contains("We just sent"),
+            "said once: {text}"
+        );
+    }
+    assert_eq!(owner.audited("code.wrong").await, 1, "one wrong code");
+    assert_eq!(app.outbox_to(phone).await.len(), sent, "no code sent again");
+}
+
 #[tokio::test]
 async fn team_and_the_audit_trail_fit_a_phone_without_sideways_scrolling() {
     let Some((_driver, b)) = browser().await else {

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Client, Dialect, PASSWORD, TestApp, code};
+use crate::support::{Client, Dialect, PASSWORD, TestApp, code, csrf_of};
 
 crate::on_both_databases!(
     settings_start_at_the_documented_defaults_and_only_admins_see_them,
@@ -691,20 +691,21 @@ async fn the_operators_console_resets_and_unlocks_with_an_audit_entry(dialect: D
     ));
 }
 
-async fn page(c: &Client, path: &str) -> (StatusCode, String) {
-    let response = c.http.get(c.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-    html[start..start + 64].to_owned()
+/// Sends the settings form and follows its redirect: where it led, and that page.
+async fn send_settings(owner: &Client, fields: Vec<(String, String)>) -> (String, String) {
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (to, status, html) = owner.submit_and_follow("/practice/settings", &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    (to, html)
 }
 
 async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
-    let (_, html) = page(&owner, "/practice/settings").await;
+    let (_, html) = owner.page("/practice/settings").await;
     let form = |password: &str, idle: &str, countries: &str| {
         vec![
             ("csrf".to_owned(), csrf_of(&html)),
@@ -716,53 +717,33 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
             ("password".to_owned(), password.to_owned()),
         ]
     };
-    let post = |fields: Vec<(String, String)>| {
-        owner
-            .http
-            .post(owner.url("/practice/settings"))
-            .form(&fields)
-            .send()
-    };
-    let response = post(form("not my password", "30", "US")).await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (to, text) = send_settings(&owner, form("not my password", "30", "US")).await;
+    assert_eq!(to, "/practice/settings");
+    assert!(text.contains("That password is not correct."));
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("That password is not correct.")
+        !owner.cookies().contains("not my password"),
+        "a password is never kept"
     );
-    let response = post(form(PASSWORD, "500", "US")).await.unwrap();
-    let text = response.text().await.unwrap();
+    let (_, text) = send_settings(&owner, form(PASSWORD, "500", "US")).await;
     assert!(
         text.contains("5 to 120") && text.contains(r#"value="500""#),
         "the value stays for fixing"
     );
-    let response = post(form(PASSWORD, "500", "US, ZZ")).await.unwrap();
-    let text = response.text().await.unwrap();
+    let (_, text) = send_settings(&owner, form(PASSWORD, "500", "US, ZZ")).await;
     assert!(
         text.contains("5 to 120") && text.contains("two-letter country codes"),
         "both problems at once"
     );
-    let response = post(form(PASSWORD, "30", "US, ZZ")).await.unwrap();
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("two-letter country codes")
-    );
+    let (_, text) = send_settings(&owner, form(PASSWORD, "30", "US, ZZ")).await;
+    assert!(text.contains("two-letter country codes"));
     assert_eq!(
         owner.get("/api/v1/practice/security").await.1["require_two_factor"],
         "off",
         "nothing saved"
     );
 
-    let response = post(form(PASSWORD, "30", "us ca")).await.unwrap();
-    assert_eq!(
-        response.headers()["location"],
-        "/practice/settings?done=settings"
-    );
+    let (to, _) = send_settings(&owner, form(PASSWORD, "30", "us ca")).await;
+    assert_eq!(to, "/practice/settings?done=settings");
     let (_, saved) = owner.get("/api/v1/practice/security").await;
     assert_eq!(
         saved,
@@ -772,7 +753,7 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
     );
 
     // The page's boxes: one field per checked country, checked ones listed first by name.
-    let (_, html) = page(&owner, "/practice/settings").await;
+    let (_, html) = owner.page("/practice/settings").await;
     let checked: Vec<&str> = html
         .split(r#"name="allowed_countries" value=""#)
         .skip(1)
@@ -783,14 +764,14 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
     let mut boxes = form(PASSWORD, "30", "GB");
     boxes.push(("allowed_countries".to_owned(), "IE".to_owned()));
     boxes.push(("time_zone".to_owned(), "Europe/Dublin".to_owned()));
-    let response = post(boxes).await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (to, _) = send_settings(&owner, boxes).await;
+    assert_eq!(to, "/practice/settings?done=settings");
     let (_, saved) = owner.get("/api/v1/practice/security").await;
     assert_eq!(saved["allowed_countries"], json!(["GB", "IE"]));
     assert_eq!(saved["time_zone"], "Europe/Dublin");
     let mut none = form(PASSWORD, "30", "");
     none.retain(|(name, _)| name != "allowed_countries");
-    let text = post(none).await.unwrap().text().await.unwrap();
+    let (_, text) = send_settings(&owner, none).await;
     assert!(
         text.contains("Allow at least one country."),
         "no box checked"
@@ -809,26 +790,24 @@ async fn the_administration_pages_answer_only_owners_and_managers(dialect: Diale
         "/team",
         &format!("/team/{sam_id}"),
     ] {
-        assert_eq!(page(&manager, path).await.0, StatusCode::OK, "{path}");
-        assert_eq!(page(&client, path).await.0, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(manager.page(path).await.0, StatusCode::OK, "{path}");
+        assert_eq!(client.page(path).await.0, StatusCode::FORBIDDEN, "{path}");
     }
     // Filters that are not a query read no events, and still nothing for a client.
-    let refused = page(&client, "/practice/audit?kind=nonsense").await.0;
+    let refused = client.page("/practice/audit?kind=nonsense").await.0;
     assert_eq!(refused, StatusCode::FORBIDDEN);
-    let (status, html) = page(&owner, "/practice/audit?kind=person.added").await;
+    let (status, html) = owner.page("/practice/audit?kind=person.added").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("person.added") && html.contains("A staff"),
         "names, not ids"
     );
-    let (_, html) = page(&owner, &format!("/team/{sam_id}")).await;
+    let (_, html) = owner.page(&format!("/team/{sam_id}")).await;
     assert!(html.contains("Reset two-factor"));
-    let (_, own) = page(&owner, "/team").await;
+    let (_, own) = owner.page("/team").await;
     assert!(own.contains("Two-factor coverage") && own.contains("0 of 1 have two-factor on"));
     assert_eq!(
-        page(&owner, "/team/0123456789abcdef0123456789abcdef")
-            .await
-            .0,
+        owner.page("/team/0123456789abcdef0123456789abcdef").await.0,
         StatusCode::NOT_FOUND
     );
 }
@@ -841,22 +820,18 @@ async fn the_person_page_checks_permission_before_the_password_and_keeps_a_refus
     let (_, me) = owner.get("/api/v1/me").await;
     let owner_id = me["user"]["id"].as_str().unwrap().to_owned();
     let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
-    let (_, html) = page(&manager, "/team").await;
+    let (_, html) = manager.page("/team").await;
     let csrf = csrf_of(&html);
     for password in ["not my password", PASSWORD] {
-        let response = manager
-            .http
-            .post(manager.url(&format!("/team/{owner_id}/help")))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("action", "reset"),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let help = format!("/team/{owner_id}/help");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("action", "reset"),
+            ("password", password),
+        ];
+        let (_, status, _) = manager.submit_and_follow(&help, &form).await;
         assert_eq!(
-            response.status(),
+            status,
             StatusCode::FORBIDDEN,
             "a manager cannot act on an owner, whatever the password"
         );

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Client, Dialect, PASSWORD, TestApp, code};
+use crate::support::{Client, Dialect, PASSWORD, TestApp, code, csrf_of};
 
 crate::on_both_databases!(another_practices_ids_are_not_found_anywhere);
 
@@ -20,19 +20,9 @@ fn ids(list: &Value, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// A form post's answer, after its redirect: every form post answers with one.
 async fn form_post(c: &Client, path: &str, form: &[(&str, &str)]) -> StatusCode {
-    c.http
-        .post(c.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-    html[start..start + 64].to_owned()
+    c.submit_and_follow(path, form).await.1
 }
 
 async fn another_practices_ids_are_not_found_anywhere(dialect: Dialect) {

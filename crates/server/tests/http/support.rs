@@ -338,6 +338,52 @@ impl Client {
         )
     }
 
+    /// A page as a browser gets it (no redirect followed): its status and HTML.
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.http.get(self.url(path)).send().await.expect("request");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
+    /// Sends a page's form as it is (the caller gives the `csrf` field, or leaves it out).
+    pub async fn submit(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let request = self.http.post(self.url(path)).form(form);
+        request.send().await.expect("request")
+    }
+
+    /// Sends a form and follows its answer as a browser does. Every form post answers with a
+    /// redirect, errors included, so a refresh sends nothing again: this asserts it. Answers
+    /// where it led, and that page's status and HTML.
+    pub async fn submit_and_follow(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (String, StatusCode, String) {
+        let posted = self.submit(path, form).await;
+        assert_eq!(
+            posted.status(),
+            StatusCode::SEE_OTHER,
+            "a form post answers with a redirect"
+        );
+        let to = posted.headers()["location"].to_str().unwrap().to_owned();
+        let (status, html) = self.page(&to).await;
+        (to, status, html)
+    }
+
+    /// Opens `page`, fills in its form's token and `form`, sends it to `path` and follows the
+    /// redirect (see `submit_and_follow`).
+    pub async fn fill_in(
+        &self,
+        page: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (String, StatusCode, String) {
+        let (_, html) = self.page(page).await;
+        let csrf = csrf_of(&html);
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.submit_and_follow(path, &fields).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.http.get(self.url(path))).await
     }
@@ -457,6 +503,13 @@ pub async fn post_at_once(requests: Vec<(Client, &str, Value)>) -> Vec<(StatusCo
 }
 
 /// The error code of an API answer.
+/// The form token in a page's HTML.
+pub fn csrf_of(html: &str) -> String {
+    let field = r#"name="csrf" value=""#;
+    let start = html.find(field).expect("a csrf field") + field.len();
+    html[start..start + 64].to_owned()
+}
+
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
 }

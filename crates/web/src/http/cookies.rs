@@ -9,6 +9,10 @@ use crate::WebConfig;
 const SESSION: &str = "latch_session";
 const CSRF: &str = "latch_csrf";
 const DEVICE: &str = "latch_device";
+const FLASH: &str = "latch_flash";
+
+/// A flash cookie this long or longer is not read (browsers keep about 4 KB a cookie).
+pub const FLASH_MAX: usize = 3800;
 
 fn name(config: &WebConfig, base: &str) -> String {
     // SECURITY: over HTTPS the __Host- prefix pins the cookie to this host, path / and Secure,
@@ -37,7 +41,7 @@ fn build(
     if let Some(age) = max_age {
         cookie.push_str(&format!("; Max-Age={age}"));
     }
-    HeaderValue::from_str(&cookie).expect("cookie values are hex")
+    HeaderValue::from_str(&cookie).expect("cookie values are hex or base64url")
 }
 
 /// The session cookie: no Max-Age, so it ends with the browser; the server ends it sooner.
@@ -97,6 +101,23 @@ fn read_raw(headers: &HeaderMap, wanted: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, v)| *k == wanted && !v.is_empty())
         .map(|(_, v)| v.to_owned())
+}
+
+/// What a refused form left for the page it redirected to, sealed; it lasts `max_age` seconds.
+pub fn flash(config: &WebConfig, sealed: &str, max_age: i64) -> HeaderValue {
+    build(config, FLASH, sealed, "Lax", Some(max_age))
+}
+
+pub fn clear_flash(config: &WebConfig) -> HeaderValue {
+    build(config, FLASH, "", "Lax", Some(0))
+}
+
+pub fn read_flash(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
+    read_raw(headers, &name(config, FLASH)).filter(|v| {
+        v.len() < FLASH_MAX
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// The browser's remembered-device cookie: a token per person remembered here.

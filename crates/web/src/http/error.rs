@@ -179,6 +179,17 @@ impl IntoResponse for HtmlError {
     }
 }
 
+/// An error page's words, kept on its answer so that a form post's error page can be shown
+/// after a redirect instead (`crate::http::flash`).
+#[derive(Clone, Serialize, serde::Deserialize)]
+pub struct MessageSaid {
+    pub status: u16,
+    pub heading: String,
+    pub message: String,
+    pub link_href: String,
+    pub link_text: String,
+}
+
 pub fn message_page(
     status: StatusCode,
     heading: &str,
@@ -192,10 +203,18 @@ pub fn message_page(
         link_href,
         link_text,
     };
-    match page.render() {
+    let mut response = match page.render() {
         Ok(html) => (status, axum::response::Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
-    }
+    };
+    response.extensions_mut().insert(MessageSaid {
+        status: status.as_u16(),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+        link_href: link_href.to_owned(),
+        link_text: link_text.to_owned(),
+    });
+    response
 }
 
 fn log_if_internal(e: &AppError) {

@@ -57,14 +57,17 @@ fn merged_fields(body: &[u8]) -> Vec<(String, String)> {
     fields
 }
 
-/// A form whose fields are all text, with the hidden `csrf` field every form carries.
+/// A form whose fields are all text, with the hidden `csrf` field every form carries. The
+/// fields after `secret` (a password, a code) are read but never written out: a refused form's
+/// flash carries the others back to its page, never these.
 macro_rules! csrf_form {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        #[derive(Deserialize, Default)]
+    ($name:ident { $($field:ident),* $(,)? } $(secret { $($secret:ident),* $(,)? })?) => {
+        #[derive(Deserialize, serde::Serialize, Default)]
         pub struct $name {
-            #[serde(default)]
+            #[serde(default, skip_serializing)]
             csrf: String,
             $(#[serde(default)] pub(crate) $field: String,)*
+            $($(#[serde(default, skip_serializing)] pub(crate) $secret: String,)*)?
         }
 
         impl $crate::http::forms::HasCsrf for $name {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use latch_app::AppError;
 use latch_app::records::Account;
@@ -139,15 +139,4 @@ pub async fn not_found() -> Response {
         "/",
         "Go to the start",
     )
-}
-
-/// A refusal on a page that shows it beside the form, with `Retry-After` on throttles.
-pub(crate) fn with_status(mut response: Response, e: &AppError) -> Response {
-    *response.status_mut() = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    if let Some(seconds) = e.retry_after() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
 }

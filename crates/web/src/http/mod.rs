@@ -1,9 +1,10 @@
-//! The web layer's shared plumbing: extractors, forms, cookies, errors, the layout, the shared
+//! The web layer's shared plumbing: extractors, forms and their flash, cookies, errors, the layout, the shared
 //! JSON shapes, the pages' pickers, health, guards, metrics and the OpenAPI document.
 
 pub(crate) mod cookies;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod flash;
 pub(crate) mod forms;
 pub(crate) mod guard;
 pub(crate) mod health;

@@ -20,22 +20,11 @@ async fn code_page(c: &Client) -> String {
     response.text().await.unwrap()
 }
 
-fn csrf_of(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-    html[start..start + 64].to_owned()
-}
-
-async fn post(c: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let csrf = csrf_of(&code_page(c).await);
-    let mut fields = vec![("csrf", csrf.as_str())];
-    fields.extend_from_slice(form);
-    let response = c.http.post(c.url(path)).form(&fields).send().await.unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned());
-    (status, location.unwrap_or(response.text().await.unwrap()))
+/// Sends a code page's form and follows its redirect: where it led, and that page.
+async fn post(c: &Client, path: &str, form: &[(&str, &str)]) -> (String, String) {
+    let (to, status, html) = c.fill_in("/sign-in/code", path, form).await;
+    assert_eq!(status, StatusCode::OK);
+    (to, html)
 }
 
 /// "6:33 PM" for a UTC instant, worked out here from its RFC 3339 form.
@@ -70,8 +59,8 @@ async fn a_resend_too_soon_says_when_another_can_go(dialect: Dialect) {
         body["error"]["message"], "We just sent a code. You can ask for another in 26 seconds.",
         "a wait, not too many attempts"
     );
-    let (status, html) = post(&c, "/sign-in/code/resend", &[("channel", "sms")]).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (to, html) = post(&c, "/sign-in/code/resend", &[("channel", "sms")]).await;
+    assert_eq!(to, "/sign-in/code");
     assert!(html.contains("We just sent a code. You can ask for another in 26 seconds."));
     assert!(
         html.contains(r#"action="/sign-in/code""#),
@@ -83,18 +72,8 @@ async fn a_resend_that_worked_says_when_and_that_older_codes_end(dialect: Dialec
     let app = TestApp::new(dialect).await;
     let c = waiting_in_utc(&app).await;
     app.clock.advance(30);
-    let (status, location) = post(&c, "/sign-in/code/resend", &[("channel", "sms")]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/sign-in/code?resent=1");
-    let html = c
-        .http
-        .get(c.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (to, html) = post(&c, "/sign-in/code/resend", &[("channel", "sms")]).await;
+    assert_eq!(to, "/sign-in/code?resent=1");
     let at = clock_in_utc(latch_app::clock::Clock::now(&app.clock));
     assert!(
         html.contains(&format!(
@@ -114,15 +93,14 @@ async fn the_wrong_code_before_a_lock_warns_and_the_lock_says_until_when(dialect
     let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
     latch_store::testing::set_code_failures(&app.db, &account.person.id, 8).await;
     let right = app.last_code_to(PHONE).await;
-    let (status, html) = post(&c, "/sign-in/code", &[("code", &wrong(&right))]).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (to, html) = post(&c, "/sign-in/code", &[("code", &wrong(&right))]).await;
+    assert_eq!(to, "/sign-in/code");
     assert!(
         html.contains("One more wrong code locks two-factor sign-in for 15 minutes."),
         "the ninth wrong code warns of the tenth: {html}"
     );
 
-    let (status, html) = post(&c, "/sign-in/code", &[("code", &wrong(&right))]).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (_, html) = post(&c, "/sign-in/code", &[("code", &wrong(&right))]).await;
     let until = clock_in_utc(latch_app::clock::Clock::now(&app.clock).plus(15 * 60));
     for page in [html, code_page(&c).await] {
         assert!(

@@ -4,8 +4,9 @@ use crate::AppState;
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession};
+use crate::http::flash::{self, Flashed};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
-use crate::http::layout::{render, see_other, with_status};
+use crate::http::layout::{render, see_other};
 use crate::http::pickers::{self, ZoneGroup};
 use askama::Template;
 use axum::extract::State;
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::setup::PracticeInput;
 use latch_app::{AppError, Field, Secret};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 // ----- home, first run, sign-in -------------------------------------------------------------
 
@@ -31,16 +32,14 @@ pub async fn show_home(
 }
 
 csrf_form!(SetupForm {
-    setup_token,
     practice_name,
     country,
     time_zone,
     name,
-    email,
-    password
-});
+    email
+} secret { setup_token, password });
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct SetupErrors {
     general: Option<String>,
     setup_token: Option<String>,
@@ -79,24 +78,25 @@ fn setup_page(state: &AppState, csrf: String, form: SetupForm, errors: SetupErro
 pub async fn show_setup(
     State(state): State<AppState>,
     Csrf(csrf): Csrf,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     if !state.latch.setup.needs_first_run().await? {
         return Ok(see_other("/sign-in"));
     }
-    let form = SetupForm {
+    let fresh = || SetupForm {
         country: "US".into(),
         ..SetupForm::default()
     };
+    let (form, errors) = flash::refill(flash.as_ref(), fresh);
     Ok(render(
         StatusCode::OK,
-        &setup_page(&state, csrf, form, SetupErrors::default()),
+        &setup_page(&state, csrf, form, errors),
     ))
 }
 
 pub async fn submit_setup(
     State(state): State<AppState>,
     Client(client): Client,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<SetupForm>,
 ) -> Result<Response, HtmlError> {
     let (input, token) = form.input();
@@ -114,8 +114,7 @@ pub async fn submit_setup(
             let Some(errors) = SetupErrors::of(&e) else {
                 return Err(HtmlError(e));
             };
-            let page = setup_page(&state, csrf, form, errors);
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            Ok(flash::back("/setup", &errors, &form))
         }
     }
 }

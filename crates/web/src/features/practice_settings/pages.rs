@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
+use crate::http::flash::{self, Flashed};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::http::pickers::{self, ZoneGroup};
@@ -16,7 +17,7 @@ use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Field, Secret};
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 csrf_form!(SettingsForm {
     require_two_factor,
@@ -24,11 +25,10 @@ csrf_form!(SettingsForm {
     sign_out_after_idle_minutes,
     allowed_countries,
     daily_send_budget,
-    time_zone,
-    password
-});
+    time_zone
+} secret { password });
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct SettingsErrors {
     general: Option<String>,
     idle: Option<String>,
@@ -124,13 +124,15 @@ pub async fn show_settings(
     Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     // The settings are app's to show: it says who may see them.
     state.latch.practice.security(&who.account)?;
     let chrome = Chrome::new(&who, csrf, "settings").noting(q.done.as_deref());
+    let (form, errors) = flash::refill(flash.as_ref(), || current_form(&who));
     Ok(render(
         StatusCode::OK,
-        &settings_page(&who, chrome, current_form(&who), SettingsErrors::default()),
+        &settings_page(&who, chrome, form, errors),
     ))
 }
 
@@ -215,7 +217,6 @@ pub async fn submit_settings(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<SettingsForm>,
 ) -> Result<Response, HtmlError> {
     // Who may change the settings is app's to say, before the form is read at all.
@@ -235,8 +236,7 @@ pub async fn submit_settings(
             }
         }
     };
-    let page = settings_page(&who, Chrome::new(&who, csrf, "settings"), form, errors);
-    let response = render(StatusCode::BAD_REQUEST, &page);
+    let response = flash::back("/practice/settings", &errors, &form);
     // The password was right even if a setting was not: keep the new session id.
     Ok(with_session(response, &state.config, token.as_ref()))
 }

@@ -4,8 +4,9 @@ use crate::AppState;
 use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{Browser, Client, PageSession, Session};
+use crate::http::flash::{self, Flash, Flashed};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
-use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
+use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::words::times::When;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -18,7 +19,7 @@ use latch_app::{AppError, Secret};
 use latch_domain::Role;
 use latch_domain::device::BrowserDevices;
 use latch_domain::practice::RequireTwoFactor;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 // ----- signed-in pages ----------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ pub async fn show_dashboard(
     Ok(render(StatusCode::OK, &page))
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct PasswordErrors {
     general: Option<String>,
     current: Option<String>,
@@ -214,23 +215,20 @@ pub async fn show_profile(
     Browser(browser): Browser,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "profile").noting(q.done.as_deref());
-    let page = profile_page(&state, &who, &browser, chrome, PasswordErrors::default()).await?;
+    let errors = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let page = profile_page(&state, &who, &browser, chrome, errors).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
-csrf_form!(PasswordForm {
-    current_password,
-    new_password
-});
+csrf_form!(PasswordForm {} secret { current_password, new_password });
 
 pub async fn submit_password(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    Browser(browser): Browser,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<PasswordForm>,
 ) -> Result<Response, HtmlError> {
     let current = Secret::new(std::mem::take(&mut form.current_password));
@@ -248,9 +246,7 @@ pub async fn submit_password(
             let Some(errors) = PasswordErrors::of(&e) else {
                 return Err(HtmlError(e));
             };
-            let chrome = Chrome::new(&who, csrf, "profile");
-            let page = profile_page(&state, &who, &browser, chrome, errors).await?;
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            Ok(flash::back("/profile#password-heading", &errors, &()))
         }
     }
 }

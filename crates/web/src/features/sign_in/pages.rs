@@ -4,9 +4,10 @@ use crate::AppState;
 use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
+use crate::http::flash::{self, Flash, Flashed, OneError};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
 use crate::http::json::remember_cookie;
-use crate::http::layout::{NoticeQuery, notice_for, render, see_other, with_status};
+use crate::http::layout::{NoticeQuery, notice_for, render, see_other};
 use crate::words::{code_refusal, delivery_failure};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -14,9 +15,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::records::Purpose;
 use latch_app::sign_in::{Authenticated, SignedIn};
-use latch_app::{AppError, Secret, Throttle};
+use latch_app::{AppError, Secret};
 use latch_domain::two_factor::{Channel, Locked};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -27,13 +28,14 @@ pub struct SignInPage {
     notice: Option<&'static str>,
 }
 
-csrf_form!(SignInForm { email, password });
+csrf_form!(SignInForm { email } secret { password });
 
 pub async fn show_sign_in(
     State(state): State<AppState>,
     session: Option<PageSession>,
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     if session.is_some() {
         return Ok(see_other("/dashboard"));
@@ -41,12 +43,14 @@ pub async fn show_sign_in(
     if state.latch.setup.needs_first_run().await? {
         return Ok(see_other("/setup"));
     }
+    let form: SignInForm = flash.as_ref().and_then(Flash::form).unwrap_or_default();
+    let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
     Ok(render(
         StatusCode::OK,
         &SignInPage {
             csrf,
-            email: String::new(),
-            error: None,
+            email: form.email,
+            error,
             notice: notice_for(q.done.as_deref()),
         },
     ))
@@ -57,7 +61,6 @@ pub async fn submit_sign_in(
     Client(client): Client,
     AnySession(previous): AnySession,
     Browser(browser): Browser,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<SignInForm>,
 ) -> Result<Response, HtmlError> {
     let password = Secret::new(std::mem::take(&mut form.password));
@@ -74,14 +77,8 @@ pub async fn submit_sign_in(
             Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
-            let (email, error) = (form.email, Some(crate::words::refusal(&e)));
-            let page = SignInPage {
-                csrf,
-                email,
-                error,
-                notice: None,
-            };
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            let error = OneError::of(crate::words::refusal(&e));
+            Ok(flash::back("/sign-in", &error, &form))
         }
         Err(e) => Err(HtmlError(e)),
     }
@@ -116,7 +113,7 @@ pub async fn submit_sign_out(
     ))
 }
 
-csrf_form!(CodeForm { code, remember });
+csrf_form!(CodeForm { remember } secret { code });
 
 csrf_form!(ChannelForm { channel });
 
@@ -176,35 +173,23 @@ pub struct EnterCodePage {
 
 /// What a code page says above its form, beside the code that is pending.
 #[derive(Default)]
-pub(crate) struct CodeSaid<'a> {
+pub(crate) struct CodeSaid {
     pub(crate) error: Option<String>,
-    /// What this request was refused for: fresher than the person read at its start.
-    pub(crate) refused: Option<&'a AppError>,
     pub(crate) delivery_failed: bool,
     /// The method that may work, after a failed delivery.
     pub(crate) prefer: Option<Channel>,
     pub(crate) resent: bool,
 }
 
-/// The lock on the person's two-factor step, in words ("locked until 7:08 PM"), or none.
-pub(crate) fn lock_notice(
-    state: &AppState,
-    who: &Authenticated,
-    refused: Option<&AppError>,
-) -> Option<String> {
+/// The lock on the person's two-factor step, in words ("locked until 7:08 PM"), or none. The
+/// page is shown after the post that locked it, so the person read for it knows the lock.
+pub(crate) fn lock_notice(state: &AppState, who: &Authenticated) -> Option<String> {
     let now = state.latch.now();
     let zone = &who.account.practice.security.time_zone;
-    let until = match refused {
-        Some(AppError::RateLimited {
-            throttle: Throttle::CodeLock,
-            retry_after,
-        }) => Some(*retry_after),
-        Some(AppError::TwoFactorLocked) => None,
-        _ => match who.account.person.lock.at(now.seconds()) {
-            Locked::No => return None,
-            Locked::For { retry_after } => Some(retry_after),
-            Locked::UntilUnlocked => None,
-        },
+    let until = match who.account.person.lock.at(now.seconds()) {
+        Locked::No => return None,
+        Locked::For { retry_after } => Some(retry_after),
+        Locked::UntilUnlocked => None,
     };
     Some(match until {
         Some(seconds) => {
@@ -227,7 +212,7 @@ async fn code_page(
     state: &AppState,
     who: &Authenticated,
     csrf: String,
-    said: CodeSaid<'_>,
+    said: CodeSaid,
 ) -> Result<Response, AppError> {
     let pending = state
         .latch
@@ -242,7 +227,7 @@ async fn code_page(
         .unwrap_or(Channel::Sms);
     let has_extension = setting.is_some_and(|s| s.extension.is_some());
     let delivered = said.prefer.is_none() && !said.delivery_failed;
-    let locked = lock_notice(state, who, said.refused);
+    let locked = lock_notice(state, who);
     let prefer = said.prefer;
     let page = EnterCodePage {
         csrf,
@@ -273,20 +258,47 @@ pub struct CodeQuery {
     pub(crate) resent: Option<String>,
 }
 
+/// What a refused code or resend leaves for the code page.
+#[derive(Serialize, Deserialize, Default)]
+pub(crate) struct CodeRefused {
+    pub(crate) error: Option<String>,
+    /// The resend found no way to deliver: the page claims no code was sent.
+    #[serde(default)]
+    pub(crate) delivery_failed: bool,
+}
+
+impl CodeRefused {
+    /// The words beside a code form for `e`, and whether it was a failed delivery.
+    pub(crate) fn of(e: &AppError, error: String) -> Self {
+        CodeRefused {
+            error: Some(error),
+            delivery_failed: matches!(e, AppError::DeliveryFailed(_)),
+        }
+    }
+}
+
+impl CodeQuery {
+    /// What the code page says, from its address and what a refused post left it.
+    pub(crate) fn said(&self, flash: Option<&Flash>) -> CodeSaid {
+        let refused: CodeRefused = flash.map(Flash::errors).unwrap_or_default();
+        let (failed, prefer) = delivery_failure(self.failed.as_deref());
+        CodeSaid {
+            error: refused.error.or(failed),
+            delivery_failed: self.failed.is_some() || refused.delivery_failed,
+            prefer,
+            resent: self.resent.is_some(),
+        }
+    }
+}
+
 pub async fn show_code(
     State(state): State<AppState>,
     Session(who, _): PagePending,
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
-    let (error, prefer) = delivery_failure(q.failed.as_deref());
-    let said = CodeSaid {
-        error,
-        delivery_failed: q.failed.is_some(),
-        prefer,
-        resent: q.resent.is_some(),
-        ..CodeSaid::default()
-    };
+    let said = q.said(flash.as_ref());
     Ok(code_page(&state, &who, csrf, said).await?)
 }
 
@@ -295,7 +307,6 @@ pub async fn submit_code(
     Client(client): Client,
     Session(who, _): PagePending,
     Browser(browser): Browser,
-    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, HtmlError> {
     let remember = form.remember == "yes";
@@ -313,13 +324,8 @@ pub async fn submit_code(
             Ok(response)
         }
         Err(e) if shown_beside_code_form(&e) => {
-            let said = CodeSaid {
-                error: Some(code_refusal(&e)),
-                refused: Some(&e),
-                ..CodeSaid::default()
-            };
-            let page = code_page(&state, &who, csrf, said).await?;
-            Ok(with_status(page, &e))
+            let refused = CodeRefused::of(&e, code_refusal(&e));
+            Ok(flash::back("/sign-in/code", &refused, &form))
         }
         Err(e) => Err(HtmlError(e)),
     }
@@ -329,7 +335,6 @@ pub async fn submit_code_resend(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PagePending,
-    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ChannelForm>,
 ) -> Result<Response, HtmlError> {
     let channel = Some(form.channel.as_str()).filter(|c| !c.is_empty());
@@ -340,14 +345,8 @@ pub async fn submit_code_resend(
     match resent.await {
         Ok(_) => Ok(see_other("/sign-in/code?resent=1")),
         Err(e) if shown_beside_code_form(&e) => {
-            let said = CodeSaid {
-                error: Some(crate::words::refusal(&e)),
-                refused: Some(&e),
-                delivery_failed: matches!(e, AppError::DeliveryFailed(_)),
-                ..CodeSaid::default()
-            };
-            let page = code_page(&state, &who, csrf, said).await?;
-            Ok(with_status(page, &e))
+            let refused = CodeRefused::of(&e, crate::words::refusal(&e));
+            Ok(flash::back("/sign-in/code", &refused, &()))
         }
         Err(e) => Err(HtmlError(e)),
     }

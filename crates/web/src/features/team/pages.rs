@@ -4,8 +4,9 @@ use crate::AppState;
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
+use crate::http::flash::{self, Flash, Flashed, OneError};
 use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
-use crate::http::layout::{Chrome, NoticeQuery, render, see_other, with_status};
+use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::words::password_refusal;
 use crate::words::times::{self, When};
 use askama::Template;
@@ -20,7 +21,7 @@ use latch_domain::practice::RequireTwoFactor;
 use latch_domain::two_factor::Locked;
 use latch_domain::zone::PracticeZone;
 use latch_domain::{Permission, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub struct PersonRow {
     id: String,
@@ -78,14 +79,9 @@ pub struct TeamQuery {
     two_factor: Option<String>,
 }
 
-csrf_form!(AddPersonForm {
-    role,
-    name,
-    email,
-    password
-});
+csrf_form!(AddPersonForm { role, name, email } secret { password });
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct AddPersonErrors {
     general: Option<String>,
     role: Option<String>,
@@ -206,13 +202,15 @@ pub async fn show_team(
     Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<TeamQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
-    let form = AddPersonForm {
+    let fresh = || AddPersonForm {
         role: "staff".into(),
         ..AddPersonForm::default()
     };
-    let page = team_page(&state, &who, chrome, &q, form, AddPersonErrors::default()).await?;
+    let (form, errors) = flash::refill(flash.as_ref(), fresh);
+    let page = team_page(&state, &who, chrome, &q, form, errors).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -220,7 +218,6 @@ pub async fn submit_add_person(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<AddPersonForm>,
 ) -> Result<Response, HtmlError> {
     // Someone who may not see the Team page at all gets the refusal page, not the form.
@@ -235,10 +232,7 @@ pub async fn submit_add_person(
             let Some(errors) = AddPersonErrors::of(&e) else {
                 return Err(HtmlError(e));
             };
-            let chrome = Chrome::new(&who, csrf, "team");
-            let query = TeamQuery::default();
-            let page = team_page(&state, &who, chrome, &query, form, errors).await?;
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            Ok(flash::back("/team", &errors, &form))
         }
     }
 }
@@ -343,15 +337,17 @@ pub async fn show_person(
     Csrf(csrf): Csrf,
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
+    let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
     Ok(render(
         StatusCode::OK,
-        &person_page(&state, &who, chrome, &id, None).await?,
+        &person_page(&state, &who, chrome, &id, error).await?,
     ))
 }
 
-csrf_form!(HelpForm { action, password });
+csrf_form!(HelpForm { action } secret { password });
 
 impl HelpForm {
     /// The help asked for, and the word the person page's notice is chosen by.
@@ -368,7 +364,6 @@ pub async fn submit_person_help(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    Csrf(csrf): Csrf,
     Path(id): Path<String>,
     CsrfForm(mut form): CsrfForm<HelpForm>,
 ) -> Result<Response, HtmlError> {
@@ -386,9 +381,11 @@ pub async fn submit_person_help(
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let message = password_refusal(&e, "Your password is not correct.");
-            let chrome = Chrome::new(&who, csrf, "team");
-            let page = person_page(&state, &who, chrome, &id, Some(message)).await?;
-            Ok(render(StatusCode::UNAUTHORIZED, &page))
+            Ok(flash::back(
+                &format!("/team/{id}"),
+                &OneError::of(message),
+                &(),
+            ))
         }
         Err(e) => Err(HtmlError(e)),
     }

@@ -3,14 +3,15 @@
 
 use crate::AppState;
 use crate::features::sign_in::pages::{
-    ChannelForm, CodeQuery, CodeSaid, lock_notice, other_channel, resent_notice,
+    ChannelForm, CodeQuery, CodeRefused, CodeSaid, lock_notice, other_channel, resent_notice,
     shown_beside_code_form,
 };
 use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, PageSetupSession, Session};
+use crate::http::flash::{self, Flash, Flashed, OneError};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
-use crate::http::layout::{Chrome, render, see_other, with_status};
+use crate::http::layout::{Chrome, render, see_other};
 use crate::http::pickers;
 use crate::words::password_refusal;
 use askama::Template;
@@ -22,9 +23,9 @@ use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Field, Secret};
 use latch_domain::session::SessionState;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-csrf_form!(PasswordStepForm { next, password });
+csrf_form!(PasswordStepForm { next } secret { password });
 
 csrf_form!(PhoneForm {
     country,
@@ -33,7 +34,7 @@ csrf_form!(PhoneForm {
     extension
 });
 
-csrf_form!(ConfirmForm { code });
+csrf_form!(ConfirmForm {} secret { code });
 
 // ----- the setup wizard -------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ pub struct PasswordStepPage {
     error: Option<String>,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct PhoneErrors {
     general: Option<String>,
     phone: Option<String>,
@@ -124,20 +125,19 @@ pub async fn show_setup(
     State(state): State<AppState>,
     Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
+    Flashed(flash): Flashed,
 ) -> Response {
     let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
-    if !required_setup && !who.is_reauthenticated(state.latch.now()) {
-        return render(StatusCode::OK, &password_step(&who, csrf, "setup", None));
+    // A refused password step comes back to it, whatever re-authentication the session holds.
+    let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    if error.is_some() || !required_setup && !who.is_reauthenticated(state.latch.now()) {
+        return render(StatusCode::OK, &password_step(&who, csrf, "setup", error));
     }
-    let country = who.account.practice.country.clone();
-    let form = PhoneForm {
-        country,
-        channel: "sms".into(),
-        ..PhoneForm::default()
-    };
+    let (form, errors): (_, PhoneErrors) =
+        flash::refill(flash.as_ref(), || PhoneForm::starting(&who));
     render(
         StatusCode::OK,
-        &phone_page(&state, &who, csrf, form, PhoneErrors::default()),
+        &phone_page(&state, &who, csrf, form, errors),
     )
 }
 
@@ -145,12 +145,11 @@ pub async fn submit_password_step(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    Csrf(csrf): Csrf,
     CsrfForm(mut form): CsrfForm<PasswordStepForm>,
 ) -> Result<Response, HtmlError> {
-    let (next, next_url) = match form.next.as_str() {
-        "off" => ("off", "/profile/two-factor/off"),
-        _ => ("setup", "/profile/two-factor"),
+    let next_url = match form.next.as_str() {
+        "off" => "/profile/two-factor/off",
+        _ => "/profile/two-factor",
     };
     let password = Secret::new(std::mem::take(&mut form.password));
     match state
@@ -166,8 +165,7 @@ pub async fn submit_password_step(
         )),
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
             let message = password_refusal(&e, "That password is not correct.");
-            let page = password_step(&who, csrf, next, Some(message));
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            Ok(flash::back(next_url, &OneError::of(message), &()))
         }
         Err(e) => Err(HtmlError(e)),
     }
@@ -177,7 +175,6 @@ pub async fn submit_setup(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSetupSession,
-    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, HtmlError> {
     let started = state
@@ -192,13 +189,21 @@ pub async fn submit_setup(
             let Some(errors) = PhoneErrors::of(&e) else {
                 return Err(HtmlError(e));
             };
-            let page = phone_page(&state, &who, csrf, form, errors);
-            Ok(with_status(render(StatusCode::OK, &page), &e))
+            Ok(flash::back("/profile/two-factor", &errors, &form))
         }
     }
 }
 
 impl PhoneForm {
+    /// The phone step's start: the person's number and method now, when they have one.
+    fn starting(who: &Authenticated) -> PhoneForm {
+        PhoneForm {
+            country: who.account.practice.country.clone(),
+            channel: "sms".into(),
+            ..PhoneForm::default()
+        }
+    }
+
     fn input(&self) -> SetupInput {
         SetupInput {
             phone: self.phone.clone(),
@@ -256,7 +261,7 @@ async fn confirm_page(
     state: &AppState,
     who: &Authenticated,
     csrf: String,
-    said: CodeSaid<'_>,
+    said: CodeSaid,
 ) -> Result<Response, AppError> {
     let Some(pending) = state
         .latch
@@ -266,7 +271,7 @@ async fn confirm_page(
     else {
         return Ok(see_other("/profile/two-factor"));
     };
-    let locked = lock_notice(state, who, said.refused);
+    let locked = lock_notice(state, who);
     let page = ConfirmStepPage {
         chrome: wizard_chrome(who, csrf),
         heading: wizard_heading(who),
@@ -287,15 +292,9 @@ pub async fn show_confirm(
     Session(who, _): PageSetupSession,
     Csrf(csrf): Csrf,
     Query(q): Query<CodeQuery>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
-    let said = CodeSaid {
-        error: q.failed.map(|_| {
-            "We couldn't send your code just now. Try again, or choose the other method below."
-                .to_owned()
-        }),
-        resent: q.resent.is_some(),
-        ..CodeSaid::default()
-    };
+    let said = q.said(flash.as_ref());
     Ok(confirm_page(&state, &who, csrf, said).await?)
 }
 
@@ -303,7 +302,6 @@ pub async fn submit_confirm(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSetupSession,
-    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     let confirmed = state
@@ -328,13 +326,8 @@ pub async fn submit_confirm(
         }
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => {
-            let said = CodeSaid {
-                error: Some(crate::words::code_refusal(&e)),
-                refused: Some(&e),
-                ..CodeSaid::default()
-            };
-            let page = confirm_page(&state, &who, csrf, said).await?;
-            Ok(with_status(page, &e))
+            let refused = CodeRefused::of(&e, crate::words::code_refusal(&e));
+            Ok(flash::back("/profile/two-factor/confirm", &refused, &form))
         }
         Err(e) => Err(HtmlError(e)),
     }
@@ -344,7 +337,6 @@ pub async fn submit_setup_resend(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSetupSession,
-    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ChannelForm>,
 ) -> Result<Response, HtmlError> {
     let channel = Some(form.channel.as_str()).filter(|c| !c.is_empty());
@@ -357,15 +349,8 @@ pub async fn submit_setup_resend(
         Ok(_) => Ok(see_other("/profile/two-factor/confirm?resent=1")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor")),
         Err(e) if shown_beside_code_form(&e) => {
-            let said = CodeSaid {
-                error: Some(crate::words::refusal(&e)),
-                refused: Some(&e),
-                ..CodeSaid::default()
-            };
-            Ok(with_status(
-                confirm_page(&state, &who, csrf, said).await?,
-                &e,
-            ))
+            let refused = CodeRefused::of(&e, crate::words::refusal(&e));
+            Ok(flash::back("/profile/two-factor/confirm", &refused, &()))
         }
         Err(e) => Err(HtmlError(e)),
     }
@@ -420,6 +405,7 @@ pub async fn show_turn_off(
     State(state): State<AppState>,
     Session(who, _): PageSession,
     Csrf(csrf): Csrf,
+    Flashed(flash): Flashed,
 ) -> Response {
     let person = &who.account.person;
     if person.two_factor.is_none() {
@@ -434,8 +420,9 @@ pub async fn show_turn_off(
     {
         return HtmlError(AppError::TwoFactorRequiredByPractice).into_response();
     }
-    if !who.is_reauthenticated(state.latch.now()) {
-        return render(StatusCode::OK, &password_step(&who, csrf, "off", None));
+    let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    if error.is_some() || !who.is_reauthenticated(state.latch.now()) {
+        return render(StatusCode::OK, &password_step(&who, csrf, "off", error));
     }
     render(
         StatusCode::OK,
