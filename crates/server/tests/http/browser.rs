@@ -390,6 +390,18 @@ async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_an
     follow(&b, Locator::LinkText("Change")).await;
     fill(&b, "password", PASSWORD).await;
     submit(&b, "/profile/two-factor/password").await;
+    // The change starts from the number in use, kept; the new number's field shows once
+    // "Use a different number" is chosen.
+    let text = body_text(&b).await;
+    assert!(text.contains("Keep this number: +1 ••• ••• ••71"), "{text}");
+    let phone = b.find(Locator::Id("phone")).await.unwrap();
+    assert!(
+        !phone.is_displayed().await.unwrap(),
+        "no number to type to keep one"
+    );
+    shot(&b, "two-factor-change-phone").await;
+    click(&b, "input[name=number][value=new]").await;
+    assert!(phone.is_displayed().await.unwrap());
     fill(&b, "phone", "+1 415 555 2699").await;
     click(&b, "input[name=channel][value=voice]").await;
     submit(&b, "/profile/two-factor/setup").await;

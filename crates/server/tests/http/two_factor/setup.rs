@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{OWNER, PHONE, owner_with_two_factor, pending_sign_in, verify, wrong};
-use crate::support::{Dialect, PASSWORD, TestApp, code, refused_fields};
+use crate::support::{Dialect, PASSWORD, TestApp, code, csrf_of, refused_fields};
 
 crate::on_both_databases!(
     a_voice_users_notice_is_a_call,
@@ -17,6 +17,7 @@ crate::on_both_databases!(
     bad_phone_numbers_are_refused_before_anything_is_sent,
     a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
     owners_see_each_persons_two_factor_devices_and_lock,
+    a_change_on_the_page_starts_from_the_number_and_method_in_use,
 );
 
 async fn turning_on_takes_the_password_again_and_a_code_sent_to_the_new_phone(dialect: Dialect) {
@@ -421,4 +422,71 @@ async fn a_voice_users_notice_is_a_call(dialect: Dialect) {
             .contains("Two-factor sign-in was turned off for your account."),
         "{notice}"
     );
+}
+
+/// A change starts from what two-factor uses now: the number, kept unless another is typed,
+/// and the method. Keeping the number and choosing calls sends the code by a call to it.
+async fn a_change_on_the_page_starts_from_the_number_and_method_in_use(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = owner_with_two_factor(&app).await;
+    owner.reauthenticate().await;
+    let (_, html) = owner.page("/profile/two-factor").await;
+    assert!(
+        html.contains(r#"value="current" checked> <span>Keep this number: <span class="nowrap">+1 ••• ••• ••71</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="sms" checked"#), "the method in use");
+    assert!(
+        !html.contains("4155552671"),
+        "the number is not written out"
+    );
+
+    let (_, first) = owner.page("/profile").await;
+    assert!(csrf_of(&first).len() == 64);
+    let form = [
+        ("number", "current"),
+        ("country", "US"),
+        ("phone", ""),
+        ("channel", "voice"),
+        ("extension", ""),
+    ];
+    let (to, status, html) = owner
+        .fill_in("/profile/two-factor", "/profile/two-factor/setup", &form)
+        .await;
+    assert_eq!(
+        (to.as_str(), status),
+        ("/profile/two-factor/confirm", StatusCode::OK)
+    );
+    assert!(html.contains("+1 415-555-2671"), "{html}");
+    let call = app.outbox_to(PHONE).await[0].clone();
+    assert_eq!(call["channel"], "voice", "{call}");
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": app.last_code_to(PHONE).await}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["two_factor"]["channel"], "voice");
+    assert_eq!(body["two_factor"]["phone"], "+1 ••• ••• ••71");
+
+    // A different number is typed in; the kept one is not used.
+    owner.reauthenticate().await;
+    let (_, html) = owner.page("/profile/two-factor").await;
+    assert!(
+        html.contains(r#"value="voice" checked"#),
+        "the method in use now"
+    );
+    let form = [
+        ("number", "new"),
+        ("country", "US"),
+        ("phone", "(415) 555-2699"),
+        ("channel", "sms"),
+        ("extension", ""),
+    ];
+    let (to, _, _) = owner
+        .fill_in("/profile/two-factor", "/profile/two-factor/setup", &form)
+        .await;
+    assert_eq!(to, "/profile/two-factor/confirm");
+    assert_eq!(app.outbox_to("+14155552699").await.len(), 1);
 }

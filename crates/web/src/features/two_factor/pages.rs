@@ -19,6 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::records::Purpose;
+use latch_app::records::TwoFactorSetting;
 use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Field, Secret};
@@ -28,6 +29,8 @@ use serde::{Deserialize, Serialize};
 csrf_form!(PasswordStepForm { next } secret { password });
 
 csrf_form!(PhoneForm {
+    // "current" keeps the person's number; anything else reads `country` and `phone`.
+    number,
     country,
     phone,
     channel,
@@ -71,6 +74,8 @@ pub struct PhoneStepPage {
     errors: PhoneErrors,
     countries: Vec<(&'static str, &'static str)>,
     voice_available: bool,
+    /// A change: the number two-factor uses now (masked), which the person may keep.
+    current_phone: Option<String>,
 }
 
 /// The wizard's frame; a sign-in held for the practice's rule says why.
@@ -99,6 +104,12 @@ fn phone_page(
         // A number from any other country would be refused: the list offers only these.
         countries: pickers::countries_among(&who.account.practice.security.allowed_countries),
         voice_available: state.latch.two_factor.voice_available(),
+        current_phone: who
+            .account
+            .person
+            .two_factor
+            .as_ref()
+            .map(|s| s.phone.masked()),
     }
 }
 
@@ -177,10 +188,11 @@ pub async fn submit_setup(
     Session(who, _): PageSetupSession,
     CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, HtmlError> {
+    let current = who.account.person.two_factor.as_ref();
     let started = state
         .latch
         .two_factor
-        .start_setup(&who, form.input(), &client);
+        .start_setup(&who, form.input(current), &client);
     match started.await {
         Ok(_) => Ok(see_other("/profile/two-factor/confirm")),
         Err(AppError::ReauthenticationRequired) => Ok(see_other("/profile/two-factor")),
@@ -195,18 +207,31 @@ pub async fn submit_setup(
 }
 
 impl PhoneForm {
-    /// The phone step's start: the person's number and method now, when they have one.
+    /// The phone step's start: a change starts from the number and method two-factor uses
+    /// now, a first setup from a text to a number in the practice's country.
     fn starting(who: &Authenticated) -> PhoneForm {
-        PhoneForm {
-            country: who.account.practice.country.clone(),
-            channel: "sms".into(),
-            ..PhoneForm::default()
+        let practice_country = &who.account.practice.country;
+        match &who.account.person.two_factor {
+            Some(now) => PhoneForm {
+                number: "current".into(),
+                country: now.phone.region().unwrap_or(practice_country).to_owned(),
+                channel: now.channel.as_str().into(),
+                extension: now.extension.clone().unwrap_or_default(),
+                ..PhoneForm::default()
+            },
+            None => PhoneForm {
+                country: practice_country.clone(),
+                channel: "sms".into(),
+                ..PhoneForm::default()
+            },
         }
     }
 
-    fn input(&self) -> SetupInput {
+    /// What the form asks to set up; "Keep this number" sets up the number in use now.
+    fn input(&self, current: Option<&TwoFactorSetting>) -> SetupInput {
+        let kept = current.filter(|_| self.number == "current");
         SetupInput {
-            phone: self.phone.clone(),
+            phone: kept.map_or_else(|| self.phone.clone(), |now| now.phone.e164().to_owned()),
             country: Some(self.country.clone()),
             extension: Some(self.extension.clone()),
             channel: if self.channel.is_empty() {
