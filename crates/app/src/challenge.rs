@@ -68,6 +68,7 @@ pub(crate) async fn start_challenge(
         phone: phone.clone(),
         extension,
         channel,
+        method: channel,
         expires_at: now.plus(CODE_LIFETIME_SECONDS),
         attempts: 0,
         sends: 1,

@@ -89,6 +89,8 @@ pub enum Reason {
     VoiceUnavailable,
     /// Neither `sms` nor `voice`.
     Channel,
+    /// A setup's method to keep that is neither the one chosen nor the one its code came by.
+    MethodNotTried,
     /// A security setting outside its bounds.
     Setting(Setting),
     /// Allowed countries that are not all countries latch knows.

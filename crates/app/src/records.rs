@@ -203,7 +203,10 @@ pub struct Challenge {
     /// The phone the code went to.
     pub phone: PhoneNumber,
     pub extension: Option<String>,
+    /// The method the last code went by.
     pub channel: Channel,
+    /// The method a setup is for, as chosen: a call instead of a text leaves it.
+    pub method: Channel,
     pub code_hash: String,
     pub expires_at: Timestamp,
     pub attempts: i64,

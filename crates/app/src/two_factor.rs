@@ -51,7 +51,10 @@ pub struct SetupConfirmed {
 pub struct PendingCode {
     /// Whole for a setup (the person just typed it), masked for a sign-in.
     pub phone: String,
+    /// The method its latest code went by.
     pub channel: Channel,
+    /// The method a setup is for, as chosen (a call instead of a text leaves it).
+    pub method: Channel,
     /// Texts can't reach an extension.
     pub has_extension: bool,
     /// When its latest code went out.
@@ -242,6 +245,7 @@ impl TwoFactorService {
                 Purpose::SignIn => c.phone.masked(),
             },
             channel: c.channel,
+            method: c.method,
             has_extension: c.extension.is_some(),
             sent_at: c.last_sent_at,
         }))
@@ -250,17 +254,31 @@ impl TwoFactorService {
     /// Confirms the setup with its code: two-factor is on with the new phone and method. A
     /// change (two-factor was on before) notifies the old phone and ends every remembered
     /// device and every other session of the person; a first setup ends nothing.
+    ///
+    /// The method kept is the one chosen on the phone step, even when the code came by the
+    /// other ("Call me instead"), unless `keep` names the one the code came by.
     pub async fn confirm_setup(
         &self,
         who: &Authenticated,
         code: &str,
+        keep: Option<&str>,
         client: &ClientInfo,
     ) -> Result<SetupConfirmed, AppError> {
+        let keep = parse_channel(keep)?;
         self.core
             .in_one_transaction(move |core| async move {
                 let core = &*core;
                 let person = &who.account.person;
                 let challenge = setup_challenge(core, who).await?;
+                // Only a method this setup reached the phone by, refused before the code is
+                // judged so that the code still works.
+                let method = keep.unwrap_or(challenge.method);
+                if method != challenge.method && method != challenge.channel {
+                    return Err(AppError::InvalidRequest(Refusal::of(
+                        Field::Channel,
+                        Reason::MethodNotTried,
+                    )));
+                }
                 // A sign-in held for the practice's required setup finishes with this code.
                 let on_right = match who.session.state {
                     SessionState::TwoFactorSetupRequired => OnRightCode::SignIn,
@@ -268,7 +286,7 @@ impl TwoFactorService {
                 };
                 check_code(core, person, &challenge, code, on_right, client).await?;
                 let setting = TwoFactorSetting {
-                    channel: challenge.channel,
+                    channel: method,
                     phone: challenge.phone.clone(),
                     extension: challenge.extension.clone(),
                 };

@@ -150,7 +150,10 @@ async fn enrol(latch: &Latch, person: &DemoPerson, client: &ClientInfo) -> Resul
         .and_then(|messages| messages.into_iter().next())
         .and_then(|message| message.code)
         .ok_or_else(|| AppError::Internal("the demo's setup code was not in the outbox".into()))?;
-    latch.two_factor.confirm_setup(&who, &code, client).await?;
+    latch
+        .two_factor
+        .confirm_setup(&who, &code, None, client)
+        .await?;
     latch.sign_in.sign_out(&who, client).await?;
     Ok(true)
 }

@@ -19,6 +19,7 @@ struct ChallengeRow {
     phone: String,
     extension: Option<String>,
     channel: String,
+    method: Option<String>,
     code_hash: String,
     expires_at: i64,
     attempts: i64,
@@ -35,6 +36,10 @@ impl TryFrom<ChallengeRow> for Challenge {
         Ok(Challenge {
             purpose: Purpose::parse(&r.purpose).ok_or_else(bad)?,
             channel: Channel::parse(&r.channel).ok_or_else(bad)?,
+            method: match &r.method {
+                Some(method) => Channel::parse(method).ok_or_else(bad)?,
+                None => Channel::parse(&r.channel).ok_or_else(bad)?,
+            },
             id: r.id,
             session_id: SessionId::from_stored(r.session_id),
             person_id: PersonId::from_stored(r.person_id),
@@ -65,10 +70,11 @@ impl ChallengeStore for Db {
         on_db!(write self, conn => {
             sqlx::query(
                 "insert into challenges (id, session_id, person_id, purpose, phone, extension, channel, code_hash, \
-                 expires_at, attempts, sends, last_sent_at, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 expires_at, attempts, sends, last_sent_at, created_at, method) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  on conflict (session_id, purpose) do update set id = excluded.id, phone = excluded.phone, \
-                 extension = excluded.extension, channel = excluded.channel, code_hash = excluded.code_hash, \
+                 extension = excluded.extension, channel = excluded.channel, method = excluded.method, \
+                 code_hash = excluded.code_hash, \
                  expires_at = excluded.expires_at, attempts = excluded.attempts, sends = excluded.sends, \
                  last_sent_at = excluded.last_sent_at, created_at = excluded.created_at",
             )
@@ -85,6 +91,7 @@ impl ChallengeStore for Db {
             .bind(c.sends)
             .bind(c.last_sent_at.seconds())
             .bind(c.created_at.seconds())
+            .bind(c.method.as_str())
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;
@@ -99,8 +106,8 @@ impl ChallengeStore for Db {
     ) -> StoreResult<Option<Challenge>> {
         let row: Option<ChallengeRow> = on_db!(self, conn => {
             sqlx::query_as(
-                "select id, session_id, person_id, purpose, phone, extension, channel, code_hash, expires_at, attempts, \
-                 sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
+                "select id, session_id, person_id, purpose, phone, extension, channel, method, code_hash, expires_at, \
+                 attempts, sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
             )
             .bind(session_id.as_str())
             .bind(purpose.as_str())

@@ -158,6 +158,10 @@ pub fn reason(why: &Reason) -> String {
         }
         Reason::VoiceUnavailable => "Voice calls are not available. Choose a text message.",
         Reason::Channel => "The method must be sms or voice.",
+        Reason::MethodNotTried => {
+            "Keep the method you chose or the one your code came by; to use another, start \
+             the setup again."
+        }
         Reason::Setting(setting) => return setting_bounds(*setting),
         Reason::AllowedCountries => {
             "Allowed countries must be two-letter country codes, such as US."
@@ -496,6 +500,7 @@ mod tests {
             Reason::ExtensionWithText,
             Reason::VoiceUnavailable,
             Reason::Channel,
+            Reason::MethodNotTried,
             Reason::AllowedCountries,
             Reason::TimeZoneNeeded(latch_domain::country::Country::parse("CA").unwrap()),
             Reason::Parameter("limit"),

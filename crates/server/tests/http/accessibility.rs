@@ -3,7 +3,7 @@
 //! target/axe axe-core@4`, or `LATCH_AXE_JS` naming axe.min.js); without it the check skips
 //! loudly, and fails when `LATCH_REQUIRE_BROWSER=1`.
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::browser::{browser, fill, password_only, submit};
@@ -116,6 +116,31 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     problems.extend(check("", "wizard: congratulations", &b).await);
     problems.extend(check("/profile/two-factor/off", "turn off", &b).await);
     problems.extend(check("/profile", "my profile with two-factor", &b).await);
+    problems.extend(
+        check(
+            "/profile/two-factor",
+            "wizard: change, keep this number",
+            &b,
+        )
+        .await,
+    );
+    submit(&b, "/profile/two-factor/setup").await;
+    app.clock.advance(30);
+    b.find(Locator::Css(
+        r#"form[action="/profile/two-factor/resend"] input[value="voice"] ~ button"#,
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait()
+        .for_element(Locator::Css(
+            r#"input[name="channel"][value="sms"][checked]"#,
+        ))
+        .await
+        .unwrap();
+    problems.extend(check("", "wizard: code after a call instead", &b).await);
 
     // A fresh sign-in asks for the code.
     b.goto(&format!("{base}/profile")).await.unwrap();

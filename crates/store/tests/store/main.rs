@@ -860,6 +860,7 @@ fn challenge(id: &str, session: &str, code_hash: &str) -> Challenge {
         phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: None,
         channel: Channel::Sms,
+        method: Channel::Sms,
         code_hash: code_hash.into(),
         expires_at: T0.plus(600),
         attempts: 0,
@@ -926,6 +927,11 @@ async fn a_challenge_is_replaced_resent_consumed_once_and_counted(db: Db) {
     assert_eq!(
         (c.sends, c.channel, c.code_hash.as_str()),
         (2, Channel::Voice, "code-c")
+    );
+    assert_eq!(
+        c.method,
+        Channel::Sms,
+        "a call instead keeps the method chosen"
     );
 
     let wrong = judge(&db, "c2", T0.plus(40), "code-x").await;

@@ -18,6 +18,7 @@ crate::on_both_databases!(
     a_practice_that_requires_two_factor_keeps_it_from_being_turned_off,
     owners_see_each_persons_two_factor_devices_and_lock,
     a_change_on_the_page_starts_from_the_number_and_method_in_use,
+    a_call_instead_during_setup_keeps_the_method_chosen_or_the_one_asked_for,
 );
 
 async fn turning_on_takes_the_password_again_and_a_code_sent_to_the_new_phone(dialect: Dialect) {
@@ -489,4 +490,83 @@ async fn a_change_on_the_page_starts_from_the_number_and_method_in_use(dialect: 
         .await;
     assert_eq!(to, "/profile/two-factor/confirm");
     assert_eq!(app.outbox_to("+14155552699").await.len(), 1);
+}
+
+/// "Call me instead" during a setup sends one call; the method chosen stays unless the person
+/// keeps the one their code came by, and no method the setup never reached the phone by can be
+/// kept.
+async fn a_call_instead_during_setup_keeps_the_method_chosen_or_the_one_asked_for(
+    dialect: Dialect,
+) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (status, _) = owner.begin_setup(PHONE, "sms").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = app.last_code_to(PHONE).await;
+    let (status, body) = owner
+        .post(
+            "/api/v1/me/two-factor/setup/confirm",
+            json!({"code": code, "channel": "voice"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no call went: {body}");
+    assert_eq!(refused_fields(&body), ["channel"]);
+
+    app.clock.advance(30);
+    let (to, _, html) = owner
+        .fill_in(
+            "/profile/two-factor/confirm",
+            "/profile/two-factor/resend",
+            &[("channel", "voice")],
+        )
+        .await;
+    assert_eq!(to, "/profile/two-factor/confirm?resent=1");
+    let sent = app.outbox_to(PHONE).await;
+    assert_eq!(
+        sent.iter()
+            .map(|m| m["channel"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["voice", "sms"],
+        "one call"
+    );
+    assert!(
+        html.contains(
+            r#"name="channel" value="sms" checked> <span>Text message (SMS), as you chose"#
+        ) && html.contains(r#"name="channel" value="voice"> <span>Voice call, as this code came"#),
+        "the page asks, the method chosen first: {html}"
+    );
+    let call = app.last_code_to(PHONE).await;
+    let (status, body) = owner
+        .post("/api/v1/me/two-factor/setup/confirm", json!({"code": call}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["two_factor"]["channel"], "sms",
+        "the method chosen stays"
+    );
+
+    // Asked for, the method the code came by is kept.
+    owner.reauthenticate().await;
+    let (status, _) = owner.begin_setup(PHONE, "sms").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.clock.advance(30);
+    let (status, _) = owner
+        .post(
+            "/api/v1/me/two-factor/setup/resend",
+            json!({"channel": "voice"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let call = app.last_code_to(PHONE).await;
+    let (_, html) = owner.page("/profile/two-factor/confirm").await;
+    let form = [("code", call.as_str()), ("channel", "voice")];
+    let (to, _, _) = owner
+        .submit_and_follow(
+            "/profile/two-factor/confirm",
+            &[&[("csrf", csrf_of(&html).as_str())][..], &form].concat(),
+        )
+        .await;
+    assert_eq!(to, "/profile/two-factor/done?changed=1");
+    let (_, me) = owner.get("/api/v1/me").await;
+    assert_eq!(me["two_factor"]["channel"], "voice", "{me}");
 }

@@ -77,6 +77,10 @@ pub async fn resend_setup(
 #[derive(Deserialize, ToSchema)]
 pub struct ConfirmRequest {
     pub code: String,
+    /// The method to keep: the one chosen at the setup's start unless given. After a resend
+    /// by the other method, that one may be kept instead.
+    #[schema(value_type = Option<ChannelName>)]
+    pub channel: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -102,7 +106,7 @@ pub async fn confirm_setup(
     let confirmed = state
         .latch
         .two_factor
-        .confirm_setup(&who, &body.code, &client)
+        .confirm_setup(&who, &body.code, body.channel.as_deref(), &client)
         .await?;
     let person = Person {
         two_factor: Some(confirmed.setting),

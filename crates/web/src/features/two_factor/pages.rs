@@ -24,6 +24,7 @@ use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Field, Secret};
 use latch_domain::session::SessionState;
+use latch_domain::two_factor::Channel;
 use serde::{Deserialize, Serialize};
 
 csrf_form!(PasswordStepForm { next } secret { password });
@@ -37,7 +38,10 @@ csrf_form!(PhoneForm {
     extension
 });
 
-csrf_form!(ConfirmForm {} secret { code });
+csrf_form!(ConfirmForm {
+    // The method to keep, offered after a code came by the other one.
+    channel
+} secret { code });
 
 // ----- the setup wizard -------------------------------------------------------------------
 
@@ -272,6 +276,11 @@ pub struct ConfirmStepPage {
     heading: &'static str,
     channel: &'static str,
     channel_label: &'static str,
+    /// The method the latest code came by, as a choice to keep.
+    channel_choice: &'static str,
+    /// After a code came by the other method ("Call me instead"): the method chosen, which
+    /// stays unless the person keeps the one that worked.
+    chosen: Option<(&'static str, &'static str)>,
     phone: String,
     other_channel: Option<(&'static str, &'static str)>,
     error: Option<String>,
@@ -302,6 +311,9 @@ async fn confirm_page(
         heading: wizard_heading(who),
         channel: pending.channel.as_str(),
         channel_label: pending.channel.label(),
+        channel_choice: method_choice(pending.channel),
+        chosen: (pending.method != pending.channel)
+            .then(|| (pending.method.as_str(), method_choice(pending.method))),
         other_channel: other_channel(state, pending.channel, pending.has_extension),
         resent: said.resent.then(|| resent_notice(who, pending.sent_at)),
         phone: pending.phone,
@@ -310,6 +322,14 @@ async fn confirm_page(
         held: who.session.state == SessionState::TwoFactorSetupRequired,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// A method as the confirm step offers to keep it.
+fn method_choice(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "Text message (SMS)",
+        Channel::Voice => "Voice call",
+    }
 }
 
 pub async fn show_confirm(
@@ -329,10 +349,14 @@ pub async fn submit_confirm(
     Session(who, _): PageSetupSession,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
-    let confirmed = state
-        .latch
-        .two_factor
-        .confirm_setup(&who, &form.code, &client);
+    let confirmed = state.latch.two_factor.confirm_setup(
+        &who,
+        &form.code,
+        Some(&form.channel)
+            .filter(|c| !c.is_empty())
+            .map(String::as_str),
+        &client,
+    );
     match confirmed.await {
         Ok(confirmed) => {
             // A sign-in held for the practice's rule goes on to the dashboard from here.
