@@ -21,6 +21,7 @@ pub struct Keys {
     device_tag: [u8; 32],
     call: [u8; 32],
     flash: [u8; 32],
+    signing: [u8; 32],
 }
 
 impl Keys {
@@ -40,6 +41,7 @@ impl Keys {
             device_tag: expand(b"remembered device tag"),
             call: expand(b"voice call code seal"),
             flash: expand(b"form flash seal"),
+            signing: expand(b"signing key seal"),
         }
     }
 
@@ -97,50 +99,74 @@ impl Keys {
             .collect()
     }
 
-    /// Seals what a refused form leaves for the page it redirects to (AES-256-GCM, a random
-    /// nonce each time), bound to one browser by `bound_to`: only this server can read or
-    /// forge it, and it opens in no other browser.
+    /// Seals what a refused form leaves for the page it redirects to, bound to one browser
+    /// by `bound_to`: only this server can read or forge it, and it opens in no other browser.
     pub fn seal_flash(&self, bound_to: &str, plain: &[u8]) -> String {
-        let nonce = random_bytes::<{ aead::NONCE_LEN }>();
-        let mut sealed = plain.to_vec();
-        self.flash_key()
-            .seal_in_place_append_tag(
-                aead::Nonce::assume_unique_for_key(nonce),
-                aead::Aad::from(bound_to.as_bytes()),
-                &mut sealed,
-            )
-            .expect("a flash is far below AES-GCM's length limit");
-        let mut out = nonce.to_vec();
-        out.append(&mut sealed);
-        URL_SAFE_NO_PAD.encode(out)
+        seal(&self.flash, bound_to, plain)
     }
 
     /// What `seal_flash` sealed for this browser; none when it was changed, sealed under
     /// another key or for another browser.
     pub fn open_flash(&self, bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
-        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        if bytes.len() < aead::NONCE_LEN {
-            return None;
-        }
-        let mut body = bytes.split_off(aead::NONCE_LEN);
-        let nonce = aead::Nonce::try_assume_unique_for_key(&bytes).ok()?;
-        let plain = self
-            .flash_key()
-            .open_in_place(nonce, aead::Aad::from(bound_to.as_bytes()), &mut body)
-            .ok()?;
-        Some(plain.to_vec())
+        open(&self.flash, bound_to, sealed)
     }
 
-    fn flash_key(&self) -> aead::LessSafeKey {
-        let key = aead::UnboundKey::new(&aead::AES_256_GCM, &self.flash)
-            .expect("32 bytes is an AES-256 key");
-        aead::LessSafeKey::new(key)
+    /// SECURITY: a signing key's private half is kept only sealed under a key derived from the
+    /// server key and bound to its key id, so a leaked database signs nothing.
+    pub fn seal_signing_key(&self, key_id: &str, private_der: &[u8]) -> String {
+        seal(&self.signing, key_id, private_der)
+    }
+
+    pub fn open_signing_key(&self, key_id: &str, sealed: &str) -> Option<Vec<u8>> {
+        open(&self.signing, key_id, sealed)
     }
 
     /// The tag under which a browser's cookie keeps a person's device token: it names nobody.
     pub fn device_tag(&self, person_id: &PersonId) -> String {
         hmac_hex(&self.device_tag, person_id.as_str().as_bytes())[..24].to_owned()
     }
+}
+
+/// AES-256-GCM under `key` with a random nonce, bound to `bound_to`: the nonce and the sealed
+/// text, base64url.
+fn seal(key: &[u8; 32], bound_to: &str, plain: &[u8]) -> String {
+    let nonce = random_bytes::<{ aead::NONCE_LEN }>();
+    let mut sealed = plain.to_vec();
+    aead_key(key)
+        .seal_in_place_append_tag(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aead::Aad::from(bound_to.as_bytes()),
+            &mut sealed,
+        )
+        .expect("what latch seals is far below AES-GCM's length limit");
+    let mut out = nonce.to_vec();
+    out.append(&mut sealed);
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+/// What `seal` sealed under `key` for `bound_to`; none when it was changed, or sealed under
+/// another key or for another binding.
+fn open(key: &[u8; 32], bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
+    let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    if bytes.len() < aead::NONCE_LEN {
+        return None;
+    }
+    let mut body = bytes.split_off(aead::NONCE_LEN);
+    let nonce = aead::Nonce::try_assume_unique_for_key(&bytes).ok()?;
+    let plain = aead_key(key)
+        .open_in_place(nonce, aead::Aad::from(bound_to.as_bytes()), &mut body)
+        .ok()?;
+    Some(plain.to_vec())
+}
+
+fn aead_key(key: &[u8; 32]) -> aead::LessSafeKey {
+    let key = aead::UnboundKey::new(&aead::AES_256_GCM, key).expect("32 bytes is an AES-256 key");
+    aead::LessSafeKey::new(key)
+}
+
+/// base64url without padding, as JOSE writes it.
+pub fn base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A uniform 32-bit value from the operating system's CSPRNG.

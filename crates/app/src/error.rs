@@ -91,6 +91,17 @@ pub enum Reason {
     Channel,
     /// A setup's method to keep that is neither the one chosen nor the one its code came by.
     MethodNotTried,
+    /// An application without a name of 1 to 100 characters.
+    ApplicationName,
+    /// An application registered without a redirect URI.
+    RedirectUriNeeded,
+    /// An application's address, refused as the domain says why.
+    ApplicationUri {
+        uri: String,
+        refused: latch_domain::application::UriRefused,
+    },
+    /// A public application has no secret to rotate.
+    PublicApplication,
     /// A security setting outside its bounds.
     Setting(Setting),
     /// Allowed countries that are not all countries latch knows.

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use crate::account::AccountService;
+use crate::applications::ApplicationService;
 use crate::audit::AuditService;
 use crate::clock::Clock;
 use crate::crypto::Keys;
@@ -215,6 +216,7 @@ pub struct Latch {
     pub two_factor: TwoFactorService,
     pub devices: DeviceService,
     pub practice: PracticeService,
+    pub applications: ApplicationService,
     core: Arc<Core>,
 }
 
@@ -247,6 +249,7 @@ impl Latch {
             two_factor: TwoFactorService::new(Arc::clone(&core)),
             devices: DeviceService::new(Arc::clone(&core)),
             practice: PracticeService::new(Arc::clone(&core)),
+            applications: ApplicationService::new(Arc::clone(&core)),
             core,
         })
     }

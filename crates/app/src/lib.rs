@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod applications;
 pub mod audit;
 mod challenge;
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod secret;
 mod session;
 pub mod setup;
 pub mod sign_in;
+pub mod signing;
 pub mod team;
 pub mod two_factor;
 

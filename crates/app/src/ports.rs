@@ -321,6 +321,25 @@ pub trait CallStore {
 }
 
 #[async_trait]
+pub trait ApplicationStore {
+    async fn put_application(&self, application: &Application) -> StoreResult<()>;
+    /// Every application, oldest first.
+    async fn applications(&self) -> StoreResult<Vec<Application>>;
+    async fn application(&self, id: &str) -> StoreResult<Option<Application>>;
+    /// Answers whether there was one to remove.
+    async fn remove_application(&self, id: &str) -> StoreResult<bool>;
+    /// Replaces a confidential application's secret; answers whether there was one.
+    async fn set_application_secret(&self, id: &str, secret_hash: &str) -> StoreResult<bool>;
+    /// The key that signs and those retired at or after `retired_since`, the signing one first.
+    async fn signing_keys(&self, retired_since: Timestamp) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Makes `key` the one that signs, unless one does already (another node may have made
+    /// one a moment ago); answers whether it did.
+    async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool>;
+    /// Retires the key that signs at `now` and makes `key` the one that signs, together.
+    async fn rotate_signing_key(&self, key: &SigningKeyRecord, now: Timestamp) -> StoreResult<()>;
+}
+
+#[async_trait]
 pub trait SweepStore {
     /// Deletes up to `batch` rows of each kind that ran out before `now`: sessions (past the
     /// longest idle time or the absolute lifetime, or pending past their time), remembered
@@ -343,6 +362,7 @@ pub trait Store:
     + OutboxStore
     + DeliveryLogStore
     + CallStore
+    + ApplicationStore
     + SweepStore
     + Send
     + Sync

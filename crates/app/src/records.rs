@@ -1,6 +1,7 @@
 //! The records that use cases read and write through the ports.
 
 use latch_domain::Email;
+use latch_domain::application::AppUri;
 
 use crate::ids::{PersonId, PracticeId, SessionId};
 use latch_domain::phone::PhoneNumber;
@@ -8,6 +9,36 @@ use latch_domain::practice::SecuritySettings;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::{Role, Timestamp};
+
+/// An application that signs people in through latch (an OpenID Connect client), registered by
+/// the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// The `client_id`.
+    pub id: String,
+    pub name: String,
+    /// SHA-256 of the client secret; none for a public client (a single-page or native
+    /// application, which proves itself with PKCE alone).
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<AppUri>,
+    pub post_logout_redirect_uris: Vec<AppUri>,
+    pub backchannel_logout_uri: Option<AppUri>,
+    pub created_at: Timestamp,
+}
+
+/// A key latch signs tokens with, its private half sealed (`Keys::seal_signing_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// The JWK `kid`.
+    pub id: String,
+    pub sealed_private_key: String,
+    /// The RSA modulus and exponent, base64url, as the JWKS shows them.
+    pub public_n: String,
+    pub public_e: String,
+    pub created_at: Timestamp,
+    /// When another key took over signing; it stays in the JWKS while what it signed lives.
+    pub retired_at: Option<Timestamp>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Practice {

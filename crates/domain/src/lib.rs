@@ -2,6 +2,7 @@
 //! when sessions and throttles end. No I/O, no async, no clock: callers pass `now`.
 #![forbid(unsafe_code)]
 
+pub mod application;
 pub mod audit;
 pub mod code;
 pub mod country;

@@ -10,6 +10,8 @@ use latch_app::clock::SystemClock;
 use latch_app::setup::PracticeInput;
 use latch_app::team::PersonInput;
 
+mod applications;
+
 #[derive(Parser)]
 #[command(
     name = "latch",
@@ -39,6 +41,12 @@ enum Command {
     /// People in a practice.
     #[command(subcommand)]
     User(UserCommand),
+    /// Applications that sign people in through latch (OpenID Connect clients).
+    #[command(subcommand)]
+    Client(applications::ClientCommand),
+    /// The keys latch signs tokens with.
+    #[command(subcommand)]
+    Keys(applications::KeysCommand),
     /// Send one test text (or, with --voice, a call) through the configured delivery and say
     /// what worked or what to fix.
     CheckDelivery {
@@ -230,6 +238,8 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckDelivery { to, voice } => check_delivery(&config, &to, voice).await,
+        Command::Client(command) => applications::client(&console(&config).await?, command).await,
+        Command::Keys(command) => applications::keys(&console(&config).await?, command).await,
         Command::User(UserCommand::ResetTwoFactor { email }) => {
             let latch = console(&config).await?;
             let person = latch

@@ -17,6 +17,7 @@ use sqlx::{Connection, Postgres};
 use sqlx_core::transaction::TransactionManager;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
+mod applications;
 mod audit;
 mod challenges;
 mod devices;

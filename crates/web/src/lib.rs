@@ -19,7 +19,8 @@ pub use http::metrics::PromMetrics;
 pub use http::proxies::TrustedProxies;
 
 use features::{
-    audit, dev_outbox, first_run, practice_settings, profile, sign_in, team, two_factor, webhooks,
+    audit, dev_outbox, first_run, oidc, practice_settings, profile, sign_in, team, two_factor,
+    webhooks,
 };
 use http::{error, flash, guard, health, layout, metrics, openapi};
 
@@ -97,6 +98,7 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(webhooks::routes())
+        .merge(oidc::routes())
         .route("/metrics", get(metrics::document))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(

@@ -7,6 +7,7 @@ pub mod times;
 
 use latch_app::delivery::DeliveryError;
 use latch_app::{AppError, Field, Reason, Refusal, Refused, Throttle};
+use latch_domain::application::UriRefused;
 use latch_domain::password::{MAX_LENGTH, MIN_LENGTH, WeakPassword};
 use latch_domain::phone::{Disallowed, PhoneError};
 use latch_domain::practice::{
@@ -173,8 +174,26 @@ pub fn reason(why: &Reason) -> String {
             );
         }
         Reason::Parameter(name) => return parameter(name),
+        Reason::ApplicationName => "Give the application a name of 1 to 100 characters.",
+        Reason::RedirectUriNeeded => "Give at least one --redirect-uri.",
+        Reason::ApplicationUri { uri, refused } => {
+            return format!("{uri}: {}", uri_refused(*refused));
+        }
+        Reason::PublicApplication => {
+            "A public application has no secret: it proves itself with PKCE alone."
+        }
     };
     said.to_owned()
+}
+
+fn uri_refused(refused: UriRefused) -> &'static str {
+    match refused {
+        UriRefused::NotAUrl => "not an absolute URL, such as https://app.example.com/callback.",
+        UriRefused::NotHttps => "use https://, or http:// only on this machine (localhost).",
+        UriRefused::Fragment => "an address with a #fragment cannot be redirected to.",
+        UriRefused::Wildcard => "addresses are matched exactly; a * is not allowed.",
+        UriRefused::Credentials => "an address cannot carry a user name or password.",
+    }
 }
 
 fn weak_password(weak: &WeakPassword) -> String {
@@ -501,6 +520,9 @@ mod tests {
             Reason::VoiceUnavailable,
             Reason::Channel,
             Reason::MethodNotTried,
+            Reason::ApplicationName,
+            Reason::RedirectUriNeeded,
+            Reason::PublicApplication,
             Reason::AllowedCountries,
             Reason::TimeZoneNeeded(latch_domain::country::Country::parse("CA").unwrap()),
             Reason::Parameter("limit"),
@@ -511,7 +533,20 @@ mod tests {
         ]
         .into_iter()
         .chain(settings.map(Reason::Setting))
-        .chain(disallowed.map(|d| Reason::Phone(PhoneError::NotAllowed(d))));
+        .chain(disallowed.map(|d| Reason::Phone(PhoneError::NotAllowed(d))))
+        .chain(
+            [
+                UriRefused::NotAUrl,
+                UriRefused::NotHttps,
+                UriRefused::Fragment,
+                UriRefused::Wildcard,
+                UriRefused::Credentials,
+            ]
+            .map(|refused| Reason::ApplicationUri {
+                uri: "http://app.example.com/cb".into(),
+                refused,
+            }),
+        );
         let weak = [
             WeakPassword::TooShort,
             WeakPassword::TooLong,

@@ -5,6 +5,13 @@ use std::process::Command;
 /// Runs `latch` with `args` on the SQLite database in `dir`, and answers whether it worked and
 /// what it printed on standard error.
 fn latch(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let (worked, _, said) = run(dir, args);
+    (worked, said)
+}
+
+/// Runs `latch` with `args` on the SQLite database in `dir`: whether it worked, its standard
+/// output and its standard error.
+pub(crate) fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_latch"))
         .current_dir(dir)
         .env_clear()
@@ -12,10 +19,8 @@ fn latch(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
         .args(args)
         .output()
         .expect("run latch");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod abandoned;
 mod abuse;
 mod accessibility;
 mod account;
+mod applications;
 mod browser;
 mod concurrency;
 mod console;

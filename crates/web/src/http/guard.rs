@@ -73,7 +73,6 @@ pub async fn run_to_completion(request: Request, next: Next) -> Response {
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
-    let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -96,10 +95,10 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    if !is_static {
-        // Pages and API answers may carry personal data: no cache keeps them.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    // Pages and API answers may carry personal data: no cache keeps them, unless the answer
+    // says otherwise (the stylesheet, the public signing keys).
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -171,7 +170,8 @@ pub async fn csrf_cookie(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if is_api(path) || path.starts_with("/static/") {
+    // The OpenID Connect endpoints answer applications, which keep no latch cookie.
+    if is_api(path) || path.starts_with("/static/") || path.starts_with("/oidc/") {
         return next.run(request).await;
     }
     let existing = cookies::read_csrf(&state.config, request.headers());
