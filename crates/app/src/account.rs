@@ -78,6 +78,7 @@ impl AccountService {
                 who.session.state,
                 who.session.reauthenticated_until,
                 None,
+                None,
             )
             .await?;
             record(

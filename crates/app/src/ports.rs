@@ -6,7 +6,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use latch_domain::Timestamp;
 use latch_domain::practice::SecuritySettings;
-use latch_domain::session::SessionState;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 
 use crate::ids::{PersonId, PracticeId, SessionId};
@@ -128,9 +127,7 @@ pub trait SessionStore {
         &self,
         session_id: &SessionId,
         new_token_hash: &str,
-        state: SessionState,
-        reauthenticated_until: Option<Timestamp>,
-        pending_until: Option<Timestamp>,
+        change: &SessionChange,
         at: Timestamp,
     ) -> StoreResult<()>;
     async fn sessions_of(&self, person_id: &PersonId) -> StoreResult<Vec<Session>>;

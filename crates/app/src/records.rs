@@ -6,7 +6,7 @@ use latch_domain::application::AppUri;
 use crate::ids::{PersonId, PracticeId, SessionId};
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::SecuritySettings;
-use latch_domain::session::SessionState;
+use latch_domain::session::{SecondFactor, SessionState};
 use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::{Role, Timestamp};
 
@@ -121,6 +121,18 @@ pub struct Session {
     pub pending_until: Option<Timestamp>,
     pub ip: String,
     pub label: String,
+    /// What stood beside the password when it was signed in; none for the password alone.
+    pub second_factor: Option<SecondFactor>,
+}
+
+/// What a session becomes when its token is rotated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionChange {
+    pub state: SessionState,
+    pub reauthenticated_until: Option<Timestamp>,
+    pub pending_until: Option<Timestamp>,
+    /// What a finished sign-in proved beside the password; none keeps what it had.
+    pub second_factor: Option<SecondFactor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +145,7 @@ pub struct NewSession {
     pub pending_until: Option<Timestamp>,
     pub ip: String,
     pub label: String,
+    pub second_factor: Option<SecondFactor>,
 }
 
 /// Who is asking: the client's address and browser, for limits, sessions and the audit trail.

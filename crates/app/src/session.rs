@@ -3,7 +3,7 @@
 //! ending the person's other sessions and remembered devices.
 
 use latch_domain::audit::AuditKind;
-use latch_domain::session::{self, SessionState};
+use latch_domain::session::{self, SecondFactor, SessionState};
 use latch_domain::{Timestamp, user_agent};
 
 use crate::audit::{Event, record, remembered_browsers};
@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::ids::{PersonId, SessionId};
 use crate::latch::Core;
 use crate::password_check::{PasswordCheck, check_password_again, record_password_again};
-use crate::records::{Account, ClientInfo, NewSession, Person, Session};
+use crate::records::{Account, ClientInfo, NewSession, Person, Session, SessionChange};
 use crate::secret::Secret;
 
 /// A session this request belongs to, with its person and practice.
@@ -61,6 +61,7 @@ pub(crate) async fn grant_reauthentication(
         who.session.state,
         Some(until),
         who.session.pending_until,
+        None,
     )
     .await?;
     Ok((token, until))
@@ -73,6 +74,7 @@ pub(crate) async fn open_session(
     state: SessionState,
     client: &ClientInfo,
     pending_until: Option<Timestamp>,
+    second_factor: Option<SecondFactor>,
 ) -> Result<(Secret, SessionId), AppError> {
     let now = core.clock.now();
     let token = new_token();
@@ -85,6 +87,7 @@ pub(crate) async fn open_session(
         created_at: now,
         ip: client.ip.clone(),
         label: user_agent::label(&client.user_agent),
+        second_factor,
     };
     core.store.insert_session(&session).await?;
     if state == SessionState::SignedIn {
@@ -100,10 +103,20 @@ pub(crate) async fn complete_sign_in(
     core: &Core,
     who: &Authenticated,
     how: &str,
+    second_factor: SecondFactor,
     client: &ClientInfo,
 ) -> Result<Secret, AppError> {
     let person = &who.account.person;
-    let token = rotate(core, &who.session, SessionState::SignedIn, None, None).await?;
+    let signed_in = SessionState::SignedIn;
+    let token = rotate(
+        core,
+        &who.session,
+        signed_in,
+        None,
+        None,
+        Some(second_factor),
+    )
+    .await?;
     audit_signed_in(core, person, how, client).await?;
     Ok(token)
 }
@@ -129,15 +142,19 @@ pub(crate) async fn rotate(
     state: SessionState,
     reauthenticated_until: Option<Timestamp>,
     pending_until: Option<Timestamp>,
+    second_factor: Option<SecondFactor>,
 ) -> Result<Secret, AppError> {
     let token = new_token();
     core.store
         .rotate_session(
             &session.id,
             &token_hash(token.expose()),
-            state,
-            reauthenticated_until,
-            pending_until,
+            &SessionChange {
+                state,
+                reauthenticated_until,
+                pending_until,
+                second_factor,
+            },
             core.clock.now(),
         )
         .await?;

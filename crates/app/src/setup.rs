@@ -115,7 +115,8 @@ impl SetupService {
                 )
                 .await?;
                 let (token, _) =
-                    open_session(core, &owner.id, SessionState::SignedIn, client, None).await?;
+                    open_session(core, &owner.id, SessionState::SignedIn, client, None, None)
+                        .await?;
                 Ok(token)
             })
             .await?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use latch_domain::audit::AuditKind;
 use latch_domain::device::{BrowserDevices, remember_seconds};
-use latch_domain::session::{self, SessionState, SessionTimes};
+use latch_domain::session::{self, SecondFactor, SessionState, SessionTimes};
 use latch_domain::two_factor::Locked;
 use latch_domain::{Email, Timestamp, user_agent};
 
@@ -201,7 +201,9 @@ impl SignInService {
             .in_one_transaction(move |core| async move {
                 let core = &*core;
                 check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
-                let token = complete_sign_in(core, who, "password and code", client).await?;
+                let code_by = SecondFactor::code_by(challenge.channel);
+                let token =
+                    complete_sign_in(core, who, "password and code", code_by, client).await?;
                 let days = who.account.practice.security.remember_device_days;
                 let remembered = match remember_seconds(days).filter(|_| remember) {
                     Some(max_age_seconds) => {
@@ -370,7 +372,7 @@ async fn open(
         {
             return setup_required(core, account, client).await;
         }
-        return signed_in(core, person, client, "password").await;
+        return signed_in(core, person, client, "password", None).await;
     };
     // SECURITY: while the two-factor step is locked, a right password sends nothing.
     if let Err(locked) = check_lock(core, person) {
@@ -381,7 +383,15 @@ async fn open(
         core.store
             .touch_device(&device.id, core.clock.now())
             .await?;
-        return signed_in(core, person, client, "password and remembered device").await;
+        let browser = Some(SecondFactor::RememberedBrowser);
+        return signed_in(
+            core,
+            person,
+            client,
+            "password and remembered device",
+            browser,
+        )
+        .await;
     }
     let now = core.clock.now();
     let (token, session_id) = open_session(
@@ -390,6 +400,7 @@ async fn open(
         SessionState::TwoFactorRequired,
         client,
         Some(now.plus(session::PENDING_LIFETIME_SECONDS)),
+        None,
     )
     .await?;
     let code = start_challenge(
@@ -423,8 +434,10 @@ async fn signed_in(
     person: &Person,
     client: &ClientInfo,
     how: &str,
+    second_factor: Option<SecondFactor>,
 ) -> Result<Opened, AppError> {
-    let (token, _) = open_session(core, &person.id, SessionState::SignedIn, client, None).await?;
+    let signed_in = SessionState::SignedIn;
+    let (token, _) = open_session(core, &person.id, signed_in, client, None, second_factor).await?;
     audit_signed_in(core, person, how, client).await?;
     Ok(Opened {
         token,
@@ -450,6 +463,7 @@ async fn setup_required(
         SessionState::TwoFactorSetupRequired,
         client,
         Some(until),
+        None,
     )
     .await?;
     Ok(Opened {

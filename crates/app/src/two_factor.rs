@@ -10,7 +10,7 @@ use latch_domain::code::OneTimeCode;
 use latch_domain::country::Country;
 use latch_domain::message::{self, Notice};
 use latch_domain::phone::{Disallowed, PhoneError, PhoneNumber, parse_extension};
-use latch_domain::session::{PENDING_LIFETIME_SECONDS, SessionState};
+use latch_domain::session::{PENDING_LIFETIME_SECONDS, SecondFactor, SessionState};
 use latch_domain::two_factor::{Channel, can_carry};
 
 use crate::audit::{Event, record};
@@ -321,7 +321,8 @@ impl TwoFactorService {
                 // password credit of the required setup ends with it.
                 let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
                     let how = "password and the practice's required two-factor setup";
-                    Some(complete_sign_in(core, who, how, client).await?)
+                    let code_by = SecondFactor::code_by(challenge.channel);
+                    Some(complete_sign_in(core, who, how, code_by, client).await?)
                 } else {
                     None
                 };

@@ -14,6 +14,46 @@ pub const SETUP_REQUIRED_LIFETIME_SECONDS: i64 = 30 * 60;
 /// cost more than the idle sign-out gains from to-the-second precision.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 15;
 
+/// What stood beside the password when a session was signed in: what an application's ID
+/// token will say of it (`amr`, `acr`), and what a person's list of sessions says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// A code sent by text.
+    TextedCode,
+    /// A code read out in a call.
+    CalledCode,
+    /// A browser the person had remembered after a code, which skipped the code.
+    RememberedBrowser,
+}
+
+impl SecondFactor {
+    /// The code's method as a second factor.
+    pub fn code_by(channel: crate::two_factor::Channel) -> Self {
+        match channel {
+            crate::two_factor::Channel::Sms => SecondFactor::TextedCode,
+            crate::two_factor::Channel::Voice => SecondFactor::CalledCode,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondFactor::TextedCode => "sms",
+            SecondFactor::CalledCode => "voice",
+            SecondFactor::RememberedBrowser => "remembered_browser",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            SecondFactor::TextedCode,
+            SecondFactor::CalledCode,
+            SecondFactor::RememberedBrowser,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == raw)
+    }
+}
+
 /// Where a session stands in the sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {

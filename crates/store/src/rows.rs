@@ -10,7 +10,7 @@ use latch_domain::Timestamp;
 use latch_domain::country::Country;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
-use latch_domain::session::SessionState;
+use latch_domain::session::{SecondFactor, SessionState};
 use latch_domain::two_factor::{Channel, LockState};
 use latch_domain::zone::PracticeZone;
 
@@ -36,7 +36,8 @@ macro_rules! session_columns {
     () => {
         "s.id as s_id, s.person_id as s_person_id, s.state as s_state, s.created_at as s_created_at, \
          s.last_seen_at as s_last_seen_at, s.reauthenticated_until as s_reauthenticated_until, \
-         s.pending_until as s_pending_until, s.ip as s_ip, s.label as s_label"
+         s.pending_until as s_pending_until, s.ip as s_ip, s.label as s_label, \
+         s.second_factor as s_second_factor"
     };
 }
 pub(crate) use {person_columns, practice_columns, session_columns};
@@ -174,6 +175,7 @@ pub(crate) struct SessionRow {
     s_pending_until: Option<i64>,
     s_ip: String,
     s_label: String,
+    s_second_factor: Option<String>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -182,6 +184,13 @@ impl TryFrom<SessionRow> for Session {
     fn try_from(r: SessionRow) -> Result<Self, StoreError> {
         let state = SessionState::parse(&r.s_state)
             .ok_or_else(|| StoreError::Other("a session has a bad state".into()))?;
+        let second_factor = match r.s_second_factor.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                SecondFactor::parse(raw)
+                    .ok_or_else(|| StoreError::Other("a session has a bad second factor".into()))?,
+            ),
+        };
         Ok(Session {
             id: SessionId::from_stored(r.s_id),
             person_id: PersonId::from_stored(r.s_person_id),
@@ -192,6 +201,7 @@ impl TryFrom<SessionRow> for Session {
             pending_until: r.s_pending_until.map(Timestamp),
             ip: r.s_ip,
             label: r.s_label,
+            second_factor,
         })
     }
 }

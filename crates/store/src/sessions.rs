@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::{SessionStore, StoreResult};
-use latch_app::records::{Account, NewSession, Session};
+use latch_app::records::{Account, NewSession, Session, SessionChange};
 use latch_domain::Timestamp;
-use latch_domain::session::SessionState;
+use latch_domain::session::SecondFactor;
 
 use crate::rows::{
     SessionAccountRow, SessionRow, person_columns, practice_columns, session_columns,
@@ -17,8 +17,8 @@ impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
-                "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until) \
-                 values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+                "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until, \
+                 second_factor) values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
             )
             .bind(s.id.as_str())
             .bind(&s.token_hash)
@@ -28,6 +28,7 @@ impl SessionStore for Db {
             .bind(&s.ip)
             .bind(&s.label)
             .bind(s.pending_until.map(Timestamp::seconds))
+            .bind(s.second_factor.map(SecondFactor::as_str))
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;
@@ -81,22 +82,21 @@ impl SessionStore for Db {
         &self,
         session_id: &SessionId,
         new_token_hash: &str,
-        state: SessionState,
-        reauthenticated_until: Option<Timestamp>,
-        pending_until: Option<Timestamp>,
+        change: &SessionChange,
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
                 "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
-                 pending_until = $6 where id = $1",
+                 pending_until = $6, second_factor = coalesce($7, second_factor) where id = $1",
             )
             .bind(session_id.as_str())
             .bind(new_token_hash)
-            .bind(state.as_str())
-            .bind(reauthenticated_until.map(Timestamp::seconds))
+            .bind(change.state.as_str())
+            .bind(change.reauthenticated_until.map(Timestamp::seconds))
             .bind(at.seconds())
-            .bind(pending_until.map(Timestamp::seconds))
+            .bind(change.pending_until.map(Timestamp::seconds))
+            .bind(change.second_factor.map(SecondFactor::as_str))
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;

@@ -13,6 +13,7 @@ use latch_domain::phone::{Disallowed, PhoneError};
 use latch_domain::practice::{
     DAILY_SEND_BUDGET_MAX, IDLE_MINUTES_MAX, IDLE_MINUTES_MIN, REMEMBER_DEVICE_DAYS_MAX, Setting,
 };
+use latch_domain::session::SecondFactor;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 
 /// The sentence, or the sentences, a person reads of `e`.
@@ -184,6 +185,16 @@ pub fn reason(why: &Reason) -> String {
         }
     };
     said.to_owned()
+}
+
+/// How a session was signed in, as My Profile's list of sessions says it.
+pub fn second_factor(proved: Option<SecondFactor>) -> &'static str {
+    match proved {
+        None => "with your password",
+        Some(SecondFactor::TextedCode) => "with a texted code",
+        Some(SecondFactor::CalledCode) => "with a code by phone call",
+        Some(SecondFactor::RememberedBrowser) => "with a remembered browser",
+    }
 }
 
 fn uri_refused(refused: UriRefused) -> &'static str {

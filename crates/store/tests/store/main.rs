@@ -9,13 +9,13 @@ use latch_app::ports::{
 };
 use latch_app::records::{
     AuditQuery, Challenge, CodeJudgement, NewAuditEvent, NewDevice, NewPerson, NewPractice,
-    NewSession, PeopleFilter, Purpose, TwoFactorSetting,
+    NewSession, PeopleFilter, Purpose, SessionChange, TwoFactorSetting,
 };
 use latch_app::{PersonId, PracticeId, SessionId};
 use latch_domain::country::Country;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
-use latch_domain::session::SessionState;
+use latch_domain::session::{SecondFactor, SessionState};
 use latch_domain::two_factor::{Channel, LockAfterFailure, LockState, lock_after_failure};
 use latch_domain::zone::PracticeZone;
 use latch_domain::{Role, Timestamp};
@@ -423,6 +423,7 @@ fn session(id: &str, token_hash: &str, person: &str, at: Timestamp) -> NewSessio
         pending_until: None,
         ip: "192.0.2.7".into(),
         label: "Firefox on Linux".into(),
+        second_factor: None,
     }
 }
 
@@ -464,9 +465,12 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     db.rotate_session(
         &session_id("s1"),
         "hash-1b",
-        SessionState::SignedIn,
-        Some(T0.plus(600)),
-        None,
+        &SessionChange {
+            state: SessionState::SignedIn,
+            reauthenticated_until: Some(T0.plus(600)),
+            pending_until: None,
+            second_factor: Some(SecondFactor::CalledCode),
+        },
         T0.plus(40),
     )
     .await
@@ -478,6 +482,26 @@ async fn sessions_are_found_by_token_hash_rotated_and_ended(db: Db) {
     let rotated = db.session_by_token("hash-1b").await.unwrap().unwrap().0;
     assert_eq!(rotated.id, session_id("s1"));
     assert_eq!(rotated.reauthenticated_until, Some(T0.plus(600)));
+    assert_eq!(rotated.second_factor, Some(SecondFactor::CalledCode));
+    db.rotate_session(
+        &session_id("s1"),
+        "hash-1c",
+        &SessionChange {
+            state: SessionState::SignedIn,
+            reauthenticated_until: None,
+            pending_until: None,
+            second_factor: None,
+        },
+        T0.plus(41),
+    )
+    .await
+    .unwrap();
+    let again = db.session_by_token("hash-1c").await.unwrap().unwrap().0;
+    assert_eq!(
+        again.second_factor,
+        Some(SecondFactor::CalledCode),
+        "a later rotation (a re-entered password) keeps what the sign-in proved"
+    );
 
     let listed: Vec<String> = db
         .sessions_of(&person_id("o1"))

@@ -17,6 +17,7 @@ crate::on_both_databases!(
     a_locked_step_is_not_skipped_by_a_remembered_browser,
     the_remembered_device_cookie_lasts_the_practices_limit_and_none_at_zero,
     the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in,
+    each_session_keeps_what_stood_beside_the_password,
 );
 
 async fn a_remembered_browser_skips_the_code_but_never_the_password(dialect: Dialect) {
@@ -299,4 +300,45 @@ async fn the_dashboard_tells_of_a_browser_remembered_by_the_previous_sign_in(dia
         !theirs.contains("A new browser was remembered"),
         "not about the browser itself"
     );
+}
+
+/// A session keeps what stood beside the password when it was signed in (what an application's
+/// ID token will say of it), and My Profile's list says it.
+async fn each_session_keeps_what_stood_beside_the_password(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = owner_with_two_factor(&app).await;
+    let (_, before) = owner.page("/profile").await;
+    assert!(
+        before.contains("with your password"),
+        "signed in before two-factor"
+    );
+
+    let c = pending_sign_in(&app).await;
+    let (status, _) = verify(&c, &app.last_code_to(PHONE).await, true).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = c.page("/profile").await;
+    assert!(html.contains("with a texted code"), "{html}");
+    c.reauthenticate().await;
+    let (_, html) = c.page("/profile").await;
+    assert!(
+        html.contains("with a texted code"),
+        "a password again keeps it"
+    );
+
+    c.delete("/api/v1/session").await;
+    let (_, body) = c.sign_in(OWNER, PASSWORD).await;
+    assert_eq!(body["state"], "signed_in");
+    let (_, html) = c.page("/profile").await;
+    assert!(html.contains("with a remembered browser"), "{html}");
+
+    let account = app.db.account_by_email(OWNER).await.unwrap().unwrap();
+    let kept: Vec<_> = latch_app::ports::SessionStore::sessions_of(&app.db, &account.person.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.second_factor)
+        .collect();
+    use latch_domain::session::SecondFactor;
+    assert!(kept.contains(&Some(SecondFactor::RememberedBrowser)));
+    assert!(kept.contains(&None), "the owner's first session");
 }

@@ -143,6 +143,8 @@ pub struct SessionRow {
     label: String,
     ip: String,
     signed_in: When,
+    /// "with a texted code", "with a remembered browser", "with your password".
+    proved: &'static str,
     last_seen: When,
     current: bool,
 }
@@ -201,6 +203,7 @@ async fn profile_page(
                 signed_in: When::at(s.created_at, zone, now),
                 last_seen: When::ago(s.last_seen_at, zone, now),
                 id: s.id.to_string(),
+                proved: crate::words::second_factor(s.second_factor),
                 label: s.label,
                 ip: s.ip,
             })
