@@ -203,6 +203,21 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a PKCE `code_verifier` answers an S256 `code_challenge` (RFC 7636 §4.6): the
+/// verifier is 43 to 128 unreserved characters and the base64url of its SHA-256 is the
+/// challenge, compared in constant time.
+pub fn pkce_verifies(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    well_formed
+        && constant_time_eq(
+            &URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+            challenge,
+        )
+}
+
 /// Compares two strings in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
@@ -260,6 +275,20 @@ mod tests {
             k1.setup_token("n").expose(),
             Keys::derive(&[7u8; 32]).setup_token("n").expose()
         );
+    }
+
+    /// RFC 7636, Appendix B.
+    #[test]
+    fn pkce_follows_the_rfcs_example() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_verifies(verifier, challenge));
+        assert!(!pkce_verifies(verifier, &challenge.replace('E', "F")));
+        let other = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
+        assert!(!pkce_verifies(other, challenge));
+        assert!(!pkce_verifies("short", challenge), "43 characters at least");
+        assert!(!pkce_verifies(&format!("{verifier} "), challenge));
+        assert!(!pkce_verifies(&"a".repeat(129), challenge), "128 at most");
     }
 
     #[test]

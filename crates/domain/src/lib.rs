@@ -4,6 +4,7 @@
 
 pub mod application;
 pub mod audit;
+pub mod authorization;
 pub mod code;
 pub mod country;
 mod country_list;
