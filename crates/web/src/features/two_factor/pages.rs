@@ -349,14 +349,12 @@ pub async fn submit_confirm(
     Session(who, _): PageSetupSession,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
-    let confirmed = state.latch.two_factor.confirm_setup(
-        &who,
-        &form.code,
-        Some(&form.channel)
-            .filter(|c| !c.is_empty())
-            .map(String::as_str),
-        &client,
-    );
+    // The method to keep, when the page asked (after a code came by the other one).
+    let keep = Some(form.channel.as_str()).filter(|c| !c.is_empty());
+    let confirmed = state
+        .latch
+        .two_factor
+        .confirm_setup(&who, &form.code, keep, &client);
     match confirmed.await {
         Ok(confirmed) => {
             // A sign-in held for the practice's rule goes on to the dashboard from here.
