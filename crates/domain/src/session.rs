@@ -54,6 +54,40 @@ impl SecondFactor {
     }
 }
 
+/// How strongly a sign-in proved who signed in, as an ID token says it: `amr` by RFC 8176's
+/// names, `acr` as `mfa` or `pwd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assurance {
+    pub amr: Vec<&'static str>,
+    pub acr: &'static str,
+}
+
+impl Assurance {
+    /// A session's: a code makes it `mfa` by its method (`sms`, or `tel` for a call); a
+    /// remembered browser of a person with two-factor counts as a second factor for `acr`, but
+    /// `amr` names only what this sign-in used, the password.
+    pub fn of(second_factor: Option<SecondFactor>) -> Assurance {
+        match second_factor {
+            Some(SecondFactor::TextedCode) => Assurance {
+                amr: vec!["pwd", "mfa", "sms"],
+                acr: "mfa",
+            },
+            Some(SecondFactor::CalledCode) => Assurance {
+                amr: vec!["pwd", "mfa", "tel"],
+                acr: "mfa",
+            },
+            Some(SecondFactor::RememberedBrowser) => Assurance {
+                amr: vec!["pwd"],
+                acr: "mfa",
+            },
+            None => Assurance {
+                amr: vec!["pwd"],
+                acr: "pwd",
+            },
+        }
+    }
+}
+
 /// Where a session stands in the sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
@@ -111,6 +145,35 @@ pub fn needs_touch(last_seen_at: Timestamp, now: Timestamp) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn assurance_names_what_stood_beside_the_password() {
+        let of = |f| {
+            let a = Assurance::of(f);
+            (a.amr, a.acr)
+        };
+        assert_eq!(of(None), (vec!["pwd"], "pwd"));
+        assert_eq!(
+            of(Some(SecondFactor::TextedCode)),
+            (vec!["pwd", "mfa", "sms"], "mfa")
+        );
+        assert_eq!(
+            of(Some(SecondFactor::CalledCode)),
+            (vec!["pwd", "mfa", "tel"], "mfa")
+        );
+        assert_eq!(
+            of(Some(SecondFactor::RememberedBrowser)),
+            (vec!["pwd"], "mfa")
+        );
+        for f in [
+            SecondFactor::TextedCode,
+            SecondFactor::CalledCode,
+            SecondFactor::RememberedBrowser,
+        ] {
+            assert_eq!(SecondFactor::parse(f.as_str()), Some(f));
+        }
+    }
+
     use super::*;
 
     fn times(created: i64, seen: i64) -> SessionTimes {
