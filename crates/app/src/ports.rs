@@ -89,6 +89,8 @@ pub trait PersonStore {
         practice_id: &PracticeId,
         filter: &PeopleFilter,
     ) -> StoreResult<Vec<Person>>;
+    /// How many people the practice has, counted on its index, not read.
+    async fn headcount(&self, practice_id: &PracticeId) -> StoreResult<i64>;
     async fn set_password_hash(&self, person_id: &PersonId, password_hash: &str)
     -> StoreResult<()>;
     async fn record_sign_in(&self, person_id: &PersonId, at: Timestamp) -> StoreResult<()>;

@@ -65,6 +65,12 @@ impl TeamService {
         Ok(self.core.store.people(&actor.practice.id, filter).await?)
     }
 
+    /// How many people the actor's practice has, for those who may see its team.
+    pub async fn headcount(&self, actor: &Account) -> Result<i64, AppError> {
+        self.may_see(actor)?;
+        Ok(self.core.store.headcount(&actor.practice.id).await?)
+    }
+
     pub async fn person(&self, actor: &Account, person_id: &PersonId) -> Result<Person, AppError> {
         if !actor.person.role.allows(Permission::ViewTeam) {
             return Err(AppError::Forbidden);

@@ -80,6 +80,16 @@ impl PersonStore for Db {
         rows.into_iter().map(Person::try_from).collect()
     }
 
+    async fn headcount(&self, practice_id: &PracticeId) -> StoreResult<i64> {
+        Ok(on_db!(self, conn => {
+            sqlx::query_scalar("select count(*) from people where practice_id = $1")
+                .bind(practice_id.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?
+        }))
+    }
+
     async fn set_password_hash(
         &self,
         person_id: &PersonId,

@@ -249,6 +249,9 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
         .await
         .unwrap();
     assert_eq!(all.len(), 3);
+    assert_eq!(db.headcount(&practice_id("p1")).await.unwrap(), 3);
+    assert_eq!(db.headcount(&practice_id("p2")).await.unwrap(), 1);
+    assert_eq!(db.headcount(&practice_id("nowhere")).await.unwrap(), 0);
     let clients = db
         .people(
             &practice_id("p1"),

@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::SessionId;
-use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
@@ -51,17 +50,13 @@ async fn next_steps(state: &AppState, who: &Authenticated) -> Result<Vec<NextSte
     if account.person.role != Role::Owner {
         return Ok(Vec::new());
     }
-    let people = state
-        .latch
-        .team
-        .people(account, &PeopleFilter::default())
-        .await?;
+    let headcount = state.latch.team.headcount(account).await?;
     let steps = vec![
         NextStep {
             label: "Add your team",
             hint: "Staff, managers and clients sign in with their own accounts.",
             href: "/team",
-            done: people.len() > 1,
+            done: headcount > 1,
         },
         NextStep {
             label: "Require two-factor",
