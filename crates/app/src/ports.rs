@@ -336,14 +336,23 @@ pub trait ApplicationStore {
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool>;
     /// Retires the key that signs at `now` and makes `key` the one that signs, together.
     async fn rotate_signing_key(&self, key: &SigningKeyRecord, now: Timestamp) -> StoreResult<()>;
+    async fn put_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Uses the code whose hash is `code_hash` at `now`, in one guarded statement: of requests
+    /// presenting it at once, one finds it `Now` and the others `Before`.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Redeemed>;
 }
 
 #[async_trait]
 pub trait SweepStore {
     /// Deletes up to `batch` rows of each kind that ran out before `now`: sessions (past the
     /// longest idle time or the absolute lifetime, or pending past their time), remembered
-    /// devices, rate windows, call tokens and old delivery ids. Safe when several nodes sweep
-    /// at once: each statement takes what is still there. Answers how many rows went.
+    /// devices, rate windows, call tokens, old delivery ids and authorization codes. Safe
+    /// when several nodes sweep at once: each statement takes what is still there. Answers how
+    /// many rows went.
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64>;
 }
 

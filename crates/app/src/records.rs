@@ -26,6 +26,35 @@ pub struct Application {
     pub created_at: Timestamp,
 }
 
+/// A code given to an application for one sign-in, to exchange for tokens once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// SHA-256 of the code: the code itself is only in the redirect.
+    pub code_hash: String,
+    pub application_id: String,
+    /// The latch session the sign-in rests on: its tokens die with it.
+    pub session_id: SessionId,
+    pub person_id: PersonId,
+    pub redirect_uri: String,
+    /// The scopes granted, space-separated.
+    pub scopes: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// Unused and alive: it is used now, by this request alone.
+    Now(AuthorizationCode),
+    /// Used before: whatever it gave must be revoked.
+    Before(AuthorizationCode),
+    /// Expired, or never given.
+    Not,
+}
+
 /// A key latch signs tokens with, its private half sealed (`Keys::seal_signing_key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {

@@ -2,8 +2,9 @@
 //! one key signs at a time, held so by a unique index that every node writes against.
 
 use async_trait::async_trait;
+use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::{ApplicationStore, StoreResult};
-use latch_app::records::{Application, SigningKeyRecord};
+use latch_app::records::{Application, AuthorizationCode, Redeemed, SigningKeyRecord};
 use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
@@ -68,6 +69,40 @@ impl From<SigningKeyRow> for SigningKeyRecord {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    code_hash: String,
+    application_id: String,
+    session_id: String,
+    person_id: String,
+    redirect_uri: String,
+    scopes: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl From<CodeRow> for AuthorizationCode {
+    fn from(r: CodeRow) -> Self {
+        AuthorizationCode {
+            code_hash: r.code_hash,
+            application_id: r.application_id,
+            session_id: SessionId::from_stored(r.session_id),
+            person_id: PersonId::from_stored(r.person_id),
+            redirect_uri: r.redirect_uri,
+            scopes: r.scopes,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            created_at: Timestamp(r.created_at),
+            expires_at: Timestamp(r.expires_at),
+        }
+    }
+}
+
+const CODE_COLUMNS: &str = "code_hash, application_id, session_id, person_id, redirect_uri, scopes, nonce, \
+     code_challenge, created_at, expires_at";
 
 const APPLICATION_COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
      backchannel_logout_uri, created_at";
@@ -200,6 +235,60 @@ impl ApplicationStore for Db {
                 .await
                 .map_err(db_error)?;
             tx.commit().await.map_err(db_error)
+        })
+    }
+
+    async fn put_authorization_code(&self, c: &AuthorizationCode) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "insert into authorization_codes ({CODE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            )))
+            .bind(&c.code_hash)
+            .bind(&c.application_id)
+            .bind(c.session_id.as_str())
+            .bind(c.person_id.as_str())
+            .bind(&c.redirect_uri)
+            .bind(&c.scopes)
+            .bind(&c.nonce)
+            .bind(&c.code_challenge)
+            .bind(c.created_at.seconds())
+            .bind(c.expires_at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Redeemed> {
+        on_db!(write self, conn => {
+            // SECURITY: the guard is in the statement, so two requests with one code cannot
+            // both find it unused.
+            let fresh: Option<CodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update authorization_codes set redeemed_at = $2 \
+                 where code_hash = $1 and redeemed_at is null and expires_at > $2 \
+                 returning {CODE_COLUMNS}"
+            )))
+            .bind(code_hash)
+            .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            if let Some(row) = fresh {
+                return Ok(Redeemed::Now(row.into()));
+            }
+            let before: Option<CodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {CODE_COLUMNS} from authorization_codes where code_hash = $1 and redeemed_at is not null"
+            )))
+            .bind(code_hash)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            Ok(before.map_or(Redeemed::Not, |row| Redeemed::Before(row.into())))
         })
     }
 }

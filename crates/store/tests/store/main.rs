@@ -105,6 +105,7 @@ behaviours!(
     deliveries_are_remembered_by_provider_id,
     device_counts_and_a_lowered_limit_work_per_practice,
     a_call_token_is_taken_once_and_not_after_it_expires,
+    an_authorization_code_is_redeemed_once_whatever_arrives_at_once,
     sweeping_removes_only_what_ran_out_in_batches,
     a_unit_of_work_commits_all_its_writes_or_none,
     units_of_work_at_once_each_see_what_the_one_before_wrote,
@@ -1328,6 +1329,74 @@ async fn a_call_token_is_taken_once_and_not_after_it_expires(db: Db) {
         db.take_call("h2", T0.plus(600)).await.unwrap(),
         None,
         "expired"
+    );
+}
+
+async fn an_authorization_code_is_redeemed_once_whatever_arrives_at_once(db: Db) {
+    use latch_app::ports::ApplicationStore;
+    use latch_app::records::{Application, AuthorizationCode, Redeemed};
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.put_application(&Application {
+        id: "app1".into(),
+        name: "Harbor Practice".into(),
+        secret_hash: None,
+        redirect_uris: vec![latch_domain::application::AppUri::from_stored(
+            "https://h.example/cb",
+        )],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        created_at: T0,
+    })
+    .await
+    .unwrap();
+    let code = |hash: &str| AuthorizationCode {
+        code_hash: hash.into(),
+        application_id: "app1".into(),
+        session_id: session_id("s1"),
+        person_id: person_id("o1"),
+        redirect_uri: "https://h.example/cb".into(),
+        scopes: "openid email".into(),
+        nonce: Some("n-1".into()),
+        code_challenge: None,
+        created_at: T0,
+        expires_at: T0.plus(60),
+    };
+    db.put_authorization_code(&code("c1")).await.unwrap();
+    db.put_authorization_code(&code("c2")).await.unwrap();
+
+    let at_once: Vec<_> = (0..8)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { db.redeem_authorization_code("c1", T0.plus(1)).await })
+        })
+        .collect();
+    let mut now = 0;
+    for redeemed in at_once {
+        match redeemed.await.unwrap().unwrap() {
+            Redeemed::Now(found) => {
+                assert_eq!(found, code("c1"), "everything it is bound to comes back");
+                now += 1;
+            }
+            Redeemed::Before(found) => assert_eq!(found.code_hash, "c1"),
+            Redeemed::Not => panic!("the code was there"),
+        }
+    }
+    assert_eq!(now, 1, "one request alone redeems a code");
+    assert_eq!(
+        db.redeem_authorization_code("c2", T0.plus(60))
+            .await
+            .unwrap(),
+        Redeemed::Not,
+        "60 seconds and no more"
+    );
+    assert_eq!(
+        db.redeem_authorization_code("nope", T0).await.unwrap(),
+        Redeemed::Not
+    );
+    assert_eq!(
+        db.sweep(T0.plus(61), 10).await.unwrap(),
+        2,
+        "both codes swept once dead"
     );
 }
 
