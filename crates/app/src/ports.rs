@@ -344,13 +344,25 @@ pub trait ApplicationStore {
         code_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Redeemed>;
+    async fn put_application_token(&self, token: &ApplicationToken) -> StoreResult<()>;
+    /// The unexpired token of `kind` whose hash is `token_hash`.
+    async fn application_token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApplicationToken>>;
+    /// Ends every token of one grant (a code used twice, a refresh token used again); answers
+    /// how many.
+    async fn revoke_grant(&self, grant_id: &str) -> StoreResult<u64>;
 }
 
 #[async_trait]
 pub trait SweepStore {
     /// Deletes up to `batch` rows of each kind that ran out before `now`: sessions (past the
     /// longest idle time or the absolute lifetime, or pending past their time), remembered
-    /// devices, rate windows, call tokens, old delivery ids and authorization codes. Safe
+    /// devices, rate windows, call tokens, old delivery ids, authorization codes and
+    /// application tokens. Safe
     /// when several nodes sweep at once: each statement takes what is still there. Answers how
     /// many rows went.
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64>;

@@ -44,6 +44,48 @@ pub struct AuthorizationCode {
     pub expires_at: Timestamp,
 }
 
+/// What an application's token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bearer token for userinfo, 10 minutes.
+    Access,
+    /// Exchanged for new tokens, once (it rotates).
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "access" => Some(TokenKind::Access),
+            "refresh" => Some(TokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// A token given to an application, kept as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationToken {
+    pub token_hash: String,
+    pub kind: TokenKind,
+    /// The hash of the authorization code it came from, first or through refreshes.
+    pub grant_id: String,
+    pub application_id: String,
+    pub session_id: SessionId,
+    pub person_id: PersonId,
+    /// The scopes granted, space-separated.
+    pub scopes: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// What presenting a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed {

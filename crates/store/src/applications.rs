@@ -3,8 +3,11 @@
 
 use async_trait::async_trait;
 use latch_app::ids::{PersonId, SessionId};
+use latch_app::ports::StoreError;
 use latch_app::ports::{ApplicationStore, StoreResult};
-use latch_app::records::{Application, AuthorizationCode, Redeemed, SigningKeyRecord};
+use latch_app::records::{
+    Application, ApplicationToken, AuthorizationCode, Redeemed, SigningKeyRecord, TokenKind,
+};
 use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
@@ -100,6 +103,41 @@ impl From<CodeRow> for AuthorizationCode {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    token_hash: String,
+    kind: String,
+    grant_id: String,
+    application_id: String,
+    session_id: String,
+    person_id: String,
+    scopes: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<TokenRow> for ApplicationToken {
+    type Error = StoreError;
+
+    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
+        Ok(ApplicationToken {
+            kind: TokenKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::Other("an application token has a bad kind".into()))?,
+            token_hash: r.token_hash,
+            grant_id: r.grant_id,
+            application_id: r.application_id,
+            session_id: SessionId::from_stored(r.session_id),
+            person_id: PersonId::from_stored(r.person_id),
+            scopes: r.scopes,
+            created_at: Timestamp(r.created_at),
+            expires_at: Timestamp(r.expires_at),
+        })
+    }
+}
+
+const TOKEN_COLUMNS: &str = "token_hash, kind, grant_id, application_id, session_id, person_id, scopes, \
+     created_at, expires_at";
 
 const CODE_COLUMNS: &str = "code_hash, application_id, session_id, person_id, redirect_uri, scopes, nonce, \
      code_challenge, created_at, expires_at";
@@ -290,5 +328,57 @@ impl ApplicationStore for Db {
             .map_err(db_error)?;
             Ok(before.map_or(Redeemed::Not, |row| Redeemed::Before(row.into())))
         })
+    }
+
+    async fn put_application_token(&self, t: &ApplicationToken) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "insert into application_tokens ({TOKEN_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            )))
+            .bind(&t.token_hash)
+            .bind(t.kind.as_str())
+            .bind(&t.grant_id)
+            .bind(&t.application_id)
+            .bind(t.session_id.as_str())
+            .bind(t.person_id.as_str())
+            .bind(&t.scopes)
+            .bind(t.created_at.seconds())
+            .bind(t.expires_at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn application_token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApplicationToken>> {
+        let row: Option<TokenRow> = on_db!(self, conn => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {TOKEN_COLUMNS} from application_tokens where token_hash = $1 and kind = $2 and expires_at > $3"
+            )))
+            .bind(token_hash)
+            .bind(kind.as_str())
+            .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(ApplicationToken::try_from).transpose()
+    }
+
+    async fn revoke_grant(&self, grant_id: &str) -> StoreResult<u64> {
+        Ok(on_db!(write self, conn => {
+            sqlx::query("delete from application_tokens where grant_id = $1")
+                .bind(grant_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?
+                .rows_affected()
+        }))
     }
 }

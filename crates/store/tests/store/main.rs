@@ -106,6 +106,7 @@ behaviours!(
     device_counts_and_a_lowered_limit_work_per_practice,
     a_call_token_is_taken_once_and_not_after_it_expires,
     an_authorization_code_is_redeemed_once_whatever_arrives_at_once,
+    application_tokens_are_found_by_kind_until_they_expire_and_end_with_their_grant,
     sweeping_removes_only_what_ran_out_in_batches,
     a_unit_of_work_commits_all_its_writes_or_none,
     units_of_work_at_once_each_see_what_the_one_before_wrote,
@@ -1332,14 +1333,13 @@ async fn a_call_token_is_taken_once_and_not_after_it_expires(db: Db) {
     );
 }
 
-async fn an_authorization_code_is_redeemed_once_whatever_arrives_at_once(db: Db) {
+/// The application `app1`, with one address.
+async fn application_app1(db: &Db) {
     use latch_app::ports::ApplicationStore;
-    use latch_app::records::{Application, AuthorizationCode, Redeemed};
-    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
-    db.put_application(&Application {
+    db.put_application(&latch_app::records::Application {
         id: "app1".into(),
         name: "Harbor Practice".into(),
-        secret_hash: None,
+        secret_hash: Some("h".into()),
         redirect_uris: vec![latch_domain::application::AppUri::from_stored(
             "https://h.example/cb",
         )],
@@ -1349,6 +1349,13 @@ async fn an_authorization_code_is_redeemed_once_whatever_arrives_at_once(db: Db)
     })
     .await
     .unwrap();
+}
+
+async fn an_authorization_code_is_redeemed_once_whatever_arrives_at_once(db: Db) {
+    use latch_app::ports::ApplicationStore;
+    use latch_app::records::{AuthorizationCode, Redeemed};
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    application_app1(&db).await;
     let code = |hash: &str| AuthorizationCode {
         code_hash: hash.into(),
         application_id: "app1".into(),
@@ -1397,6 +1404,71 @@ async fn an_authorization_code_is_redeemed_once_whatever_arrives_at_once(db: Db)
         db.sweep(T0.plus(61), 10).await.unwrap(),
         2,
         "both codes swept once dead"
+    );
+}
+
+async fn application_tokens_are_found_by_kind_until_they_expire_and_end_with_their_grant(db: Db) {
+    use latch_app::ports::ApplicationStore;
+    use latch_app::records::{ApplicationToken, TokenKind};
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    application_app1(&db).await;
+    let token = |hash: &str, kind, grant: &str, expires_at| ApplicationToken {
+        token_hash: hash.into(),
+        kind,
+        grant_id: grant.into(),
+        application_id: "app1".into(),
+        session_id: session_id("s1"),
+        person_id: person_id("o1"),
+        scopes: "openid".into(),
+        created_at: T0,
+        expires_at,
+    };
+    for t in [
+        token("a1", TokenKind::Access, "g1", T0.plus(600)),
+        token("r1", TokenKind::Refresh, "g1", T0.plus(43_200)),
+        token("a2", TokenKind::Access, "g2", T0.plus(600)),
+    ] {
+        db.put_application_token(&t).await.unwrap();
+    }
+    let found = db
+        .application_token("a1", TokenKind::Access, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        Some(token("a1", TokenKind::Access, "g1", T0.plus(600)))
+    );
+    assert_eq!(
+        db.application_token("a1", TokenKind::Refresh, T0)
+            .await
+            .unwrap(),
+        None,
+        "an access token is not a refresh token"
+    );
+    assert_eq!(
+        db.application_token("a1", TokenKind::Access, T0.plus(600))
+            .await
+            .unwrap(),
+        None,
+        "10 minutes and no more"
+    );
+    assert_eq!(db.revoke_grant("g1").await.unwrap(), 2);
+    assert_eq!(
+        db.application_token("r1", TokenKind::Refresh, T0)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        db.application_token("a2", TokenKind::Access, T0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        db.sweep(T0.plus(601), 10).await.unwrap(),
+        1,
+        "the expired one swept"
     );
 }
 
