@@ -11,6 +11,7 @@ use crate::crypto::Keys;
 use crate::delivery::{Delivery, Outgoing};
 use crate::devices::DeviceService;
 use crate::error::AppError;
+use crate::grants::GrantService;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError, UnitOfWork};
@@ -217,6 +218,7 @@ pub struct Latch {
     pub devices: DeviceService,
     pub practice: PracticeService,
     pub applications: ApplicationService,
+    pub grants: GrantService,
     core: Arc<Core>,
 }
 
@@ -250,6 +252,7 @@ impl Latch {
             devices: DeviceService::new(Arc::clone(&core)),
             practice: PracticeService::new(Arc::clone(&core)),
             applications: ApplicationService::new(Arc::clone(&core)),
+            grants: GrantService::new(Arc::clone(&core)),
             core,
         })
     }

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod devices;
 pub mod error;
+pub mod grants;
 pub mod id_tokens;
 pub mod ids;
 pub mod latch;

@@ -121,6 +121,12 @@ pub trait SessionStore {
     async fn insert_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The session whose token hashes to `token_hash`, with its person and practice.
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>>;
+    /// The session with this public id, with its person and practice (for what an application
+    /// holds: its tokens name the session, never its cookie).
+    async fn session_by_id(
+        &self,
+        session_id: &SessionId,
+    ) -> StoreResult<Option<(Session, Account)>>;
     async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()>;
     /// Keeps a pending session alive until `until` (after each send).
     async fn set_pending_until(&self, session_id: &SessionId, until: Timestamp) -> StoreResult<()>;

@@ -12,6 +12,26 @@ use crate::rows::{
 };
 use crate::{Db, db_error, on_db};
 
+/// The session whose `$column` (its token's hash or its id, both unique) is `$value`, with its
+/// person and practice, in one indexed query written out at compile time.
+macro_rules! session_where {
+    ($db:expr, $column:literal, $value:expr) => {{
+        let row: Option<SessionAccountRow> = on_db!($db, conn => {
+            sqlx::query_as(concat!(
+                "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
+                " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
+                " where ", $column, " = $1"
+            ))
+            .bind($value)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(|r| Ok((r.session.try_into()?, r.account.try_into()?)))
+            .transpose()
+    }};
+}
+
 #[async_trait]
 impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
@@ -39,19 +59,14 @@ impl SessionStore for Db {
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<(Session, Account)>> {
         // One indexed query answers every signed-in request: the session, its person, and the
         // practice whose idle minutes decide whether it still stands.
-        let row: Option<SessionAccountRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
-                "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
-                " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
-                " where s.token_hash = $1"
-            ))
-            .bind(token_hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?
-        });
-        row.map(|r| Ok((r.session.try_into()?, r.account.try_into()?)))
-            .transpose()
+        session_where!(self, "s.token_hash", token_hash)
+    }
+
+    async fn session_by_id(
+        &self,
+        session_id: &SessionId,
+    ) -> StoreResult<Option<(Session, Account)>> {
+        session_where!(self, "s.id", session_id.as_str())
     }
 
     async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()> {

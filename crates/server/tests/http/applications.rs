@@ -14,6 +14,8 @@ crate::on_both_databases!(
     an_application_is_kept_with_its_secret_hashed,
     the_jwks_publishes_the_signing_key_and_a_retired_one_while_it_lives,
     nodes_starting_together_make_one_signing_key,
+    a_code_is_exchanged_once_by_its_application_for_tokens,
+    a_public_application_proves_itself_with_pkce,
 );
 
 #[test]
@@ -118,7 +120,11 @@ fn the_operator_registers_lists_rotates_and_removes_applications() {
         .iter()
         .map(|c| c["client_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [web_id.as_str(), app_id.as_str()]);
+    let mut registered = [web_id.as_str(), app_id.as_str()];
+    registered.sort_unstable();
+    let mut ids = ids;
+    ids.sort_unstable();
+    assert_eq!(ids, registered, "both, by their seconds and then their ids");
     assert!(!out.contains(&secret), "a secret is shown once");
 
     let (ok, _, err) = latch(dir, &["client", "rotate-secret", &app_id]);
@@ -237,4 +243,252 @@ async fn nodes_starting_together_make_one_signing_key(dialect: Dialect) {
         kids(&there),
         "every node signs with the same key"
     );
+}
+
+/// The signed-in session of `c`, as app sees it.
+async fn authenticated(app: &TestApp, c: &Client) -> latch_app::sign_in::Authenticated {
+    let token = c.session_cookie().expect("a session cookie");
+    app.latch()
+        .sign_in
+        .authenticate(&token)
+        .await
+        .unwrap()
+        .expect("signed in")
+}
+
+fn request_for(
+    client_id: &str,
+    public: bool,
+    extra: &[(&str, &str)],
+) -> latch_domain::authorization::AuthorizationRequest {
+    use latch_domain::authorization::{Registered, read};
+    let mut params: Vec<(String, String)> = [
+        ("client_id", client_id),
+        ("redirect_uri", "https://harbor.example.com/cb"),
+        ("response_type", "code"),
+        ("scope", "openid profile email offline_access"),
+        ("nonce", "n-1"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    params.dedup();
+    let uris = [latch_domain::application::AppUri::parse("https://harbor.example.com/cb").unwrap()];
+    read(
+        &params,
+        Some(&Registered {
+            redirect_uris: &uris,
+            public,
+        }),
+    )
+    .unwrap()
+}
+
+/// Part `n` of a JWT (0 its header, 1 its claims), read.
+fn jwt_part(jwt: &str, n: usize) -> Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(n).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn a_code_is_exchanged_once_by_its_application_for_tokens(dialect: Dialect) {
+    use latch_app::grants::{ClientCredentials, TokenRefused};
+    use latch_app::records::TokenKind;
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let latch = app.latch();
+    let (web, secret) = latch
+        .applications
+        .add(ApplicationInput {
+            name: "Harbor Practice".into(),
+            redirect_uris: vec!["https://harbor.example.com/cb".into()],
+            ..ApplicationInput::default()
+        })
+        .await
+        .unwrap();
+    let secret = secret.unwrap();
+    let who = authenticated(&app, &owner).await;
+    let credentials = |secret: &str| ClientCredentials {
+        client_id: web.id.clone(),
+        secret: Some(latch_app::Secret::new(secret.to_owned())),
+    };
+    let cb = "https://harbor.example.com/cb";
+    let issuer = "https://latch.example";
+    let code = latch
+        .grants
+        .give_code(&who, &request_for(&web.id, false, &[]))
+        .await
+        .unwrap();
+
+    let exchange = |credentials, code: String, redirect: &'static str| {
+        let grants = latch.grants.clone();
+        async move {
+            grants
+                .exchange_code(&credentials, &code, redirect, None, issuer)
+                .await
+                .unwrap()
+        }
+    };
+    let refused = exchange(credentials("not the secret"), code.expose().to_owned(), cb).await;
+    assert_eq!(refused.err(), Some(TokenRefused::InvalidClient));
+    let tokens = exchange(credentials(secret.expose()), code.expose().to_owned(), cb)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims = jwt_part(&tokens.id_token, 1);
+    assert_eq!(claims["iss"], issuer);
+    assert_eq!(claims["aud"], web.id.as_str());
+    assert_eq!(claims["sub"], who.account.person.id.as_str());
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(claims["email"], "owner@harbor.test");
+    assert_eq!(claims["practice"]["name"], "Harbor Counseling");
+    assert_eq!(tokens.scope, "openid profile email offline_access");
+    let kid = jwt_part(&tokens.id_token, 0)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        kids(&jwks(&app.client()).await),
+        [kid],
+        "signed with the published key"
+    );
+    let access = latch_app::crypto::token_hash(tokens.access_token.expose());
+    let now = latch_app::clock::Clock::now(&app.clock);
+    assert!(
+        app.db
+            .application_token(&access, TokenKind::Access, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(tokens.refresh_token.is_some(), "offline_access was granted");
+
+    // The same code again: refused, and what it gave ends.
+    let again = exchange(credentials(secret.expose()), code.expose().to_owned(), cb).await;
+    assert_eq!(again.err(), Some(TokenRefused::InvalidGrant));
+    assert!(
+        app.db
+            .application_token(&access, TokenKind::Access, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Bound to its address, and dead with its session or after a minute.
+    let code = latch
+        .grants
+        .give_code(&who, &request_for(&web.id, false, &[]))
+        .await
+        .unwrap();
+    let other = exchange(
+        credentials(secret.expose()),
+        code.expose().to_owned(),
+        "https://harbor.example.com/cb/",
+    )
+    .await;
+    assert_eq!(other.err(), Some(TokenRefused::InvalidGrant));
+    let code = latch
+        .grants
+        .give_code(&who, &request_for(&web.id, false, &[]))
+        .await
+        .unwrap();
+    app.clock.advance(61);
+    let late = exchange(credentials(secret.expose()), code.expose().to_owned(), cb).await;
+    assert_eq!(late.err(), Some(TokenRefused::InvalidGrant));
+    let code = latch
+        .grants
+        .give_code(&who, &request_for(&web.id, false, &[]))
+        .await
+        .unwrap();
+    owner.delete("/api/v1/session").await;
+    let ended = exchange(credentials(secret.expose()), code.expose().to_owned(), cb).await;
+    assert_eq!(
+        ended.err(),
+        Some(TokenRefused::InvalidGrant),
+        "signed out of latch"
+    );
+}
+
+async fn a_public_application_proves_itself_with_pkce(dialect: Dialect) {
+    use latch_app::grants::{ClientCredentials, TokenRefused};
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let latch = app.latch();
+    let (mobile, secret) = latch
+        .applications
+        .add(ApplicationInput {
+            name: "Harbor Mobile".into(),
+            redirect_uris: vec!["https://harbor.example.com/cb".into()],
+            public: true,
+            ..ApplicationInput::default()
+        })
+        .await
+        .unwrap();
+    assert!(secret.is_none());
+    let who = authenticated(&app, &owner).await;
+    // RFC 7636, Appendix B.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let pkce = [
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ];
+    let credentials = ClientCredentials {
+        client_id: mobile.id.clone(),
+        secret: None,
+    };
+    let cb = "https://harbor.example.com/cb";
+    for (sent, works) in [
+        (None, false),
+        (Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl"), false),
+        (Some(verifier), true),
+    ] {
+        let code = latch
+            .grants
+            .give_code(&who, &request_for(&mobile.id, true, &pkce))
+            .await
+            .unwrap();
+        let exchanged = latch
+            .grants
+            .exchange_code(
+                &credentials,
+                code.expose(),
+                cb,
+                sent,
+                "https://latch.example",
+            )
+            .await
+            .unwrap();
+        assert_eq!(exchanged.is_ok(), works, "{sent:?}");
+        if !works {
+            assert_eq!(exchanged.err(), Some(TokenRefused::InvalidGrant));
+        }
+    }
+    let with_secret = ClientCredentials {
+        client_id: mobile.id.clone(),
+        secret: Some(latch_app::Secret::new("anything".to_owned())),
+    };
+    let code = latch
+        .grants
+        .give_code(&who, &request_for(&mobile.id, true, &pkce))
+        .await
+        .unwrap();
+    let refused = latch
+        .grants
+        .exchange_code(
+            &with_secret,
+            code.expose(),
+            cb,
+            Some(verifier),
+            "https://latch.example",
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.err(), Some(TokenRefused::InvalidClient));
 }
