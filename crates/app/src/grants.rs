@@ -10,8 +10,11 @@ use latch_domain::session::{self, SessionState, SessionTimes};
 use crate::crypto::{constant_time_eq, new_token, pkce_verifies, token_hash};
 use crate::error::AppError;
 use crate::id_tokens::IdToken;
+use crate::ids::SessionId;
 use crate::latch::Core;
-use crate::records::{ApplicationToken, AuthorizationCode, Redeemed, TokenKind};
+use crate::records::{
+    Account, Application, ApplicationToken, AuthorizationCode, Redeemed, Session, TokenKind,
+};
 use crate::secret::Secret;
 use crate::sign_in::Authenticated;
 use crate::signing::SigningKey;
@@ -95,19 +98,10 @@ impl GrantService {
         issuer: &str,
     ) -> Result<Result<Tokens, TokenRefused>, AppError> {
         let core = &self.core;
-        let Some(application) = core.store.application(&credentials.client_id).await? else {
+        let application = core.store.application(&credentials.client_id).await?;
+        let Some(application) = application.filter(|a| proves_itself(a, credentials)) else {
             return Ok(Err(TokenRefused::InvalidClient));
         };
-        // SECURITY: compared as hashes in constant time; a public application has no secret
-        // to send, and one that sends one is not it.
-        let authenticated = match (&application.secret_hash, &credentials.secret) {
-            (Some(hash), Some(secret)) => constant_time_eq(hash, &token_hash(secret.expose())),
-            (None, None) => true,
-            _ => false,
-        };
-        if !authenticated {
-            return Ok(Err(TokenRefused::InvalidClient));
-        }
         // Before the code is spent, so a key that does not open spends nothing.
         let key = self.signing_key().await?;
         let now = core.clock.now();
@@ -123,56 +117,14 @@ impl GrantService {
             }
             Redeemed::Not => return Ok(Err(TokenRefused::InvalidGrant)),
         };
-        let pkce_holds = match (&granted.code_challenge, verifier) {
-            (Some(challenge), Some(verifier)) => pkce_verifies(verifier, challenge),
-            (None, None) => true,
-            _ => false,
-        };
-        if granted.application_id != application.id
-            || granted.redirect_uri != redirect_uri
-            || !pkce_holds
-        {
+        if !holds(&granted, &application, redirect_uri, verifier) {
             return Ok(Err(TokenRefused::InvalidGrant));
         }
-        let Some((session, account)) = core.store.session_by_id(&granted.session_id).await? else {
+        let Some((session, account)) = self.live_session(&granted.session_id, now).await? else {
             return Ok(Err(TokenRefused::InvalidGrant));
         };
-        let times = SessionTimes {
-            created_at: session.created_at,
-            last_seen_at: session.last_seen_at,
-        };
-        let idle = account.practice.security.sign_out_after_idle_minutes;
-        if session.state != SessionState::SignedIn || !session::is_live(times, idle, now) {
-            return Ok(Err(TokenRefused::InvalidGrant));
-        }
+        let (access_token, refresh_token) = self.store_tokens(&granted, &session, now).await?;
         let scopes: Vec<&str> = granted.scopes.split(' ').collect();
-        let access_token = new_token();
-        let refresh_token = scopes.contains(&"offline_access").then(new_token);
-        let token = |secret: &Secret, kind, expires_at: Timestamp| ApplicationToken {
-            token_hash: token_hash(secret.expose()),
-            kind,
-            grant_id: granted.code_hash.clone(),
-            application_id: application.id.clone(),
-            session_id: session.id.clone(),
-            person_id: account.person.id.clone(),
-            scopes: granted.scopes.clone(),
-            created_at: now,
-            expires_at,
-        };
-        core.store
-            .put_application_token(&token(
-                &access_token,
-                TokenKind::Access,
-                now.plus(ACCESS_TOKEN_SECONDS),
-            ))
-            .await?;
-        if let Some(refresh) = &refresh_token {
-            // It cannot outlive the session's absolute lifetime.
-            let ends = session.created_at.plus(session::ABSOLUTE_LIFETIME_SECONDS);
-            core.store
-                .put_application_token(&token(refresh, TokenKind::Refresh, ends))
-                .await?;
-        }
         let claims = IdToken {
             issuer,
             client_id: &application.id,
@@ -192,6 +144,62 @@ impl GrantService {
         }))
     }
 
+    /// The session a code was given to, while it is still signed in and alive.
+    async fn live_session(
+        &self,
+        session_id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Option<(Session, Account)>, AppError> {
+        let found = self.core.store.session_by_id(session_id).await?;
+        Ok(found.filter(|(session, account)| {
+            let times = SessionTimes {
+                created_at: session.created_at,
+                last_seen_at: session.last_seen_at,
+            };
+            let idle = account.practice.security.sign_out_after_idle_minutes;
+            session.state == SessionState::SignedIn && session::is_live(times, idle, now)
+        }))
+    }
+
+    /// A 10-minute access token, and with `offline_access` a refresh token that cannot
+    /// outlive the session, both of the code's grant.
+    async fn store_tokens(
+        &self,
+        granted: &AuthorizationCode,
+        session: &Session,
+        now: Timestamp,
+    ) -> Result<(Secret, Option<Secret>), AppError> {
+        let access = new_token();
+        let refresh = granted
+            .scopes
+            .split(' ')
+            .any(|s| s == "offline_access")
+            .then(new_token);
+        let token = |secret: &Secret, kind, expires_at: Timestamp| ApplicationToken {
+            token_hash: token_hash(secret.expose()),
+            kind,
+            grant_id: granted.code_hash.clone(),
+            application_id: granted.application_id.clone(),
+            session_id: session.id.clone(),
+            person_id: granted.person_id.clone(),
+            scopes: granted.scopes.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let store = &self.core.store;
+        let access_ends = now.plus(ACCESS_TOKEN_SECONDS);
+        store
+            .put_application_token(&token(&access, TokenKind::Access, access_ends))
+            .await?;
+        if let Some(refresh) = &refresh {
+            let ends = session.created_at.plus(session::ABSOLUTE_LIFETIME_SECONDS);
+            store
+                .put_application_token(&token(refresh, TokenKind::Refresh, ends))
+                .await?;
+        }
+        Ok((access, refresh))
+    }
+
     /// The key that signs now, opened.
     async fn signing_key(&self) -> Result<SigningKey, AppError> {
         let applications = crate::applications::ApplicationService::new(Arc::clone(&self.core));
@@ -202,4 +210,29 @@ impl GrantService {
                 AppError::Internal("the signing key does not open under this server key".into())
             })
     }
+}
+
+/// SECURITY: a secret is compared as its hash in constant time; a public application has no
+/// secret to send, and one that sends one is not it.
+fn proves_itself(application: &Application, credentials: &ClientCredentials) -> bool {
+    match (&application.secret_hash, &credentials.secret) {
+        (Some(hash), Some(secret)) => constant_time_eq(hash, &token_hash(secret.expose())),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Whether a redeemed code was this application's, for this address, with this PKCE verifier.
+fn holds(
+    granted: &AuthorizationCode,
+    application: &Application,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> bool {
+    let pkce_holds = match (&granted.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => pkce_verifies(verifier, challenge),
+        (None, None) => true,
+        _ => false,
+    };
+    granted.application_id == application.id && granted.redirect_uri == redirect_uri && pkce_holds
 }
