@@ -10,11 +10,14 @@ use crate::error::{AppError, Reason, Refusal};
 use crate::latch::Core;
 use crate::records::{Application, SigningKeyRecord};
 use crate::secret::Secret;
-use crate::signing;
+use crate::signing::{self, SigningKey};
 
 /// How long a retired signing key stays in the JWKS: longer than anything it signed lives
 /// (an ID token, an hour), so a relying party still checks it.
 pub const RETIRED_KEY_SHOWN_SECONDS: i64 = 2 * 3600;
+
+// A relying party must still find the key of any ID token it holds.
+const _: () = assert!(crate::id_tokens::ID_TOKEN_SECONDS < RETIRED_KEY_SHOWN_SECONDS);
 
 /// An application as the operator registers it.
 #[derive(Debug, Clone, Default)]
@@ -118,8 +121,8 @@ impl ApplicationService {
         Ok(secret)
     }
 
-    /// Makes the installation's first signing key, unless a node already has: every node
-    /// calls this at start, and whichever is first makes the one all of them sign with.
+    /// Makes the installation's first signing key, unless a node already has: whichever node
+    /// needs one first makes the one all of them sign with.
     pub async fn ensure_signing_key(&self) -> Result<(), AppError> {
         let now = self.core.clock.now();
         if !self.core.store.signing_keys(now).await?.is_empty() {
@@ -149,6 +152,16 @@ impl ApplicationService {
         }
         self.ensure_signing_key().await?;
         Ok(self.core.store.signing_keys(since).await?)
+    }
+
+    /// The key that signs now, opened to sign with.
+    pub(crate) async fn signing_key(&self) -> Result<SigningKey, AppError> {
+        let keys = self.published_keys().await?;
+        keys.first()
+            .and_then(|record| SigningKey::open(&self.core.keys, record))
+            .ok_or_else(|| {
+                AppError::Internal("the signing key does not open under this server key".into())
+            })
     }
 
     async fn new_key(&self) -> Result<SigningKeyRecord, AppError> {

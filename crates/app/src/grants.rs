@@ -7,6 +7,7 @@ use latch_domain::Timestamp;
 use latch_domain::authorization::AuthorizationRequest;
 use latch_domain::session::{self, SessionState, SessionTimes};
 
+use crate::applications::ApplicationService;
 use crate::crypto::{constant_time_eq, new_token, pkce_verifies, token_hash};
 use crate::error::AppError;
 use crate::id_tokens::IdToken;
@@ -17,7 +18,6 @@ use crate::records::{
 };
 use crate::secret::Secret;
 use crate::sign_in::Authenticated;
-use crate::signing::SigningKey;
 
 /// A code lives a minute: the application exchanges it at once.
 pub const CODE_SECONDS: i64 = 60;
@@ -53,11 +53,16 @@ pub struct Tokens {
 #[derive(Clone)]
 pub struct GrantService {
     core: Arc<Core>,
+    /// Whose signing key the ID tokens are signed with.
+    applications: ApplicationService,
 }
 
 impl GrantService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
-        GrantService { core }
+        GrantService {
+            applications: ApplicationService::new(Arc::clone(&core)),
+            core,
+        }
     }
 
     /// The code for an application's request, given to a session that is signed in.
@@ -103,7 +108,7 @@ impl GrantService {
             return Ok(Err(TokenRefused::InvalidClient));
         };
         // Before the code is spent, so a key that does not open spends nothing.
-        let key = self.signing_key().await?;
+        let key = self.applications.signing_key().await?;
         let now = core.clock.now();
         let granted = match core
             .store
@@ -198,17 +203,6 @@ impl GrantService {
                 .await?;
         }
         Ok((access, refresh))
-    }
-
-    /// The key that signs now, opened.
-    async fn signing_key(&self) -> Result<SigningKey, AppError> {
-        let applications = crate::applications::ApplicationService::new(Arc::clone(&self.core));
-        let keys = applications.published_keys().await?;
-        keys.first()
-            .and_then(|record| SigningKey::open(&self.core.keys, record))
-            .ok_or_else(|| {
-                AppError::Internal("the signing key does not open under this server key".into())
-            })
     }
 }
 

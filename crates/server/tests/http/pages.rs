@@ -15,6 +15,7 @@ crate::on_both_databases!(
     team_says_who_the_rule_covers_and_has_not_set_it_up,
     every_page_goes_by_the_products_name,
     every_refused_form_post_answers_with_a_redirect,
+    a_flash_opens_only_in_its_browser_and_for_a_minute,
 );
 
 /// Opens the sign-in page and sends its form with the page's own token.
@@ -402,5 +403,54 @@ async fn every_refused_form_post_answers_with_a_redirect(dialect: Dialect) {
         app.outbox_to(crate::two_factor::PHONE).await.len(),
         sent,
         "a refresh sends nothing"
+    );
+}
+
+/// The flash of a refused form is sealed to its browser and lasts a minute: copied into
+/// another browser, or read late, it says nothing.
+async fn a_flash_opens_only_in_its_browser_and_for_a_minute(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    app.with_practice().await;
+    let refused = "The email or password is not correct.";
+    let wrong = [
+        ("email", "owner@harbor.test"),
+        ("password", "nope nope nope"),
+    ];
+    let c = app.client();
+    let (_, html) = c.page("/sign-in").await;
+    let csrf = csrf_of(&html);
+    let form = [("csrf", csrf.as_str()), wrong[0], wrong[1]];
+    let flash = || {
+        c.cookies()
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix("latch_flash=").map(str::to_owned))
+            .expect("a flash cookie")
+    };
+
+    assert_eq!(
+        c.submit("/sign-in", &form).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let other = app.client();
+    other.page("/sign-in").await;
+    let url = reqwest::Url::parse(&app.base).unwrap();
+    other
+        .jar
+        .add_cookie_str(&format!("latch_flash={}", flash()), &url);
+    let (_, theirs) = other.page("/sign-in").await;
+    assert!(!theirs.contains(refused), "another browser opens nothing");
+    assert!(
+        c.page("/sign-in").await.1.contains(refused),
+        "its own browser reads it"
+    );
+
+    assert_eq!(
+        c.submit("/sign-in", &form).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.clock.advance(61);
+    assert!(
+        !c.page("/sign-in").await.1.contains(refused),
+        "a minute and no more"
     );
 }

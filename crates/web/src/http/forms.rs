@@ -149,6 +149,23 @@ csrf_form!(CsrfOnlyForm {});
 #[cfg(test)]
 mod tests {
     use super::merged_fields;
+    use serde::Deserialize;
+
+    csrf_form!(Example { email } secret { password });
+
+    /// What a refused form's flash carries: its fields, never its secrets or its token.
+    #[test]
+    fn a_forms_secrets_are_never_written_out() {
+        let form: Example = serde_json::from_value(serde_json::json!({
+            "csrf": "token", "email": "sam@harbor.test", "password": "correct horse"
+        }))
+        .unwrap();
+        assert_eq!(form.password, "correct horse", "read from the form");
+        assert_eq!(
+            serde_json::to_value(&form).unwrap(),
+            serde_json::json!({"email": "sam@harbor.test"})
+        );
+    }
 
     #[test]
     fn a_field_sent_several_times_is_its_values_joined() {
