@@ -16,6 +16,13 @@ use crate::secret::Secret;
 use crate::session::{Authenticated, end_devices_and_other_sessions, rotate};
 use latch_domain::message::Notice;
 
+/// One of the person's sessions, and the applications it signed in to (newest first).
+#[derive(Debug, Clone)]
+pub struct OpenSession {
+    pub session: Session,
+    pub applications: Vec<String>,
+}
+
 #[derive(Clone)]
 pub struct AccountService {
     core: Arc<Core>,
@@ -96,9 +103,23 @@ impl AccountService {
         .await
     }
 
-    /// The person's open sessions, most recently used first.
-    pub async fn sessions(&self, who: &Authenticated) -> Result<Vec<Session>, AppError> {
-        Ok(self.core.store.sessions_of(&who.account.person.id).await?)
+    /// The person's open sessions, most recently used first, each with the applications it
+    /// signed in to.
+    pub async fn sessions(&self, who: &Authenticated) -> Result<Vec<OpenSession>, AppError> {
+        let (store, person) = (&self.core.store, &who.account.person.id);
+        let sessions = store.sessions_of(person).await?;
+        let sign_ins = store.application_sign_ins_of(person).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|session| OpenSession {
+                applications: sign_ins
+                    .iter()
+                    .filter(|s| s.session_id == session.id)
+                    .map(|s| s.application_name.clone())
+                    .collect(),
+                session,
+            })
+            .collect())
     }
 
     /// Ends one of the person's own sessions (this one included).

@@ -22,6 +22,7 @@ pub struct Keys {
     call: [u8; 32],
     flash: [u8; 32],
     signing: [u8; 32],
+    waiting: [u8; 32],
 }
 
 impl Keys {
@@ -42,6 +43,7 @@ impl Keys {
             call: expand(b"voice call code seal"),
             flash: expand(b"form flash seal"),
             signing: expand(b"signing key seal"),
+            waiting: expand(b"waiting authorization request seal"),
         }
     }
 
@@ -109,6 +111,16 @@ impl Keys {
     /// another key or for another browser.
     pub fn open_flash(&self, bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
         open(&self.flash, bound_to, sealed)
+    }
+
+    /// Seals an application's authorization request while its person signs in: only this
+    /// server (any of its nodes) can read or forge it.
+    pub fn seal_waiting_request(&self, plain: &[u8]) -> String {
+        seal(&self.waiting, "authorization request", plain)
+    }
+
+    pub fn open_waiting_request(&self, sealed: &str) -> Option<Vec<u8>> {
+        open(&self.waiting, "authorization request", sealed)
     }
 
     /// SECURITY: a signing key's private half is kept only sealed under a key derived from the

@@ -4,17 +4,21 @@
 use std::sync::Arc;
 
 use latch_domain::Timestamp;
+use latch_domain::audit::AuditKind;
 use latch_domain::authorization::AuthorizationRequest;
 use latch_domain::session::{self, SessionState, SessionTimes};
+use latch_domain::throttle::{CLIENT_AUTH_WINDOW_SECONDS, client_auth_retry_after, client_key};
 
 use crate::applications::ApplicationService;
+use crate::audit::{Event, record};
 use crate::crypto::{constant_time_eq, new_token, pkce_verifies, token_hash};
 use crate::error::AppError;
-use crate::id_tokens::IdToken;
-use crate::ids::SessionId;
+use crate::id_tokens::{IdToken, person_claims};
+use crate::ids::{PersonId, SessionId};
 use crate::latch::Core;
 use crate::records::{
-    Account, Application, ApplicationToken, AuthorizationCode, Redeemed, Session, TokenKind,
+    Account, Application, ApplicationToken, AuthorizationCode, ClientInfo, Redeemed, Session,
+    TokenKind,
 };
 use crate::secret::Secret;
 use crate::sign_in::Authenticated;
@@ -36,10 +40,17 @@ pub struct ClientCredentials {
 pub enum TokenRefused {
     /// An unknown application, or a wrong or missing secret.
     InvalidClient,
-    /// A code unknown, expired, used, another application's, for another address, or whose
-    /// PKCE verifier does not match; or its latch session has ended.
+    /// Too many failed authentications of this application, or from this address, lately.
+    TooManyFailures { retry_after: i64 },
+    /// A code or refresh token unknown, expired, used, another application's, for another
+    /// address, or whose PKCE verifier does not match; or its latch session has ended.
     InvalidGrant,
+    /// A refresh asked for a scope the grant does not hold.
+    InvalidScope,
 }
+
+/// What a spent code gave: its grant, the session and person behind it, and the tokens.
+type Exchanged = (AuthorizationCode, Session, Account, Secret, Option<Secret>);
 
 /// What an application gets for its code.
 pub struct Tokens {
@@ -52,7 +63,7 @@ pub struct Tokens {
 
 #[derive(Clone)]
 pub struct GrantService {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     /// Whose signing key the ID tokens are signed with.
     applications: ApplicationService,
 }
@@ -65,12 +76,26 @@ impl GrantService {
         }
     }
 
-    /// The code for an application's request, given to a session that is signed in.
-    pub async fn give_code(
+    /// The same service inside a unit of work.
+    pub(crate) fn in_unit(&self, core: Arc<Core>) -> GrantService {
+        GrantService {
+            applications: self.applications.clone(),
+            core,
+        }
+    }
+
+    /// Whose signing key the ID tokens are signed with.
+    pub(crate) fn applications(&self) -> &ApplicationService {
+        &self.applications
+    }
+
+    /// A new code for an application's request, and what is kept of it; only a session that
+    /// is signed in gets one.
+    pub(crate) fn new_code(
         &self,
         who: &Authenticated,
         request: &AuthorizationRequest,
-    ) -> Result<Secret, AppError> {
+    ) -> Result<(Secret, AuthorizationCode), AppError> {
         if who.session.state != SessionState::SignedIn {
             return Err(AppError::NotSignedIn);
         }
@@ -88,8 +113,7 @@ impl GrantService {
             created_at: now,
             expires_at: now.plus(CODE_SECONDS),
         };
-        self.core.store.put_authorization_code(&stored).await?;
-        Ok(code)
+        Ok((code, stored))
     }
 
     /// Exchanges a code for tokens. A code presented a second time ends every token the first
@@ -101,34 +125,27 @@ impl GrantService {
         redirect_uri: &str,
         verifier: Option<&str>,
         issuer: &str,
+        client: &ClientInfo,
     ) -> Result<Result<Tokens, TokenRefused>, AppError> {
         let core = &self.core;
-        let application = core.store.application(&credentials.client_id).await?;
-        let Some(application) = application.filter(|a| proves_itself(a, credentials)) else {
-            return Ok(Err(TokenRefused::InvalidClient));
+        let application = match self.authenticate(credentials, client).await? {
+            Ok(application) => application,
+            Err(refused) => return Ok(Err(refused)),
         };
         // Before the code is spent, so a key that does not open spends nothing.
         let key = self.applications.signing_key().await?;
         let now = core.clock.now();
-        let granted = match core
-            .store
-            .redeem_authorization_code(&token_hash(code), now)
-            .await?
-        {
-            Redeemed::Now(granted) => granted,
-            Redeemed::Before(used) => {
-                core.store.revoke_grant(&used.code_hash).await?;
-                return Ok(Err(TokenRefused::InvalidGrant));
-            }
-            Redeemed::Not => return Ok(Err(TokenRefused::InvalidGrant)),
-        };
-        if !holds(&granted, &application, redirect_uri, verifier) {
-            return Ok(Err(TokenRefused::InvalidGrant));
-        }
-        let Some((session, account)) = self.live_session(&granted.session_id, now).await? else {
+        let application = &application;
+        let exchanged = core
+            .in_one_transaction(move |core| async move {
+                self.in_unit(core)
+                    .redeem(application, code, redirect_uri, verifier, now)
+                    .await
+            })
+            .await?;
+        let Some((granted, session, account, access_token, refresh_token)) = exchanged else {
             return Ok(Err(TokenRefused::InvalidGrant));
         };
-        let (access_token, refresh_token) = self.store_tokens(&granted, &session, now).await?;
         let scopes: Vec<&str> = granted.scopes.split(' ').collect();
         let claims = IdToken {
             issuer,
@@ -149,8 +166,117 @@ impl GrantService {
         }))
     }
 
+    /// Spends the code and keeps the tokens it gives, in the exchange's unit of work; none
+    /// when it gives nothing. A code spent before ends what it gave, and is audited.
+    async fn redeem(
+        &self,
+        application: &Application,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Exchanged>, AppError> {
+        let store = &self.core.store;
+        let granted = match store
+            .redeem_authorization_code(&token_hash(code), now)
+            .await?
+        {
+            Redeemed::Now(granted) => granted,
+            Redeemed::Before(used) => {
+                store.revoke_grant(&used.code_hash).await?;
+                if let Some((_, account)) = store.session_by_id(&used.session_id).await? {
+                    let event = Event {
+                        practice_id: &account.practice.id,
+                        kind: AuditKind::AppCodeReused,
+                        actor_id: None,
+                        subject_id: Some(&account.person.id),
+                        client: None,
+                        detail: format!("{}: its tokens were ended", application.name),
+                    };
+                    record(&self.core, event).await?;
+                }
+                return Ok(None);
+            }
+            Redeemed::Not => return Ok(None),
+        };
+        if !holds(&granted, application, redirect_uri, verifier) {
+            return Ok(None);
+        }
+        let Some((session, account)) = self.live_session(&granted.session_id, now).await? else {
+            return Ok(None);
+        };
+        let (access, refresh) = self
+            .store_tokens(&Grant::of_code(&granted), &session, now)
+            .await?;
+        self.core
+            .store
+            .put_application_sign_in(&session.id, &application.id, &account.person.id, now)
+            .await?;
+        Ok(Some((granted, session, account, access, refresh)))
+    }
+
+    /// What userinfo tells the application holding `access_token` (OpenID Connect Core §5.3):
+    /// the person's claims by the scopes granted; none when the token is unknown, expired, or
+    /// its latch session has ended.
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, AppError> {
+        let now = self.core.clock.now();
+        let store = &self.core.store;
+        let Some(token) = store
+            .application_token(&token_hash(access_token), TokenKind::Access, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some((_, account)) = self.live_session(&token.session_id, now).await? else {
+            return Ok(None);
+        };
+        let scopes: Vec<&str> = token.scopes.split(' ').collect();
+        Ok(Some(person_claims(&account, &scopes)))
+    }
+
+    /// The application that sent these credentials, if they prove it. Failures count per
+    /// application and per address; past the limit nothing is checked until the window ends.
+    pub async fn authenticate(
+        &self,
+        credentials: &ClientCredentials,
+        client: &ClientInfo,
+    ) -> Result<Result<Application, TokenRefused>, AppError> {
+        let store = &self.core.store;
+        let now = self.core.clock.now();
+        let keys = [
+            format!("client-auth:{}", credentials.client_id),
+            format!("client-auth-ip:{}", client_key(&client.ip)),
+        ];
+        for key in &keys {
+            if let Some(window) = store.window(key).await?
+                && let Some(retry_after) = client_auth_retry_after(
+                    window.count,
+                    window.started_at.seconds(),
+                    now.seconds(),
+                )
+            {
+                return Ok(Err(TokenRefused::TooManyFailures { retry_after }));
+            }
+        }
+        let application = store.application(&credentials.client_id).await?;
+        match application.filter(|a| proves_itself(a, credentials)) {
+            Some(application) => Ok(Ok(application)),
+            None => {
+                for key in &keys {
+                    store
+                        .bump_window(key, now, CLIENT_AUTH_WINDOW_SECONDS)
+                        .await?;
+                }
+                Ok(Err(TokenRefused::InvalidClient))
+            }
+        }
+    }
+
     /// The session a code was given to, while it is still signed in and alive.
-    async fn live_session(
+    pub(crate) async fn live_session(
         &self,
         session_id: &SessionId,
         now: Timestamp,
@@ -167,15 +293,15 @@ impl GrantService {
     }
 
     /// A 10-minute access token, and with `offline_access` a refresh token that cannot
-    /// outlive the session, both of the code's grant.
-    async fn store_tokens(
+    /// outlive the session, both of `grant`.
+    pub(crate) async fn store_tokens(
         &self,
-        granted: &AuthorizationCode,
+        grant: &Grant<'_>,
         session: &Session,
         now: Timestamp,
     ) -> Result<(Secret, Option<Secret>), AppError> {
         let access = new_token();
-        let refresh = granted
+        let refresh = grant
             .scopes
             .split(' ')
             .any(|s| s == "offline_access")
@@ -183,11 +309,11 @@ impl GrantService {
         let token = |secret: &Secret, kind, expires_at: Timestamp| ApplicationToken {
             token_hash: token_hash(secret.expose()),
             kind,
-            grant_id: granted.code_hash.clone(),
-            application_id: granted.application_id.clone(),
+            grant_id: grant.id.to_owned(),
+            application_id: grant.application_id.to_owned(),
             session_id: session.id.clone(),
-            person_id: granted.person_id.clone(),
-            scopes: granted.scopes.clone(),
+            person_id: grant.person_id.clone(),
+            scopes: grant.scopes.to_owned(),
             created_at: now,
             expires_at,
         };
@@ -203,6 +329,35 @@ impl GrantService {
                 .await?;
         }
         Ok((access, refresh))
+    }
+}
+
+/// What tokens belong to: the grant of one code, kept through every refresh.
+pub(crate) struct Grant<'a> {
+    /// The hash of the code the grant began with.
+    pub id: &'a str,
+    pub application_id: &'a str,
+    pub person_id: &'a PersonId,
+    pub scopes: &'a str,
+}
+
+impl<'a> Grant<'a> {
+    fn of_code(code: &'a AuthorizationCode) -> Self {
+        Grant {
+            id: &code.code_hash,
+            application_id: &code.application_id,
+            person_id: &code.person_id,
+            scopes: &code.scopes,
+        }
+    }
+
+    pub(crate) fn of_token(token: &'a ApplicationToken) -> Self {
+        Grant {
+            id: &token.grant_id,
+            application_id: &token.application_id,
+            person_id: &token.person_id,
+            scopes: &token.scopes,
+        }
     }
 }
 

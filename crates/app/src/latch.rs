@@ -12,6 +12,7 @@ use crate::delivery::{Delivery, Outgoing};
 use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::grants::GrantService;
+use crate::logouts::LogoutService;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError, UnitOfWork};
@@ -219,6 +220,7 @@ pub struct Latch {
     pub practice: PracticeService,
     pub applications: ApplicationService,
     pub grants: GrantService,
+    pub logouts: LogoutService,
     core: Arc<Core>,
 }
 
@@ -253,6 +255,7 @@ impl Latch {
             practice: PracticeService::new(Arc::clone(&core)),
             applications: ApplicationService::new(Arc::clone(&core)),
             grants: GrantService::new(Arc::clone(&core)),
+            logouts: LogoutService::new(Arc::clone(&core)),
             core,
         })
     }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod applications;
 pub mod audit;
+pub mod authorize;
 mod challenge;
 pub mod clock;
 pub mod crypto;
@@ -15,6 +16,7 @@ pub mod grants;
 pub mod id_tokens;
 pub mod ids;
 pub mod latch;
+pub mod logouts;
 pub mod metrics;
 mod password_check;
 pub mod passwords;
@@ -27,6 +29,7 @@ pub mod setup;
 pub mod sign_in;
 pub mod signing;
 pub mod team;
+pub mod tokens;
 pub mod two_factor;
 
 pub use error::{AppError, Field, Reason, Refusal, Refusals, Refused, Throttle};

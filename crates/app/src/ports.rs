@@ -351,16 +351,59 @@ pub trait ApplicationStore {
         now: Timestamp,
     ) -> StoreResult<Redeemed>;
     async fn put_application_token(&self, token: &ApplicationToken) -> StoreResult<()>;
-    /// The unexpired token of `kind` whose hash is `token_hash`.
+    /// The unexpired token of `kind` whose hash is `token_hash` (a refresh token not yet used).
     async fn application_token(
         &self,
         token_hash: &str,
         kind: TokenKind,
         now: Timestamp,
     ) -> StoreResult<Option<ApplicationToken>>;
+    /// Uses the refresh token whose hash is `token_hash` at `now`, in one guarded statement:
+    /// of requests presenting it at once, one finds it `Now` and the others `Before`.
+    async fn use_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Redeemed<ApplicationToken>>;
+    /// Ends one token; answers it, if there was one.
+    async fn revoke_token(&self, token_hash: &str) -> StoreResult<Option<ApplicationToken>>;
     /// Ends every token of one grant (a code used twice, a refresh token used again); answers
     /// how many.
     async fn revoke_grant(&self, grant_id: &str) -> StoreResult<u64>;
+    /// Notes that a latch session signed in to an application (once per pair).
+    async fn put_application_sign_in(
+        &self,
+        session_id: &SessionId,
+        application_id: &str,
+        person_id: &PersonId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The applications the person's sessions signed in to, newest first.
+    async fn application_sign_ins_of(
+        &self,
+        person_id: &PersonId,
+    ) -> StoreResult<Vec<ApplicationSignIn>>;
+    /// Claims up to `limit` back-channel logouts due at `now` for this node: each is counted
+    /// as a try and not due again until `retry_at`, so no other node sends it meanwhile.
+    async fn claim_backchannel_logouts(
+        &self,
+        now: Timestamp,
+        retry_at: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<BackchannelLogout>>;
+    /// A logout the application received, or one given up on.
+    async fn finish_backchannel_logout(
+        &self,
+        application_id: &str,
+        session_id: &SessionId,
+    ) -> StoreResult<()>;
+    /// A logout the application did not take: tried again at `due_at`.
+    async fn postpone_backchannel_logout(
+        &self,
+        application_id: &str,
+        session_id: &SessionId,
+        due_at: Timestamp,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -86,13 +86,32 @@ pub struct ApplicationToken {
     pub expires_at: Timestamp,
 }
 
-/// What presenting a code found.
+/// A back-channel logout waiting to be sent: the application to tell that this latch
+/// session has ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redeemed {
+pub struct BackchannelLogout {
+    pub application_id: String,
+    pub session_id: SessionId,
+    pub person_id: PersonId,
+    /// Tries so far, this claim included.
+    pub attempts: i64,
+}
+
+/// An application a latch session signed in to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationSignIn {
+    pub session_id: SessionId,
+    pub application_name: String,
+    pub signed_in_at: Timestamp,
+}
+
+/// What presenting a code, or a refresh token, found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed<T = AuthorizationCode> {
     /// Unused and alive: it is used now, by this request alone.
-    Now(AuthorizationCode),
+    Now(T),
     /// Used before: whatever it gave must be revoked.
-    Before(AuthorizationCode),
+    Before(T),
     /// Expired, or never given.
     Not,
 }

@@ -1,10 +1,13 @@
 //! The RSA keys latch signs its tokens with (RS256, RFC 7518 §3.3): made, sealed for the
 //! database, opened to sign a JWT, and their public halves as a JWKS shows them.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openssl::bn::BigNum;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
-use openssl::sign::Signer;
+use openssl::sign::{Signer, Verifier};
 
 use crate::crypto::{Keys, base64url, new_id};
 use crate::records::SigningKeyRecord;
@@ -62,7 +65,13 @@ impl SigningKey {
 
     /// A compact JWS of `claims` (JSON), its header naming this key.
     pub fn sign_jwt(&self, claims: &[u8]) -> String {
-        let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, self.id);
+        self.sign_typed(claims, "JWT")
+    }
+
+    /// The same with another `typ` (`logout+jwt` for a back-channel logout token, as
+    /// Back-Channel Logout 1.0 §2.4 recommends, so it cannot pass for an ID token).
+    pub fn sign_typed(&self, claims: &[u8], typ: &str) -> String {
+        let header = format!(r#"{{"alg":"RS256","typ":"{typ}","kid":"{}"}}"#, self.id);
         let signing_input = format!("{}.{}", base64url(header.as_bytes()), base64url(claims));
         let mut signer =
             Signer::new(MessageDigest::sha256(), &self.private).expect("RSA signs SHA-256");
@@ -74,13 +83,35 @@ impl SigningKey {
     }
 }
 
+/// The claims of a JWT latch signed with one of `keys`, its signature checked; none when it
+/// is not one (a forged or changed token, or one whose key is no longer published). Its
+/// times are not judged here.
+pub fn verify_jwt(jwt: &str, keys: &[SigningKeyRecord]) -> Option<serde_json::Value> {
+    let mut parts = jwt.split('.');
+    let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
+    let header: serde_json::Value = serde_json::from_slice(&decode(header)?).ok()?;
+    if header["alg"] != "RS256" {
+        return None;
+    }
+    let record = keys.iter().find(|k| header["kid"] == k.id.as_str())?;
+    let n = BigNum::from_slice(&decode(&record.public_n)?).ok()?;
+    let e = BigNum::from_slice(&decode(&record.public_e)?).ok()?;
+    let public = PKey::from_rsa(Rsa::from_public_components(n, e).ok()?).ok()?;
+    let mut verifier = Verifier::new(MessageDigest::sha256(), &public).ok()?;
+    let signed = &jwt[..jwt.rfind('.')?];
+    verifier.update(signed.as_bytes()).ok()?;
+    if !verifier.verify(&decode(signature)?).ok()? {
+        return None;
+    }
+    serde_json::from_slice(&decode(claims)?).ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use openssl::bn::BigNum;
-    use openssl::sign::Verifier;
-
     use super::*;
 
     /// The JWKS's modulus and exponent verify what the sealed private half signed: the test a
@@ -131,5 +162,35 @@ mod tests {
             ..record
         };
         assert!(SigningKey::open(&keys, &moved).is_none(), "bound to its id");
+    }
+
+    #[test]
+    fn only_a_token_latch_signed_with_a_published_key_is_read_back() {
+        let keys = Keys::derive(&[9u8; 32]);
+        let record = generate(&keys, Timestamp(1_000));
+        let other = generate(&keys, Timestamp(1_000));
+        let key = SigningKey::open(&keys, &record).unwrap();
+        let jwt = key.sign_jwt(br#"{"sub":"p1","sid":"s1"}"#);
+        let claims = verify_jwt(&jwt, std::slice::from_ref(&record)).expect("verifies");
+        assert_eq!(claims["sid"], "s1");
+        assert!(
+            verify_jwt(&jwt, std::slice::from_ref(&other)).is_none(),
+            "its key is gone"
+        );
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            base64url(br#"{"sid":"s2"}"#),
+            parts[2]
+        );
+        assert!(verify_jwt(&forged, std::slice::from_ref(&record)).is_none());
+        let unsigned = format!(
+            "{}.{}.",
+            base64url(format!(r#"{{"alg":"none","kid":"{}"}}"#, record.id).as_bytes()),
+            parts[1]
+        );
+        assert!(verify_jwt(&unsigned, std::slice::from_ref(&record)).is_none());
+        assert!(verify_jwt("not.a.jwt.at-all", std::slice::from_ref(&record)).is_none());
     }
 }

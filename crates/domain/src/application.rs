@@ -55,6 +55,14 @@ impl AppUri {
         &self.0
     }
 
+    /// Its origin (`https://harbor.example.com:8443`), for the pages that send the browser
+    /// there after a form.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
     /// Whether `requested` is this address, exactly.
     pub fn is(&self, requested: &str) -> bool {
         self.0 == requested
@@ -91,6 +99,10 @@ mod tests {
         ] {
             assert_eq!(AppUri::parse(ok).map(|u| u.to_string()), Ok(ok.to_owned()));
         }
+        let uri = AppUri::parse("https://harbor.example.com:8443/cb?tenant=1").unwrap();
+        assert_eq!(uri.origin(), "https://harbor.example.com:8443");
+        let uri = AppUri::parse("http://[::1]:3000/cb").unwrap();
+        assert_eq!(uri.origin(), "http://[::1]:3000");
         for (refused, why) in [
             ("http://harbor.example.com/cb", UriRefused::NotHttps),
             ("http://192.168.1.5/cb", UriRefused::NotHttps),

@@ -27,10 +27,14 @@ pub enum AuditKind {
     TwoFactorUnlocked,
     SendBudgetReached,
     DeliveryStatus,
+    AppSignedIn,
+    AppCodeReused,
+    AppRefreshReused,
+    AppSignedOut,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 24] = [
+    pub const ALL: [AuditKind; 28] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::PasswordReentryFailed,
@@ -55,6 +59,10 @@ impl AuditKind {
         AuditKind::TwoFactorUnlocked,
         AuditKind::SendBudgetReached,
         AuditKind::DeliveryStatus,
+        AuditKind::AppSignedIn,
+        AuditKind::AppCodeReused,
+        AuditKind::AppRefreshReused,
+        AuditKind::AppSignedOut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +91,10 @@ impl AuditKind {
             AuditKind::TwoFactorUnlocked => "two_factor.unlocked",
             AuditKind::SendBudgetReached => "practice.send_budget_reached",
             AuditKind::DeliveryStatus => "delivery.status",
+            AuditKind::AppSignedIn => "app.signed_in",
+            AuditKind::AppCodeReused => "app.code_reused",
+            AuditKind::AppRefreshReused => "app.refresh_reused",
+            AuditKind::AppSignedOut => "app.signed_out",
         }
     }
 

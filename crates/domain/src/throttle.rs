@@ -53,6 +53,23 @@ pub fn ip_retry_after(failures_in_window: i64, window_started_at: i64, now: i64)
         .then_some(window_ends - now)
 }
 
+/// Failed client authentications at the token endpoint allowed in a window, for one
+/// application and for one client address each.
+pub const CLIENT_AUTH_FAILURE_LIMIT: i64 = 20;
+pub const CLIENT_AUTH_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// Seconds until an application, or an address, may try to authenticate again; none while
+/// it is under the limit.
+pub fn client_auth_retry_after(
+    failures_in_window: i64,
+    window_started_at: i64,
+    now: i64,
+) -> Option<i64> {
+    let window_ends = window_started_at + CLIENT_AUTH_WINDOW_SECONDS;
+    (failures_in_window >= CLIENT_AUTH_FAILURE_LIMIT && now < window_ends)
+        .then_some(window_ends - now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

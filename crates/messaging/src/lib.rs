@@ -1,12 +1,14 @@
 //! latch's deliveries behind the app's `Delivery` port: texts through Twilio's Messages API and
 //! voice calls through its Calls API, with the signature check of its callbacks; and the
-//! development outbox.
+//! development outbox; and the back-channel logouts latch posts to applications.
 #![forbid(unsafe_code)]
 
+mod logout;
 mod outbox;
 mod signature;
 mod twilio;
 
+pub use logout::HttpLogoutSender;
 pub use outbox::OutboxDelivery;
 pub use signature::twilio_signature;
 pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call, twiml_press_a_key};

@@ -252,14 +252,22 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let task = tokio::spawn(latch_web::serve(listener, app, async move {
         let _ = rx.await;
     }));
-    let sweeper = tokio::spawn(sweep_forever(latch.clone(), stopping));
+    let sweeper = tokio::spawn(sweep_forever(latch.clone(), stopping.clone()));
+    let sender = latch_messaging::HttpLogoutSender::new().map_err(anyhow::Error::msg)?;
+    let issuer = public_url.trim_end_matches('/').to_owned();
+    let logouts = tokio::spawn(send_logouts_forever(
+        latch.clone(),
+        sender,
+        issuer,
+        stopping,
+    ));
     Ok(Running {
         addr,
         latch,
         public_url,
         shutdown: Some(tx),
         task,
-        upkeep: vec![sweeper, checkpointer],
+        upkeep: vec![sweeper, checkpointer, logouts],
         stop_upkeep,
     })
 }
@@ -273,6 +281,37 @@ async fn checkpoint_forever(db: Db, mut stopping: tokio::sync::watch::Receiver<b
     while pause_unless_stopping(Duration::from_millis(250), &mut stopping).await {
         if let Err(e) = db.checkpoint().await {
             tracing::warn!(error = %e, "copying SQLite's log into the database failed; trying again");
+        }
+    }
+}
+
+/// Every node sends the back-channel logouts that are due every two seconds or so: a signed-out
+/// person's applications hear of it at once, and whichever node is up sends what another
+/// claimed and could not.
+async fn send_logouts_forever(
+    latch: Latch,
+    sender: latch_messaging::HttpLogoutSender,
+    issuer: String,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let pause = 1500 + u64::from(latch_app::crypto::random_bytes::<1>()[0]) * 4;
+        if !pause_unless_stopping(Duration::from_millis(pause), &mut stopping).await {
+            return;
+        }
+        match latch.logouts.send_due(&sender, &issuer).await {
+            Ok(round) if round.sent + round.postponed + round.given_up > 0 => {
+                tracing::info!(
+                    sent = round.sent,
+                    postponed = round.postponed,
+                    given_up = round.given_up,
+                    "back-channel logouts"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "sending back-channel logouts failed; trying again later")
+            }
         }
     }
 }

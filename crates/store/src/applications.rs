@@ -6,7 +6,8 @@ use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::StoreError;
 use latch_app::ports::{ApplicationStore, StoreResult};
 use latch_app::records::{
-    Application, ApplicationToken, AuthorizationCode, Redeemed, SigningKeyRecord, TokenKind,
+    Application, ApplicationSignIn, ApplicationToken, AuthorizationCode, BackchannelLogout,
+    Redeemed, SigningKeyRecord, TokenKind,
 };
 use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
@@ -359,11 +360,61 @@ impl ApplicationStore for Db {
     ) -> StoreResult<Option<ApplicationToken>> {
         let row: Option<TokenRow> = on_db!(self, conn => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "select {TOKEN_COLUMNS} from application_tokens where token_hash = $1 and kind = $2 and expires_at > $3"
+                "select {TOKEN_COLUMNS} from application_tokens \
+                 where token_hash = $1 and kind = $2 and expires_at > $3 and used_at is null"
             )))
             .bind(token_hash)
             .bind(kind.as_str())
             .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(ApplicationToken::try_from).transpose()
+    }
+
+    async fn use_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Redeemed<ApplicationToken>> {
+        on_db!(write self, conn => {
+            // SECURITY: the guard is in the statement, so two refreshes with one token cannot
+            // both find it unused.
+            let fresh: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update application_tokens set used_at = $2 \
+                 where token_hash = $1 and kind = 'refresh' and used_at is null and expires_at > $2 \
+                 returning {TOKEN_COLUMNS}"
+            )))
+            .bind(token_hash)
+            .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            if let Some(row) = fresh {
+                return Ok(Redeemed::Now(row.try_into()?));
+            }
+            let before: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {TOKEN_COLUMNS} from application_tokens \
+                 where token_hash = $1 and kind = 'refresh' and used_at is not null"
+            )))
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            match before {
+                Some(row) => Ok(Redeemed::Before(row.try_into()?)),
+                None => Ok(Redeemed::Not),
+            }
+        })
+    }
+
+    async fn revoke_token(&self, token_hash: &str) -> StoreResult<Option<ApplicationToken>> {
+        let row: Option<TokenRow> = on_db!(write self, conn => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "delete from application_tokens where token_hash = $1 returning {TOKEN_COLUMNS}"
+            )))
+            .bind(token_hash)
             .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?
@@ -380,5 +431,130 @@ impl ApplicationStore for Db {
                 .map_err(db_error)?
                 .rows_affected()
         }))
+    }
+
+    async fn put_application_sign_in(
+        &self,
+        session_id: &SessionId,
+        application_id: &str,
+        person_id: &PersonId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(
+                "insert into application_sign_ins (session_id, application_id, person_id, signed_in_at) \
+                 values ($1, $2, $3, $4) on conflict (session_id, application_id) do nothing",
+            )
+            .bind(session_id.as_str())
+            .bind(application_id)
+            .bind(person_id.as_str())
+            .bind(at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn application_sign_ins_of(
+        &self,
+        person_id: &PersonId,
+    ) -> StoreResult<Vec<ApplicationSignIn>> {
+        let rows: Vec<(String, String, i64)> = on_db!(self, conn => {
+            sqlx::query_as(
+                "select s.session_id, a.name, s.signed_in_at from application_sign_ins s \
+                 join applications a on a.id = s.application_id \
+                 where s.person_id = $1 order by s.signed_in_at desc, a.name",
+            )
+            .bind(person_id.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(session_id, application_name, at)| ApplicationSignIn {
+                session_id: SessionId::from_stored(session_id),
+                application_name,
+                signed_in_at: Timestamp(at),
+            })
+            .collect())
+    }
+
+    async fn claim_backchannel_logouts(
+        &self,
+        now: Timestamp,
+        retry_at: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<BackchannelLogout>> {
+        // SECURITY of delivery, not of data: the claim is one guarded statement, so of nodes
+        // claiming at once each logout goes to one. PostgreSQL skips rows another node holds.
+        let claim = if matches!(self, Db::Postgres(_) | Db::PostgresWork(_)) {
+            "update backchannel_logouts set due_at = $2, attempts = attempts + 1 \
+             where (application_id, session_id) in (select application_id, session_id \
+             from backchannel_logouts where due_at <= $1 order by due_at limit $3 for update skip locked) \
+             returning application_id, session_id, person_id, attempts"
+        } else {
+            "update backchannel_logouts set due_at = $2, attempts = attempts + 1 \
+             where (application_id, session_id) in (select application_id, session_id \
+             from backchannel_logouts where due_at <= $1 order by due_at limit $3) \
+             returning application_id, session_id, person_id, attempts"
+        };
+        let rows: Vec<(String, String, String, i64)> = on_db!(write self, conn => {
+            sqlx::query_as(claim)
+                .bind(now.seconds())
+                .bind(retry_at.seconds())
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_error)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(application_id, session_id, person_id, attempts)| BackchannelLogout {
+                    application_id,
+                    session_id: SessionId::from_stored(session_id),
+                    person_id: PersonId::from_stored(person_id),
+                    attempts,
+                },
+            )
+            .collect())
+    }
+
+    async fn finish_backchannel_logout(
+        &self,
+        application_id: &str,
+        session_id: &SessionId,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("delete from backchannel_logouts where application_id = $1 and session_id = $2")
+                .bind(application_id)
+                .bind(session_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn postpone_backchannel_logout(
+        &self,
+        application_id: &str,
+        session_id: &SessionId,
+        due_at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(
+                "update backchannel_logouts set due_at = $3 where application_id = $1 and session_id = $2",
+            )
+            .bind(application_id)
+            .bind(session_id.as_str())
+            .bind(due_at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
     }
 }

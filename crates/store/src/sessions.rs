@@ -12,6 +12,33 @@ use crate::rows::{
 };
 use crate::{Db, db_error, on_db};
 
+/// What ends with the sessions `$ended` selects (a `select id from sessions where ...` whose
+/// parameters are `$bind`s): the back-channel logouts of the applications they signed in to
+/// are queued, and their sign-ins and tokens go. Runs just before the sessions are deleted,
+/// in the same unit of work.
+macro_rules! end_what_sessions_gave {
+    ($conn:expr, $ended:literal $(, $bind:expr)*) => {{
+        for sql in [
+            concat!(
+                "insert into backchannel_logouts (application_id, session_id, person_id, due_at, attempts) ",
+                "select s.application_id, s.session_id, s.person_id, 0, 0 from application_sign_ins s ",
+                "join applications a on a.id = s.application_id ",
+                "where a.backchannel_logout_uri is not null and s.session_id in (", $ended, ") ",
+                "on conflict do nothing"
+            ),
+            concat!("delete from application_sign_ins where session_id in (", $ended, ")"),
+            concat!("delete from application_tokens where session_id in (", $ended, ")"),
+        ] {
+            sqlx::query(sql)
+                $(.bind($bind))*
+                .execute(&mut *$conn)
+                .await
+                .map_err(db_error)?;
+        }
+    }};
+}
+pub(crate) use end_what_sessions_gave;
+
 /// The session whose `$column` (its token's hash or its id, both unique) is `$value`, with its
 /// person and practice, in one indexed query written out at compile time.
 macro_rules! session_where {
@@ -138,6 +165,12 @@ impl SessionStore for Db {
         session_id: &SessionId,
     ) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
+            end_what_sessions_gave!(
+                conn,
+                "select id from sessions where id = $1 and person_id = $2",
+                session_id.as_str(),
+                person_id.as_str()
+            );
             sqlx::query("delete from sessions where id = $1 and person_id = $2")
                 .bind(session_id.as_str())
                 .bind(person_id.as_str())
@@ -155,6 +188,12 @@ impl SessionStore for Db {
         keep: Option<&SessionId>,
     ) -> StoreResult<u64> {
         let deleted = on_db!(write self, conn => {
+            end_what_sessions_gave!(
+                conn,
+                "select id from sessions where person_id = $1 and ($2 is null or id <> $2)",
+                person_id.as_str(),
+                keep.map(SessionId::as_str)
+            );
             sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
                 .bind(person_id.as_str())
                 .bind(keep.map(SessionId::as_str))

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use latch_app::ports::{StoreResult, SweepStore};
 use latch_domain::Timestamp;
-use latch_domain::practice::IDLE_MINUTES_MAX;
 use latch_domain::session::ABSOLUTE_LIFETIME_SECONDS;
 
+use crate::sessions::end_what_sessions_gave;
 use crate::{Db, db_error, on_db};
 
 /// Delivery ids are kept a month, for late reports.
@@ -32,7 +32,6 @@ const SWEEPS: [&str; 7] = [
 #[async_trait]
 impl SweepStore for Db {
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64> {
-        let idle_before = now.seconds() - i64::from(IDLE_MINUTES_MAX) * 60;
         let created_before = now.seconds() - ABSOLUTE_LIFETIME_SECONDS;
         let cutoffs = [
             now.seconds(),
@@ -45,13 +44,26 @@ impl SweepStore for Db {
         ];
         let mut swept = 0;
         on_db!(write self, conn => {
+            // Each session by its own practice's idle limit, so an application hears of an
+            // idle sign-out within a sweep of it.
+            end_what_sessions_gave!(
+                conn,
+                "select id from sessions where last_seen_at <= $1 - 60 * \
+                 (select pr.sign_out_after_idle_minutes from people pe \
+                  join practices pr on pr.id = pe.practice_id where pe.id = sessions.person_id) \
+                 or created_at < $2 or (pending_until is not null and pending_until < $1)",
+                now.seconds(),
+                created_before
+            );
             swept += sqlx::query(
                 "delete from sessions where id in (select id from sessions where \
-                 last_seen_at < $1 or created_at < $2 or (pending_until is not null and pending_until < $3) limit $4)",
+                 last_seen_at <= $1 - 60 * \
+                 (select pr.sign_out_after_idle_minutes from people pe \
+                  join practices pr on pr.id = pe.practice_id where pe.id = sessions.person_id) \
+                 or created_at < $2 or (pending_until is not null and pending_until < $1) limit $3)",
             )
-            .bind(idle_before)
-            .bind(created_before)
             .bind(now.seconds())
+            .bind(created_before)
             .bind(batch)
             .execute(&mut *conn)
             .await

@@ -86,12 +86,17 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .merge(practice_settings::page_routes())
         .merge(audit::page_routes())
         .merge(dev_outbox::page_routes())
+        .merge(oidc::page_routes())
         .route("/message", get(flash::show_message))
         .route("/static/latch.css", get(layout::stylesheet))
         .fallback(layout::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             flash::carry,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            oidc::authorize::carry,
         ));
     Router::new()
         .nest("/api/v1", api)

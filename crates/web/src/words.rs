@@ -267,6 +267,15 @@ fn setting_bounds(setting: Setting) -> String {
 }
 
 /// 100000 as "100,000".
+/// "Harbor Practice", "Harbor Practice and Billing", "A, B and C"; none for none.
+pub(crate) fn and_list(names: &[String]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(one.clone()),
+        [rest @ .., last] => Some(format!("{} and {last}", rest.join(", "))),
+    }
+}
+
 pub(crate) fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -398,6 +407,20 @@ pub(crate) fn delivery_failure(failed: Option<&str>) -> (Option<String>, Option<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_are_listed_as_a_sentence_says_them() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(super::and_list(&names(&[])), None);
+        assert_eq!(
+            super::and_list(&names(&["Harbor"])).as_deref(),
+            Some("Harbor")
+        );
+        assert_eq!(
+            super::and_list(&names(&["A", "B", "C"])).as_deref(),
+            Some("A, B and C")
+        );
+    }
+
     use latch_app::ports::StoreError;
     use latch_app::{AppError, Throttle};
 

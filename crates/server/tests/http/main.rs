@@ -17,6 +17,8 @@ mod guard;
 mod input;
 mod metrics;
 mod nodes;
+mod oidc;
+mod oidc_logout;
 mod openapi;
 mod pages;
 mod practice;

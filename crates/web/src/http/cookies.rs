@@ -10,6 +10,7 @@ const SESSION: &str = "latch_session";
 const CSRF: &str = "latch_csrf";
 const DEVICE: &str = "latch_device";
 const FLASH: &str = "latch_flash";
+const WAITING: &str = "latch_authorize";
 
 /// A flash cookie this long or longer is not read (browsers keep about 4 KB a cookie).
 pub const FLASH_MAX: usize = 3800;
@@ -113,11 +114,29 @@ pub fn clear_flash(config: &WebConfig) -> HeaderValue {
 }
 
 pub fn read_flash(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
-    read_raw(headers, &name(config, FLASH)).filter(|v| {
-        v.len() < FLASH_MAX
-            && v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    read_raw(headers, &name(config, FLASH)).filter(|v| is_sealed(v))
+}
+
+/// A sealed cookie is base64url, and shorter than a browser keeps.
+fn is_sealed(value: &str) -> bool {
+    value.len() < FLASH_MAX
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// An application's authorization request, sealed, while its person signs in; it lasts
+/// `max_age` seconds.
+pub fn waiting_request(config: &WebConfig, sealed: &str, max_age: i64) -> HeaderValue {
+    build(config, WAITING, sealed, "Lax", Some(max_age))
+}
+
+pub fn clear_waiting_request(config: &WebConfig) -> HeaderValue {
+    build(config, WAITING, "", "Lax", Some(0))
+}
+
+pub fn read_waiting_request(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
+    read_raw(headers, &name(config, WAITING)).filter(|v| is_sealed(v))
 }
 
 /// The browser's remembered-device cookie: a token per person remembered here.

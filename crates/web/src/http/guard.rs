@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
+use crate::features::oidc::FormActionToo;
 use crate::http::cookies;
 use crate::http::error::{api_error_response, message_page};
 
@@ -74,14 +75,20 @@ pub async fn run_to_completion(request: Request, next: Next) -> Response {
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
+    // A page of a sign-in an application waits for ends, after its form, at that
+    // application: browsers check the redirects after a form against `form-action`.
+    let form_action = match response.extensions().get::<FormActionToo>() {
+        Some(FormActionToo(origin)) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
+    let h = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -121,10 +128,12 @@ fn is_api(path: &str) -> bool {
 /// SECURITY: a state-changing request whose Origin is not ours, or that the browser marks
 /// cross-site, is refused before it reaches a handler.
 pub async fn cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // The OpenID Connect endpoints are called by applications from their own sites, and none
+    // acts on a latch cookie's say-so alone.
     let changes_state = matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    ) && !request.uri().path().starts_with("/oidc/");
     if changes_state {
         let headers = request.headers();
         let origin_ok = match headers

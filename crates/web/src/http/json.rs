@@ -206,23 +206,29 @@ pub struct SessionView {
     #[schema(format = DateTime)]
     pub last_seen_at: String,
     pub current: bool,
+    /// The names of the applications this session signed in to.
+    pub applications: Vec<String>,
 }
 
 impl SessionView {
     /// The person's sessions for a page or an answer, marking the one asking.
     pub fn list(
-        sessions: Vec<latch_app::records::Session>,
+        sessions: Vec<latch_app::account::OpenSession>,
         current: &latch_app::SessionId,
     ) -> Vec<SessionView> {
         sessions
             .into_iter()
-            .map(|s| SessionView {
-                current: s.id == *current,
-                id: s.id.to_string(),
-                label: s.label,
-                ip: s.ip,
-                created_at: s.created_at.to_rfc3339(),
-                last_seen_at: s.last_seen_at.to_rfc3339(),
+            .map(|open| {
+                let s = open.session;
+                SessionView {
+                    current: s.id == *current,
+                    id: s.id.to_string(),
+                    label: s.label,
+                    ip: s.ip,
+                    created_at: s.created_at.to_rfc3339(),
+                    last_seen_at: s.last_seen_at.to_rfc3339(),
+                    applications: open.applications,
+                }
             })
             .collect()
     }

@@ -42,6 +42,10 @@ pub fn kind(kind: AuditKind) -> &'static str {
         AuditKind::TwoFactorUnlocked => "Two-factor unlocked",
         AuditKind::SendBudgetReached => "Daily limit of texts and calls reached",
         AuditKind::DeliveryStatus => "Delivery report",
+        AuditKind::AppSignedIn => "Signed in to an application",
+        AuditKind::AppCodeReused => "An application's sign-in code was used twice",
+        AuditKind::AppRefreshReused => "An application's old token was used again",
+        AuditKind::AppSignedOut => "Signed out of an application",
     }
 }
 

@@ -142,6 +142,8 @@ pub struct SessionRow {
     proved: &'static str,
     last_seen: When,
     current: bool,
+    /// "Harbor Practice and Harbor Billing", when it signed in to any.
+    applications: Option<String>,
 }
 
 /// A remembered browser as My Profile lists it.
@@ -193,7 +195,9 @@ async fn profile_page(
         email: who.account.person.email.to_string(),
         sessions: sessions
             .into_iter()
-            .map(|s| SessionRow {
+            .map(|open| (crate::words::and_list(&open.applications), open.session))
+            .map(|(applications, s)| SessionRow {
+                applications,
                 current: s.id == who.session.id,
                 signed_in: When::at(s.created_at, zone, now),
                 last_seen: When::ago(s.last_seen_at, zone, now),

@@ -24,7 +24,10 @@ pub(crate) fn page_routes() -> Router<AppState> {
             "/sign-in",
             get(pages::show_sign_in).post(pages::submit_sign_in),
         )
-        .route("/sign-out", post(pages::submit_sign_out))
+        .route(
+            "/sign-out",
+            get(pages::show_sign_out).post(pages::submit_sign_out),
+        )
         .route(
             "/sign-in/code",
             get(pages::show_code).post(pages::submit_code),

@@ -1,6 +1,7 @@
 //! The sign-in page and the code page, with their views and forms.
 
 use crate::AppState;
+use crate::features::oidc::{Continuing, landing};
 use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::HtmlError;
 use crate::http::extract::{AnySession, Browser, Client, PagePending, PageSession, Session};
@@ -26,6 +27,8 @@ pub struct SignInPage {
     email: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// The application a waiting request came from.
+    application_name: Option<String>,
 }
 
 csrf_form!(SignInForm { email } secret { password });
@@ -36,14 +39,22 @@ pub async fn show_sign_in(
     Csrf(csrf): Csrf,
     Query(q): Query<NoticeQuery>,
     Flashed(flash): Flashed,
+    continuing: Continuing,
 ) -> Result<Response, HtmlError> {
     if session.is_some() {
-        return Ok(see_other("/dashboard"));
+        return Ok(see_other(landing(&continuing)));
     }
     if state.latch.setup.needs_first_run().await? {
         return Ok(see_other("/setup"));
     }
-    let form: SignInForm = flash.as_ref().and_then(Flash::form).unwrap_or_default();
+    let waiting = continuing.0.as_deref();
+    let hint = || SignInForm {
+        email: waiting
+            .and_then(|w| w.login_hint.clone())
+            .unwrap_or_default(),
+        ..SignInForm::default()
+    };
+    let form: SignInForm = flash.as_ref().and_then(Flash::form).unwrap_or_else(hint);
     let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
     Ok(render(
         StatusCode::OK,
@@ -52,6 +63,7 @@ pub async fn show_sign_in(
             email: form.email,
             error,
             notice: notice_for(q.done.as_deref()),
+            application_name: waiting.map(|w| w.application_name.clone()),
         },
     ))
 }
@@ -61,6 +73,7 @@ pub async fn submit_sign_in(
     Client(client): Client,
     AnySession(previous): AnySession,
     Browser(browser): Browser,
+    continuing: Continuing,
     CsrfForm(mut form): CsrfForm<SignInForm>,
 ) -> Result<Response, HtmlError> {
     let password = Secret::new(std::mem::take(&mut form.password));
@@ -73,7 +86,7 @@ pub async fn submit_sign_in(
             if let Some(previous) = previous {
                 sign_in.sign_out(&previous, &client).await?;
             }
-            let next = see_other(&next_after_password(&signed_in));
+            let next = see_other(&next_after_password(&signed_in, &continuing));
             Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
@@ -84,10 +97,11 @@ pub async fn submit_sign_in(
     }
 }
 
-/// Where a right password leads: the dashboard, or the code page (saying how the code went).
-fn next_after_password(signed_in: &SignedIn) -> String {
+/// Where a right password leads: the dashboard (or the application waiting), or the code page
+/// (saying how the code went).
+fn next_after_password(signed_in: &SignedIn, continuing: &Continuing) -> String {
     match (&signed_in.code, &signed_in.delivery_failed) {
-        (None, None) => "/dashboard".to_owned(),
+        (None, None) => landing(continuing).to_owned(),
         (Some(code), _) => format!("/sign-in/code?sent={}", code.channel.as_str()),
         (None, Some(AppError::DeliveryFailed(failure))) => match failure.try_instead() {
             Some(other) => format!("/sign-in/code?failed={}", other.as_str()),
@@ -95,6 +109,31 @@ fn next_after_password(signed_in: &SignedIn) -> String {
         },
         (None, Some(_)) => "/sign-in/code?failed=1".to_owned(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "sign_out.html")]
+pub struct SignOutPage {
+    csrf: String,
+    person_name: String,
+    email: String,
+}
+
+/// `/sign-out`: an application asked to sign the person out without its ID token, so the
+/// person says whether to.
+pub async fn show_sign_out(AnySession(session): AnySession, Csrf(csrf): Csrf) -> Response {
+    let Some(who) = session else {
+        return see_other("/sign-in?done=signed-out");
+    };
+    let person = &who.account.person;
+    render(
+        StatusCode::OK,
+        &SignOutPage {
+            csrf,
+            person_name: person.name.clone(),
+            email: person.email.as_str().to_owned(),
+        },
+    )
 }
 
 pub async fn submit_sign_out(
@@ -307,6 +346,7 @@ pub async fn submit_code(
     Client(client): Client,
     Session(who, _): PagePending,
     Browser(browser): Browser,
+    continuing: Continuing,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, HtmlError> {
     let remember = form.remember == "yes";
@@ -317,7 +357,7 @@ pub async fn submit_code(
     match verified.await {
         Ok(accepted) => {
             let session = cookies::session(&state.config, accepted.token.expose());
-            let mut response = with_cookie(see_other("/dashboard"), session);
+            let mut response = with_cookie(see_other(landing(&continuing)), session);
             if let Some(cookie) = remember_cookie(&state.config, browser, &accepted) {
                 response = with_cookie(response, cookie);
             }

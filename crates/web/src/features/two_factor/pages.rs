@@ -2,6 +2,7 @@
 //! forms.
 
 use crate::AppState;
+use crate::features::oidc::Continuing;
 use crate::features::sign_in::pages::{
     ChannelForm, CodeQuery, CodeRefused, CodeSaid, lock_notice, other_channel, resent_notice,
     shown_beside_code_form,
@@ -409,6 +410,8 @@ pub struct DonePage {
     chrome: Chrome,
     /// After the practice's required setup: on to the dashboard, not back to My Profile.
     to_dashboard: bool,
+    /// The application a sign-in waits for, which the setup goes on to.
+    application_name: Option<String>,
     /// A change of phone or method, not a first setup.
     changed: bool,
     channel_label: &'static str,
@@ -425,6 +428,7 @@ pub async fn show_done(
     Session(who, _): PageSession,
     Csrf(csrf): Csrf,
     Query(q): Query<DoneQuery>,
+    Continuing(waiting): Continuing,
 ) -> Response {
     let Some(setting) = who.account.person.two_factor.as_ref() else {
         return see_other("/profile");
@@ -435,6 +439,7 @@ pub async fn show_done(
         phone,
         chrome: Chrome::new(&who, csrf, "profile"),
         to_dashboard: q.next.as_deref() == Some("dashboard"),
+        application_name: waiting.map(|w| w.application_name.clone()),
         changed: q.changed.is_some(),
     };
     render(StatusCode::OK, &page)
