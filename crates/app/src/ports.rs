@@ -146,6 +146,9 @@ pub trait SessionStore {
         session_id: &SessionId,
     ) -> StoreResult<bool>;
     /// Ends every session of the person but `keep`.
+    /// Ends what a session gave applications, the session itself going on: its tokens go, and
+    /// the applications it signed in to are told (back-channel logout) and must sign in again.
+    async fn end_applications_of_session(&self, session_id: &SessionId) -> StoreResult<()>;
     async fn delete_sessions_of(
         &self,
         person_id: &PersonId,

@@ -161,7 +161,8 @@ pub(crate) async fn rotate(
     Ok(token)
 }
 
-/// Ends every remembered device of the person and every session but this one.
+/// Ends every remembered device of the person, every session but this one, and what this one
+/// gave applications.
 pub(crate) async fn end_devices_and_other_sessions(
     core: &Core,
     who: &Authenticated,
@@ -171,6 +172,11 @@ pub(crate) async fn end_devices_and_other_sessions(
     let ended = core.store.delete_devices_of(&person.id).await?;
     core.store
         .delete_sessions_of(&person.id, Some(&who.session.id))
+        .await?;
+    // The applications this session signed in to rest on how the person signed in, which has
+    // just changed: they sign in again.
+    core.store
+        .end_applications_of_session(&who.session.id)
         .await?;
     if ended > 0 {
         record(

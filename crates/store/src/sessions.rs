@@ -182,6 +182,17 @@ impl SessionStore for Db {
         Ok(deleted > 0)
     }
 
+    async fn end_applications_of_session(&self, session_id: &SessionId) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            end_what_sessions_gave!(
+                conn,
+                "select id from sessions where id = $1",
+                session_id.as_str()
+            );
+        });
+        Ok(())
+    }
+
     async fn delete_sessions_of(
         &self,
         person_id: &PersonId,

@@ -29,6 +29,7 @@ crate::on_both_databases!(
     tokens_stop_working_when_the_latch_session_ends,
     a_sign_in_begun_on_one_node_finishes_on_another,
     refresh_tokens_rotate_and_a_reused_one_ends_the_family,
+    a_password_or_two_factor_change_ends_the_applications_tokens,
     revocation_and_introspection_for_applications_with_a_secret,
 );
 
@@ -1131,4 +1132,59 @@ async fn revocation_and_introspection_for_applications_with_a_secret(dialect: Di
         secret: Some("wrong".into()),
     };
     assert_eq!(revoke(&c, &wrong, access).await, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_password_or_two_factor_change_ends_the_applications_tokens(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let rp = register(&app, false).await;
+    let c = app.client();
+
+    // Even those resting on the session that made the change, which itself goes on.
+    let tokens = tokens_for(&app, &owner, &rp).await;
+    let (status, _) = owner
+        .put(
+            "/api/v1/me/password",
+            serde_json::json!({"current_password": PASSWORD, "new_password": "violet tractor sandwich"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&c, &rp, refresh_token, None).await.1["error"],
+        "invalid_grant"
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo(&c, access, false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, sessions) = owner.get("/api/v1/me/sessions").await;
+    assert_eq!(
+        sessions["sessions"][0]["applications"],
+        serde_json::json!([])
+    );
+
+    // A change of two-factor phone changes how the person signs in: the applications sign
+    // in again.
+    let reauthenticate = || async {
+        let (status, body) = owner
+            .post(
+                "/api/v1/session/reauthenticate",
+                serde_json::json!({"password": "violet tractor sandwich"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    };
+    reauthenticate().await;
+    app.enrol(&owner, "+14155550101").await;
+    let tokens = tokens_for(&app, &owner, &rp).await;
+    reauthenticate().await;
+    app.enrol(&owner, "+14155550102").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&c, &rp, refresh_token, None).await.1["error"],
+        "invalid_grant"
+    );
 }
