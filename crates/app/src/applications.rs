@@ -1,8 +1,9 @@
 //! The applications that sign people in through latch, registered by the operator, and the
 //! keys their tokens are signed with: one set for the installation, shared by every node.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
 use crate::crypto::{new_id, new_token, token_hash};
@@ -30,14 +31,26 @@ pub struct ApplicationInput {
     pub public: bool,
 }
 
+/// How long an opened signing key is kept. Opening it (a database read, AES-GCM and PKCS #8)
+/// would cost every token; a rotation on another node reaches this one within the minute,
+/// while the key before stays published.
+const OPENED_KEY_SECONDS: i64 = 60;
+
 #[derive(Clone)]
 pub struct ApplicationService {
     core: Arc<Core>,
+    /// The signing key as last opened, and when; shared by every clone.
+    opened: Arc<Mutex<Option<Opened>>>,
 }
+
+type Opened = (Arc<SigningKey>, Timestamp);
 
 impl ApplicationService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
-        ApplicationService { core }
+        ApplicationService {
+            core,
+            opened: Arc::default(),
+        }
     }
 
     /// Registers an application; a confidential one's secret is answered this once and kept
@@ -139,6 +152,7 @@ impl ApplicationService {
         let key = self.new_key().await?;
         let now = self.core.clock.now();
         self.core.store.rotate_signing_key(&key, now).await?;
+        *self.opened.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(key.id)
     }
 
@@ -155,13 +169,27 @@ impl ApplicationService {
     }
 
     /// The key that signs now, opened to sign with.
-    pub(crate) async fn signing_key(&self) -> Result<SigningKey, AppError> {
+    pub(crate) async fn signing_key(&self) -> Result<Arc<SigningKey>, AppError> {
+        let now = self.core.clock.now();
+        if let Some((key, at)) = self
+            .opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && now.seconds() - at.seconds() < OPENED_KEY_SECONDS
+        {
+            return Ok(Arc::clone(key));
+        }
         let keys = self.published_keys().await?;
-        keys.first()
+        let key = keys
+            .first()
             .and_then(|record| SigningKey::open(&self.core.keys, record))
+            .map(Arc::new)
             .ok_or_else(|| {
                 AppError::Internal("the signing key does not open under this server key".into())
-            })
+            })?;
+        *self.opened.lock().unwrap_or_else(|p| p.into_inner()) = Some((Arc::clone(&key), now));
+        Ok(key)
     }
 
     async fn new_key(&self) -> Result<SigningKeyRecord, AppError> {

@@ -69,11 +69,8 @@ pub struct GrantService {
 }
 
 impl GrantService {
-    pub(crate) fn new(core: Arc<Core>) -> Self {
-        GrantService {
-            applications: ApplicationService::new(Arc::clone(&core)),
-            core,
-        }
+    pub(crate) fn new(core: Arc<Core>, applications: ApplicationService) -> Self {
+        GrantService { applications, core }
     }
 
     /// The same service inside a unit of work.

@@ -244,6 +244,8 @@ impl Latch {
             settings,
             kept: None,
         });
+        // One for the installation's keys, so every use case signs with the key it opened.
+        let applications = ApplicationService::new(Arc::clone(&core));
         Ok(Latch {
             setup: SetupService::new(Arc::clone(&core)),
             sign_in: SignInService::new(Arc::clone(&core)),
@@ -253,9 +255,9 @@ impl Latch {
             two_factor: TwoFactorService::new(Arc::clone(&core)),
             devices: DeviceService::new(Arc::clone(&core)),
             practice: PracticeService::new(Arc::clone(&core)),
-            applications: ApplicationService::new(Arc::clone(&core)),
-            grants: GrantService::new(Arc::clone(&core)),
-            logouts: LogoutService::new(Arc::clone(&core)),
+            grants: GrantService::new(Arc::clone(&core), applications.clone()),
+            logouts: LogoutService::new(Arc::clone(&core), applications.clone()),
+            applications,
             core,
         })
     }

@@ -68,11 +68,8 @@ pub struct LogoutService {
 }
 
 impl LogoutService {
-    pub(crate) fn new(core: Arc<Core>) -> Self {
-        LogoutService {
-            applications: ApplicationService::new(Arc::clone(&core)),
-            core,
-        }
+    pub(crate) fn new(core: Arc<Core>, applications: ApplicationService) -> Self {
+        LogoutService { core, applications }
     }
 
     /// Reads an RP-initiated logout request (RP-Initiated Logout 1.0 §2): the hint must be an

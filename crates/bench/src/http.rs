@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use hyper::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -18,11 +18,13 @@ pub struct Http {
     base: String,
 }
 
-/// What came back: the status, the body, and the session cookie when one was set.
+/// What came back: the status, the body, the session cookie when one was set, and where a
+/// redirect leads.
 pub struct Reply {
     pub status: u16,
     pub body: Bytes,
     pub session: Option<String>,
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -65,16 +67,33 @@ impl Http {
         body: Option<String>,
         cookie: Option<&str>,
     ) -> anyhow::Result<Reply> {
+        let mut headers = Vec::new();
+        if body.is_some() {
+            headers.push((CONTENT_TYPE.as_str(), "application/json"));
+        }
+        if let Some(cookie) = cookie {
+            headers.push((COOKIE.as_str(), cookie));
+        }
+        self.request(method, path, body.unwrap_or_default(), &headers)
+            .await
+    }
+
+    /// Any request, with the headers given (an application's form, its Basic or Bearer
+    /// credentials).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Reply> {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
-        if body.is_some() {
-            request = request.header(CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        let request = request.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
+        let request = request.body(Full::new(Bytes::from(body)))?;
         let response = self.client.request(request).await?;
         let status = response.status().as_u16();
         let session = response
@@ -84,11 +103,17 @@ impl Http {
             .filter_map(|v| v.to_str().ok())
             .find_map(|v| v.strip_prefix("latch_session="))
             .map(|v| format!("latch_session={}", v.split(';').next().unwrap_or_default()));
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.into_body().collect().await?.to_bytes();
         Ok(Reply {
             status,
             body,
             session,
+            location,
         })
     }
 }

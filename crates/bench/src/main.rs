@@ -2,6 +2,7 @@
 //! over loopback, and prints the figures of BENCHMARKS.md as a Markdown table.
 #![forbid(unsafe_code)]
 
+mod applications;
 mod flows;
 mod http;
 mod load;
@@ -112,7 +113,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (hash_time, password_hash) = hashing_bound().await?;
     let every_core = hashing_on_every_core(cores).await?;
-    let mut report = Report::new(&args_line(&args), cores, hash_time, every_core);
+    let signing_time = signing_alone().await?;
+    let mut report = Report::new(
+        &args_line(&args),
+        cores,
+        hash_time,
+        every_core,
+        signing_time,
+    );
     eprintln!(
         "one argon2id hash: {:.1} ms; bound {:.1} sign-ins/s on {cores} cores",
         hash_time.as_secs_f64() * 1000.0,
@@ -219,6 +227,36 @@ async fn hashing_bound() -> anyhow::Result<(Duration, String)> {
     Ok((times[times.len() / 2], hash))
 }
 
+/// One RS256 signature of an ID token's claims with a 2048-bit key, timed alone (the median
+/// of two hundred): the floor of an application sign-in, as one hash is of a sign-in.
+async fn signing_alone() -> anyhow::Result<Duration> {
+    use latch_app::signing::{SigningKey, generate};
+    let keys = Keys::derive(&random_bytes::<32>());
+    let record = tokio::task::spawn_blocking({
+        let keys = keys.clone();
+        move || generate(&keys, latch_domain::Timestamp(0))
+    })
+    .await?;
+    let key = SigningKey::open(&keys, &record).context("the key just made opens")?;
+    let claims = serde_json::json!({
+        "iss": "https://latch.example.com", "sub": "0123456789abcdef0123456789abcdef",
+        "aud": "0123456789abcdef0123456789abcdef", "azp": "0123456789abcdef0123456789abcdef",
+        "iat": 1_800_000_000, "exp": 1_800_003_600, "auth_time": 1_800_000_000,
+        "sid": "0123456789abcdef", "amr": ["pwd", "mfa", "sms"], "acr": "mfa", "nonce": "n",
+        "name": "Sam Lee", "role": "staff", "email": "sam@example.com", "email_verified": false,
+        "practice": {"id": "0123456789abcdef0123456789abcdef", "name": "Harbor Counseling"},
+    })
+    .to_string();
+    let mut times = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let started = Instant::now();
+        std::hint::black_box(key.sign_jwt(claims.as_bytes()));
+        times.push(started.elapsed());
+    }
+    times.sort_unstable();
+    Ok(times[times.len() / 2])
+}
+
 /// Hashes a second with every core hashing and nothing else running: what the cores really
 /// give when they share their caches and memory, beside the bound's ideal.
 async fn hashing_on_every_core(cores: usize) -> anyhow::Result<f64> {
@@ -264,6 +302,8 @@ async fn measure(
         work_dir.join(format!("latch-{}.log", dialect.to_lowercase())),
     );
     latch.migrate()?;
+    let (id, secret) = latch.add_application(applications::REDIRECT_URI)?;
+    let application = applications::BenchApplication { id, secret };
 
     // The practice is made the way a person makes it; everyone else is filled in bulk.
     let practice_id = {
@@ -285,7 +325,15 @@ async fn measure(
     let seconds = Duration::from_secs(args.seconds);
     let levels: &[usize] = if args.smoke { &[2] } else { &[2, 4, 8, 16] };
     let small = measure_base(
-        &latch, &db, &keys, &crowd, &sessions, &devices, seconds, levels, true,
+        &latch,
+        &db,
+        &keys,
+        &crowd,
+        &sessions,
+        &devices,
+        seconds,
+        levels,
+        Some(&application),
     )
     .await?;
     let concurrency = small.storm_concurrency;
@@ -315,7 +363,7 @@ async fn measure(
             &devices,
             seconds,
             &[concurrency],
-            false,
+            None,
         )
         .await?;
         figures.large = Some(large);
@@ -324,7 +372,8 @@ async fn measure(
     Ok(figures)
 }
 
-/// Phases 2 to 7 on the database as it is now.
+/// Phases 2 to 7 on the database as it is now; on the small base (given its application) the
+/// floor and the application sign-ins too.
 #[allow(clippy::too_many_arguments)]
 async fn measure_base(
     latch: &LatchCommand,
@@ -335,8 +384,9 @@ async fn measure_base(
     devices: &[String],
     seconds: Duration,
     levels: &[usize],
-    with_floor: bool,
+    application: Option<&applications::BenchApplication>,
 ) -> anyhow::Result<Base> {
+    let with_floor = application.is_some();
     let mut base = Base::default();
     // Start to ready: the median of five starts; the last server stays up.
     let mut starts = Vec::new();
@@ -416,6 +466,24 @@ async fn measure_base(
         )
         .await,
     );
+    if let Some(app) = application {
+        eprintln!("application sign-in for people signed in to latch");
+        base.app_sign_in =
+            Some(applications::sign_ins(&http, app, sessions, APP_CONCURRENCY, seconds).await);
+        let mut refresh_tokens = Vec::new();
+        for session in sessions.iter().take(APP_CONCURRENCY * 4) {
+            let scope = "openid profile email offline_access";
+            let token = applications::sign_in(&http, app, session, scope).await?;
+            refresh_tokens.push(token.context("offline_access gives a refresh token")?);
+        }
+        eprintln!("refresh alone");
+        base.refresh = Some(
+            applications::refreshes(&http, app, refresh_tokens, APP_CONCURRENCY, seconds).await,
+        );
+    }
     drop(server);
     Ok(base)
 }
+
+/// Requests at once in the application phases: enough to keep both cores busy.
+const APP_CONCURRENCY: usize = 16;

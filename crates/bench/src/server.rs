@@ -70,6 +70,36 @@ impl LatchCommand {
         Ok(())
     }
 
+    /// Registers an application with `latch client add`, as the operator does; answers its
+    /// client id and secret.
+    pub fn add_application(&self, redirect_uri: &str) -> anyhow::Result<(String, String)> {
+        let mut command = self.command()?;
+        let output = command
+            .stdout(Stdio::piped())
+            .args([
+                "client",
+                "add",
+                "--name",
+                "Bench Practice",
+                "--redirect-uri",
+                redirect_uri,
+            ])
+            .output()
+            .with_context(|| format!("run {}", self.binary.display()))?;
+        if !output.status.success() {
+            bail!("`latch client add` failed; see {}", self.log.display());
+        }
+        let added: serde_json::Value =
+            serde_json::from_slice(&output.stdout).context("`latch client add` prints JSON")?;
+        let field = |name: &str| {
+            added[name]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("`latch client add` gave no {name}"))
+        };
+        Ok((field("client_id")?, field("client_secret")?))
+    }
+
     /// Starts `latch serve` on a free loopback port and waits until `/readyz` answers 200.
     /// Returns the server and the time from spawning the process to its first ready answer.
     pub async fn start(&self) -> anyhow::Result<(Latch, Duration)> {

@@ -167,12 +167,14 @@ async fn apache_with_mod_auth_openidc_signs_in_through_latch_with_a_code_in_chro
     let code = app.last_code_to("+14155550101").await;
     fill(&b, "code", &code).await;
     // The last page is Apache's: wait for its heading, not for latch's layout.
-    b.find(Locator::Css(r#"form[action="/sign-in/code"] button[type="submit"]"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.find(Locator::Css(
+        r#"form[action="/sign-in/code"] button[type="submit"]"#,
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     let _ = b
         .wait()
         .at_most(Duration::from_secs(10))

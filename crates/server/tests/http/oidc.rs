@@ -30,6 +30,8 @@ crate::on_both_databases!(
     a_sign_in_begun_on_one_node_finishes_on_another,
     refresh_tokens_rotate_and_a_reused_one_ends_the_family,
     a_password_or_two_factor_change_ends_the_applications_tokens,
+    a_practices_required_setup_comes_first_then_the_application,
+    refresh_families_are_shared_by_every_node,
     revocation_and_introspection_for_applications_with_a_secret,
 );
 
@@ -1185,6 +1187,80 @@ async fn a_password_or_two_factor_change_ends_the_applications_tokens(dialect: D
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     assert_eq!(
         refresh(&c, &rp, refresh_token, None).await.1["error"],
+        "invalid_grant"
+    );
+}
+
+async fn a_practices_required_setup_comes_first_then_the_application(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    app.person(&owner, "staff", "sam@harbor.test").await;
+    let (status, body) = owner
+        .change_security(serde_json::json!({"require_two_factor": "staff"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rp = register(&app, false).await;
+
+    let browser = app.client();
+    assert_eq!(
+        visit(&browser, &authorize_path(&rp, &[])).await.unwrap(),
+        "/sign-in"
+    );
+    let (_, html) = browser.page("/sign-in").await;
+    let posted = browser
+        .submit(
+            "/sign-in",
+            &[
+                ("csrf", &csrf_of(&html)),
+                ("email", "sam@harbor.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(posted.headers()["location"], "/oidc/authorize/continue");
+    // Held for the practice's rule: no code for the application, the wizard first.
+    assert_eq!(
+        visit(&browser, "/oidc/authorize/continue").await.unwrap(),
+        "/sign-in"
+    );
+    assert_eq!(
+        visit(&browser, "/sign-in").await.unwrap(),
+        "/profile/two-factor"
+    );
+    app.enrol(&browser, "+14155550123").await;
+    let (status, html) = browser
+        .page("/profile/two-factor/done?next=dashboard")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"href="/oidc/authorize/continue">Continue to Harbor Practice"#),
+        "{html}"
+    );
+    let to = visit(&browser, "/oidc/authorize/continue").await.unwrap();
+    let (status, tokens) = exchange(&app.client(), &rp, &back_at(&to)["code"]).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["role"], "staff");
+}
+
+async fn refresh_families_are_shared_by_every_node(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let rp = register(&app, false).await;
+    let (other, _node) = app.second_node().await;
+    let (here, there) = (app.client(), app.client().on(&other));
+    let tokens = tokens_for(&app, &owner, &rp).await;
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let (status, second) = refresh(&there, &rp, first, None).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    // The first token again, on the first node: the family ends on both.
+    assert_eq!(
+        refresh(&here, &rp, first, None).await.1["error"],
+        "invalid_grant"
+    );
+    let second = second["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&there, &rp, second, None).await.1["error"],
         "invalid_grant"
     );
 }
