@@ -41,6 +41,9 @@ pub struct ApplicationService {
     core: Arc<Core>,
     /// The signing key as last opened, and when; shared by every clone.
     opened: Arc<Mutex<Option<Opened>>>,
+    /// Held while this node makes the installation's first key, so requests arriving together
+    /// make one, not one each.
+    making: Arc<tokio::sync::Mutex<()>>,
 }
 
 type Opened = (Arc<SigningKey>, Timestamp);
@@ -50,6 +53,7 @@ impl ApplicationService {
         ApplicationService {
             core,
             opened: Arc::default(),
+            making: Arc::default(),
         }
     }
 
@@ -137,6 +141,7 @@ impl ApplicationService {
     /// Makes the installation's first signing key, unless a node already has: whichever node
     /// needs one first makes the one all of them sign with.
     pub async fn ensure_signing_key(&self) -> Result<(), AppError> {
+        let _making = self.making.lock().await;
         let now = self.core.clock.now();
         if !self.core.store.signing_keys(now).await?.is_empty() {
             return Ok(());

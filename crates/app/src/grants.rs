@@ -247,16 +247,12 @@ impl GrantService {
             format!("client-auth:{}", credentials.client_id),
             format!("client-auth-ip:{}", client_key(&client.ip)),
         ];
-        for key in &keys {
-            if let Some(window) = store.window(key).await?
-                && let Some(retry_after) = client_auth_retry_after(
-                    window.count,
-                    window.started_at.seconds(),
-                    now.seconds(),
-                )
-            {
-                return Ok(Err(TokenRefused::TooManyFailures { retry_after }));
-            }
+        let windows = store.windows([&keys[0], &keys[1]]).await?;
+        let retry_after = windows.into_iter().flatten().find_map(|window| {
+            client_auth_retry_after(window.count, window.started_at.seconds(), now.seconds())
+        });
+        if let Some(retry_after) = retry_after {
+            return Ok(Err(TokenRefused::TooManyFailures { retry_after }));
         }
         let application = store.application(&credentials.client_id).await?;
         match application.filter(|a| proves_itself(a, credentials)) {

@@ -174,6 +174,8 @@ pub trait ThrottleStore {
     async fn clear_password_failures(&self, email_normalized: &str) -> StoreResult<()>;
     /// The counter named `key` in its current window, if any.
     async fn window(&self, key: &str) -> StoreResult<Option<Window>>;
+    /// Two windows in one read, in the order asked.
+    async fn windows(&self, keys: [&str; 2]) -> StoreResult<[Option<Window>; 2]>;
     /// Adds one to the counter named `key`, starting a new window when the old one is over.
     async fn bump_window(
         &self,

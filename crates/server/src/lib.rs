@@ -252,6 +252,14 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let task = tokio::spawn(latch_web::serve(listener, app, async move {
         let _ = rx.await;
     }));
+    // The first signing key takes a moment of a core to make: made now, in the background,
+    // so the first application sign-in does not wait for it (nor does the start).
+    let keys = latch.applications.clone();
+    tokio::spawn(async move {
+        if let Err(e) = keys.ensure_signing_key().await {
+            tracing::warn!(error = %e, "the signing key is not made yet; the first token will make it");
+        }
+    });
     let sweeper = tokio::spawn(sweep_forever(latch.clone(), stopping.clone()));
     let sender = latch_messaging::HttpLogoutSender::new().map_err(anyhow::Error::msg)?;
     let issuer = public_url.trim_end_matches('/').to_owned();

@@ -117,6 +117,27 @@ impl ThrottleStore for Db {
         }))
     }
 
+    async fn windows(&self, keys: [&str; 2]) -> StoreResult<[Option<Window>; 2]> {
+        let rows: Vec<(String, i64, i64)> = on_db!(self, conn => {
+            sqlx::query_as(
+                "select key, count, window_started_at from rate_windows where key in ($1, $2)",
+            )
+            .bind(keys[0])
+            .bind(keys[1])
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        Ok(keys.map(|key| {
+            rows.iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, count, started)| Window {
+                    count: *count,
+                    started_at: Timestamp(*started),
+                })
+        }))
+    }
+
     async fn bump_window(
         &self,
         key: &str,

@@ -128,8 +128,9 @@ fn is_api(path: &str) -> bool {
 /// SECURITY: a state-changing request whose Origin is not ours, or that the browser marks
 /// cross-site, is refused before it reaches a handler.
 pub async fn cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // The OpenID Connect endpoints are called by applications from their own sites, and none
-    // acts on a latch cookie's say-so alone.
+    // The OpenID Connect endpoints are called by applications from their own sites. Those that
+    // read latch's session (an authorization or logout request) do on a POST what they do on
+    // a GET, which any site may send; and a cross-site POST carries no Lax session cookie.
     let changes_state = matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
