@@ -73,7 +73,10 @@ impl GrantService {
                 return Ok(Authorized::Redirect(to));
             }
         };
-        let application = application.expect("a request read has its application");
+        // A request reads as one only with its application; this says so to the compiler.
+        let Some(application) = application else {
+            return Ok(Authorized::Page(PageProblem::UnknownApplication));
+        };
         let now = self.core.clock.now();
         match who {
             Some(who) if password_recent_enough(who, &request, asked, now) => {

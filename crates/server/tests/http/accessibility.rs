@@ -156,6 +156,57 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     problems.extend(check("/profile", "client profile", &b).await);
     problems.extend(check("/nope", "not found", &b).await);
 
+    // The pages of an application's sign-in.
+    let (web, _) = app
+        .latch()
+        .applications
+        .add(latch_app::applications::ApplicationInput {
+            name: "Harbor Practice".into(),
+            redirect_uris: vec!["https://harbor.example.com/cb".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let authorize = |more: &str| {
+        format!(
+            "/oidc/authorize?client_id={}&redirect_uri=https%3A%2F%2Fharbor.example.com%2Fcb\
+             &response_type=code&scope=openid{more}",
+            web.id
+        )
+    };
+    problems.extend(
+        check(
+            &authorize("&prompt=login"),
+            "password again for an application",
+            &b,
+        )
+        .await,
+    );
+    assert!(
+        crate::browser::body_text(&b)
+            .await
+            .contains("Confirm it's you")
+    );
+    problems.extend(check("/sign-out", "sign out of latch?", &b).await);
+    problems.extend(
+        check(
+            "/oidc/authorize?client_id=nobody",
+            "a sign-in link that does not work",
+            &b,
+        )
+        .await,
+    );
+    b.goto(&format!("{base}/sign-out")).await.unwrap();
+    submit(&b, "/sign-out").await;
+    let sign_in_for_application = authorize("");
+    let name = "sign in to continue to an application";
+    problems.extend(check(&sign_in_for_application, name, &b).await);
+    let text = crate::browser::body_text(&b).await;
+    assert!(
+        text.contains("Sign in to continue to Harbor Practice"),
+        "{text}"
+    );
+
     b.close().await.unwrap();
     assert!(
         problems.is_empty(),
