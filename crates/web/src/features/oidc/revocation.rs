@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::rejection::RawFormRejection;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use latch_app::records::TokenKind;
 use serde_json::json;
 
-use super::token::{Answer, ApplicationForm, Refusal, no_store};
+use super::token::{ApplicationForm, Refusal, no_store};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Client;
@@ -20,10 +20,10 @@ pub async fn revoke(
     Client(client): Client,
     headers: HeaderMap,
     body: Result<RawForm, RawFormRejection>,
-) -> Result<Answer, ApiError> {
+) -> Result<Response, ApiError> {
     let (form, credentials, token) = match read(&headers, body) {
         Ok(read) => read,
-        Err(refusal) => return Ok(refusal.into()),
+        Err(refusal) => return Ok(refusal.into_response()),
     };
     Ok(
         match state
@@ -32,8 +32,8 @@ pub async fn revoke(
             .revoke(&credentials, &token, &client)
             .await?
         {
-            Ok(()) => Answer::Done(no_store(StatusCode::OK, ().into_response())),
-            Err(why) => form.refused(why).into(),
+            Ok(()) => no_store(StatusCode::OK, ().into_response()),
+            Err(why) => form.refused(why).into_response(),
         },
     )
 }
@@ -45,10 +45,10 @@ pub async fn introspect(
     Client(client): Client,
     headers: HeaderMap,
     body: Result<RawForm, RawFormRejection>,
-) -> Result<Answer, ApiError> {
+) -> Result<Response, ApiError> {
     let (form, credentials, token) = match read(&headers, body) {
         Ok(read) => read,
-        Err(refusal) => return Ok(refusal.into()),
+        Err(refusal) => return Ok(refusal.into_response()),
     };
     let found = state.latch.grants.introspect(&credentials, &token, &client);
     let body = match found.await? {
@@ -66,12 +66,9 @@ pub async fn introspect(
             "sid": active.session_id,
         }),
         Ok(None) => json!({"active": false}),
-        Err(why) => return Ok(form.refused(why).into()),
+        Err(why) => return Ok(form.refused(why).into_response()),
     };
-    Ok(Answer::Done(no_store(
-        StatusCode::OK,
-        Json(body).into_response(),
-    )))
+    Ok(no_store(StatusCode::OK, Json(body).into_response()))
 }
 
 type Read = (

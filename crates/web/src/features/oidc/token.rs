@@ -95,27 +95,6 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// What an endpoint called by applications answers: tokens, a refusal, or a fault of latch's.
-pub(crate) enum Answer {
-    Done(Response),
-    Refused(Box<Refusal>),
-}
-
-impl From<Refusal> for Answer {
-    fn from(refusal: Refusal) -> Self {
-        Answer::Refused(Box::new(refusal))
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        match self {
-            Answer::Done(response) => response,
-            Answer::Refused(refusal) => refusal.into_response(),
-        }
-    }
-}
-
 /// A form-encoded request of an application: its fields, each at most once (RFC 6749 §3.2).
 pub(crate) struct ApplicationForm {
     fields: Vec<(String, String)>,
@@ -224,13 +203,12 @@ pub async fn token(
     Client(client): Client,
     headers: HeaderMap,
     body: Result<RawForm, RawFormRejection>,
-) -> Result<Answer, ApiError> {
-    let exchanged = match exchange(&state, &client, &headers, body).await {
-        Ok(exchanged) => exchanged,
-        Err(Exchange::Refused(refusal)) => return Ok(refusal.into()),
-        Err(Exchange::Failed(e)) => return Err(e.into()),
-    };
-    Ok(Answer::Done(issued(exchanged)))
+) -> Result<Response, ApiError> {
+    match exchange(&state, &client, &headers, body).await {
+        Ok(exchanged) => Ok(issued(exchanged)),
+        Err(Exchange::Refused(refusal)) => Ok(refusal.into_response()),
+        Err(Exchange::Failed(e)) => Err(e.into()),
+    }
 }
 
 enum Exchange {
