@@ -180,18 +180,9 @@ impl GrantService {
         {
             Redeemed::Now(granted) => granted,
             Redeemed::Before(used) => {
-                store.revoke_grant(&used.code_hash).await?;
-                if let Some((_, account)) = store.session_by_id(&used.session_id).await? {
-                    let event = Event {
-                        practice_id: &account.practice.id,
-                        kind: AuditKind::AppCodeReused,
-                        actor_id: None,
-                        subject_id: Some(&account.person.id),
-                        client: None,
-                        detail: format!("{}: its tokens were ended", application.name),
-                    };
-                    record(&self.core, event).await?;
-                }
+                let (grant, session) = (&used.code_hash, &used.session_id);
+                self.end_reused_grant(application, grant, session, AuditKind::AppCodeReused)
+                    .await?;
                 return Ok(None);
             }
             Redeemed::Not => return Ok(None),
@@ -232,6 +223,31 @@ impl GrantService {
         };
         let scopes: Vec<&str> = token.scopes.split(' ').collect();
         Ok(Some(person_claims(&account, &scopes)))
+    }
+
+    /// SECURITY: a code or a refresh token presented again is a copy in someone else's
+    /// hands, or a replay: every token of its grant ends, and the practice's trail says so.
+    pub(crate) async fn end_reused_grant(
+        &self,
+        application: &Application,
+        grant_id: &str,
+        session_id: &SessionId,
+        kind: AuditKind,
+    ) -> Result<(), AppError> {
+        let store = &self.core.store;
+        store.revoke_grant(grant_id).await?;
+        if let Some((_, account)) = store.session_by_id(session_id).await? {
+            let event = Event {
+                practice_id: &account.practice.id,
+                kind,
+                actor_id: None,
+                subject_id: Some(&account.person.id),
+                client: None,
+                detail: format!("{}: its tokens were ended", application.name),
+            };
+            record(&self.core, event).await?;
+        }
+        Ok(())
     }
 
     /// The application that sent these credentials, if they prove it. Failures count per

@@ -5,7 +5,6 @@
 use latch_domain::Timestamp;
 use latch_domain::audit::AuditKind;
 
-use crate::audit::{Event, record};
 use crate::crypto::token_hash;
 use crate::error::AppError;
 use crate::grants::{
@@ -127,7 +126,9 @@ impl GrantService {
             Redeemed::Now(old) if old.application_id == application.id => old,
             Redeemed::Now(_) | Redeemed::Not => return Ok(Err(TokenRefused::InvalidGrant)),
             Redeemed::Before(used) => {
-                self.end_reused_family(application, &used).await?;
+                let (grant, session) = (&used.grant_id, &used.session_id);
+                self.end_reused_grant(application, grant, session, AuditKind::AppRefreshReused)
+                    .await?;
                 return Ok(Err(TokenRefused::InvalidGrant));
             }
         };
@@ -147,29 +148,6 @@ impl GrantService {
             access,
             refresh,
         }))
-    }
-
-    /// SECURITY: a refresh token used before is a copy in someone else's hands, or a replay:
-    /// every token of its grant ends, and the practice's trail says so.
-    async fn end_reused_family(
-        &self,
-        application: &Application,
-        used: &ApplicationToken,
-    ) -> Result<(), AppError> {
-        let store = &self.core.store;
-        store.revoke_grant(&used.grant_id).await?;
-        if let Some((_, account)) = store.session_by_id(&used.session_id).await? {
-            let event = Event {
-                practice_id: &account.practice.id,
-                kind: AuditKind::AppRefreshReused,
-                actor_id: None,
-                subject_id: Some(&account.person.id),
-                client: None,
-                detail: format!("{}: its tokens were ended", application.name),
-            };
-            record(&self.core, event).await?;
-        }
-        Ok(())
     }
 
     /// Ends a token this application holds (RFC 7009 §2.1): a refresh token with every token
