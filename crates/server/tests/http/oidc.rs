@@ -32,6 +32,7 @@ crate::on_both_databases!(
     a_password_or_two_factor_change_ends_the_applications_tokens,
     a_practices_required_setup_comes_first_then_the_application,
     refresh_families_are_shared_by_every_node,
+    a_waiting_request_latch_did_not_seal_is_ignored,
     revocation_and_introspection_for_applications_with_a_secret,
 );
 
@@ -1262,5 +1263,36 @@ async fn refresh_families_are_shared_by_every_node(dialect: Dialect) {
     assert_eq!(
         refresh(&there, &rp, second, None).await.1["error"],
         "invalid_grant"
+    );
+}
+
+async fn a_waiting_request_latch_did_not_seal_is_ignored(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let _owner = app.with_practice().await;
+    let rp = register(&app, false).await;
+    let browser = app.client();
+    assert_eq!(
+        visit(&browser, &authorize_path(&rp, &[])).await.unwrap(),
+        "/sign-in"
+    );
+    let sealed = browser
+        .cookies()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("latch_authorize=").map(str::to_owned))
+        .expect("the request waits in a cookie");
+    // One character changed: AES-GCM refuses it, and the pages know of no application.
+    let mut changed = sealed.into_bytes();
+    let last = changed.len() - 1;
+    changed[last] = if changed[last] == b'A' { b'B' } else { b'A' };
+    let changed = String::from_utf8(changed).unwrap();
+    let url = reqwest::Url::parse(&browser.base).unwrap();
+    browser
+        .jar
+        .add_cookie_str(&format!("latch_authorize={changed}; Path=/"), &url);
+    let (_, html) = browser.page("/sign-in").await;
+    assert!(!html.contains("Sign in to continue to"), "{html}");
+    assert_eq!(
+        visit(&browser, "/oidc/authorize/continue").await.unwrap(),
+        "/dashboard"
     );
 }
