@@ -23,6 +23,7 @@ pub struct Keys {
     flash: [u8; 32],
     signing: [u8; 32],
     waiting: [u8; 32],
+    mail: [u8; 32],
 }
 
 impl Keys {
@@ -44,6 +45,7 @@ impl Keys {
             flash: expand(b"form flash seal"),
             signing: expand(b"signing key seal"),
             waiting: expand(b"waiting authorization request seal"),
+            mail: expand(b"queued mail seal"),
         }
     }
 
@@ -121,6 +123,16 @@ impl Keys {
 
     pub fn open_waiting_request(&self, sealed: &str) -> Option<Vec<u8>> {
         open(&self.waiting, "authorization request", sealed)
+    }
+
+    /// SECURITY: an email waits in the queue sealed, so the links it carries (a password
+    /// reset, an invitation) are no more in the database than their tokens are.
+    pub fn seal_mail(&self, plain: &[u8]) -> String {
+        seal(&self.mail, "queued mail", plain)
+    }
+
+    pub fn open_mail(&self, sealed: &str) -> Option<Vec<u8>> {
+        open(&self.mail, "queued mail", sealed)
     }
 
     /// SECURITY: a signing key's private half is kept only sealed under a key derived from the

@@ -219,6 +219,9 @@ pub enum AppError {
     },
     #[error("code expired")]
     CodeExpired,
+    /// A link's token that is unknown, used or expired: all three alike.
+    #[error("invalid token")]
+    InvalidToken,
     #[error("two-factor locked")]
     TwoFactorLocked,
     #[error("a send failed: {0}")]
@@ -329,6 +332,7 @@ impl AppError {
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::InvalidCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
+            AppError::InvalidToken => "invalid_token",
             AppError::TwoFactorLocked => "two_factor_locked",
             AppError::DeliveryFailed(_) => "delivery_failed",
             AppError::InvalidPhone(_) => "invalid_phone",
@@ -352,6 +356,7 @@ impl AppError {
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
             AppError::InvalidCode { .. }
             | AppError::CodeExpired
+            | AppError::InvalidToken
             | AppError::InvalidPhone(_)
             | AppError::PhoneNotAllowed(_) => 400,
             AppError::RateLimited { .. } => 429,

@@ -13,11 +13,13 @@ use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::grants::GrantService;
 use crate::logouts::LogoutService;
+use crate::mail::MailService;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError, UnitOfWork};
 use crate::practice::PracticeService;
 use crate::records::NewAuditEvent;
+use crate::recovery::RecoveryService;
 use crate::setup::SetupService;
 use crate::sign_in::SignInService;
 use crate::team::TeamService;
@@ -35,9 +37,13 @@ pub struct LatchSettings {
     pub product_name: String,
     /// The host of the public URL, for the origin-bound line of code texts.
     pub public_host: String,
+    /// The public origin (`LATCH_PUBLIC_URL`): the only base of the links emails carry.
+    pub public_url: String,
     /// Messages are kept for the developer to read (the development outbox), so the dev
     /// endpoints may show them.
     pub dev_outbox: bool,
+    /// Emails are kept for the developer to read (the development email outbox).
+    pub email_outbox: bool,
 }
 
 /// The shared dependencies of every service. Inside a unit of work (`in_one_transaction`),
@@ -50,6 +56,9 @@ pub struct Core {
     pub delivery: Arc<dyn Delivery>,
     pub metrics: Arc<dyn Metrics>,
     pub settings: LatchSettings,
+    /// Told when an email is queued (after its unit commits), so this node's queue loop sends
+    /// it at once.
+    pub(crate) mail_queued: Arc<tokio::sync::Notify>,
     /// Inside a unit of work: what it keeps until it ends.
     kept: Option<Arc<Mutex<Kept>>>,
 }
@@ -63,6 +72,7 @@ struct Kept {
     events: Vec<NewAuditEvent>,
     given_back: Vec<([String; 2], i64)>,
     notices: Vec<Outgoing>,
+    mailed: bool,
 }
 
 /// How many times a unit of work the database ended for contention is run.
@@ -114,7 +124,13 @@ impl Core {
                 return Err(e.into());
             }
             if !outcome.as_ref().is_err_and(AppError::is_failure) {
-                let notices = std::mem::take(&mut lock(&kept).notices);
+                let (notices, mailed) = {
+                    let mut kept = lock(&kept);
+                    (std::mem::take(&mut kept.notices), kept.mailed)
+                };
+                if mailed {
+                    self.mail_queued.notify_one();
+                }
                 for notice in notices {
                     self.send_notice(&notice).await;
                 }
@@ -138,6 +154,7 @@ impl Core {
             delivery: Arc::clone(&self.delivery),
             metrics: Arc::clone(&self.metrics),
             settings: self.settings.clone(),
+            mail_queued: Arc::clone(&self.mail_queued),
             kept: Some(kept),
         }
     }
@@ -149,6 +166,19 @@ impl Core {
             Some(kept) => lock(kept).notices.push(outgoing),
             None => self.send_notice(&outgoing).await,
         }
+    }
+
+    /// Queues an email, sealed: now, or inside a unit of work with its other writes; the
+    /// queue's loop is woken once it is there to claim.
+    pub(crate) async fn queue(&self, queued: &crate::mail::Queued) -> Result<(), StoreError> {
+        let plain = serde_json::to_vec(queued).map_err(|e| StoreError::Other(e.into()))?;
+        let sealed = self.keys.seal_mail(&plain);
+        self.store.queue_mail(&sealed, self.clock.now()).await?;
+        match &self.kept {
+            Some(kept) => lock(kept).mailed = true,
+            None => self.mail_queued.notify_one(),
+        }
+        Ok(())
     }
 
     /// Gives counts back to two send windows (the same key twice for one): now, or, inside a
@@ -221,6 +251,8 @@ pub struct Latch {
     pub applications: ApplicationService,
     pub grants: GrantService,
     pub logouts: LogoutService,
+    pub mail: MailService,
+    pub recovery: RecoveryService,
     core: Arc<Core>,
 }
 
@@ -242,6 +274,7 @@ impl Latch {
             delivery,
             metrics,
             settings,
+            mail_queued: Arc::new(tokio::sync::Notify::new()),
             kept: None,
         });
         // One for the installation's keys, so every use case signs with the key it opened.
@@ -257,6 +290,8 @@ impl Latch {
             practice: PracticeService::new(Arc::clone(&core)),
             grants: GrantService::new(Arc::clone(&core), applications.clone()),
             logouts: LogoutService::new(Arc::clone(&core), applications.clone()),
+            mail: MailService::new(Arc::clone(&core)),
+            recovery: RecoveryService::new(Arc::clone(&core)),
             applications,
             core,
         })

@@ -422,6 +422,54 @@ pub trait SweepStore {
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64>;
 }
 
+#[async_trait]
+pub trait MailStore {
+    /// Queues an email (sealed), due now; answers its id.
+    async fn queue_mail(&self, sealed: &str, at: Timestamp) -> StoreResult<i64>;
+    /// Claims up to `limit` due emails for this node: each is not due again before
+    /// `retry_at`, so of nodes claiming at once each email goes to one.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        retry_at: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>>;
+    async fn finish_mail(&self, id: i64) -> StoreResult<()>;
+    async fn postpone_mail(&self, id: i64, due_at: Timestamp) -> StoreResult<()>;
+    /// The development email outbox: keeps a message as it would have gone out.
+    async fn append_email_outbox(&self, message: &NewEmailOutboxMessage) -> StoreResult<i64>;
+    /// Newest first; `to` case-folded.
+    async fn email_outbox(
+        &self,
+        to: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<EmailOutboxMessage>>;
+}
+
+#[async_trait]
+pub trait RecoveryStore {
+    /// Keeps the person's one reset link (its token's hash), replacing an earlier one.
+    async fn put_password_reset(
+        &self,
+        person_id: &PersonId,
+        token_hash: &str,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whose the link is, while it works.
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Account>>;
+    /// Uses the link up, in one statement: whose it was, or none when it was not there to use.
+    async fn take_password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PersonId>>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -437,6 +485,8 @@ pub trait Store:
     + DeliveryLogStore
     + CallStore
     + ApplicationStore
+    + MailStore
+    + RecoveryStore
     + SweepStore
     + Send
     + Sync

@@ -381,5 +381,38 @@ pub struct OutboxMessage {
     pub sent_at: Timestamp,
 }
 
+/// An email waiting in the queue, sealed, and how often it was tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub sealed: String,
+    pub attempts: i64,
+}
+
+/// An email as the development email outbox keeps it, to be read by the developer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmailOutboxMessage {
+    /// As written; `to_normalized` is what a lookup compares.
+    pub to: String,
+    pub to_normalized: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The first of latch's own links in the message.
+    pub link: Option<String>,
+    pub sent_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailOutboxMessage {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub link: Option<String>,
+    pub sent_at: Timestamp,
+}
+
 /// What one typed code did (see `ChallengeStore::judge_code`); decided on in the domain.
 pub use latch_domain::verification::CodeJudgement;

@@ -15,6 +15,7 @@ use crate::latch::Core;
 use crate::password_check::check_password_again;
 use crate::passwords::OwnedContext;
 use crate::records::{Account, ClientInfo, NewPerson, PeopleFilter, Person};
+use crate::recovery::send_reset;
 use crate::secret::Secret;
 use crate::session::grant_reauthentication;
 use crate::sign_in::Authenticated;
@@ -157,6 +158,24 @@ impl TeamService {
                     Help::Unlock => unlock(core, target, actor, Some(client)).await?,
                 }
                 Ok(token)
+            })
+            .await
+    }
+
+    /// Emails a person of the practice a link to choose a new password (an earlier link stops
+    /// working): owners and managers, by the rules of acting on a person. Nobody sets another
+    /// person's password.
+    pub async fn send_password_reset(
+        &self,
+        who: &Authenticated,
+        person_id: &PersonId,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let target = &self.permitted_target(who, person_id).await?;
+        self.core
+            .in_one_transaction(move |core| async move {
+                let by = Some(&who.account.person.id);
+                send_reset(&core, (target, &who.account.practice), by, client).await
             })
             .await
     }

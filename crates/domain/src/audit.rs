@@ -31,10 +31,19 @@ pub enum AuditKind {
     AppCodeReused,
     AppRefreshReused,
     AppSignedOut,
+    InvitationSent,
+    InvitationAccepted,
+    InvitationRevoked,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailChanged,
+    PersonChanged,
+    PersonDeactivated,
+    PersonReactivated,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 28] = [
+    pub const ALL: [AuditKind; 37] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::PasswordReentryFailed,
@@ -63,6 +72,15 @@ impl AuditKind {
         AuditKind::AppCodeReused,
         AuditKind::AppRefreshReused,
         AuditKind::AppSignedOut,
+        AuditKind::InvitationSent,
+        AuditKind::InvitationAccepted,
+        AuditKind::InvitationRevoked,
+        AuditKind::PasswordResetRequested,
+        AuditKind::PasswordReset,
+        AuditKind::EmailChanged,
+        AuditKind::PersonChanged,
+        AuditKind::PersonDeactivated,
+        AuditKind::PersonReactivated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +113,15 @@ impl AuditKind {
             AuditKind::AppCodeReused => "app.code_reused",
             AuditKind::AppRefreshReused => "app.refresh_reused",
             AuditKind::AppSignedOut => "app.signed_out",
+            AuditKind::InvitationSent => "invitation.sent",
+            AuditKind::InvitationAccepted => "invitation.accepted",
+            AuditKind::InvitationRevoked => "invitation.revoked",
+            AuditKind::PasswordResetRequested => "password.reset_requested",
+            AuditKind::PasswordReset => "password.reset",
+            AuditKind::EmailChanged => "email.changed",
+            AuditKind::PersonChanged => "person.changed",
+            AuditKind::PersonDeactivated => "person.deactivated",
+            AuditKind::PersonReactivated => "person.reactivated",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod country;
 mod country_list;
 pub mod device;
 pub mod email;
+pub mod mail;
 pub mod message;
 pub mod password;
 pub mod person;

@@ -30,15 +30,22 @@ pub fn code_call(product: &str, code: &OneTimeCode) -> String {
 /// Notices: texts or calls without a code, sent to the number two-factor used, by its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
+    /// By email only: the phone that just confirmed the code needs no text about it.
+    TurnedOn,
     TurnedOff,
     PhoneChanged,
     Locked,
     PasswordChanged,
+    /// The password was reset with an emailed link.
+    PasswordReset,
     ResetByPractice,
 }
 
 pub fn notice_text(product: &str, notice: Notice) -> String {
     match notice {
+        Notice::TurnedOn => format!(
+            "{product}: two-factor sign-in is now on for your account. If you didn't do this, contact your practice and change your password."
+        ),
         Notice::TurnedOff => format!(
             "{product}: two-factor sign-in was turned off for your account. If you didn't do this, contact your practice and change your password."
         ),
@@ -53,6 +60,9 @@ pub fn notice_text(product: &str, notice: Notice) -> String {
         ),
         Notice::PasswordChanged => format!(
             "{product}: your password was just changed. If you didn't do this, contact your practice."
+        ),
+        Notice::PasswordReset => format!(
+            "{product}: your password was just reset with a link sent by email. If you didn't do this, contact your practice."
         ),
     }
 }
@@ -85,6 +95,7 @@ mod tests {
             Notice::PhoneChanged,
             Notice::Locked,
             Notice::PasswordChanged,
+            Notice::PasswordReset,
             Notice::ResetByPractice,
         ]
         .map(|n| {
@@ -133,6 +144,7 @@ mod tests {
             Notice::PhoneChanged,
             Notice::Locked,
             Notice::PasswordChanged,
+            Notice::PasswordReset,
             Notice::ResetByPractice,
         ] {
             let text = notice_text("latch", n);

@@ -139,6 +139,40 @@ pub struct LocalTime {
     pub abbreviation: String,
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl LocalTime {
+    /// "Nov 30": the day, as pages and emails show it.
+    pub fn day(&self) -> String {
+        let month = MONTHS[usize::try_from(self.month - 1).unwrap_or(0) % 12];
+        format!("{month} {}", self.day)
+    }
+
+    /// "7:08 PM".
+    pub fn time_of_day(&self) -> String {
+        let (hour, half) = match self.hour {
+            0 => (12, "AM"),
+            1..=11 => (self.hour, "AM"),
+            12 => (12, "PM"),
+            _ => (self.hour - 12, "PM"),
+        };
+        format!("{hour}:{:02} {half}", self.minute)
+    }
+
+    /// "Nov 30, 2026, 10:31 PM PST": nothing left out, for a title, an export or an email.
+    pub fn written(&self) -> String {
+        format!(
+            "{}, {}, {} {}",
+            self.day(),
+            self.year,
+            self.time_of_day(),
+            self.abbreviation
+        )
+    }
+}
+
 /// One zone of a country, with the tz database's words for where it applies (`Pacific`,
 /// `Central (most areas)`; empty where the country has one zone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

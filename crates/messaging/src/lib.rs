@@ -1,16 +1,21 @@
-//! latch's deliveries behind the app's `Delivery` port: texts through Twilio's Messages API and
-//! voice calls through its Calls API, with the signature check of its callbacks; and the
-//! development outbox; and the back-channel logouts latch posts to applications.
+//! latch's deliveries behind the app's ports: texts through Twilio's Messages API and voice
+//! calls through its Calls API, with the signature check of its callbacks, and the development
+//! outbox (`Delivery`); email by SMTP and the development email outbox (`Mailer`); and the
+//! back-channel logouts latch posts to applications.
 #![forbid(unsafe_code)]
 
+mod email_outbox;
 mod logout;
 mod outbox;
 mod signature;
+mod smtp;
 mod twilio;
 
+pub use email_outbox::EmailOutbox;
 pub use logout::HttpLogoutSender;
 pub use outbox::OutboxDelivery;
 pub use signature::twilio_signature;
+pub use smtp::{Security, SmtpMailer, SmtpTarget, parse_from};
 pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call, twiml_press_a_key};
 
 /// Installs ring as rustls's crypto provider, once per process: reqwest is built without a

@@ -23,6 +23,14 @@ pub enum Delivery {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmailDelivery {
+    /// Keep emails in the database and show them at /dev/outbox (development only).
+    Outbox,
+    /// Send emails through the mail server of LATCH_SMTP_URL.
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
@@ -128,6 +136,23 @@ pub struct Settings {
     )]
     pub twilio_api_base: String,
 
+    /// How emails are delivered.
+    #[arg(
+        long,
+        env = "LATCH_EMAIL_DELIVERY",
+        value_enum,
+        default_value = "outbox"
+    )]
+    pub email_delivery: EmailDelivery,
+
+    /// The mail server, with LATCH_EMAIL_DELIVERY=smtp: smtp://user:password@host:587 (STARTTLS required), smtps://host:465 (implicit TLS), or smtp://127.0.0.1:25?tls=none to a loopback relay.
+    #[arg(long, env = "LATCH_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Hidden>,
+
+    /// The sender of latch's emails: no-reply@example.com or "Harbor Practice <no-reply@example.com>".
+    #[arg(long, env = "LATCH_EMAIL_FROM")]
+    pub email_from: Option<String>,
+
     /// Proxies whose X-Forwarded-For is believed: addresses or ranges, comma-separated (10.0.0.0/8, ::1).
     #[arg(long, env = "LATCH_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
@@ -177,6 +202,8 @@ pub struct Config {
     pub database_url: String,
     pub public_url: Option<String>,
     pub key: KeySource,
+    /// The mail server, with LATCH_EMAIL_DELIVERY=smtp.
+    pub smtp: Option<latch_messaging::SmtpTarget>,
 }
 
 impl Settings {
@@ -239,7 +266,17 @@ impl Settings {
                         .to_owned(),
                 );
             }
+            if self.email_delivery == EmailDelivery::Outbox {
+                problems.push(
+                    "LATCH_EMAIL_DELIVERY=outbox is for development; production needs LATCH_EMAIL_DELIVERY=smtp."
+                        .to_owned(),
+                );
+            }
         }
+        let smtp = match self.email_delivery {
+            EmailDelivery::Outbox => None,
+            EmailDelivery::Smtp => self.smtp_problems(&mut problems),
+        };
         if self.delivery == Delivery::Twilio {
             problems.extend(self.twilio_problems());
         }
@@ -267,6 +304,7 @@ impl Settings {
                 database_url,
                 public_url,
                 key,
+                smtp,
             }),
             _ => Err(problems),
         }
@@ -280,6 +318,31 @@ fn is_sid(value: &str, prefix: &str) -> bool {
 }
 
 impl Settings {
+    /// The mail server's settings, read, or what is wrong with them; no server is called.
+    fn smtp_problems(&self, problems: &mut Vec<String>) -> Option<latch_messaging::SmtpTarget> {
+        match self.email_from.as_deref() {
+            None => problems.push(
+                "LATCH_EMAIL_FROM is required with LATCH_EMAIL_DELIVERY=smtp (the sender's address).".to_owned(),
+            ),
+            Some(from) => {
+                if let Err(problem) = latch_messaging::parse_from(from) {
+                    problems.push(problem);
+                }
+            }
+        }
+        match self.smtp_url.as_ref().map(Hidden::expose) {
+            None => {
+                problems.push(
+                    "LATCH_SMTP_URL is required with LATCH_EMAIL_DELIVERY=smtp (smtp://user:password@host:587).".to_owned(),
+                );
+                None
+            }
+            Some(url) => latch_messaging::SmtpTarget::parse(url)
+                .map_err(|problem| problems.push(problem))
+                .ok(),
+        }
+    }
+
     /// What is missing or malformed in the Twilio settings; no provider is called.
     fn twilio_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -398,10 +461,50 @@ mod tests {
         ])
         .validate("sqlite://data/latch.db")
         .unwrap_err();
-        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems.iter().any(|p| p.contains("LATCH_SECRET_KEY")));
         assert!(problems.iter().any(|p| p.contains("https://")));
-        assert!(problems.iter().any(|p| p.contains("outbox")));
+        assert!(problems.iter().any(|p| p.contains("LATCH_DELIVERY=outbox")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("LATCH_EMAIL_DELIVERY=outbox"))
+        );
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_and_every_problem_listed() {
+        let problems = settings(&["--email-delivery", "smtp"])
+            .validate("sqlite://x.db")
+            .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("LATCH_SMTP_URL")));
+        assert!(problems.iter().any(|p| p.contains("LATCH_EMAIL_FROM")));
+        let problems = settings(&[
+            "--email-delivery",
+            "smtp",
+            "--smtp-url",
+            "smtp://mail.example.com:25?tls=none",
+            "--email-from",
+            "nobody",
+        ])
+        .validate("sqlite://x.db")
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("loopback")));
+        let config = settings(&[
+            "--email-delivery",
+            "smtp",
+            "--smtp-url",
+            "smtp://ana:secret-of-ana@mail.example.com:587",
+            "--email-from",
+            "Harbor <no-reply@example.com>",
+        ])
+        .validate("sqlite://x.db")
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(config.smtp.is_some());
+        assert!(!printed.contains("secret-of-ana"), "{printed}");
     }
 
     #[test]
@@ -455,6 +558,12 @@ mod tests {
             TOKEN,
             "--twilio-from",
             "+14155550100",
+            "--email-delivery",
+            "smtp",
+            "--smtp-url",
+            "smtps://mail.example.com",
+            "--email-from",
+            "no-reply@example.com",
         ])
         .validate("sqlite://x.db");
         assert!(config.is_ok(), "{config:?}");

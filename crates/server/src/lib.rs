@@ -106,7 +106,9 @@ pub fn build_latch(
         production: config.settings.production(),
         product_name: config.settings.product_name.clone(),
         public_host: public_host(public_url),
+        public_url: public_url.trim_end_matches('/').to_owned(),
         dev_outbox: config.settings.delivery == crate::config::Delivery::Outbox,
+        email_outbox: config.settings.email_delivery == crate::config::EmailDelivery::Outbox,
     };
     Latch::new(
         store,
@@ -117,6 +119,36 @@ pub fn build_latch(
         settings,
     )
     .map_err(anyhow::Error::from)
+}
+
+/// Where emails go: the mail server of a validated configuration, or the development email
+/// outbox.
+pub fn mailer(
+    config: &Config,
+    store: Arc<dyn latch_app::ports::Store>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> anyhow::Result<Arc<dyn latch_app::mail::Mailer>> {
+    Ok(match smtp_mailer(config)? {
+        Some(smtp) => Arc::new(smtp),
+        None => Arc::new(latch_messaging::EmailOutbox::new(store, clock, public_url)),
+    })
+}
+
+/// The mail server's client, with LATCH_EMAIL_DELIVERY=smtp.
+pub fn smtp_mailer(config: &Config) -> anyhow::Result<Option<latch_messaging::SmtpMailer>> {
+    let Some(target) = &config.smtp else {
+        return Ok(None);
+    };
+    let from = config
+        .settings
+        .email_from
+        .as_deref()
+        .context("LATCH_EMAIL_FROM")?;
+    let from = latch_messaging::parse_from(from).map_err(anyhow::Error::msg)?;
+    Ok(Some(
+        latch_messaging::SmtpMailer::new(target, from).map_err(anyhow::Error::msg)?,
+    ))
 }
 
 /// The Twilio delivery of a validated configuration. Delivery reports and key presses are
@@ -245,6 +277,8 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let metrics = Arc::new(latch_web::PromMetrics::default());
     let (stop_upkeep, stopping) = tokio::sync::watch::channel(false);
     let checkpointer = tokio::spawn(checkpoint_forever(db.clone(), stopping.clone()));
+    let store: Arc<dyn latch_app::ports::Store> = Arc::new(db.clone());
+    let mailer = mailer(config, store, Arc::clone(&clock), &web.public_url)?;
     let latch = build_latch(config, db, clock, &web.public_url, metrics.clone())?;
     let public_url = web.public_url.clone();
     let app = latch_web::router(latch.clone(), web, metrics);
@@ -267,15 +301,16 @@ pub async fn start(config: &Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         latch.clone(),
         sender,
         issuer,
-        stopping,
+        stopping.clone(),
     ));
+    let mail = tokio::spawn(send_mail_forever(latch.clone(), mailer, stopping));
     Ok(Running {
         addr,
         latch,
         public_url,
         shutdown: Some(tx),
         task,
-        upkeep: vec![sweeper, checkpointer, logouts],
+        upkeep: vec![sweeper, checkpointer, logouts, mail],
         stop_upkeep,
     })
 }
@@ -319,6 +354,47 @@ async fn send_logouts_forever(
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "sending back-channel logouts failed; trying again later")
+            }
+        }
+    }
+}
+
+/// Every node sends the emails that are due: at once when one is queued on this node, and
+/// every two seconds or so what another node queued, or postponed after the mail server did
+/// not take it. A slow or failing mail server holds up only this loop, never a request.
+async fn send_mail_forever(
+    latch: Latch,
+    mailer: Arc<dyn latch_app::mail::Mailer>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let pause = 1500 + u64::from(latch_app::crypto::random_bytes::<1>()[0]) * 4;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(pause)) => {}
+            () = latch.mail.queued() => {}
+            _ = stopping.wait_for(|stop| *stop) => return,
+        }
+        // A full round may leave more behind it: go on while rounds find work.
+        loop {
+            match latch.mail.send_due(&*mailer).await {
+                Ok(round) if round.did_anything() => {
+                    if round.postponed + round.given_up > 0 {
+                        tracing::info!(
+                            sent = round.sent,
+                            postponed = round.postponed,
+                            given_up = round.given_up,
+                            "emails"
+                        );
+                    }
+                    if *stopping.borrow() {
+                        return;
+                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sending emails failed; trying again later");
+                    break;
+                }
             }
         }
     }

@@ -57,6 +57,13 @@ enum Command {
         #[arg(long)]
         voice: bool,
     },
+    /// Send one test email through the configured email delivery and say what worked or what
+    /// the mail server answered.
+    CheckEmail {
+        /// The address to write to.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -238,6 +245,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckDelivery { to, voice } => check_delivery(&config, &to, voice).await,
+        Command::CheckEmail { to } => check_email(&config, &to).await,
         Command::Client(command) => applications::client(&console(&config).await?, command).await,
         Command::Keys(command) => applications::keys(&console(&config).await?, command).await,
         Command::User(UserCommand::ResetTwoFactor { email }) => {
@@ -322,6 +330,38 @@ async fn check_delivery(config: &Config, to: &str, voice: bool) -> anyhow::Resul
             if voice { "call" } else { "text" },
             latch_web::words::delivery(e)
         ),
+    }
+}
+
+async fn check_email(config: &Config, to: &str) -> anyhow::Result<()> {
+    use latch_app::mail::Mailer;
+    let to = latch_domain::Email::parse(to).map_err(|_| {
+        anyhow::anyhow!(
+            "--to: {}",
+            latch_web::words::refusal(&latch_app::AppError::InvalidEmail)
+        )
+    })?;
+    let letter = latch_domain::mail::Mail::Test.compose(latch_domain::mail::From {
+        product: &config.settings.product_name,
+        practice: None,
+    });
+    let outcome = match latch::smtp_mailer(config)? {
+        Some(smtp) => smtp.send(&to, &letter).await,
+        None => {
+            let store: Arc<dyn latch_app::ports::Store> =
+                Arc::new(latch::open_database(config).await?);
+            let public_url = latch::configured_public_url(config);
+            latch_messaging::EmailOutbox::new(store, Arc::new(SystemClock), &public_url)
+                .send(&to, &letter)
+                .await
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            eprintln!("OK: the test email to {to} was accepted.");
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("the test email did not go out: {e}"),
     }
 }
 

@@ -22,6 +22,7 @@ mod audit;
 mod challenges;
 mod devices;
 mod installation;
+mod mail;
 mod outbox;
 mod people;
 mod practices;

@@ -16,6 +16,10 @@ use latch_domain::practice::{
 use latch_domain::session::SecondFactor;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 
+/// What a reset request answers, the address known or not.
+pub const RESET_ASKED: &str =
+    "If an account uses that email, we sent it a link to choose a new password. Check your email.";
+
 /// The sentence, or the sentences, a person reads of `e`.
 pub fn refusal(e: &AppError) -> String {
     let said = match e {
@@ -55,6 +59,9 @@ pub fn refusal(e: &AppError) -> String {
         AppError::NotFound => "That was not found.",
         AppError::AlreadySetUp => "This installation is already set up. Please sign in.",
         AppError::EmailTaken => "That email address is already in use.",
+        AppError::InvalidToken => {
+            "This link has expired or was already used. Ask for a new one and use the newest email."
+        }
         AppError::InvalidCode {
             malformed: true, ..
         } => "Codes have 8 digits. Check the latest message and enter its code.",

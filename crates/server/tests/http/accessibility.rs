@@ -87,6 +87,13 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     fill(&b, "password", "not the password").await;
     submit(&b, "/sign-in").await;
     problems.extend(check("", "sign-in with an error", &b).await);
+    // A forgotten password: asking for the link, its answer, and the page the link opens.
+    problems.extend(check("/password-reset", "forgot password", &b).await);
+    fill(&b, "email", "sam@harbor.test").await;
+    submit(&b, "/password-reset").await;
+    problems.extend(check("", "reset link sent", &b).await);
+    let link = app.link_to("sam@harbor.test", 1).await;
+    problems.extend(check(&link[base.len()..], "choose a new password", &b).await);
 
     password_only(&b, &base, "owner@harbor.test").await;
     for (path, name) in [

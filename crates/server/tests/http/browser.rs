@@ -839,3 +839,60 @@ async fn an_empty_first_run_form_names_every_field_at_once_in_chromium() {
     );
     assert!(said.iter().all(|s| !s.is_empty()), "{said:?}");
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_through_the_emailed_link_in_chromium() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    let (sam, _) = app.person(&owner, "staff", "sam@harbor.test").await;
+    app.turn_on_two_factor(&sam, "+14155552671").await;
+    let new_password = "quiet harbor lantern 5";
+
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    follow(&b, Locator::LinkText("Forgot your password?")).await;
+    assert_eq!(path(&b).await, "/password-reset");
+    fill(&b, "email", "sam@harbor.test").await;
+    submit(&b, "/password-reset").await;
+    assert!(
+        body_text(&b).await.contains("Check your email"),
+        "{}",
+        body_text(&b).await
+    );
+
+    // The link, from the email the development outbox shows.
+    app.emails_to("sam@harbor.test", 1).await;
+    b.goto(&format!("{base}/dev/outbox")).await.unwrap();
+    follow(&b, Locator::LinkText("Open the link")).await;
+    let reset_path = path(&b).await;
+    assert!(reset_path.starts_with("/password-reset/"), "{reset_path}");
+    assert!(body_text(&b).await.contains("Choose a new password"));
+    fill(&b, "new_password", "password1").await;
+    submit(&b, &reset_path).await;
+    assert_eq!(
+        path(&b).await,
+        reset_path,
+        "a weak password is refused beside its field"
+    );
+    assert!(b.find(Locator::Css("#new_password-error")).await.is_ok());
+    fill(&b, "new_password", new_password).await;
+    submit(&b, &reset_path).await;
+    assert_eq!(path(&b).await, "/sign-in");
+    assert!(body_text(&b).await.contains("Your new password is set"));
+
+    // Signing in with it still asks for the code.
+    fill(&b, "email", "sam@harbor.test").await;
+    fill(&b, "password", new_password).await;
+    submit(&b, "/sign-in").await;
+    assert_eq!(path(&b).await, "/sign-in/code");
+    fill(&b, "code", &app.last_code_to("+14155552671").await).await;
+    submit(&b, "/sign-in/code").await;
+    assert_eq!(path(&b).await, "/dashboard");
+
+    // The used link now says so, and offers a new one.
+    b.goto(&format!("{base}{reset_path}")).await.unwrap();
+    assert!(body_text(&b).await.contains("This link no longer works"));
+}

@@ -195,7 +195,9 @@ async fn production_asks_for_the_setup_token_on_the_first_run() {
             production: true,
             product_name: "latch".into(),
             public_host: "latch.example.com".into(),
+            public_url: "https://latch.example.com".into(),
             dev_outbox: true,
+            email_outbox: true,
         },
     )
     .unwrap();

@@ -60,6 +60,9 @@ async fn the_openapi_document_is_exact(dialect: Dialect) {
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/api/v1/dev/outbox"),
+        ("get", "/api/v1/dev/email-outbox"),
+        ("post", "/api/v1/password-reset"),
+        ("post", "/api/v1/password-reset/confirm"),
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

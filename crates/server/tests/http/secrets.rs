@@ -4,17 +4,57 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use latch_app::ports::{ChallengeStore, PersonStore, SessionStore};
+use latch_app::clock::Clock;
+use latch_app::ports::{ChallengeStore, MailStore, PersonStore, SessionStore};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{Dialect, PASSWORD, TestApp};
 
 crate::on_both_databases!(
+    an_email_waits_in_the_queue_sealed,
     only_a_keyed_hash_of_a_code_is_stored,
     only_the_hash_of_a_session_token_is_stored,
     a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in,
 );
+
+/// With the mail server down the reset email waits in the queue: neither its address nor its
+/// link can be read there.
+async fn an_email_waits_in_the_queue_sealed(dialect: Dialect) {
+    let down = "smtp://127.0.0.1:9?tls=none";
+    let args = [
+        "--email-delivery",
+        "smtp",
+        "--smtp-url",
+        down,
+        "--email-from",
+        "no-reply@harbor.test",
+    ];
+    let app = TestApp::with_args(dialect, &args).await;
+    let owner = app.with_practice().await;
+    let (status, _) = owner
+        .post(
+            "/api/v1/password-reset",
+            json!({"email": "owner@harbor.test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // The request becomes the link's email once the queue has looked it up (and audited it).
+    for _ in 0..100 {
+        if owner.audited("password.reset_requested").await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let later = app.clock.now().plus(86_400);
+    let queued = app.db.claim_mail(later, later, 10).await.unwrap();
+    assert!(!queued.is_empty(), "the email waits");
+    for row in &queued {
+        for plain in ["owner@harbor.test", "password-reset", "Harbor Counseling"] {
+            assert!(!row.sealed.contains(plain), "{plain} in {}", row.sealed);
+        }
+    }
+}
 
 async fn only_a_keyed_hash_of_a_code_is_stored(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
@@ -233,6 +273,41 @@ async fn the_log_holds_no_password_cookie_or_token() {
         .unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
 
+    // A forgotten password: the emailed link's token and the new password are not logged.
+    let asked = post("/api/v1/password-reset", json!({"email": "o@harbor.test"}))
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let mut link = None;
+    for _ in 0..100 {
+        let body: serde_json::Value = http
+            .get(format!("{base}/api/v1/dev/email-outbox?to=o@harbor.test"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        link = body["messages"][0]["link"].as_str().map(str::to_owned);
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the reset email");
+    let reset_token = link.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        http.get(&link).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let reset = post(
+        "/api/v1/password-reset/confirm",
+        json!({"token": reset_token, "new_password": "a fresh harbor phrase 9"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+
     child.kill().unwrap();
     let mut log = String::new();
     child
@@ -254,6 +329,10 @@ async fn the_log_holds_no_password_cookie_or_token() {
         log.contains("outbox: message kept"),
         "the outbox says a message went: {log}"
     );
+    assert!(
+        log.contains("email outbox: message kept"),
+        "the email outbox says an email went: {log}"
+    );
     for secret in [
         PASSWORD,
         "a wrong secret phrase",
@@ -262,6 +341,9 @@ async fn the_log_holds_no_password_cookie_or_token() {
         "4155552671",
         &token,
         &second_token[second_token.find('=').unwrap() + 1..],
+        &reset_token,
+        "a fresh harbor phrase 9",
+        "o@harbor.test",
     ] {
         assert!(
             !everything.contains(secret),

@@ -249,6 +249,32 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no code was sent to {phone}"))
     }
 
+    /// Emails the email outbox kept for an address, newest first, once at least `count` are
+    /// there: the queue sends them a moment after the request that queued them.
+    pub async fn emails_to(&self, email: &str, count: usize) -> Vec<Value> {
+        let c = self.client();
+        let path = format!("/api/v1/dev/email-outbox?to={}", email.replace('+', "%2B"));
+        for _ in 0..200 {
+            let (status, body) = c.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let messages = body["messages"].as_array().unwrap().clone();
+            if messages.len() >= count {
+                return messages;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} emails reached {email}");
+    }
+
+    /// The link of the newest email to an address, once `count` emails are there.
+    pub async fn link_to(&self, email: &str, count: usize) -> String {
+        let emails = self.emails_to(email, count).await;
+        emails[0]["link"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no link in {}", emails[0]))
+            .to_owned()
+    }
+
     /// Turns two-factor on for the signed-in client, by text to `phone`.
     pub async fn turn_on_two_factor(&self, c: &Client, phone: &str) {
         c.reauthenticate().await;

@@ -7,6 +7,7 @@ pub(crate) mod first_run;
 pub(crate) mod oidc;
 pub(crate) mod practice_settings;
 pub(crate) mod profile;
+pub(crate) mod recovery;
 pub(crate) mod sign_in;
 pub(crate) mod team;
 pub(crate) mod two_factor;

@@ -82,6 +82,12 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "added" => Some("The person was added. They can sign in now."),
         "welcome" => Some("Your practice is ready. Welcome!"),
         "signed-out" => Some("You’re signed out."),
+        "password-reset" => Some(
+            "Your new password is set, and you were signed out everywhere. Sign in with it now.",
+        ),
+        "reset-link" => {
+            Some("We emailed them a link to choose a new password. It works for one hour.")
+        }
         "two-factor-off" => {
             Some("Two-factor authentication is off. We texted your phone to let you know.")
         }

@@ -46,6 +46,10 @@ use crate::{features, http};
         features::profile::api::forget_device,
         features::profile::api::forget_all_devices,
         features::dev_outbox::api::outbox,
+        features::dev_outbox::api::email_outbox,
+        features::recovery::api::request_reset,
+        features::recovery::api::confirm_reset,
+        features::team::api::send_password_reset,
         features::practice_settings::api::security,
         features::practice_settings::api::update_security,
         features::team::api::reset_two_factor,
@@ -76,13 +80,16 @@ const SESSION: &str = "session";
 
 /// Operations that answer without a session: the first run, signing in and out, health and the
 /// development outbox. Every other one needs the session cookie.
-const WITHOUT_SESSION: [(&str, &str); 6] = [
+const WITHOUT_SESSION: [(&str, &str); 9] = [
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/v1/dev/outbox"),
+    ("get", "/api/v1/dev/email-outbox"),
+    ("post", "/api/v1/password-reset"),
+    ("post", "/api/v1/password-reset/confirm"),
 ];
 
 /// Adds what `api.md`'s conventions promise to each operation they apply to.

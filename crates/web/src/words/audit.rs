@@ -46,6 +46,15 @@ pub fn kind(kind: AuditKind) -> &'static str {
         AuditKind::AppCodeReused => "An application's sign-in code was used twice",
         AuditKind::AppRefreshReused => "An application's old token was used again",
         AuditKind::AppSignedOut => "Signed out of an application",
+        AuditKind::InvitationSent => "Invitation sent",
+        AuditKind::InvitationAccepted => "Invitation accepted",
+        AuditKind::InvitationRevoked => "Invitation revoked",
+        AuditKind::PasswordResetRequested => "Password reset link sent",
+        AuditKind::PasswordReset => "Password reset with an emailed link",
+        AuditKind::EmailChanged => "Email changed",
+        AuditKind::PersonChanged => "Name or role changed",
+        AuditKind::PersonDeactivated => "Person deactivated",
+        AuditKind::PersonReactivated => "Person reactivated",
     }
 }
 

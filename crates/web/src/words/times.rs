@@ -2,11 +2,7 @@
 //! 10:31 PM", "2 hours ago"). The API and storage stay UTC.
 
 use latch_domain::Timestamp;
-use latch_domain::zone::{LocalTime, PracticeZone};
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+use latch_domain::zone::PracticeZone;
 
 /// A time for a page: what to show, the full time on hover, and the machine's form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,29 +37,22 @@ impl When {
 
 /// "7:08 PM".
 pub fn clock(t: Timestamp, zone: &PracticeZone) -> String {
-    time_of_day(&zone.local(t))
+    zone.local(t).time_of_day()
 }
 
 /// "Nov 30, 10:31 PM", or "Nov 30, 2025, 10:31 PM" outside this year.
 pub fn day_and_time(t: Timestamp, zone: &PracticeZone, now: Timestamp) -> String {
     let local = zone.local(t);
     if local.year == zone.local(now).year {
-        format!("{}, {}", day(&local), time_of_day(&local))
+        format!("{}, {}", local.day(), local.time_of_day())
     } else {
-        format!("{}, {}, {}", day(&local), local.year, time_of_day(&local))
+        format!("{}, {}, {}", local.day(), local.year, local.time_of_day())
     }
 }
 
 /// "Nov 30, 2026, 10:31 PM PST": nothing left out, for a title and an export.
 pub fn full(t: Timestamp, zone: &PracticeZone) -> String {
-    let local = zone.local(t);
-    format!(
-        "{}, {}, {} {}",
-        day(&local),
-        local.year,
-        time_of_day(&local),
-        local.abbreviation
-    )
+    zone.local(t).written()
 }
 
 /// "2026-11-30 22:31:44 PST": a spreadsheet reads the time, a person the zone.
@@ -93,21 +82,6 @@ pub fn ago(t: Timestamp, now: Timestamp) -> Option<String> {
         86_400..604_800 => Some(counted(seconds / 86_400, "day")),
         _ => None,
     }
-}
-
-fn day(local: &LocalTime) -> String {
-    let month = MONTHS[usize::try_from(local.month - 1).unwrap_or(0) % 12];
-    format!("{month} {}", local.day)
-}
-
-fn time_of_day(local: &LocalTime) -> String {
-    let (hour, half) = match local.hour {
-        0 => (12, "AM"),
-        1..=11 => (local.hour, "AM"),
-        12 => (12, "PM"),
-        _ => (local.hour - 12, "PM"),
-    };
-    format!("{hour}:{:02} {half}", local.minute)
 }
 
 #[cfg(test)]

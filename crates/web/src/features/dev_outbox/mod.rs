@@ -1,4 +1,4 @@
-//! The development outbox: the texts and calls latch kept instead of sending.
+//! The development outboxes: the texts, calls and emails latch kept instead of sending.
 
 use axum::Router;
 use axum::routing::get;
@@ -10,7 +10,9 @@ pub(crate) mod pages;
 
 /// Its JSON API, under `/api/v1`.
 pub(crate) fn api_routes() -> Router<AppState> {
-    Router::new().route("/dev/outbox", get(api::outbox))
+    Router::new()
+        .route("/dev/outbox", get(api::outbox))
+        .route("/dev/email-outbox", get(api::email_outbox))
 }
 
 /// Its pages.

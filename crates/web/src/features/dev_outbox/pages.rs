@@ -1,4 +1,4 @@
-//! The development outbox's page.
+//! The development outbox's page: texts and calls, and emails, each newest first.
 
 use askama::Template;
 use axum::extract::State;
@@ -23,24 +23,51 @@ pub struct OutboxRow {
     sent_at: When,
 }
 
+pub struct EmailRow {
+    id: i64,
+    to: String,
+    subject: String,
+    text: String,
+    link: Option<String>,
+    sent_at: When,
+}
+
 #[derive(Template)]
 #[template(path = "outbox.html")]
 pub struct OutboxPage {
     messages: Vec<OutboxRow>,
+    emails: Vec<EmailRow>,
 }
 
 pub async fn show_outbox(
     State(state): State<AppState>,
     DirectLoopback(loopback): DirectLoopback,
 ) -> Result<Response, HtmlError> {
-    let messages = match state.latch.outbox_messages(None, 100).await? {
-        Some(messages) if loopback => messages,
-        _ => return Ok(crate::http::layout::not_found().await),
-    };
+    if !loopback {
+        return Ok(crate::http::layout::not_found().await);
+    }
+    let messages = state.latch.outbox_messages(None, 100).await?;
+    let emails = state.latch.mail.outbox(None, 100).await?;
+    if messages.is_none() && emails.is_none() {
+        return Ok(crate::http::layout::not_found().await);
+    }
     // The outbox belongs to no one practice: how long ago, and UTC on hover.
     let (utc, now) = (PracticeZone::utc(), state.latch.now());
     let page = OutboxPage {
+        emails: emails
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| EmailRow {
+                id: m.id,
+                to: m.to,
+                subject: m.subject,
+                text: m.text,
+                link: m.link,
+                sent_at: When::ago(m.sent_at, &utc, now),
+            })
+            .collect(),
         messages: messages
+            .unwrap_or_default()
             .into_iter()
             .map(|m| OutboxRow {
                 id: m.id,

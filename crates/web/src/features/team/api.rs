@@ -169,6 +169,24 @@ pub async fn reset_two_factor(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Emails a person a link to choose a new password; nobody sets another person's password.
+#[utoipa::path(post, path = "/api/v1/practice/users/{id}/password-reset", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 202), (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .latch
+        .team
+        .send_password_reset(&who, &PersonId::from_stored(id), &client)
+        .await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
 /// Clears a lock on a person's two-factor step, keeping their phone.
 #[utoipa::path(post, path = "/api/v1/practice/users/{id}/unlock", tag = "practice", params(("id" = String, Path, description = "A person id")),
     responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),

@@ -1,4 +1,4 @@
-//! The practice's people: the list, adding a person, and an owner's or manager's help (a reset, an unlock).
+//! The practice's people: the list, adding a person, and an owner's or manager's help (a reset, an unlock, a password reset link).
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -21,6 +21,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
             delete(api::reset_two_factor),
         )
         .route("/practice/users/{id}/unlock", post(api::unlock))
+        .route(
+            "/practice/users/{id}/password-reset",
+            post(api::send_password_reset),
+        )
 }
 
 /// Its pages.
@@ -32,4 +36,8 @@ pub(crate) fn page_routes() -> Router<AppState> {
         )
         .route("/team/{id}", get(pages::show_person))
         .route("/team/{id}/help", post(pages::submit_person_help))
+        .route(
+            "/team/{id}/password-reset",
+            post(pages::submit_password_reset),
+        )
 }

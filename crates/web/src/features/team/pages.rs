@@ -5,7 +5,7 @@ use crate::http::cookies::with_session;
 use crate::http::error::HtmlError;
 use crate::http::extract::{Client, PageSession, Session};
 use crate::http::flash::{self, Flash, Flashed, OneError};
-use crate::http::forms::{Csrf, CsrfForm, FieldErrors, csrf_form};
+use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, FieldErrors, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
 use crate::words::password_refusal;
 use crate::words::times::{self, When};
@@ -357,6 +357,20 @@ impl HelpForm {
             _ => (Help::ResetTwoFactor, "reset"),
         }
     }
+}
+
+/// Emails the person a link to choose a new password.
+pub async fn submit_password_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    let person_id = PersonId::from_stored(id.as_str());
+    let team = &state.latch.team;
+    team.send_password_reset(&who, &person_id, &client).await?;
+    Ok(see_other(&format!("/team/{id}?done=reset-link")))
 }
 
 /// Reset or unlock, with the password re-entered in the same form.
