@@ -2,19 +2,55 @@
 
 use std::sync::Arc;
 
+use latch_domain::Email;
 use latch_domain::audit::AuditKind;
+use latch_domain::mail::Mail;
 
 use crate::audit::{Event, record};
-use crate::challenge::notify;
+use crate::challenge::tell;
+use crate::crypto::{new_token, token_hash};
 use crate::error::AppError;
 use crate::ids::SessionId;
 use crate::latch::Core;
 use crate::password_check::{check_password_again, record_password_again};
 use crate::passwords::OwnedContext;
-use crate::records::{ClientInfo, Session};
+use crate::records::{Account, ClientInfo, Session};
 use crate::secret::Secret;
-use crate::session::{Authenticated, end_devices_and_other_sessions, rotate};
+use crate::session::{
+    Authenticated, end_devices_and_other_sessions, grant_reauthentication, rotate,
+};
 use latch_domain::message::Notice;
+
+/// Keeps a pending change to `new` (a newer one replaces it), emails its link to the new
+/// address and a notice to the old one, in the caller's unit of work.
+async fn ask_email_change(core: &Core, who: &Authenticated, new: &Email) -> Result<(), AppError> {
+    let (person, practice) = (&who.account.person, &who.account.practice);
+    let now = core.clock.now();
+    let token = new_token();
+    let hash = token_hash(token.expose());
+    let expires_at = now.plus(EMAIL_CHANGE_SECONDS);
+    core.store
+        .put_email_change(&person.id, new, &hash, now, expires_at)
+        .await?;
+    let link = core.link(&format!("/email/confirm/{}", token.expose()));
+    let (name, new_email) = (&*person.name, new.as_str());
+    let confirm = Mail::EmailChange {
+        name,
+        new_email,
+        link: &link,
+    };
+    core.mail(new, practice, confirm).await?;
+    core.mail(
+        &person.email,
+        practice,
+        Mail::EmailChangeAsked { name, new_email },
+    )
+    .await?;
+    Ok(())
+}
+
+/// How long an email change's link works.
+pub const EMAIL_CHANGE_SECONDS: i64 = 86_400;
 
 /// One of the person's sessions, and the applications it signed in to (newest first).
 #[derive(Debug, Clone)]
@@ -76,9 +112,13 @@ impl AccountService {
             };
             core.store.set_password_hash(&person.id, hash).await?;
             end_devices_and_other_sessions(core, who, client).await?;
-            if let Some(setting) = &person.two_factor {
-                notify(core, setting, Notice::PasswordChanged).await;
-            }
+            tell(
+                core,
+                person,
+                person.two_factor.as_ref(),
+                Notice::PasswordChanged,
+            )
+            .await?;
             let token = rotate(
                 core,
                 &who.session,
@@ -101,6 +141,87 @@ impl AccountService {
             Ok(token)
         })
         .await
+    }
+
+    /// Asks to sign in with another address, in a session re-authenticated recently: a link
+    /// valid a day goes to the new address, and a notice to the old one; the address changes
+    /// only once the link is followed.
+    pub async fn change_email(&self, who: &Authenticated, email: &str) -> Result<(), AppError> {
+        let new = &self.new_email(email).await?;
+        if !who.is_reauthenticated(self.core.clock.now()) {
+            return Err(AppError::ReauthenticationRequired);
+        }
+        self.core
+            .in_one_transaction(move |core| async move { ask_email_change(&core, who, new).await })
+            .await
+    }
+
+    /// The same, with the password re-entered in the same step (My Profile's form), which
+    /// re-authenticates this session: its new token is answered.
+    pub async fn change_email_with_password(
+        &self,
+        who: &Authenticated,
+        email: &str,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<Secret, AppError> {
+        let new = &self.new_email(email).await?;
+        let check = &check_password_again(&self.core, who, password, client).await?;
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let (token, _) = grant_reauthentication(core, who, check, client).await?;
+                ask_email_change(core, who, new).await?;
+                Ok(token)
+            })
+            .await
+    }
+
+    /// An address to change to: one, and nobody's (nor an open invitation's).
+    async fn new_email(&self, email: &str) -> Result<Email, AppError> {
+        let new = Email::parse(email).map_err(|_| AppError::InvalidEmail)?;
+        let now = self.core.clock.now();
+        if self.core.store.email_in_use(new.normalized(), now).await? {
+            return Err(AppError::EmailTaken);
+        }
+        Ok(new)
+    }
+
+    /// Follows an email change's link, which works once: the address changes, and counts as
+    /// verified.
+    pub async fn confirm_email(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<Account, AppError> {
+        let core = &self.core;
+        let hash = &token_hash(token);
+        let (person_id, email) = core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                let now = core.clock.now();
+                let (person_id, new) = core
+                    .store
+                    .take_email_change(hash, now)
+                    .await?
+                    .ok_or(AppError::InvalidToken)?;
+                let Some(before) = core.store.person_by_id(&person_id).await? else {
+                    return Err(AppError::InvalidToken);
+                };
+                core.store.set_email(&person_id, &new).await?;
+                let detail = format!("{} → {}", before.email.as_str(), new.as_str());
+                record(
+                    core,
+                    Event::own(&before, AuditKind::EmailChanged, client, detail),
+                )
+                .await?;
+                Ok((person_id, new))
+            })
+            .await?;
+        let account = core.store.account_by_email(email.normalized()).await?;
+        account
+            .filter(|a| a.person.id == person_id)
+            .ok_or(AppError::InvalidToken)
     }
 
     /// The person's open sessions, most recently used first, each with the applications it

@@ -512,9 +512,7 @@ async fn announce_lock(
         ),
     };
     core.metrics.lock();
-    if let Some(setting) = &person.two_factor {
-        notify(core, setting, Notice::Locked).await;
-    }
+    tell(core, person, person.two_factor.as_ref(), Notice::Locked).await?;
     record(
         core,
         Event {
@@ -556,6 +554,31 @@ pub(crate) async fn notify(core: &Core, setting: &TwoFactorSetting, notice: Noti
         }
     };
     core.notice(outgoing).await;
+}
+
+/// Tells a person of a change to how they sign in: by email, in the unit of work that made the
+/// change, and by text or call to `phone` (their two-factor phone before the change, when they
+/// had one) once it has committed.
+pub(crate) async fn tell(
+    core: &Core,
+    person: &Person,
+    phone: Option<&TwoFactorSetting>,
+    notice: Notice,
+) -> Result<(), AppError> {
+    if let Some(setting) = phone {
+        notify(core, setting, notice).await;
+    }
+    let Some(practice) = core.store.practice(&person.practice_id).await? else {
+        return Ok(());
+    };
+    let at = core.local_time(&practice, core.clock.now());
+    let mail = latch_domain::mail::Mail::Notice {
+        name: &person.name,
+        notice,
+        at: &at,
+    };
+    core.mail(&person.email, &practice, mail).await?;
+    Ok(())
 }
 
 /// The refusal of a method that cannot carry a code: beside the extension for a text, beside

@@ -219,6 +219,12 @@ pub enum AppError {
     },
     #[error("code expired")]
     CodeExpired,
+    /// A right password of a person the practice deactivated.
+    #[error("account deactivated")]
+    AccountDeactivated,
+    /// The practice's last active owner cannot be deactivated or demoted.
+    #[error("the last active owner")]
+    LastOwner,
     /// A link's token that is unknown, used or expired: all three alike.
     #[error("invalid token")]
     InvalidToken,
@@ -333,6 +339,8 @@ impl AppError {
             AppError::InvalidCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
             AppError::InvalidToken => "invalid_token",
+            AppError::AccountDeactivated => "account_deactivated",
+            AppError::LastOwner => "last_owner",
             AppError::TwoFactorLocked => "two_factor_locked",
             AppError::DeliveryFailed(_) => "delivery_failed",
             AppError::InvalidPhone(_) => "invalid_phone",
@@ -351,6 +359,7 @@ impl AppError {
             AppError::InvalidCredentials | AppError::NotSignedIn => 401,
             AppError::ReauthenticationRequired
             | AppError::Forbidden
+            | AppError::AccountDeactivated
             | AppError::TwoFactorLocked => 403,
             AppError::DeliveryFailed(_) => 502,
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
@@ -361,7 +370,7 @@ impl AppError {
             | AppError::PhoneNotAllowed(_) => 400,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
-            AppError::AlreadySetUp | AppError::EmailTaken => 409,
+            AppError::AlreadySetUp | AppError::EmailTaken | AppError::LastOwner => 409,
             AppError::WeakPassword(_)
             | AppError::InvalidEmail
             | AppError::InvalidRole

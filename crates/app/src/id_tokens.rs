@@ -27,8 +27,8 @@ pub fn person_claims(account: &Account, scopes: &[&str]) -> Map<String, Value> {
     }
     if scopes.contains(&"email") {
         claims.insert("email".into(), json!(person.email.as_str()));
-        // Nobody has proved an address by a link yet: that comes with invitations and email.
-        claims.insert("email_verified".into(), json!(false));
+        // Proved by following a link sent to it: an invitation, a reset, an email change.
+        claims.insert("email_verified".into(), json!(person.email_verified));
     }
     claims
 }
@@ -110,6 +110,8 @@ mod tests {
                 last_sign_in_at: None,
                 previous_sign_in_at: None,
                 created_at: Timestamp(0),
+                email_verified: false,
+                deactivated_at: None,
             },
             practice: Practice {
                 id: PracticeId::from_stored("pr1"),
@@ -133,6 +135,7 @@ mod tests {
             ip: "192.0.2.1".into(),
             label: "Firefox on Linux".into(),
             second_factor,
+            new_browser: false,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::delivery::{Delivery, Outgoing};
 use crate::devices::DeviceService;
 use crate::error::AppError;
 use crate::grants::GrantService;
+use crate::invitations::InvitationService;
 use crate::logouts::LogoutService;
 use crate::mail::MailService;
 use crate::metrics::Metrics;
@@ -252,6 +253,7 @@ pub struct Latch {
     pub grants: GrantService,
     pub logouts: LogoutService,
     pub mail: MailService,
+    pub invitations: InvitationService,
     pub recovery: RecoveryService,
     core: Arc<Core>,
 }
@@ -291,6 +293,7 @@ impl Latch {
             grants: GrantService::new(Arc::clone(&core), applications.clone()),
             logouts: LogoutService::new(Arc::clone(&core), applications.clone()),
             mail: MailService::new(Arc::clone(&core)),
+            invitations: InvitationService::new(Arc::clone(&core)),
             recovery: RecoveryService::new(Arc::clone(&core)),
             applications,
             core,

@@ -15,6 +15,7 @@ pub mod error;
 pub mod grants;
 pub mod id_tokens;
 pub mod ids;
+pub mod invitations;
 pub mod latch;
 pub mod logouts;
 pub mod mail;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use latch_domain::Timestamp;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
+use latch_domain::{Email, Role, Timestamp};
 
 use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::records::*;
@@ -78,6 +78,7 @@ pub trait PersonStore {
     async fn insert_person(&self, person: &NewPerson) -> StoreResult<()>;
     /// By case-folded email, with the person's practice.
     async fn account_by_email(&self, email_normalized: &str) -> StoreResult<Option<Account>>;
+    async fn person_by_id(&self, person_id: &PersonId) -> StoreResult<Option<Person>>;
     /// A person of this practice; people of other practices do not exist here.
     async fn person_in_practice(
         &self,
@@ -114,6 +115,29 @@ pub trait PersonStore {
         person_id: &PersonId,
         setting: Option<&TwoFactorSetting>,
     ) -> StoreResult<()>;
+    async fn set_name_and_role(
+        &self,
+        person_id: &PersonId,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<()>;
+    /// Deactivates (`Some`, when) or reactivates (`None`) a person.
+    async fn set_deactivated(&self, person_id: &PersonId, at: Option<Timestamp>)
+    -> StoreResult<()>;
+    /// Holds the practice's row until the unit of work ends, so that rules over several of its
+    /// people (its last active owner) are judged by one unit at a time. SQLite's units take
+    /// turns already.
+    async fn lock_practice(&self, practice_id: &PracticeId) -> StoreResult<()>;
+    /// Owners of the practice who are not deactivated, but for `besides`.
+    async fn other_active_owners(
+        &self,
+        practice_id: &PracticeId,
+        besides: &PersonId,
+    ) -> StoreResult<i64>;
+    /// A new address, verified by the link that brought it; `Conflict::EmailTaken` when it is
+    /// someone's now.
+    async fn set_email(&self, person_id: &PersonId, email: &Email) -> StoreResult<()>;
+    async fn set_email_verified(&self, person_id: &PersonId) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -128,6 +152,8 @@ pub trait SessionStore {
         session_id: &SessionId,
     ) -> StoreResult<Option<(Session, Account)>>;
     async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()>;
+    /// Marks a held sign-in as begun from a browser new to its person.
+    async fn mark_new_browser(&self, session_id: &SessionId) -> StoreResult<()>;
     /// Keeps a pending session alive until `until` (after each send).
     async fn set_pending_until(&self, session_id: &SessionId, until: Timestamp) -> StoreResult<()>;
     /// Gives the session a new token (and state and re-authentication), so an old cookie dies.
@@ -447,6 +473,69 @@ pub trait MailStore {
 }
 
 #[async_trait]
+pub trait InvitationStore {
+    /// `Conflict::EmailTaken` when the address has an open invitation already.
+    async fn insert_invitation(&self, invitation: &NewInvitation) -> StoreResult<()>;
+    /// The practice's open invitations, newest first.
+    async fn invitations(
+        &self,
+        practice_id: &PracticeId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Invitation>>;
+    async fn invitation_in_practice(
+        &self,
+        practice_id: &PracticeId,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Invitation>>;
+    /// The open invitation whose link's token hashes to `token_hash`, with its practice.
+    async fn invitation_by_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Invitation, Practice)>>;
+    /// A new link for an open invitation: the old one stops working.
+    async fn renew_invitation(
+        &self,
+        id: &str,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Ends an invitation; false when there was none.
+    async fn delete_invitation(&self, practice_id: &PracticeId, id: &str) -> StoreResult<bool>;
+    /// Uses an invitation up, in one statement: it, or none when it was not there to use.
+    async fn take_invitation(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>>;
+    /// Ends the invitations a person sent (they were deactivated); answers how many.
+    async fn delete_invitations_by(&self, person_id: &PersonId) -> StoreResult<u64>;
+    /// Whether a person, or an open invitation, has the address; an expired invitation
+    /// holding it goes first.
+    async fn email_in_use(&self, email_normalized: &str, now: Timestamp) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait EmailChangeStore {
+    /// Keeps the person's one pending change (the link's token's hash), replacing an earlier one.
+    async fn put_email_change(
+        &self,
+        person_id: &PersonId,
+        new_email: &Email,
+        token_hash: &str,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Uses the change's link up, in one statement: whose and to what, or none.
+    async fn take_email_change(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(PersonId, Email)>>;
+}
+
+#[async_trait]
 pub trait RecoveryStore {
     /// Keeps the person's one reset link (its token's hash), replacing an earlier one.
     async fn put_password_reset(
@@ -468,6 +557,8 @@ pub trait RecoveryStore {
         token_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<PersonId>>;
+    /// Ends the person's links: a reset's and an email change's.
+    async fn delete_links_of(&self, person_id: &PersonId) -> StoreResult<()>;
 }
 
 /// Everything latch keeps: one database behind every port.
@@ -486,6 +577,8 @@ pub trait Store:
     + CallStore
     + ApplicationStore
     + MailStore
+    + InvitationStore
+    + EmailChangeStore
     + RecoveryStore
     + SweepStore
     + Send

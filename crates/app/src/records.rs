@@ -159,6 +159,10 @@ pub struct Person {
     /// The sign-in before the latest.
     pub previous_sign_in_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// A link sent to the address was followed (an invitation, a reset, an email change).
+    pub email_verified: bool,
+    /// When an owner or manager deactivated them; none while they may sign in.
+    pub deactivated_at: Option<Timestamp>,
 }
 
 /// A person's two-factor phone and method.
@@ -195,6 +199,7 @@ pub struct NewPerson {
     pub role: Role,
     pub password_hash: String,
     pub created_at: Timestamp,
+    pub email_verified: bool,
 }
 
 /// A session row: only the hash of its cookie token is ever stored.
@@ -213,6 +218,8 @@ pub struct Session {
     pub label: String,
     /// What stood beside the password when it was signed in; none for the password alone.
     pub second_factor: Option<SecondFactor>,
+    /// Begun from a browser the person had not signed in from: finishing it tells them.
+    pub new_browser: bool,
 }
 
 /// What a session becomes when its token is rotated.
@@ -294,6 +301,8 @@ pub struct AuditQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeopleFilter {
     pub role: Option<Role>,
+    /// Only the deactivated (`Some(true)`), only the others (`Some(false)`), or everyone.
+    pub deactivated: Option<bool>,
 }
 
 /// A counter in a fixed time window, as the database keeps it.
@@ -379,6 +388,33 @@ pub struct OutboxMessage {
     pub body: String,
     pub code: Option<String>,
     pub sent_at: Timestamp,
+}
+
+/// An invitation to join a practice, while it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub practice_id: PracticeId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    /// Who sent it, with their name; none once they are gone.
+    pub invited_by: Option<(PersonId, String)>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvitation {
+    pub id: String,
+    pub practice_id: PracticeId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub invited_by: PersonId,
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// An email waiting in the queue, sealed, and how often it was tried.

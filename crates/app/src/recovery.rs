@@ -10,7 +10,7 @@ use latch_domain::message::Notice;
 use latch_domain::throttle::{IP_PASSWORD_WINDOW_SECONDS, client_key, ip_retry_after};
 
 use crate::audit::{Event, record};
-use crate::challenge::notify;
+use crate::challenge::tell;
 use crate::crypto::{new_token, token_hash};
 use crate::error::AppError;
 use crate::ids::PersonId;
@@ -126,25 +126,14 @@ impl RecoveryService {
                 return Err(AppError::InvalidToken);
             }
             core.store.set_password_hash(&person.id, hash).await?;
+            // The link came to this address and was followed: it is the person's.
+            core.store.set_email_verified(&person.id).await?;
             let browsers = core.store.delete_devices_of(&person.id).await?;
             let sessions = core.store.delete_sessions_of(&person.id, None).await?;
             core.store
                 .clear_password_failures(person.email.normalized())
                 .await?;
-            if let Some(setting) = &person.two_factor {
-                notify(core, setting, Notice::PasswordReset).await;
-            }
-            let at = core.local_time(&account.practice, now);
-            core.mail(
-                &person.email,
-                &account.practice,
-                Mail::Notice {
-                    name: &person.name,
-                    notice: Notice::PasswordReset,
-                    at: &at,
-                },
-            )
-            .await?;
+            tell(core, person, person.two_factor.as_ref(), Notice::PasswordReset).await?;
             record(
                 core,
                 Event::own(
@@ -224,7 +213,9 @@ pub(crate) async fn prepare_reset(
     core.in_one_transaction(move |core| async move {
         let core = &*core;
         core.store.finish_mail(queued_id).await?;
-        if let Some(account) = core.store.account_by_email(email.normalized()).await? {
+        let account = core.store.account_by_email(email.normalized()).await?;
+        // A deactivated person gets no link: the practice reactivates them first.
+        if let Some(account) = account.filter(|a| a.person.deactivated_at.is_none()) {
             send_reset(core, (&account.person, &account.practice), None, client).await?;
         }
         Ok(())

@@ -118,7 +118,29 @@ pub(crate) async fn complete_sign_in(
     )
     .await?;
     audit_signed_in(core, person, how, client).await?;
+    if who.session.new_browser {
+        tell_of_new_browser(core, &who.account, client).await?;
+    }
     Ok(token)
+}
+
+/// Emails a person of a sign-in from a browser they had not signed in from: which browser and
+/// system, when, and what to do if it was not them.
+pub(crate) async fn tell_of_new_browser(
+    core: &Core,
+    account: &Account,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let person = &account.person;
+    let at = core.local_time(&account.practice, core.clock.now());
+    let browser = user_agent::label(&client.user_agent);
+    let mail = latch_domain::mail::Mail::NewSignIn {
+        name: &person.name,
+        browser: &browser,
+        at: &at,
+    };
+    core.mail(&person.email, &account.practice, mail).await?;
+    Ok(())
 }
 
 /// The audit event of a finished sign-in, saying how the person proved who they are.

@@ -14,12 +14,15 @@ use crate::challenge::{
 };
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::{AppError, Field, Reason, Refusal};
+use crate::ids::SessionId;
 use crate::latch::Core;
 use crate::password_check::{Outcome, check_password};
 use crate::records::{Account, ClientInfo, Device, NewDevice, Person, Purpose};
 use crate::secret::Secret;
 pub use crate::session::Authenticated;
-use crate::session::{audit_signed_in, complete_sign_in, open_session, reauthenticate};
+use crate::session::{
+    audit_signed_in, complete_sign_in, open_session, reauthenticate, tell_of_new_browser,
+};
 
 /// A new session: the cookie token to hand to the browser, and who it belongs to.
 #[derive(Debug)]
@@ -128,6 +131,9 @@ impl SignInService {
         let found = &account;
         let rehashed = &rehashed;
         let remembered = &remembered;
+        let new_browser = account
+            .as_ref()
+            .is_some_and(|a| !browser.has_seen(&core.keys.device_tag(&a.person.id)));
         let opened = core
             .in_one_transaction(move |core| async move {
                 let core = &*core;
@@ -148,14 +154,11 @@ impl SignInService {
                     }
                     return Err(err);
                 }
-                open(
-                    core,
-                    account,
-                    rehashed.as_deref(),
-                    remembered.as_ref(),
-                    client,
-                )
-                .await
+                let from = From {
+                    remembered: remembered.as_ref(),
+                    new_browser,
+                };
+                open(core, account, rehashed.as_deref(), from, client).await
             })
             .await?;
         let account = account.ok_or(AppError::InvalidCredentials)?;
@@ -346,20 +349,35 @@ const MAX_EMAIL_CHARS: usize = 254;
 /// committed.
 struct Opened {
     token: Secret,
+    session_id: SessionId,
     state: SessionState,
     code: Option<CodeToSend>,
 }
 
+/// The browser a sign-in comes from: remembered for the person, or new to them.
+#[derive(Clone, Copy)]
+struct From<'a> {
+    remembered: Option<&'a Device>,
+    new_browser: bool,
+}
+
 /// Opens the session a right password earns: signed in, held for the practice's required
-/// setup, or waiting for a code (whose challenge is made here, and sent after the commit).
+/// setup, or waiting for a code (whose challenge is made here, and sent after the commit). A
+/// sign-in from a browser new to the person tells them once it is finished.
 async fn open(
     core: &Core,
     account: &Account,
     rehashed: Option<&str>,
-    remembered: Option<&Device>,
+    from: From<'_>,
     client: &ClientInfo,
 ) -> Result<Opened, AppError> {
+    let remembered = from.remembered;
     let person = &account.person;
+    // A deactivated person's right password opens nothing; a wrong one was answered as any.
+    if person.deactivated_at.is_some() {
+        audit_failure(core, person, client, "account deactivated").await?;
+        return Err(AppError::AccountDeactivated);
+    }
     if let Some(hash) = rehashed {
         core.store.set_password_hash(&person.id, hash).await?;
     }
@@ -370,7 +388,14 @@ async fn open(
             .require_two_factor
             .covers(person.role)
         {
-            return setup_required(core, account, client).await;
+            let opened = setup_required(core, account, client).await?;
+            if from.new_browser {
+                core.store.mark_new_browser(&opened.session_id).await?;
+            }
+            return Ok(opened);
+        }
+        if from.new_browser {
+            tell_of_new_browser(core, account, client).await?;
         }
         return signed_in(core, person, client, "password", None).await;
     };
@@ -403,6 +428,9 @@ async fn open(
         None,
     )
     .await?;
+    if from.new_browser {
+        core.store.mark_new_browser(&session_id).await?;
+    }
     let code = start_challenge(
         core,
         &session_id,
@@ -418,6 +446,7 @@ async fn open(
     match code {
         Ok(code) => Ok(Opened {
             token,
+            session_id,
             state: SessionState::TwoFactorRequired,
             code: Some(code),
         }),
@@ -437,10 +466,12 @@ async fn signed_in(
     second_factor: Option<SecondFactor>,
 ) -> Result<Opened, AppError> {
     let signed_in = SessionState::SignedIn;
-    let (token, _) = open_session(core, &person.id, signed_in, client, None, second_factor).await?;
+    let (token, session_id) =
+        open_session(core, &person.id, signed_in, client, None, second_factor).await?;
     audit_signed_in(core, person, how, client).await?;
     Ok(Opened {
         token,
+        session_id,
         state: SessionState::SignedIn,
         code: None,
     })
@@ -457,7 +488,7 @@ async fn setup_required(
         .clock
         .now()
         .plus(session::SETUP_REQUIRED_LIFETIME_SECONDS);
-    let (token, _) = open_session(
+    let (token, session_id) = open_session(
         core,
         &account.person.id,
         SessionState::TwoFactorSetupRequired,
@@ -468,6 +499,7 @@ async fn setup_required(
     .await?;
     Ok(Opened {
         token,
+        session_id,
         state: SessionState::TwoFactorSetupRequired,
         code: None,
     })

@@ -8,7 +8,7 @@ use latch_domain::person::Name;
 use latch_domain::{Email, Permission, Role};
 
 use crate::audit::{Event, record};
-use crate::challenge::notify;
+use crate::challenge::tell;
 use crate::error::{AppError, Field, Reason, Refusal};
 use crate::ids::{PersonId, PracticeId};
 use crate::latch::Core;
@@ -28,6 +28,15 @@ pub enum Help {
     ResetTwoFactor,
     /// Too many wrong codes: the lock cleared, the phone kept.
     Unlock,
+    /// They left: they can no longer sign in, and everything they held ends.
+    Deactivate,
+}
+
+/// A change to a person's name or role, as typed; what is left out stays.
+#[derive(Debug, Clone, Default)]
+pub struct PersonChange {
+    pub name: Option<String>,
+    pub role: Option<String>,
 }
 
 /// A person to add, as typed into a form or an API body.
@@ -156,8 +165,123 @@ impl TeamService {
                 match help {
                     Help::ResetTwoFactor => reset(core, target, actor, Some(client)).await?,
                     Help::Unlock => unlock(core, target, actor, Some(client)).await?,
+                    Help::Deactivate => deactivate(core, who, target, client).await?,
                 }
                 Ok(token)
+            })
+            .await
+    }
+
+    /// Changes a person's name or role, by the rules of acting on a person; only owners make
+    /// owners or managers, and the practice keeps an active owner.
+    pub async fn change_person(
+        &self,
+        who: &Authenticated,
+        person_id: &PersonId,
+        change: &PersonChange,
+        client: &ClientInfo,
+    ) -> Result<Person, AppError> {
+        let target = &self.permitted_target(who, person_id).await?;
+        let actor = &who.account.person;
+        let name = match change.name.as_deref().map(Name::parse) {
+            None => Ok(target.name.clone()),
+            Some(Ok(name)) => Ok(name.into_string()),
+            Some(Err(_)) => Err(AppError::InvalidRequest(Refusal::of(
+                Field::Name,
+                Reason::Name,
+            ))),
+        };
+        let role = match change.role.as_deref().map(Role::parse) {
+            None => Ok(target.role),
+            Some(Ok(role))
+                if role != target.role && !actor.role.allows(Permission::AddPerson { role }) =>
+            {
+                return Err(AppError::Forbidden);
+            }
+            Some(Ok(role)) => Ok(role),
+            Some(Err(_)) => Err(AppError::InvalidRole),
+        };
+        let (name, role) = match (name, role) {
+            (Ok(name), Ok(role)) => (name, role),
+            (name, role) => {
+                return Err(AppError::together(
+                    name.err().into_iter().chain(role.err()).collect(),
+                ));
+            }
+        };
+        let (name, role) = (&name, role);
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                if target.role == Role::Owner && role != Role::Owner {
+                    keeps_an_owner(core, target).await?;
+                }
+                core.store.set_name_and_role(&target.id, name, role).await?;
+                let mut said = Vec::new();
+                if *name != target.name {
+                    said.push(format!("name {} → {name}", target.name));
+                }
+                if role != target.role {
+                    said.push(format!("role {} → {}", target.role.as_str(), role.as_str()));
+                }
+                if said.is_empty() {
+                    return Ok(());
+                }
+                record(
+                    core,
+                    acted(
+                        who,
+                        target,
+                        AuditKind::PersonChanged,
+                        client,
+                        said.join("; "),
+                    ),
+                )
+                .await
+            })
+            .await?;
+        let practice = &who.account.practice.id;
+        self.core
+            .store
+            .person_in_practice(practice, &target.id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Deactivates a person (someone who left): every session, remembered browser and
+    /// application token of theirs ends at once, with their emailed links and the invitations
+    /// they sent; their history stays. The password re-entered; the practice keeps an active
+    /// owner.
+    pub async fn deactivate(
+        &self,
+        who: &Authenticated,
+        person_id: &PersonId,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let target = &self.target(who, person_id).await?;
+        deactivate(&self.core, who, target, client).await
+    }
+
+    /// Lets a deactivated person sign in again, with the password and two-factor they had.
+    pub async fn reactivate(
+        &self,
+        who: &Authenticated,
+        person_id: &PersonId,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let target = &self.permitted_target(who, person_id).await?;
+        if target.deactivated_at.is_none() {
+            return Ok(());
+        }
+        self.core
+            .in_one_transaction(move |core| async move {
+                let core = &*core;
+                core.store.set_deactivated(&target.id, None).await?;
+                record(
+                    core,
+                    acted(who, target, AuditKind::PersonReactivated, client, ""),
+                )
+                .await
             })
             .await
     }
@@ -172,6 +296,9 @@ impl TeamService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let target = &self.permitted_target(who, person_id).await?;
+        if target.deactivated_at.is_some() {
+            return Err(AppError::Forbidden);
+        }
         self.core
             .in_one_transaction(move |core| async move {
                 let by = Some(&who.account.person.id);
@@ -259,16 +386,7 @@ impl TeamService {
         client: &ClientInfo,
     ) -> Result<Person, AppError> {
         let mut refused = Vec::new();
-        let role = match Role::parse(&input.role) {
-            Ok(role) if !actor.person.role.allows(Permission::AddPerson { role }) => {
-                return Err(AppError::Forbidden);
-            }
-            Ok(role) => Some(role),
-            Err(_) => {
-                refused.push(AppError::InvalidRole);
-                None
-            }
-        };
+        let role = role_to_add(actor, &input.role, &mut refused)?;
         let core = &self.core;
         let practice = &actor.practice;
         let new = prepare_person(core, &practice.id, &practice.name, input, role, refused).await?;
@@ -295,6 +413,26 @@ impl TeamService {
     }
 }
 
+/// The role a new person (added or invited) is to have: none, with the refusal kept, for one
+/// that is not a role; `Forbidden` for one the actor may not give (only owners add owners or
+/// managers).
+pub(crate) fn role_to_add(
+    actor: &Account,
+    raw: &str,
+    refused: &mut Vec<AppError>,
+) -> Result<Option<Role>, AppError> {
+    match Role::parse(raw) {
+        Ok(role) if !actor.person.role.allows(Permission::AddPerson { role }) => {
+            Err(AppError::Forbidden)
+        }
+        Ok(role) => Ok(Some(role)),
+        Err(_) => {
+            refused.push(AppError::InvalidRole);
+            Ok(None)
+        }
+    }
+}
+
 /// Validates a new person's fields, checks the password's strength and hashes it; `role` is
 /// none when the caller refused it. Every value refused, the caller's `refused` first, comes
 /// back together, so a form shows each problem at once. The email is looked up first, and the
@@ -311,9 +449,8 @@ pub(crate) async fn prepare_person(
         Ok(email)
             if core
                 .store
-                .account_by_email(email.normalized())
-                .await?
-                .is_some() =>
+                .email_in_use(email.normalized(), core.clock.now())
+                .await? =>
         {
             Err(AppError::EmailTaken)
         }
@@ -357,7 +494,70 @@ pub(crate) async fn prepare_person(
         role,
         password_hash,
         created_at: core.clock.now(),
+        email_verified: false,
     })
+}
+
+/// Deactivates a person, in the caller's unit of work when there is one.
+async fn deactivate(
+    core: &Core,
+    who: &Authenticated,
+    target: &Person,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if target.deactivated_at.is_some() {
+        return Ok(());
+    }
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        if target.role == Role::Owner {
+            keeps_an_owner(core, target).await?;
+        }
+        let now = core.clock.now();
+        core.store.set_deactivated(&target.id, Some(now)).await?;
+        let browsers = core.store.delete_devices_of(&target.id).await?;
+        let sessions = core.store.delete_sessions_of(&target.id, None).await?;
+        let invitations = core.store.delete_invitations_by(&target.id).await?;
+        core.store.delete_links_of(&target.id).await?;
+        let detail = format!(
+            "{sessions} session(s), {browsers} remembered browser(s) and {invitations} invitation(s) ended"
+        );
+        record(core, acted(who, target, AuditKind::PersonDeactivated, client, detail)).await
+    })
+    .await
+}
+
+/// Refuses to leave the practice without an active owner when `owner` stops being one. The
+/// practice's row is held first, so two owners acting on each other at once are judged one
+/// after the other.
+async fn keeps_an_owner(core: &Core, owner: &Person) -> Result<(), AppError> {
+    core.store.lock_practice(&owner.practice_id).await?;
+    let others = core
+        .store
+        .other_active_owners(&owner.practice_id, &owner.id)
+        .await?;
+    if others < 1 {
+        return Err(AppError::LastOwner);
+    }
+    Ok(())
+}
+
+/// What an owner or manager did to a person.
+fn acted<'a>(
+    who: &'a Authenticated,
+    target: &'a Person,
+    kind: AuditKind,
+    client: &'a ClientInfo,
+    detail: impl Into<String>,
+) -> Event<'a> {
+    Event {
+        practice_id: &target.practice_id,
+        kind,
+        actor_id: Some(&who.account.person.id),
+        subject_id: Some(&target.id),
+        client: Some(client),
+        detail: detail.into(),
+    }
 }
 
 pub(crate) fn person_from(new: NewPerson) -> Person {
@@ -374,6 +574,8 @@ pub(crate) fn person_from(new: NewPerson) -> Person {
         last_sign_in_at: None,
         previous_sign_in_at: None,
         created_at: new.created_at,
+        email_verified: new.email_verified,
+        deactivated_at: None,
     }
 }
 
@@ -389,9 +591,8 @@ async fn reset(
         core.store.clear_code_failures(&target.id).await?;
         core.store.delete_devices_of(&target.id).await?;
         core.store.delete_sessions_of(&target.id, None).await?;
-        if let Some(old) = &target.two_factor {
-            notify(core, old, Notice::ResetByPractice).await;
-        }
+        let old = target.two_factor.as_ref();
+        tell(core, target, old, Notice::ResetByPractice).await?;
         audit_help(core, target, AuditKind::TwoFactorReset, actor_id, client).await
     })
     .await

@@ -16,7 +16,7 @@ use latch_domain::two_factor::{Channel, can_carry};
 use crate::audit::{Event, record};
 pub use crate::challenge::CodeSent;
 use crate::challenge::{
-    OnRightCode, cannot_carry, check_code, check_lock, notify, resend, send_code, start_challenge,
+    OnRightCode, cannot_carry, check_code, check_lock, resend, send_code, start_challenge, tell,
 };
 use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
@@ -296,11 +296,12 @@ impl TwoFactorService {
                 let masked = setting.phone.masked();
                 let kind = match &person.two_factor {
                     Some(old) => {
-                        notify(core, old, Notice::PhoneChanged).await;
+                        tell(core, person, Some(old), Notice::PhoneChanged).await?;
                         end_devices_and_other_sessions(core, who, client).await?;
                         AuditKind::TwoFactorChanged
                     }
                     None => {
+                        tell(core, person, None, Notice::TurnedOn).await?;
                         end_other_held_setups(core, who).await?;
                         AuditKind::TwoFactorEnabled
                     }
@@ -358,7 +359,7 @@ impl TwoFactorService {
                 return Ok(());
             };
             core.store.set_two_factor(&person.id, None).await?;
-            notify(core, old, Notice::TurnedOff).await;
+            tell(core, person, Some(old), Notice::TurnedOff).await?;
             end_devices_and_other_sessions(core, who, client).await?;
             record(
                 core,

@@ -1,5 +1,6 @@
 //! The remembered-device cookie of one browser: a token per person who chose to be remembered
-//! there, up to 20 (a shared front-desk computer), the oldest dropped first.
+//! there, up to 20 (a shared front-desk computer), the oldest dropped first; and the people
+//! who signed in there before, so a sign-in from a browser new to a person can tell them.
 
 pub const PEOPLE_PER_BROWSER: usize = 20;
 const DAY_SECONDS: i64 = 86_400;
@@ -9,6 +10,8 @@ const DAY_SECONDS: i64 = 86_400;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BrowserDevices {
     entries: Vec<(String, String)>,
+    /// The tags of the people who gave their right password in this browser, oldest first.
+    seen: Vec<String>,
 }
 
 fn is_hex(s: &str, max: usize) -> bool {
@@ -26,7 +29,40 @@ impl BrowserDevices {
             .collect();
         let excess = entries.len().saturating_sub(PEOPLE_PER_BROWSER);
         entries.drain(..excess);
-        BrowserDevices { entries }
+        BrowserDevices {
+            entries,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Adds what the browser's seen cookie (`tag.tag`) says; anything malformed is ignored.
+    pub fn having_seen(mut self, cookie: &str) -> Self {
+        self.seen = cookie
+            .split('.')
+            .filter(|tag| is_hex(tag, 32))
+            .map(str::to_owned)
+            .collect();
+        let excess = self.seen.len().saturating_sub(PEOPLE_PER_BROWSER);
+        self.seen.drain(..excess);
+        self
+    }
+
+    /// Whether the person tagged `tag` signed in here before (or is remembered here).
+    pub fn has_seen(&self, tag: &str) -> bool {
+        self.seen.iter().any(|t| t == tag) || self.token_for(tag).is_some()
+    }
+
+    /// The seen cookie with the person tagged `tag` as the newest.
+    pub fn seen_cookie_with(&self, tag: &str) -> String {
+        let mut seen: Vec<&str> = self
+            .seen
+            .iter()
+            .map(String::as_str)
+            .filter(|t| *t != tag)
+            .collect();
+        seen.push(tag);
+        let excess = seen.len().saturating_sub(PEOPLE_PER_BROWSER);
+        seen[excess..].join(".")
     }
 
     pub fn token_for(&self, tag: &str) -> Option<&str> {
@@ -113,5 +149,28 @@ mod tests {
     fn a_limit_of_zero_remembers_nothing() {
         assert_eq!(remember_seconds(0), None);
         assert_eq!(remember_seconds(365), Some(365 * 86_400));
+    }
+
+    #[test]
+    fn a_browser_remembers_who_signed_in_there_for_twenty_people() {
+        let tag = |n: usize| format!("{n:032x}");
+        let browser =
+            BrowserDevices::default().having_seen(&format!("{}.nonsense.{}", tag(1), tag(2)));
+        assert!(browser.has_seen(&tag(1)) && browser.has_seen(&tag(2)));
+        assert!(!browser.has_seen(&tag(3)));
+        let mut cookie = String::new();
+        for n in 0..25 {
+            cookie = BrowserDevices::default()
+                .having_seen(&cookie)
+                .seen_cookie_with(&tag(n));
+        }
+        let browser = BrowserDevices::default().having_seen(&cookie);
+        assert!(!browser.has_seen(&tag(4)), "the oldest went");
+        assert!(browser.has_seen(&tag(5)) && browser.has_seen(&tag(24)));
+        let remembered = BrowserDevices::default().with(&tag(7), &"ab".repeat(32));
+        assert!(
+            remembered.has_seen(&tag(7)),
+            "a remembered browser is known"
+        );
     }
 }

@@ -11,8 +11,8 @@ const INSERT_PRACTICE: &str = "insert into practices (id, name, country, require
      sign_out_after_idle_minutes, allowed_countries, daily_send_budget, time_zone, created_at) \
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-pub(crate) const INSERT_PERSON: &str = "insert into people (id, practice_id, email, email_normalized, name, role, password_hash, created_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(crate) const INSERT_PERSON: &str = "insert into people (id, practice_id, email, email_normalized, name, role, password_hash, created_at, email_verified) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Inserts a practice and its owner inside the caller's transaction.
 macro_rules! insert_practice_and_owner {
@@ -41,6 +41,7 @@ macro_rules! insert_practice_and_owner {
             .bind($owner.role.as_str())
             .bind(&$owner.password_hash)
             .bind($owner.created_at.seconds())
+            .bind($owner.email_verified)
             .execute(&mut *$tx)
             .await
             .map_err(db_error)?;

@@ -22,6 +22,7 @@ mod audit;
 mod challenges;
 mod devices;
 mod installation;
+mod invitations;
 mod mail;
 mod outbox;
 mod people;
@@ -533,7 +534,11 @@ impl<DB: sqlx::Database> std::ops::DerefMut for Writing<'_, DB> {
 fn conflict_of(d: &dyn sqlx::error::DatabaseError) -> Conflict {
     let named = d.constraint().map(str::to_owned);
     let rule = named.unwrap_or_else(|| d.message().to_owned());
-    if rule == "people_email_unique" || rule.contains("people.email_normalized") {
+    if rule == "people_email_unique"
+        || rule.contains("people.email_normalized")
+        || rule == "invitations_email_unique"
+        || rule.contains("invitations.email_normalized")
+    {
         Conflict::EmailTaken
     } else {
         Conflict::Other(rule)

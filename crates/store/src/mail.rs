@@ -221,4 +221,20 @@ impl RecoveryStore for Db {
         });
         Ok(person.map(PersonId::from_stored))
     }
+
+    async fn delete_links_of(&self, person_id: &PersonId) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("delete from password_resets where person_id = $1")
+                .bind(person_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            sqlx::query("delete from email_changes where person_id = $1")
+                .bind(person_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
 }

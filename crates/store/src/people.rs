@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use latch_app::ids::{PersonId, PracticeId};
 use latch_app::ports::{PersonStore, StoreResult};
 use latch_app::records::{Account, NewPerson, PeopleFilter, Person, TwoFactorSetting};
-use latch_domain::Timestamp;
+use latch_domain::{Email, Role, Timestamp};
 
 use crate::installation::INSERT_PERSON;
 use crate::rows::{AccountRow, PersonRow, person_columns, practice_columns};
@@ -23,6 +23,7 @@ impl PersonStore for Db {
                 .bind(p.role.as_str())
                 .bind(&p.password_hash)
                 .bind(p.created_at.seconds())
+                .bind(p.email_verified)
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
@@ -42,6 +43,17 @@ impl PersonStore for Db {
             .map_err(db_error)?
         });
         row.map(Account::try_from).transpose()
+    }
+
+    async fn person_by_id(&self, person_id: &PersonId) -> StoreResult<Option<Person>> {
+        let row: Option<PersonRow> = on_db!(self, conn => {
+            sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1"))
+                .bind(person_id.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_error)?
+        });
+        row.map(Person::try_from).transpose()
     }
 
     async fn person_in_practice(
@@ -69,10 +81,12 @@ impl PersonStore for Db {
         let rows: Vec<PersonRow> = on_db!(self, conn => {
             sqlx::query_as(concat!(
                 "select ", person_columns!(),
-                " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) order by p.name, p.id"
+                " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) \
+                 and ($3 is null or (p.deactivated_at is not null) = $3) order by p.name, p.id"
             ))
             .bind(practice_id.as_str())
             .bind(role)
+            .bind(filter.deactivated)
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
@@ -182,6 +196,98 @@ impl PersonStore for Db {
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn set_name_and_role(
+        &self,
+        person_id: &PersonId,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("update people set name = $2, role = $3 where id = $1")
+                .bind(person_id.as_str())
+                .bind(name)
+                .bind(role.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn set_deactivated(
+        &self,
+        person_id: &PersonId,
+        at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("update people set deactivated_at = $2 where id = $1")
+                .bind(person_id.as_str())
+                .bind(at.map(Timestamp::seconds))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn lock_practice(&self, practice_id: &PracticeId) -> StoreResult<()> {
+        if !matches!(self, Db::Postgres(_) | Db::PostgresWork(_)) {
+            return Ok(());
+        }
+        on_db!(write self, conn => {
+            sqlx::query("select id from practices where id = $1 for update")
+                .bind(practice_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn other_active_owners(
+        &self,
+        practice_id: &PracticeId,
+        besides: &PersonId,
+    ) -> StoreResult<i64> {
+        Ok(on_db!(self, conn => {
+            sqlx::query_scalar(
+                "select count(*) from people where practice_id = $1 and role = 'owner' \
+                 and deactivated_at is null and id <> $2",
+            )
+            .bind(practice_id.as_str())
+            .bind(besides.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?
+        }))
+    }
+
+    async fn set_email(&self, person_id: &PersonId, email: &Email) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(
+                "update people set email = $2, email_normalized = $3, email_verified = true where id = $1",
+            )
+            .bind(person_id.as_str())
+            .bind(email.as_str())
+            .bind(email.normalized())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn set_email_verified(&self, person_id: &PersonId) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("update people set email_verified = true where id = $1 and not email_verified")
+                .bind(person_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
         });
         Ok(())
     }

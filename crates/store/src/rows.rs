@@ -29,7 +29,8 @@ macro_rules! person_columns {
     () => {
         "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.two_factor_channel, \
          p.two_factor_phone, p.two_factor_extension, p.code_failures, p.two_factor_locked_until, \
-         p.two_factor_locked_for_good, p.last_sign_in_at, p.previous_sign_in_at, p.created_at"
+         p.two_factor_locked_for_good, p.last_sign_in_at, p.previous_sign_in_at, p.created_at, \
+         p.email_verified, p.deactivated_at"
     };
 }
 macro_rules! session_columns {
@@ -37,7 +38,7 @@ macro_rules! session_columns {
         "s.id as s_id, s.person_id as s_person_id, s.state as s_state, s.created_at as s_created_at, \
          s.last_seen_at as s_last_seen_at, s.reauthenticated_until as s_reauthenticated_until, \
          s.pending_until as s_pending_until, s.ip as s_ip, s.label as s_label, \
-         s.second_factor as s_second_factor"
+         s.second_factor as s_second_factor, s.new_browser as s_new_browser"
     };
 }
 pub(crate) use {person_columns, practice_columns, session_columns};
@@ -106,6 +107,8 @@ pub(crate) struct PersonRow {
     last_sign_in_at: Option<i64>,
     previous_sign_in_at: Option<i64>,
     created_at: i64,
+    email_verified: bool,
+    deactivated_at: Option<i64>,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -141,6 +144,8 @@ impl TryFrom<PersonRow> for Person {
             last_sign_in_at: r.last_sign_in_at.map(Timestamp),
             previous_sign_in_at: r.previous_sign_in_at.map(Timestamp),
             created_at: Timestamp(r.created_at),
+            email_verified: r.email_verified,
+            deactivated_at: r.deactivated_at.map(Timestamp),
         })
     }
 }
@@ -176,6 +181,7 @@ pub(crate) struct SessionRow {
     s_ip: String,
     s_label: String,
     s_second_factor: Option<String>,
+    s_new_browser: bool,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -202,6 +208,7 @@ impl TryFrom<SessionRow> for Session {
             ip: r.s_ip,
             label: r.s_label,
             second_factor,
+            new_browser: r.s_new_browser,
         })
     }
 }

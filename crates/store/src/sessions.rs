@@ -47,7 +47,8 @@ macro_rules! session_where {
             sqlx::query_as(concat!(
                 "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
                 " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
-                " where ", $column, " = $1"
+                // A deactivated person's session ended with the deactivation; none stands after.
+                " where ", $column, " = $1 and p.deactivated_at is null"
             ))
             .bind($value)
             .fetch_optional(&mut *conn)
@@ -94,6 +95,17 @@ impl SessionStore for Db {
         session_id: &SessionId,
     ) -> StoreResult<Option<(Session, Account)>> {
         session_where!(self, "s.id", session_id.as_str())
+    }
+
+    async fn mark_new_browser(&self, session_id: &SessionId) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query("update sessions set new_browser = true where id = $1")
+                .bind(session_id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        });
+        Ok(())
     }
 
     async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()> {

@@ -19,8 +19,8 @@ pub use http::metrics::PromMetrics;
 pub use http::proxies::TrustedProxies;
 
 use features::{
-    audit, dev_outbox, first_run, oidc, practice_settings, profile, recovery, sign_in, team,
-    two_factor, webhooks,
+    audit, dev_outbox, first_run, invitations, oidc, practice_settings, profile, recovery, sign_in,
+    team, two_factor, webhooks,
 };
 use http::{error, flash, guard, health, layout, metrics, openapi};
 
@@ -70,6 +70,7 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .merge(first_run::api_routes())
         .merge(sign_in::api_routes())
         .merge(recovery::api_routes())
+        .merge(invitations::api_routes())
         .merge(two_factor::api_routes())
         .merge(profile::api_routes())
         .merge(team::api_routes())
@@ -82,6 +83,7 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .merge(first_run::page_routes())
         .merge(sign_in::page_routes())
         .merge(recovery::page_routes())
+        .merge(invitations::page_routes())
         .merge(two_factor::page_routes())
         .merge(profile::page_routes())
         .merge(team::page_routes())

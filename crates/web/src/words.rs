@@ -59,6 +59,12 @@ pub fn refusal(e: &AppError) -> String {
         AppError::NotFound => "That was not found.",
         AppError::AlreadySetUp => "This installation is already set up. Please sign in.",
         AppError::EmailTaken => "That email address is already in use.",
+        AppError::AccountDeactivated => {
+            "Your account at this practice has been deactivated; ask the practice."
+        }
+        AppError::LastOwner => {
+            "The practice needs at least one active owner. Make someone else an owner first."
+        }
         AppError::InvalidToken => {
             "This link has expired or was already used. Ask for a new one and use the newest email."
         }

@@ -94,6 +94,17 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     problems.extend(check("", "reset link sent", &b).await);
     let link = app.link_to("sam@harbor.test", 1).await;
     problems.extend(check(&link[base.len()..], "choose a new password", &b).await);
+    // An invitation's page, and an email change's.
+    let (status, _) = owner
+        .post(
+            "/api/v1/practice/invitations",
+            serde_json::json!({"email": "new@harbor.test", "name": "Nia New", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let invited = app.link_to("new@harbor.test", 1).await;
+    problems.extend(check(&invited[base.len()..], "join a practice", &b).await);
+    problems.extend(check("/email/confirm/anything", "confirm a new email", &b).await);
 
     password_only(&b, &base, "owner@harbor.test").await;
     for (path, name) in [

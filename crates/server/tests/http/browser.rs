@@ -205,12 +205,15 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
             .unwrap();
         fill(&b, "name", name).await;
         fill(&b, "email", email).await;
-        fill(&b, "password", PASSWORD).await;
         submit(&b, "/team").await;
         let text = body_text(&b).await;
         assert!(
-            text.contains(&format!("{name} was added. They can sign in now.")),
+            text.contains(&format!("An invitation is on its way to {name}")),
             "the notice names who: {text}"
+        );
+        assert!(
+            text.contains(email),
+            "the open invitation is listed: {text}"
         );
     }
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
@@ -228,6 +231,29 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
         .unwrap();
     }
     sign_out(&b).await;
+
+    // Each joins through the link the invitation email carries, choosing their own password.
+    for email in ["sam@harbor.test", "casey@harbor.test"] {
+        let link = app.link_to(email, 1).await;
+        b.goto(&link).await.unwrap();
+        assert!(body_text(&b).await.contains("Join Harbor Counseling"));
+        fill(&b, "password", PASSWORD).await;
+        submit(&b, &link[base.len()..]).await;
+        assert_eq!(
+            path(&b).await,
+            "/dashboard",
+            "{email} joined and is signed in"
+        );
+        sign_out(&b).await;
+    }
+    b.goto(&app.link_to("sam@harbor.test", 1).await)
+        .await
+        .unwrap();
+    assert!(
+        body_text(&b)
+            .await
+            .contains("This invitation no longer works")
+    );
 
     sign_in(&b, &base, "sam@harbor.test").await;
     assert!(
@@ -895,4 +921,58 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link_in_chromium() {
     // The used link now says so, and offers a new one.
     b.goto(&format!("{base}{reset_path}")).await.unwrap();
     assert!(body_text(&b).await.contains("This link no longer works"));
+}
+
+#[tokio::test]
+async fn an_owner_deactivates_someone_who_left_and_they_are_signed_out_in_chromium() {
+    let Some((_driver_a, owner_b)) = browser().await else {
+        return;
+    };
+    let Some((_driver_b, sam_b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    let (_, sam_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    sign_in(&sam_b, &base, "sam@harbor.test").await;
+
+    sign_in(&owner_b, &base, "owner@harbor.test").await;
+    let person = format!("/team/{sam_id}");
+    owner_b.goto(&format!("{base}{person}")).await.unwrap();
+    click(&owner_b, "input[name=action][value=deactivate]").await;
+    fill(&owner_b, "password", PASSWORD).await;
+    submit(&owner_b, &format!("{person}/help")).await;
+    let text = body_text(&owner_b).await;
+    assert!(text.contains("They were deactivated"), "{text}");
+    assert!(
+        text.contains("Deactivated") && text.contains("Reactivate"),
+        "{text}"
+    );
+
+    // Sam's browser is signed out at once, and the right password says why.
+    sam_b.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(path(&sam_b).await, "/sign-in");
+    password_only(&sam_b, &base, "sam@harbor.test").await;
+    let text = body_text(&sam_b).await;
+    assert!(
+        text.contains("has been deactivated; ask the practice"),
+        "{text}"
+    );
+
+    // Team lists Sam under Deactivated; reactivating lets Sam back in.
+    owner_b
+        .goto(&format!("{base}/team?status=deactivated"))
+        .await
+        .unwrap();
+    assert!(body_text(&owner_b).await.contains("A staff"));
+    owner_b
+        .goto(&format!("{base}/team?status=active"))
+        .await
+        .unwrap();
+    assert!(!body_text(&owner_b).await.contains("A staff"));
+    owner_b.goto(&format!("{base}{person}")).await.unwrap();
+    submit(&owner_b, &format!("{person}/reactivate")).await;
+    assert!(body_text(&owner_b).await.contains("They were reactivated"));
+    sign_in(&sam_b, &base, "sam@harbor.test").await;
 }

@@ -24,6 +24,7 @@ mod oidc_logout;
 mod openapi;
 mod pages;
 mod password_reset;
+mod people;
 mod practice;
 mod practices;
 mod relying_parties;

@@ -63,6 +63,9 @@ async fn the_openapi_document_is_exact(dialect: Dialect) {
         ("get", "/api/v1/dev/email-outbox"),
         ("post", "/api/v1/password-reset"),
         ("post", "/api/v1/password-reset/confirm"),
+        ("get", "/api/v1/invitations/{token}"),
+        ("post", "/api/v1/invitations/{token}/accept"),
+        ("post", "/api/v1/me/email/confirm"),
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

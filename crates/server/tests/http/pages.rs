@@ -10,7 +10,7 @@ crate::on_both_databases!(
     staff_and_clients_see_no_administration,
     a_wrong_password_on_the_page_says_so_next_to_the_form,
     the_first_run_form_shows_every_refused_field_at_once,
-    the_add_a_person_form_shows_every_refused_field_at_once,
+    the_invite_form_shows_every_refused_field_at_once,
     the_phone_step_offers_only_the_countries_the_practice_allows,
     team_says_who_the_rule_covers_and_has_not_set_it_up,
     every_page_goes_by_the_products_name,
@@ -204,9 +204,9 @@ async fn the_first_run_form_shows_every_refused_field_at_once(dialect: Dialect) 
     assert!(app.latch().setup.needs_first_run().await.unwrap());
 }
 
-/// Adding a person with an email in use and a weak password: both are shown, each beside its
-/// field, and nobody is added.
-async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialect) {
+/// Inviting a person with an email in use and no name: both are shown, each beside its field,
+/// and nobody is invited. The form asks for no password: nobody sets another's.
+async fn the_invite_form_shows_every_refused_field_at_once(dialect: Dialect) {
     let app = TestApp::new(dialect).await;
     let owner = app.with_practice().await;
     let c = app.client();
@@ -217,18 +217,18 @@ async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialec
             "/team",
             &[
                 ("role", "staff"),
-                ("name", "Sam Staff"),
+                ("name", " "),
                 ("email", "OWNER@harbor.test"),
-                ("password", "short"),
             ],
         )
         .await;
     assert_eq!((to.as_str(), status), ("/team", StatusCode::OK));
     assert!(
-        html.contains(r#"value="Sam Staff""#),
+        html.contains(r#"value="OWNER@harbor.test""#),
         "what was typed stays"
     );
-    for field in ["email", "password"] {
+    assert!(!html.contains(r#"name="password""#), "{html}");
+    for field in ["email", "name"] {
         assert!(
             html.contains(&format!(r#"<p class="field-error" id="{field}-error">"#)),
             "{field} is refused beside it: {html}"
@@ -241,6 +241,8 @@ async fn the_add_a_person_form_shows_every_refused_field_at_once(dialect: Dialec
         Some(1),
         "nobody was added"
     );
+    let (_, open) = owner.get("/api/v1/practice/invitations").await;
+    assert_eq!(open["invitations"], serde_json::json!([]), "nor invited");
 }
 
 async fn the_phone_step_offers_only_the_countries_the_practice_allows(dialect: Dialect) {

@@ -266,13 +266,39 @@ impl TestApp {
         panic!("fewer than {count} emails reached {email}");
     }
 
-    /// The link of the newest email to an address, once `count` emails are there.
+    /// The emails of one subject to an address, newest first, once at least `count` are there
+    /// (other emails, a new browser's notice say, may come between).
+    pub async fn emails_about(&self, email: &str, subject: &str, count: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let about: Vec<Value> = self
+                .emails_to(email, 0)
+                .await
+                .into_iter()
+                .filter(|m| m["subject"] == subject)
+                .collect();
+            if about.len() >= count {
+                return about;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} emails {subject:?} reached {email}");
+    }
+
+    /// The link of the newest email with a link to an address, once `count` such are there.
     pub async fn link_to(&self, email: &str, count: usize) -> String {
-        let emails = self.emails_to(email, count).await;
-        emails[0]["link"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no link in {}", emails[0]))
-            .to_owned()
+        for _ in 0..200 {
+            let linked: Vec<Value> = self
+                .emails_to(email, 0)
+                .await
+                .into_iter()
+                .filter(|m| m["link"].is_string())
+                .collect();
+            if linked.len() >= count {
+                return linked[0]["link"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} emails with a link reached {email}");
     }
 
     /// Turns two-factor on for the signed-in client, by text to `phone`.
@@ -416,6 +442,10 @@ impl Client {
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.patch(self.url(path)).json(&body)).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -147,6 +147,7 @@ fn person(id: &str, practice: &str, email: &str, role: Role) -> NewPerson {
         role,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         created_at: T0,
+        email_verified: false,
     }
 }
 
@@ -259,6 +260,7 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
             &practice_id("p1"),
             &PeopleFilter {
                 role: Some(Role::Client),
+                deactivated: None,
             },
         )
         .await

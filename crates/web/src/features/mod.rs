@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod dev_outbox;
 pub(crate) mod first_run;
+pub(crate) mod invitations;
 pub(crate) mod oidc;
 pub(crate) mod practice_settings;
 pub(crate) mod profile;

@@ -2,13 +2,15 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
+use latch_app::PersonId;
 use latch_domain::device::BrowserDevices;
 
-use crate::WebConfig;
+use crate::{AppState, WebConfig};
 
 const SESSION: &str = "latch_session";
 const CSRF: &str = "latch_csrf";
 const DEVICE: &str = "latch_device";
+const SEEN: &str = "latch_seen";
 const FLASH: &str = "latch_flash";
 const WAITING: &str = "latch_authorize";
 
@@ -139,12 +141,24 @@ pub fn read_waiting_request(config: &WebConfig, headers: &HeaderMap) -> Option<S
     read_raw(headers, &name(config, WAITING)).filter(|v| is_sealed(v))
 }
 
-/// The browser's remembered-device cookie: a token per person remembered here.
+/// The browser's remembered-device cookie (a token per person remembered here) and its seen
+/// cookie (who signed in here before).
 pub fn read_devices(config: &WebConfig, headers: &HeaderMap) -> BrowserDevices {
-    read_raw(headers, &name(config, DEVICE))
+    let devices = read_raw(headers, &name(config, DEVICE))
         .filter(|v| v.len() <= 4096)
         .map(|v| BrowserDevices::parse(&v))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match read_raw(headers, &name(config, SEEN)).filter(|v| v.len() <= 1024) {
+        Some(seen) => devices.having_seen(&seen),
+        None => devices,
+    }
+}
+
+/// Marks the browser as one the person gave their right password in, for as long as a browser
+/// keeps a cookie (400 days in Chrome): their next sign-in here is no news to them.
+pub fn seen_by(state: &AppState, browser: &BrowserDevices, person: &PersonId) -> HeaderValue {
+    let value = browser.seen_cookie_with(&state.latch.keys().device_tag(person));
+    build(&state.config, SEEN, &value, "Lax", Some(400 * 86_400))
 }
 
 /// Writes the remembered-device cookie; an empty one is removed.

@@ -34,6 +34,8 @@ pub struct User {
     #[schema(value_type = RoleName)]
     pub role: String,
     pub practice: PracticeRef,
+    /// A link sent to the address was followed (an invitation, a reset, an email change).
+    pub email_verified: bool,
 }
 
 impl User {
@@ -47,6 +49,7 @@ impl User {
                 id: practice.id.to_string(),
                 name: practice.name.clone(),
             },
+            email_verified: person.email_verified,
         }
     }
 }
@@ -87,6 +90,18 @@ pub struct PersonView {
     pub remembered_devices: u32,
 }
 
+/// A person's status as the API names it: deactivated, or their two-factor step's lock.
+pub(crate) fn person_status(person: &Person, now: Timestamp) -> &'static str {
+    if person.deactivated_at.is_some() {
+        return "deactivated";
+    }
+    match person.lock.at(now.seconds()) {
+        Locked::No => "active",
+        Locked::For { .. } => "locked",
+        Locked::UntilUnlocked => "locked_until_unlocked",
+    }
+}
+
 impl PersonView {
     pub(crate) fn of(
         person: &Person,
@@ -94,11 +109,7 @@ impl PersonView {
         remembered_devices: i64,
         now: Timestamp,
     ) -> Self {
-        let status = match person.lock.at(now.seconds()) {
-            Locked::No => "active",
-            Locked::For { .. } => "locked",
-            Locked::UntilUnlocked => "locked_until_unlocked",
-        };
+        let status = person_status(person, now);
         PersonView {
             user: User::of(person, practice),
             two_factor: TwoFactor::of(person, practice),

@@ -98,6 +98,19 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
             "Their two-factor was reset. They were signed out everywhere and set it up again at their next sign-in.",
         ),
         "unlock" => Some("Their two-factor step was unlocked."),
+        "changed" => Some("Their name and role were saved."),
+        "deactivated" => Some(
+            "They were deactivated: signed out everywhere, and they can no longer sign in. Their history stays.",
+        ),
+        "reactivated" => Some("They were reactivated and can sign in again."),
+        "invitation-resent" => {
+            Some("The invitation was sent again with a new link; the old link no longer works.")
+        }
+        "invitation-revoked" => Some("The invitation was revoked; its link no longer works."),
+        "email" => {
+            Some("We sent a link to your new email address. Your email changes once you follow it.")
+        }
+        "email-changed" => Some("Your email address was changed."),
         _ => None,
     }
 }

@@ -29,6 +29,8 @@ use crate::{features, http};
         features::sign_in::api::reauthenticate,
         features::profile::api::me,
         features::profile::api::change_password,
+        features::profile::api::change_email,
+        features::profile::api::confirm_email,
         features::profile::api::my_sessions,
         features::profile::api::end_my_session,
         features::team::api::list_people,
@@ -50,6 +52,15 @@ use crate::{features, http};
         features::recovery::api::request_reset,
         features::recovery::api::confirm_reset,
         features::team::api::send_password_reset,
+        features::team::api::change_person,
+        features::team::api::deactivate,
+        features::team::api::reactivate,
+        features::invitations::api::invite,
+        features::invitations::api::list,
+        features::invitations::api::resend,
+        features::invitations::api::revoke,
+        features::invitations::api::show,
+        features::invitations::api::accept,
         features::practice_settings::api::security,
         features::practice_settings::api::update_security,
         features::team::api::reset_two_factor,
@@ -80,7 +91,7 @@ const SESSION: &str = "session";
 
 /// Operations that answer without a session: the first run, signing in and out, health and the
 /// development outbox. Every other one needs the session cookie.
-const WITHOUT_SESSION: [(&str, &str); 9] = [
+const WITHOUT_SESSION: [(&str, &str); 12] = [
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),
@@ -90,6 +101,9 @@ const WITHOUT_SESSION: [(&str, &str); 9] = [
     ("get", "/api/v1/dev/email-outbox"),
     ("post", "/api/v1/password-reset"),
     ("post", "/api/v1/password-reset/confirm"),
+    ("get", "/api/v1/invitations/{token}"),
+    ("post", "/api/v1/invitations/{token}/accept"),
+    ("post", "/api/v1/me/email/confirm"),
 ];
 
 /// Adds what `api.md`'s conventions promise to each operation they apply to.

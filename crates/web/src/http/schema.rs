@@ -60,8 +60,8 @@ word_set!(
 word_set!(
     /// A person's two-factor step.
     PersonStatusName,
-    "Whether the person's two-factor step is locked, for a while or until someone unlocks it.",
-    ["active", "locked", "locked_until_unlocked"]
+    "Whether the person was deactivated, or their two-factor step is locked, for a while or until someone unlocks it.",
+    ["active", "locked", "locked_until_unlocked", "deactivated"]
 );
 word_set!(
     /// Whether two-factor is on, as a filter.

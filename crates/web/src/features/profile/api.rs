@@ -70,6 +70,58 @@ pub async fn change_password(
     ))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct ChangeEmailRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+}
+
+/// Asks to sign in with another address (re-authentication required): a link valid a day goes
+/// to the new address and a notice to the old one; the address changes once the link is used.
+#[utoipa::path(put, path = "/api/v1/me/email", request_body = ChangeEmailRequest, tag = "me",
+    responses((status = 202), (status = 400, description = "invalid_email", body = ErrorBody),
+              (status = 403, description = "reauthentication_required", body = ErrorBody),
+              (status = 409, description = "email_taken", body = ErrorBody)))]
+pub async fn change_email(
+    State(state): State<AppState>,
+    Session(who, _): ApiSession,
+    ApiJson(body): ApiJson<ChangeEmailRequest>,
+) -> Result<Response, ApiError> {
+    state.latch.account.change_email(&who, &body.email).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConfirmEmailRequest {
+    /// The token of the link sent to the new address.
+    #[schema(max_length = 200)]
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConfirmedEmailResponse {
+    pub user: User,
+}
+
+/// Follows an email change's link: the address changes and counts as verified. The link's
+/// token is the proof; no session is needed, so it works from any device.
+#[utoipa::path(post, path = "/api/v1/me/email/confirm", request_body = ConfirmEmailRequest, tag = "me",
+    responses((status = 200, body = ConfirmedEmailResponse), (status = 400, description = "invalid_token", body = ErrorBody),
+              (status = 409, description = "email_taken", body = ErrorBody)))]
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<ConfirmEmailRequest>,
+) -> Result<Json<ConfirmedEmailResponse>, ApiError> {
+    let account = state
+        .latch
+        .account
+        .confirm_email(&body.token, &client)
+        .await?;
+    let user = User::of(&account.person, &account.practice);
+    Ok(Json(ConfirmedEmailResponse { user }))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SessionsResponse {
     pub sessions: Vec<SessionView>,

@@ -2,11 +2,12 @@
 
 use crate::AppState;
 use crate::http::cookies::{self, with_cookie, with_session};
-use crate::http::error::HtmlError;
+use crate::http::error::{HtmlError, message_page};
 use crate::http::extract::{Browser, Client, PageSession, Session};
 use crate::http::flash::{self, Flash, Flashed};
 use crate::http::forms::{Csrf, CsrfForm, CsrfOnlyForm, csrf_form};
 use crate::http::layout::{Chrome, NoticeQuery, render, see_other};
+use crate::words::password_refusal;
 use crate::words::times::When;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -117,6 +118,13 @@ pub struct PasswordErrors {
     new: Option<String>,
 }
 
+/// What the email form shows beside its fields (names of their own: one flash carries them).
+#[derive(Default, Serialize, Deserialize)]
+pub struct EmailErrors {
+    new_email: Option<String>,
+    email_password: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 pub struct ProfilePage {
@@ -125,6 +133,8 @@ pub struct ProfilePage {
     email: String,
     sessions: Vec<SessionRow>,
     password_errors: PasswordErrors,
+    email_errors: EmailErrors,
+    email_verified: bool,
     is_client: bool,
     /// Method and masked phone, when two-factor is on.
     two_factor: Option<(&'static str, String)>,
@@ -161,7 +171,7 @@ async fn profile_page(
     who: &Authenticated,
     browser: &BrowserDevices,
     chrome: Chrome,
-    password_errors: PasswordErrors,
+    (password_errors, email_errors): (PasswordErrors, EmailErrors),
 ) -> Result<ProfilePage, AppError> {
     let sessions = state.latch.account.sessions(who).await?;
     let person = &who.account.person;
@@ -208,6 +218,8 @@ async fn profile_page(
             })
             .collect(),
         password_errors,
+        email_errors,
+        email_verified: person.email_verified,
     })
 }
 
@@ -220,9 +232,75 @@ pub async fn show_profile(
     Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "profile").noting(q.done.as_deref());
-    let errors = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let password_errors = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let email_errors = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let errors = (password_errors, email_errors);
     let page = profile_page(&state, &who, &browser, chrome, errors).await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+csrf_form!(EmailForm { email } secret { password });
+
+/// Asks to sign in with another address, the password re-entered in the same form.
+pub async fn submit_email(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    CsrfForm(mut form): CsrfForm<EmailForm>,
+) -> Result<Response, HtmlError> {
+    let password = Secret::new(std::mem::take(&mut form.password));
+    let account = &state.latch.account;
+    let asked = account.change_email_with_password(&who, &form.email, &password, &client);
+    let mut errors = EmailErrors::default();
+    match asked.await {
+        Ok(token) => {
+            let next = see_other("/profile?done=email");
+            return Ok(with_session(next, &state.config, Some(&token)));
+        }
+        Err(e @ (AppError::InvalidEmail | AppError::EmailTaken)) => {
+            errors.new_email = Some(crate::words::refusal(&e));
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+            errors.email_password = Some(password_refusal(&e, "Your password is not correct."));
+        }
+        Err(e) => return Err(HtmlError(e)),
+    }
+    Ok(flash::back("/profile#email-heading", &errors, &()))
+}
+
+#[derive(Template)]
+#[template(path = "confirm_email.html")]
+pub struct ConfirmEmailPage {
+    csrf: String,
+    action: String,
+}
+
+/// The page an email change's link opens: following it takes a press of a button, so a mail
+/// scanner that opens links uses nothing up.
+pub async fn show_confirm_email(Path(token): Path<String>, Csrf(csrf): Csrf) -> Response {
+    let action = format!("/email/confirm/{token}");
+    render(StatusCode::OK, &ConfirmEmailPage { csrf, action })
+}
+
+pub async fn submit_confirm_email(
+    State(state): State<AppState>,
+    Client(client): Client,
+    session: Option<PageSession>,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    match state.latch.account.confirm_email(&token, &client).await {
+        Ok(_) if session.is_some() => Ok(see_other("/profile?done=email-changed")),
+        Ok(_) => Ok(see_other("/sign-in?done=email-changed")),
+        Err(e @ (AppError::InvalidToken | AppError::EmailTaken)) => Ok(message_page(
+            StatusCode::BAD_REQUEST,
+            "This link no longer works",
+            &crate::words::refusal(&e),
+            "/profile#email-heading",
+            "Go to My Profile",
+        )),
+        Err(e) => Err(HtmlError(e)),
+    }
 }
 
 csrf_form!(PasswordForm {} secret { current_password, new_password });

@@ -46,13 +46,14 @@ pub async fn sign_in(
         sign_in.sign_out(&previous, &client).await?;
     }
     let cookie = cookies::session(&state.config, signed_in.token.expose());
+    let seen = cookies::seen_by(&state, &browser, &signed_in.account.person.id);
     let response = match signed_in.delivery_failed {
         // The sign-in waits for a code that could not go out: the session stays, so a resend
         // (perhaps by the other method) can follow.
         Some(failed) => ApiError::from(failed).into_response(),
         None => Json(SessionResponse::of(&signed_in)).into_response(),
     };
-    Ok(with_cookie(response, cookie))
+    Ok(with_cookie(with_cookie(response, cookie), seen))
 }
 
 /// Signs out: ends this session, whatever its state.

@@ -87,9 +87,15 @@ pub async fn submit_sign_in(
                 sign_in.sign_out(&previous, &client).await?;
             }
             let next = see_other(&next_after_password(&signed_in, &continuing));
+            let seen = cookies::seen_by(&state, &browser, &signed_in.account.person.id);
+            let next = with_cookie(next, seen);
             Ok(with_session(next, &state.config, Some(&signed_in.token)))
         }
-        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+        Err(
+            e @ (AppError::InvalidCredentials
+            | AppError::RateLimited { .. }
+            | AppError::AccountDeactivated),
+        ) => {
             let error = OneError::of(crate::words::refusal(&e));
             Ok(flash::back("/sign-in", &error, &form))
         }

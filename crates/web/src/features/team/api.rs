@@ -1,4 +1,5 @@
-//! The team's JSON API: the practice's people, adding one, and a reset or an unlock.
+//! The team's JSON API: the practice's people, adding one, changing or deactivating one, and
+//! a reset, an unlock or a reset link.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -6,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::PersonId;
 use latch_app::records::PeopleFilter;
-use latch_app::team::PersonInput;
+use latch_app::team::{PersonChange, PersonInput};
 use latch_app::{AppError, Reason, Secret};
 use latch_domain::Role;
 use serde::{Deserialize, Serialize};
@@ -15,8 +16,8 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, ApiSession, Client, Session};
-use crate::http::json::{PersonView, User};
-use crate::http::schema::{OnOff, RoleName};
+use crate::http::json::{PersonView, User, person_status};
+use crate::http::schema::{OnOff, PersonStatusName, RoleName};
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddPersonRequest {
@@ -50,6 +51,9 @@ pub struct PeopleQuery {
     /// Only people with two-factor on, or off.
     #[param(value_type = Option<OnOff>)]
     pub two_factor: Option<String>,
+    /// Only people of this status.
+    #[param(value_type = Option<PersonStatusName>)]
+    pub status: Option<String>,
 }
 
 /// The practice's people (owners and managers).
@@ -65,9 +69,11 @@ pub async fn list_people(
     let people = state.latch.team.people(&who.account, &filter).await?;
     let counts = state.latch.team.device_counts(&who.account).await?;
     let (practice, now) = (&who.account.practice, state.latch.now());
+    let status = query.status.as_deref();
     let users = people
         .iter()
         .filter(|p| two_factor_on.is_none_or(|on| p.two_factor.is_some() == on))
+        .filter(|p| status.is_none_or(|s| person_status(p, now) == s))
         .map(|p| {
             PersonView::of(
                 p,
@@ -99,7 +105,15 @@ impl PeopleQuery {
                 ));
             }
         };
-        Ok((PeopleFilter { role }, two_factor_on))
+        let deactivated = match self.status.as_deref() {
+            None => None,
+            Some("deactivated") => Some(true),
+            Some("active" | "locked" | "locked_until_unlocked") => Some(false),
+            Some(_) => {
+                return Err(AppError::InvalidRequest(Reason::Parameter("status").into()));
+            }
+        };
+        Ok((PeopleFilter { role, deactivated }, two_factor_on))
     }
 }
 
@@ -149,6 +163,76 @@ pub async fn add_person(
         .await?;
     let user = User::of(&person, &who.account.practice);
     Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePersonRequest {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(value_type = Option<RoleName>)]
+    pub role: Option<String>,
+}
+
+/// Changes a person's name or role; what is left out stays. Only owners make owners or
+/// managers, and the last active owner stays one.
+#[utoipa::path(patch, path = "/api/v1/practice/users/{id}", request_body = ChangePersonRequest, tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 200, body = PersonView), (status = 400, description = "invalid_role or invalid_request", body = ErrorBody),
+              (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+              (status = 409, description = "last_owner", body = ErrorBody)))]
+pub async fn change_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangePersonRequest>,
+) -> Result<Json<PersonView>, ApiError> {
+    let change = PersonChange {
+        name: body.name,
+        role: body.role,
+    };
+    let id = PersonId::from_stored(id);
+    let team = &state.latch.team;
+    let person = team.change_person(&who, &id, &change, &client).await?;
+    let counts = team.device_counts(&who.account).await?;
+    let devices = counts.get(person.id.as_str()).copied().unwrap_or(0);
+    let now = state.latch.now();
+    Ok(Json(PersonView::of(
+        &person,
+        &who.account.practice,
+        devices,
+        now,
+    )))
+}
+
+/// Deactivates a person who left: every session, remembered browser, application token and
+/// emailed link of theirs, and the invitations they sent, end at once; their history stays.
+#[utoipa::path(post, path = "/api/v1/practice/users/{id}/deactivate", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden or reauthentication_required", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody), (status = 409, description = "last_owner", body = ErrorBody)))]
+pub async fn deactivate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = PersonId::from_stored(id);
+    state.latch.team.deactivate(&who, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Lets a deactivated person sign in again.
+#[utoipa::path(post, path = "/api/v1/practice/users/{id}/reactivate", tag = "practice", params(("id" = String, Path, description = "A person id")),
+    responses((status = 204), (status = 403, description = "forbidden", body = ErrorBody),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn reactivate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = PersonId::from_stored(id);
+    state.latch.team.reactivate(&who, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Resets a person's two-factor (a lost phone).

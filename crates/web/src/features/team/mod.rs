@@ -1,4 +1,5 @@
-//! The practice's people: the list, adding a person, and an owner's or manager's help (a reset, an unlock, a password reset link).
+//! The practice's people: the list, inviting people, changing and deactivating them, and an
+//! owner's or manager's help (a reset, an unlock, a reset link).
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -15,7 +16,12 @@ pub(crate) fn api_routes() -> Router<AppState> {
             "/practice/users",
             get(api::list_people).post(api::add_person),
         )
-        .route("/practice/users/{id}", get(api::show_person))
+        .route(
+            "/practice/users/{id}",
+            get(api::show_person).patch(api::change_person),
+        )
+        .route("/practice/users/{id}/deactivate", post(api::deactivate))
+        .route("/practice/users/{id}/reactivate", post(api::reactivate))
         .route(
             "/practice/users/{id}/two-factor",
             delete(api::reset_two_factor),
@@ -30,14 +36,21 @@ pub(crate) fn api_routes() -> Router<AppState> {
 /// Its pages.
 pub(crate) fn page_routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/team",
-            get(pages::show_team).post(pages::submit_add_person),
-        )
+        .route("/team", get(pages::show_team).post(pages::submit_invite))
         .route("/team/{id}", get(pages::show_person))
         .route("/team/{id}/help", post(pages::submit_person_help))
         .route(
             "/team/{id}/password-reset",
             post(pages::submit_password_reset),
+        )
+        .route("/team/{id}/edit", post(pages::submit_change_person))
+        .route("/team/{id}/reactivate", post(pages::submit_reactivate))
+        .route(
+            "/team/invitations/{id}/resend",
+            post(pages::submit_resend_invitation),
+        )
+        .route(
+            "/team/invitations/{id}/revoke",
+            post(pages::submit_revoke_invitation),
         )
 }

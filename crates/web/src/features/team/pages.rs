@@ -13,9 +13,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use latch_app::invitations::InvitationInput;
 use latch_app::records::PeopleFilter;
 use latch_app::sign_in::Authenticated;
-use latch_app::team::{Help, PersonInput};
+use latch_app::team::{Help, PersonChange};
 use latch_app::{AppError, Field, PersonId, Secret};
 use latch_domain::practice::RequireTwoFactor;
 use latch_domain::two_factor::Locked;
@@ -47,18 +48,29 @@ pub(crate) fn two_factor_text(person: &latch_app::Person, rule: RequireTwoFactor
     }
 }
 
-/// "Active", "Locked until 7:08 PM" or "Locked until unlocked".
+/// "Active", "Deactivated", "Locked until 7:08 PM" or "Locked until unlocked".
 pub(crate) fn status_text(
     person: &latch_app::Person,
     zone: &PracticeZone,
     now: latch_domain::Timestamp,
 ) -> String {
+    if person.deactivated_at.is_some() {
+        return "Deactivated".to_owned();
+    }
     match person.lock.at(now.seconds()) {
         Locked::No => "Active".to_owned(),
         Locked::For { retry_after } => {
             format!("Locked until {}", times::clock(now.plus(retry_after), zone))
         }
         Locked::UntilUnlocked => "Locked until unlocked".to_owned(),
+    }
+}
+
+/// The status a filter picks people by: their lock taken together, whatever its end.
+fn status_word(person: &latch_app::Person, now: latch_domain::Timestamp) -> &'static str {
+    match crate::http::json::person_status(person, now) {
+        "locked_until_unlocked" => "locked",
+        word => word,
     }
 }
 
@@ -73,21 +85,33 @@ pub struct Coverage {
 #[derive(Deserialize, Default)]
 pub struct TeamQuery {
     done: Option<String>,
-    /// The person just added.
-    person: Option<String>,
+    /// The invitation just sent.
+    invitation: Option<String>,
     role: Option<String>,
     two_factor: Option<String>,
+    status: Option<String>,
 }
 
-csrf_form!(AddPersonForm { role, name, email } secret { password });
+csrf_form!(InviteForm { role, name, email });
 
 #[derive(Default, Serialize, Deserialize)]
-pub struct AddPersonErrors {
+pub struct InviteErrors {
     general: Option<String>,
     role: Option<String>,
     name: Option<String>,
     email: Option<String>,
-    password: Option<String>,
+}
+
+/// An open invitation as the Team page lists it.
+pub struct InvitationRow {
+    id: String,
+    name: String,
+    email: String,
+    role: &'static str,
+    invited_by: String,
+    expires: When,
+    /// Whether this owner or manager may resend or revoke it.
+    can_act: bool,
 }
 
 #[derive(Template)]
@@ -99,10 +123,12 @@ pub struct TeamPage {
     role_filters: Vec<(&'static str, &'static str)>,
     filter_role: String,
     filter_two_factor: String,
+    filter_status: String,
     people: Vec<PersonRow>,
+    invitations: Vec<InvitationRow>,
     roles: Vec<(&'static str, &'static str)>,
-    form: AddPersonForm,
-    errors: AddPersonErrors,
+    form: InviteForm,
+    errors: InviteErrors,
 }
 
 async fn team_page(
@@ -110,8 +136,8 @@ async fn team_page(
     who: &Authenticated,
     mut chrome: Chrome,
     query: &TeamQuery,
-    form: AddPersonForm,
-    errors: AddPersonErrors,
+    form: InviteForm,
+    errors: InviteErrors,
 ) -> Result<TeamPage, AppError> {
     let everyone = state
         .latch
@@ -119,14 +145,22 @@ async fn team_page(
         .people(&who.account, &PeopleFilter::default())
         .await?;
     let counts = state.latch.team.device_counts(&who.account).await?;
+    let open = state.latch.invitations.open(&who.account).await?;
     let rule = who.account.practice.security.require_two_factor;
-    // "Sam Lee was added": who, by the id the add answered with, never a name in the address.
-    if query.done.as_deref() == Some("added")
-        && let Some(added) = everyone
+    // "An invitation is on its way to Sam Lee": who, by the id the invitation answered with,
+    // never a name in the address.
+    if query.done.as_deref() == Some("invited")
+        && let Some(sent) = open
             .iter()
-            .find(|p| Some(p.id.as_str()) == query.person.as_deref())
+            .find(|i| Some(i.id.as_str()) == query.invitation.as_deref())
     {
-        chrome.notice = Some(format!("{} was added. They can sign in now.", added.name).into());
+        chrome.notice = Some(
+            format!(
+                "An invitation is on its way to {}. Its link works for 7 days.",
+                sent.name
+            )
+            .into(),
+        );
     }
     let now = state.latch.now();
     let zone = &who.account.practice.security.time_zone;
@@ -153,10 +187,15 @@ async fn team_page(
         .two_factor
         .as_deref()
         .filter(|v| matches!(*v, "on" | "off"));
+    let status = query
+        .status
+        .as_deref()
+        .filter(|v| matches!(*v, "active" | "locked" | "deactivated"));
     let people = everyone
         .into_iter()
         .filter(|p| role.is_none_or(|r| p.role == r))
         .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
+        .filter(|p| status.is_none_or(|v| status_word(p, now) == v))
         .map(|p| PersonRow {
             two_factor: two_factor_text(&p, rule),
             devices: counts.get(p.id.as_str()).copied().unwrap_or(0),
@@ -169,6 +208,18 @@ async fn team_page(
         })
         .collect();
     let actor = who.account.person.role;
+    let invitations = open
+        .into_iter()
+        .map(|i| InvitationRow {
+            can_act: actor.allows(Permission::AddPerson { role: i.role }),
+            invited_by: i.invited_by.map(|(_, name)| name).unwrap_or_default(),
+            expires: When::at(i.expires_at, zone, now),
+            id: i.id,
+            name: i.name,
+            email: i.email.to_string(),
+            role: i.role.label(),
+        })
+        .collect();
     Ok(TeamPage {
         chrome,
         rule_text: match rule {
@@ -186,7 +237,9 @@ async fn team_page(
         role_filters: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         filter_role: role.map_or("", |r| r.as_str()).to_owned(),
         filter_two_factor: two_factor.unwrap_or("").to_owned(),
+        filter_status: status.unwrap_or("").to_owned(),
         people,
+        invitations,
         roles: [Role::Staff, Role::Client, Role::Manager, Role::Owner]
             .into_iter()
             .filter(|r| actor.allows(Permission::AddPerson { role: *r }))
@@ -205,31 +258,36 @@ pub async fn show_team(
     Flashed(flash): Flashed,
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
-    let fresh = || AddPersonForm {
+    let fresh = || InviteForm {
         role: "staff".into(),
-        ..AddPersonForm::default()
+        ..InviteForm::default()
     };
     let (form, errors) = flash::refill(flash.as_ref(), fresh);
     let page = team_page(&state, &who, chrome, &q, form, errors).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
-pub async fn submit_add_person(
+/// Invites a person: the pages never ask for someone else's password.
+pub async fn submit_invite(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSession,
-    CsrfForm(mut form): CsrfForm<AddPersonForm>,
+    CsrfForm(form): CsrfForm<InviteForm>,
 ) -> Result<Response, HtmlError> {
     // Someone who may not see the Team page at all gets the refusal page, not the form.
     state.latch.team.may_see(&who.account)?;
-    let added = state
-        .latch
-        .team
-        .add_person(&who.account, form.input(), &client);
-    match added.await {
-        Ok(added) => Ok(see_other(&format!("/team?done=added&person={}", added.id))),
+    let input = InvitationInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: form.role.clone(),
+    };
+    match state.latch.invitations.invite(&who, &input, &client).await {
+        Ok(sent) => Ok(see_other(&format!(
+            "/team?done=invited&invitation={}#invitations-heading",
+            sent.id
+        ))),
         Err(e) => {
-            let Some(errors) = AddPersonErrors::of(&e) else {
+            let Some(errors) = InviteErrors::of(&e) else {
                 return Err(HtmlError(e));
             };
             Ok(flash::back("/team", &errors, &form))
@@ -237,25 +295,41 @@ pub async fn submit_add_person(
     }
 }
 
-impl AddPersonForm {
-    /// The new person, taking the password out of the form so it is never shown again.
-    fn input(&mut self) -> PersonInput {
-        PersonInput {
-            email: self.email.clone(),
-            name: self.name.clone(),
-            role: self.role.clone(),
-            password: Secret::new(std::mem::take(&mut self.password)),
-        }
-    }
+/// Sends an open invitation again, with a new link.
+pub async fn submit_resend_invitation(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    state.latch.invitations.resend(&who, &id, &client).await?;
+    Ok(see_other(
+        "/team?done=invitation-resent#invitations-heading",
+    ))
 }
 
-impl AddPersonErrors {
+/// Revokes an open invitation: its link stops working.
+pub async fn submit_revoke_invitation(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    state.latch.invitations.revoke(&who, &id, &client).await?;
+    Ok(see_other(
+        "/team?done=invitation-revoked#invitations-heading",
+    ))
+}
+
+impl InviteErrors {
     /// A refusal the form shows beside its field; none for what is an error page.
-    fn of(e: &AppError) -> Option<AddPersonErrors> {
-        let mut errors = AddPersonErrors::default();
+    fn of(e: &AppError) -> Option<InviteErrors> {
+        let mut errors = InviteErrors::default();
         match e {
             AppError::Forbidden => {
-                errors.role = Some("Only an owner can add owners or managers.".into());
+                errors.role = Some("Only an owner can invite owners or managers.".into());
                 return Some(errors);
             }
             AppError::RateLimited { .. } => {
@@ -264,16 +338,15 @@ impl AddPersonErrors {
             }
             _ => {}
         }
-        AddPersonErrors::placing(e)
+        InviteErrors::placing(e)
     }
 }
 
-impl FieldErrors for AddPersonErrors {
+impl FieldErrors for InviteErrors {
     fn beside(&mut self, field: Option<Field>) -> &mut Option<String> {
         match field {
             Some(Field::Role) => &mut self.role,
             Some(Field::Email) => &mut self.email,
-            Some(Field::Password) => &mut self.password,
             _ => &mut self.name,
         }
     }
@@ -292,8 +365,13 @@ pub struct PersonPage {
     status: String,
     last_sign_in: Option<When>,
     locked: bool,
+    deactivated: bool,
     can_act: bool,
+    /// The value of the person's role, and the roles the actor may give.
+    role_value: &'static str,
+    roles: Vec<(&'static str, &'static str)>,
     error: Option<String>,
+    change_errors: ChangeErrors,
 }
 
 async fn person_page(
@@ -301,7 +379,7 @@ async fn person_page(
     who: &Authenticated,
     chrome: Chrome,
     id: &str,
-    error: Option<String>,
+    (error, change_errors): (Option<String>, ChangeErrors),
 ) -> Result<PersonPage, AppError> {
     let person = state
         .latch
@@ -319,6 +397,13 @@ async fn person_page(
                 target: person.role,
             }),
         locked: person.lock.at(now.seconds()) != Locked::No,
+        deactivated: person.deactivated_at.is_some(),
+        role_value: person.role.as_str(),
+        roles: Role::ALL
+            .into_iter()
+            .filter(|r| *r == person.role || actor.role.allows(Permission::AddPerson { role: *r }))
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
         two_factor: two_factor_text(&person, who.account.practice.security.require_two_factor),
         devices: devices.get(person.id.as_str()).copied().unwrap_or(0),
         status: status_text(&person, zone, now),
@@ -328,6 +413,7 @@ async fn person_page(
         email: person.email.to_string(),
         role: person.role.label(),
         error,
+        change_errors,
     })
 }
 
@@ -341,9 +427,11 @@ pub async fn show_person(
 ) -> Result<Response, HtmlError> {
     let chrome = Chrome::new(&who, csrf, "team").noting(q.done.as_deref());
     let OneError { error } = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let change_errors = flash.as_ref().map(Flash::errors).unwrap_or_default();
+    let errors = (error, change_errors);
     Ok(render(
         StatusCode::OK,
-        &person_page(&state, &who, chrome, &id, error).await?,
+        &person_page(&state, &who, chrome, &id, errors).await?,
     ))
 }
 
@@ -354,9 +442,72 @@ impl HelpForm {
     fn help(&self) -> (Help, &'static str) {
         match self.action.as_str() {
             "unlock" => (Help::Unlock, "unlock"),
+            "deactivate" => (Help::Deactivate, "deactivated"),
             _ => (Help::ResetTwoFactor, "reset"),
         }
     }
+}
+
+csrf_form!(ChangePersonForm { name, role });
+
+/// Changes a person's name or role.
+pub async fn submit_change_person(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ChangePersonForm>,
+) -> Result<Response, HtmlError> {
+    let person_id = PersonId::from_stored(id.as_str());
+    let change = PersonChange {
+        name: Some(form.name.clone()),
+        role: Some(form.role.clone()),
+    };
+    let team = &state.latch.team;
+    match team.change_person(&who, &person_id, &change, &client).await {
+        Ok(_) => Ok(see_other(&format!("/team/{id}?done=changed"))),
+        Err(e @ (AppError::LastOwner | AppError::InvalidRole)) => Ok(flash::back(
+            &format!("/team/{id}"),
+            &ChangeErrors {
+                change: Some(crate::words::refusal(&e)),
+                ..ChangeErrors::default()
+            },
+            &form,
+        )),
+        Err(e @ AppError::InvalidRequest(_)) => Ok(flash::back(
+            &format!("/team/{id}"),
+            &ChangeErrors {
+                name: Some(crate::words::refusal(&e)),
+                ..ChangeErrors::default()
+            },
+            &form,
+        )),
+        Err(e) => Err(HtmlError(e)),
+    }
+}
+
+/// What the name-and-role form shows beside its fields.
+#[derive(Default, Serialize, Deserialize)]
+pub struct ChangeErrors {
+    name: Option<String>,
+    change: Option<String>,
+}
+
+/// Lets a deactivated person sign in again.
+pub async fn submit_reactivate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): PageSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<CsrfOnlyForm>,
+) -> Result<Response, HtmlError> {
+    let person_id = PersonId::from_stored(id.as_str());
+    state
+        .latch
+        .team
+        .reactivate(&who, &person_id, &client)
+        .await?;
+    Ok(see_other(&format!("/team/{id}?done=reactivated")))
 }
 
 /// Emails the person a link to choose a new password.
