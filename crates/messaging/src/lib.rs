@@ -15,7 +15,7 @@ pub use email_outbox::EmailOutbox;
 pub use logout::HttpLogoutSender;
 pub use outbox::OutboxDelivery;
 pub use signature::twilio_signature;
-pub use smtp::{Security, SmtpMailer, SmtpTarget, parse_from};
+pub use smtp::{Security, SmtpMailer, SmtpTarget, parse_from, read_authority};
 pub use twilio::{TwilioDelivery, TwilioSettings, twiml_for_call, twiml_press_a_key};
 
 /// Installs ring as rustls's crypto provider, once per process: reqwest is built without a

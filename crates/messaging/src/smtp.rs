@@ -12,7 +12,7 @@ use latch_domain::mail::Letter;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// How long one conversation with the mail server may take.
@@ -148,6 +148,14 @@ pub fn parse_from(raw: &str) -> Result<Mailbox, String> {
     })
 }
 
+/// Reads `LATCH_SMTP_CA_FILE`: PEM certificates of a private authority the mail server's
+/// certificate chains to, trusted beside the system's roots.
+pub fn read_authority(pem: &[u8]) -> Result<(), String> {
+    Certificate::from_pem(pem)
+        .map(|_| ())
+        .map_err(|_| "LATCH_SMTP_CA_FILE must hold PEM certificates.".to_owned())
+}
+
 /// Sends each letter in one SMTP conversation of its own.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -155,9 +163,22 @@ pub struct SmtpMailer {
 }
 
 impl SmtpMailer {
-    pub fn new(target: &SmtpTarget, from: Mailbox) -> Result<SmtpMailer, String> {
+    /// A client of the mail server at `target`, trusting `authority` (PEM) beside the system's
+    /// roots when given.
+    pub fn new(
+        target: &SmtpTarget,
+        from: Mailbox,
+        authority: Option<&[u8]>,
+    ) -> Result<SmtpMailer, String> {
         let tls = || {
-            TlsParameters::new_rustls(target.host.clone())
+            let mut parameters = TlsParameters::builder(target.host.clone());
+            if let Some(pem) = authority {
+                let certificate =
+                    Certificate::from_pem(pem).map_err(|e| format!("LATCH_SMTP_CA_FILE: {e}"))?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            parameters
+                .build_rustls()
                 .map_err(|e| format!("TLS for the mail server: {e}"))
         };
         let security = match target.security {

@@ -149,6 +149,10 @@ pub struct Settings {
     #[arg(long, env = "LATCH_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<Hidden>,
 
+    /// A PEM file of the private certificate authority a mail server's certificate chains to, trusted beside the system's roots.
+    #[arg(long, env = "LATCH_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+
     /// The sender of latch's emails: no-reply@example.com or "Harbor Practice <no-reply@example.com>".
     #[arg(long, env = "LATCH_EMAIL_FROM")]
     pub email_from: Option<String>,
@@ -204,6 +208,8 @@ pub struct Config {
     pub key: KeySource,
     /// The mail server, with LATCH_EMAIL_DELIVERY=smtp.
     pub smtp: Option<latch_messaging::SmtpTarget>,
+    /// The private authority the mail server's certificate chains to (`LATCH_SMTP_CA_FILE`).
+    pub smtp_authority: Option<Vec<u8>>,
 }
 
 impl Settings {
@@ -277,6 +283,25 @@ impl Settings {
             EmailDelivery::Outbox => None,
             EmailDelivery::Smtp => self.smtp_problems(&mut problems),
         };
+        let smtp_authority = match &self.smtp_ca_file {
+            None => None,
+            Some(path) => match std::fs::read(path) {
+                Ok(pem) => match latch_messaging::read_authority(&pem) {
+                    Ok(()) => Some(pem),
+                    Err(problem) => {
+                        problems.push(problem);
+                        None
+                    }
+                },
+                Err(e) => {
+                    problems.push(format!(
+                        "LATCH_SMTP_CA_FILE: cannot read {}: {e}.",
+                        path.display()
+                    ));
+                    None
+                }
+            },
+        };
         if self.delivery == Delivery::Twilio {
             problems.extend(self.twilio_problems());
         }
@@ -305,6 +330,7 @@ impl Settings {
                 public_url,
                 key,
                 smtp,
+                smtp_authority,
             }),
             _ => Err(problems),
         }

@@ -146,8 +146,9 @@ pub fn smtp_mailer(config: &Config) -> anyhow::Result<Option<latch_messaging::Sm
         .as_deref()
         .context("LATCH_EMAIL_FROM")?;
     let from = latch_messaging::parse_from(from).map_err(anyhow::Error::msg)?;
+    let authority = config.smtp_authority.as_deref();
     Ok(Some(
-        latch_messaging::SmtpMailer::new(target, from).map_err(anyhow::Error::msg)?,
+        latch_messaging::SmtpMailer::new(target, from, authority).map_err(anyhow::Error::msg)?,
     ))
 }
 

@@ -44,6 +44,22 @@ impl MailServer {
     }
 
     fn start_on(port: u16, folder: &Path) -> Option<MailServer> {
+        Self::start_speaking(port, folder, &[])
+    }
+
+    /// On a free port, speaking TLS (`starttls` or `implicit`) with the certificate in `tls`.
+    fn start_tls(folder: &Path, mode: &str, tls: &Path) -> Option<MailServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (cert, key) = (tls.join("cert.pem"), tls.join("key.pem"));
+        let args = [mode, cert.to_str().unwrap(), key.to_str().unwrap()];
+        Self::start_speaking(port, folder, &args)
+    }
+
+    fn start_speaking(port: u16, folder: &Path, tls: &[&str]) -> Option<MailServer> {
         if !Path::new(PYTHON).exists() {
             assert!(
                 std::env::var("LATCH_REQUIRE_SMTP").as_deref() != Ok("1"),
@@ -61,6 +77,7 @@ impl MailServer {
                 USER,
                 SECRET,
             ])
+            .args(tls)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -318,7 +335,7 @@ async fn starttls_is_required_unless_loopback_asks_for_none() {
     let url = server.url().replace("?tls=none", "");
     let target = latch_messaging::SmtpTarget::parse(&url).unwrap();
     let from = latch_messaging::parse_from("no-reply@harbor.test").unwrap();
-    let mailer = latch_messaging::SmtpMailer::new(&target, from).unwrap();
+    let mailer = latch_messaging::SmtpMailer::new(&target, from, None).unwrap();
     let letter = latch_domain::mail::Mail::Test.compose(latch_domain::mail::From {
         product: "latch",
         practice: None,
@@ -329,4 +346,175 @@ async fn starttls_is_required_unless_loopback_asks_for_none() {
         other => panic!("sent without TLS: {other:?}"),
     }
     assert!(taken(folder.path()).is_empty());
+}
+
+/// `latch check-email` sends one test message through the mail server and says what it
+/// answered: taken, or why not.
+#[tokio::test]
+async fn check_email_sends_one_test_message_and_says_what_happened() {
+    let folder = tempfile::tempdir().unwrap();
+    let Some(server) = MailServer::start(folder.path()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let check = |url: String| {
+        crate::console::run(
+            dir.path(),
+            &[
+                "--email-delivery",
+                "smtp",
+                "--smtp-url",
+                &url,
+                "--email-from",
+                "no-reply@harbor.test",
+                "check-email",
+                "--to",
+                "owner@harbor.test",
+            ],
+        )
+    };
+    let (worked, _, said) = check(server.url());
+    assert!(worked, "{said}");
+    assert!(
+        said.contains("OK: the test email to owner@harbor.test was accepted"),
+        "{said}"
+    );
+    let all: Vec<PathBuf> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(all.len(), 1);
+    let message: Value = serde_json::from_slice(&std::fs::read(&all[0]).unwrap()).unwrap();
+    assert_eq!(message["subject"], "latch: a test message");
+
+    server.answer("refuse");
+    let (worked, _, said) = check(server.url());
+    assert!(!worked);
+    assert!(
+        said.contains("did not go out") && said.contains("550"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(SECRET),
+        "the password is never printed: {said}"
+    );
+}
+
+/// A certificate authority of the test's own and a certificate it signed for 127.0.0.1, made
+/// by the openssl command: `ca.pem`, `cert.pem` and `key.pem` in the folder answered.
+fn private_authority() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("the openssl command");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=latch test authority",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.path().join("names.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "cert.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "names.ext",
+    ]);
+    dir
+}
+
+/// STARTTLS, and TLS from the first byte, to a mail server whose certificate a private
+/// authority signed: trusted with `LATCH_SMTP_CA_FILE`, refused without it.
+#[tokio::test]
+async fn tls_to_the_mail_server_is_verified_against_the_authority_given() {
+    let authority = private_authority();
+    for (mode, scheme) in [("starttls", "smtp"), ("implicit", "smtps")] {
+        let folder = tempfile::tempdir().unwrap();
+        let Some(server) = MailServer::start_tls(folder.path(), mode, authority.path()) else {
+            return;
+        };
+        let user = USER.replace('@', "%40");
+        let secret = SECRET.replace('@', "%40").replace(' ', "%20");
+        let url = format!("{scheme}://{user}:{secret}@127.0.0.1:{}", server.port);
+        let ca = authority.path().join("ca.pem");
+        let dir = tempfile::tempdir().unwrap();
+        let check = |trusting: bool| {
+            let mut args = vec![
+                "--email-delivery",
+                "smtp",
+                "--smtp-url",
+                &url,
+                "--email-from",
+                "no-reply@harbor.test",
+            ];
+            if trusting {
+                args.extend(["--smtp-ca-file", ca.to_str().unwrap()]);
+            }
+            args.extend(["check-email", "--to", "owner@harbor.test"]);
+            crate::console::run(dir.path(), &args)
+        };
+        let (worked, _, said) = check(false);
+        assert!(!worked, "{mode}: an unknown authority is refused: {said}");
+        assert!(
+            said.to_lowercase().contains("certificate"),
+            "{mode}: {said}"
+        );
+        let (worked, _, said) = check(true);
+        assert!(worked, "{mode}: {said}");
+        let all: Vec<PathBuf> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        assert_eq!(all.len(), 1, "{mode}: one message, over TLS");
+        let message: Value = serde_json::from_slice(&std::fs::read(&all[0]).unwrap()).unwrap();
+        assert_eq!(message["login"], USER, "{mode}");
+        drop(server);
+    }
 }

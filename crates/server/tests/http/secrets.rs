@@ -273,6 +273,50 @@ async fn the_log_holds_no_password_cookie_or_token() {
         .unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
 
+    // An invitation: its link's token and the password chosen with it are not logged either.
+    let invited = post(
+        "/api/v1/practice/invitations",
+        json!({"email": "new@harbor.test", "name": "Nia New", "role": "staff"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(invited.status(), StatusCode::CREATED);
+    let mut invitation = None;
+    for _ in 0..100 {
+        let body: serde_json::Value = http
+            .get(format!("{base}/api/v1/dev/email-outbox?to=new@harbor.test"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        invitation = body["messages"][0]["link"].as_str().map(str::to_owned);
+        if invitation.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let invitation = invitation.expect("the invitation email");
+    let invitation_token = invitation.rsplit('/').next().unwrap().to_owned();
+    let joiner = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        joiner.get(&invitation).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let joined = joiner
+        .post(format!(
+            "{base}/api/v1/invitations/{invitation_token}/accept"
+        ))
+        .json(&json!({"password": "a joining harbor phrase 4"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), StatusCode::OK);
+
     // A forgotten password: the emailed link's token and the new password are not logged.
     let asked = post("/api/v1/password-reset", json!({"email": "o@harbor.test"}))
         .await
@@ -343,6 +387,9 @@ async fn the_log_holds_no_password_cookie_or_token() {
         &second_token[second_token.find('=').unwrap() + 1..],
         &reset_token,
         "a fresh harbor phrase 9",
+        &invitation_token,
+        "a joining harbor phrase 4",
+        "new@harbor.test",
         "o@harbor.test",
     ] {
         assert!(

@@ -3,7 +3,10 @@ and Python's own email parser reads its MIME. Each message taken becomes one JSO
 folder given; the file `mode` there says how the next message is answered: `accept` (the
 default), `refuse` (a permanent 550), `defer` (a transient 451) or `slow:SECONDS`.
 
-    python sink.py PORT FOLDER [USER PASSWORD]
+    python sink.py PORT FOLDER [USER PASSWORD [starttls|implicit CERT KEY]]
+
+With `starttls` the server offers STARTTLS and requires it; with `implicit` it speaks TLS from
+the first byte.
 """
 
 import asyncio
@@ -11,6 +14,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -75,12 +79,19 @@ def authenticator(user, password):
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
     options = {}
-    if len(sys.argv) == 5:
+    if len(sys.argv) >= 5:
         options = {
             "authenticator": authenticator(sys.argv[3], sys.argv[4]),
             "auth_required": True,
             "auth_require_tls": False,
         }
+    if len(sys.argv) == 8:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[6], sys.argv[7])
+        if sys.argv[5] == "starttls":
+            options.update(tls_context=context, require_starttls=True, auth_require_tls=True)
+        else:
+            options.update(ssl_context=context)
     controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("ready", flush=True)
