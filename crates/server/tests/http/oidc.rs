@@ -34,6 +34,7 @@ crate::on_both_databases!(
     refresh_families_are_shared_by_every_node,
     a_waiting_request_latch_did_not_seal_is_ignored,
     revocation_and_introspection_for_applications_with_a_secret,
+    a_reset_password_or_a_deactivation_ends_the_applications_tokens,
 );
 
 pub(crate) const CB: &str = "https://harbor.example.com/oidc/callback";
@@ -1294,5 +1295,99 @@ async fn a_waiting_request_latch_did_not_seal_is_ignored(dialect: Dialect) {
     assert_eq!(
         visit(&browser, "/oidc/authorize/continue").await.unwrap(),
         "/dashboard"
+    );
+}
+
+/// A password reset by link and a deactivation end what the person's sessions gave
+/// applications; `email_verified` says whether the address followed a link (here, an
+/// invitation's).
+async fn a_reset_password_or_a_deactivation_ends_the_applications_tokens(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let rp = register(&app, false).await;
+    let (status, _) = owner
+        .post(
+            "/api/v1/practice/invitations",
+            serde_json::json!({"email": "sam@harbor.test", "name": "Sam Lee", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let link = app.link_to("sam@harbor.test", 1).await;
+    let sam = app.client();
+    let token = link.rsplit('/').next().unwrap();
+    let password = "tidal meadow lantern 31";
+    let (status, body) = sam
+        .post(
+            &format!("/api/v1/invitations/{token}/accept"),
+            serde_json::json!({"password": password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tokens = tokens_for(&app, &sam, &rp).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, rotated) = refresh(&app.client(), &rp, &refresh_token, None).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let refresh_token = rotated["refresh_token"].as_str().unwrap().to_owned();
+    let access = rotated["access_token"].as_str().unwrap().to_owned();
+    let owners = tokens_for(&app, &owner, &rp).await;
+    let (_, claims) =
+        introspect(&app.client(), &rp, owners["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["active"], true);
+
+    // A reset link followed: the owner's tokens die with their sessions.
+    owner
+        .post(
+            "/api/v1/password-reset",
+            serde_json::json!({"email": "owner@harbor.test"}),
+        )
+        .await;
+    let reset = app.link_to("owner@harbor.test", 1).await;
+    let (status, _) = app
+        .client()
+        .post(
+            "/api/v1/password-reset/confirm",
+            serde_json::json!({"token": reset.rsplit('/').next().unwrap(), "new_password": password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, claims) =
+        introspect(&app.client(), &rp, owners["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["active"], false, "{claims}");
+    assert_eq!(
+        userinfo(&app.client(), &access, false).await.status(),
+        StatusCode::OK
+    );
+
+    // A deactivation: Sam's tokens end too.
+    let owner = app.client();
+    assert_eq!(
+        owner.sign_in("owner@harbor.test", password).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = owner
+        .post(
+            "/api/v1/session/reauthenticate",
+            serde_json::json!({"password": password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, me) = sam.get("/api/v1/me").await;
+    let sam_id = me["user"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(me["user"]["email_verified"], true);
+    let (status, _) = owner
+        .post(
+            &format!("/api/v1/practice/users/{sam_id}/deactivate"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        userinfo(&app.client(), &access, false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, body) = refresh(&app.client(), &rp, &refresh_token, None).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
     );
 }
