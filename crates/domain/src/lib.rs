@@ -20,6 +20,7 @@ pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod time;
+pub mod totp;
 pub mod two_factor;
 pub mod user_agent;
 pub mod verification;
