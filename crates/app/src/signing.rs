@@ -121,9 +121,17 @@ mod tests {
         let keys = Keys::derive(&[9u8; 32]);
         let record = generate(&keys, Timestamp(1_000));
         assert_eq!(record.public_e, "AQAB", "65537");
+        // Not a key any parser reads (a random seal may hold any three letters, "MII" too).
+        let sealed = &record.sealed_private_key;
         assert!(
-            !record.sealed_private_key.contains("MII"),
-            "sealed, not PEM or DER"
+            PKey::private_key_from_pem(sealed.as_bytes()).is_err(),
+            "sealed, not PEM"
+        );
+        assert!(
+            URL_SAFE_NO_PAD
+                .decode(sealed)
+                .map_or(true, |der| PKey::private_key_from_der(&der).is_err()),
+            "sealed, not DER"
         );
         let key = SigningKey::open(&keys, &record).expect("opens under its server key");
         let jwt = key.sign_jwt(br#"{"sub":"p1"}"#);
