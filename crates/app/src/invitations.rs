@@ -123,12 +123,16 @@ impl InvitationService {
             .await
         })
         .await?;
-        let invitation = self
-            .core
-            .store
-            .invitation_in_practice(&actor.practice.id, &new.id, now)
-            .await?;
-        invitation.ok_or_else(|| AppError::Internal("an invitation made was not found".into()))
+        Ok(Invitation {
+            id: new.id.clone(),
+            practice_id: new.practice_id.clone(),
+            email: new.email.clone(),
+            name: new.name.clone(),
+            role: new.role,
+            invited_by: Some((actor.person.id.clone(), actor.person.name.clone())),
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+        })
     }
 
     /// The practice's open invitations, newest first.

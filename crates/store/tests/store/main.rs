@@ -109,6 +109,7 @@ behaviours!(
     application_tokens_are_found_by_kind_until_they_expire_and_end_with_their_grant,
     sweeping_removes_only_what_ran_out_in_batches,
     a_unit_of_work_commits_all_its_writes_or_none,
+    no_session_of_a_deactivated_person_stands,
     units_of_work_at_once_each_see_what_the_one_before_wrote,
     writers_whose_callers_went_away_leave_nothing_and_hold_up_no_one,
     checkpoints_copy_the_whole_log_beside_the_writer,
@@ -269,6 +270,24 @@ async fn people_of_another_practice_do_not_exist_here(db: Db) {
         clients.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["c1"]
     );
+}
+
+/// Deactivating ends a person's sessions; should one be left (written by a request that was
+/// under way), it is not found either, by token or by id.
+async fn no_session_of_a_deactivated_person_stands(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    assert!(db.session_by_token("hash-1").await.unwrap().is_some());
+    db.set_deactivated(&person_id("o1"), Some(T0))
+        .await
+        .unwrap();
+    assert!(db.session_by_token("hash-1").await.unwrap().is_none());
+    let id = latch_app::SessionId::from_stored("s1");
+    assert!(db.session_by_id(&id).await.unwrap().is_none());
+    db.set_deactivated(&person_id("o1"), None).await.unwrap();
+    assert!(db.session_by_token("hash-1").await.unwrap().is_some());
 }
 
 async fn a_unit_of_work_commits_all_its_writes_or_none(db: Db) {
