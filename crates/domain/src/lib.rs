@@ -12,6 +12,7 @@ pub mod device;
 pub mod email;
 pub mod mail;
 pub mod message;
+pub mod method;
 pub mod password;
 pub mod person;
 pub mod phone;

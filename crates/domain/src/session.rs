@@ -24,6 +24,14 @@ pub enum SecondFactor {
     CalledCode,
     /// A browser the person had remembered after a code, which skipped the code.
     RememberedBrowser,
+    /// A code from an authenticator app.
+    AppCode,
+    /// One of the person's recovery codes.
+    RecoveryCode,
+    /// A passkey after the password.
+    Passkey,
+    /// A passkey alone: it verified the user, so it stood for both factors.
+    PasskeyAlone,
 }
 
 impl SecondFactor {
@@ -40,17 +48,25 @@ impl SecondFactor {
             SecondFactor::TextedCode => "sms",
             SecondFactor::CalledCode => "voice",
             SecondFactor::RememberedBrowser => "remembered_browser",
+            SecondFactor::AppCode => "totp",
+            SecondFactor::RecoveryCode => "recovery_code",
+            SecondFactor::Passkey => "passkey",
+            SecondFactor::PasskeyAlone => "passkey_alone",
         }
     }
 
+    pub const ALL: [SecondFactor; 7] = [
+        SecondFactor::TextedCode,
+        SecondFactor::CalledCode,
+        SecondFactor::RememberedBrowser,
+        SecondFactor::AppCode,
+        SecondFactor::RecoveryCode,
+        SecondFactor::Passkey,
+        SecondFactor::PasskeyAlone,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        [
-            SecondFactor::TextedCode,
-            SecondFactor::CalledCode,
-            SecondFactor::RememberedBrowser,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == raw)
+        SecondFactor::ALL.into_iter().find(|f| f.as_str() == raw)
     }
 }
 
@@ -63,11 +79,29 @@ pub struct Assurance {
 }
 
 impl Assurance {
-    /// A session's: a code makes it `mfa` by its method (`sms`, or `tel` for a call); a
-    /// remembered browser of a person with two-factor counts as a second factor for `acr`, but
-    /// `amr` names only what this sign-in used, the password.
+    /// A session's: a code makes it `mfa` by its method (`sms`, or `tel` for a call, `otp`
+    /// for an app); a passkey is `hwk` and `user` (a key held in hardware, its user verified),
+    /// alone or after the password; a recovery code is a second factor RFC 8176 has no name
+    /// for. A remembered browser of a person with two-factor counts as a second factor for
+    /// `acr`, but `amr` names only what this sign-in used, the password.
     pub fn of(second_factor: Option<SecondFactor>) -> Assurance {
         match second_factor {
+            Some(SecondFactor::AppCode) => Assurance {
+                amr: vec!["pwd", "mfa", "otp"],
+                acr: "mfa",
+            },
+            Some(SecondFactor::RecoveryCode) => Assurance {
+                amr: vec!["pwd", "mfa"],
+                acr: "mfa",
+            },
+            Some(SecondFactor::Passkey) => Assurance {
+                amr: vec!["pwd", "hwk", "user", "mfa"],
+                acr: "mfa",
+            },
+            Some(SecondFactor::PasskeyAlone) => Assurance {
+                amr: vec!["hwk", "user", "mfa"],
+                acr: "mfa",
+            },
             Some(SecondFactor::TextedCode) => Assurance {
                 amr: vec!["pwd", "mfa", "sms"],
                 acr: "mfa",
@@ -165,11 +199,15 @@ mod tests {
             of(Some(SecondFactor::RememberedBrowser)),
             (vec!["pwd"], "mfa")
         );
-        for f in [
-            SecondFactor::TextedCode,
-            SecondFactor::CalledCode,
-            SecondFactor::RememberedBrowser,
-        ] {
+        assert_eq!(
+            of(Some(SecondFactor::AppCode)),
+            (vec!["pwd", "mfa", "otp"], "mfa")
+        );
+        assert_eq!(
+            of(Some(SecondFactor::PasskeyAlone)),
+            (vec!["hwk", "user", "mfa"], "mfa")
+        );
+        for f in SecondFactor::ALL {
             assert_eq!(SecondFactor::parse(f.as_str()), Some(f));
         }
     }

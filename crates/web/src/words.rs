@@ -207,6 +207,10 @@ pub fn second_factor(proved: Option<SecondFactor>) -> &'static str {
         Some(SecondFactor::TextedCode) => "with a texted code",
         Some(SecondFactor::CalledCode) => "with a code by phone call",
         Some(SecondFactor::RememberedBrowser) => "with a remembered browser",
+        Some(SecondFactor::AppCode) => "with an authenticator app",
+        Some(SecondFactor::RecoveryCode) => "with a recovery code",
+        Some(SecondFactor::Passkey) => "with a passkey",
+        Some(SecondFactor::PasskeyAlone) => "with a passkey alone",
     }
 }
 
