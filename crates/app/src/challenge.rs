@@ -8,18 +8,21 @@ use latch_domain::message::{self, Notice};
 use latch_domain::phone::PhoneNumber;
 use latch_domain::session::PENDING_LIFETIME_SECONDS;
 use latch_domain::two_factor::{
-    CannotCarry, Channel, LockAfterFailure, Locked, RESEND_WAIT_SECONDS, SENDS_PER_CHALLENGE,
-    SendCounter, SendKind, SendRefused, can_carry, lock_after_failure, resend_wait, send_windows,
+    CannotCarry, Channel, FAILURES_BEFORE_LOCK, LockAfterFailure, Locked, RESEND_WAIT_SECONDS,
+    SENDS_PER_CHALLENGE, SendCounter, SendKind, SendRefused, can_carry, lock_after_failure,
+    resend_wait, send_windows,
 };
 use latch_domain::verification::{Verification, verify};
 
 use crate::audit::{Event, record};
 use crate::crypto::{new_id, new_token, random_u32, token_hash};
 use crate::delivery::Outgoing;
-use crate::error::{AppError, Field, Reason, Refusal, Throttle};
+use crate::error::{AppError, CodeOf, Field, Reason, Refusal, Throttle};
 use crate::ids::{PersonId, PracticeId, SessionId};
 use crate::latch::Core;
-use crate::records::{Challenge, ClientInfo, Person, Practice, Purpose, TwoFactorSetting};
+use crate::records::{
+    AnswerJudgement, Challenge, ClientInfo, Consume, Person, Practice, Purpose, TwoFactorSetting,
+};
 
 /// A code went out: by which channel, to which (masked) number, and for how long it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,6 +413,7 @@ async fn judge_code(
             attempts_left: (CODE_MAX_ATTEMPTS - challenge.attempts).max(0),
             malformed: true,
             next_wrong_locks: lock_after_failure(person.code_failures + 1),
+            of: CodeOf::Sent,
         });
     };
     // The lock as read with the session; the store checks it again where it counts.
@@ -464,12 +468,79 @@ async fn judge_code(
                 attempts_left,
                 malformed: false,
                 next_wrong_locks: lock_after_failure(failures + 1),
+                of: CodeOf::Sent,
             })
         }
         Verification::LockStarted { failures, lock } => {
             audit_wrong_code(core, person, failures, client).await?;
             Err(announce_lock(core, person, lock, client).await?)
         }
+    }
+}
+
+/// Checks an answer to a second step that is not a sent code (an app's code, a recovery
+/// code, an enrolment's first code): a right one uses up `consume` in the statement that
+/// judges it and clears the person's failures; a wrong one (`Consume::Nothing`), or a right
+/// one already used, counts against the person like a wrong sent code, and may lock the step.
+pub(crate) async fn check_answer(
+    core: &Core,
+    person: &Person,
+    (consume, of): (Consume<'_>, CodeOf),
+    on_right: OnRightCode,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    check_lock(core, person)?;
+    let now = core.clock.now();
+    let judged = core
+        .store
+        .judge_answer(
+            &person.id,
+            consume,
+            on_right == OnRightCode::SignIn,
+            now,
+            lock_after_failure,
+        )
+        .await?;
+    let result = match judged {
+        AnswerJudgement::Accepted => Ok(()),
+        AnswerJudgement::Locked(lock) => Err(match lock.at(now.seconds()) {
+            Locked::For { retry_after } => AppError::code_locked(retry_after),
+            Locked::UntilUnlocked => AppError::TwoFactorLocked,
+            // Unlocked since the store looked: the answer was not counted; try again.
+            Locked::No => AppError::code_locked(1),
+        }),
+        AnswerJudgement::Wrong {
+            failures,
+            lock: LockAfterFailure::None,
+        } => {
+            audit_wrong_code(core, person, failures, client).await?;
+            Err(AppError::InvalidCode {
+                attempts_left: i64::from(FAILURES_BEFORE_LOCK.saturating_sub(failures)),
+                malformed: false,
+                next_wrong_locks: lock_after_failure(failures + 1),
+                of,
+            })
+        }
+        AnswerJudgement::Wrong { failures, lock } => {
+            audit_wrong_code(core, person, failures, client).await?;
+            Err(announce_lock(core, person, lock, client).await?)
+        }
+    };
+    core.metrics.verification(match &result {
+        Ok(()) => "accepted",
+        Err(AppError::InvalidCode { .. }) => "wrong",
+        Err(_) => "locked",
+    });
+    result
+}
+
+/// The refusal of something that cannot be an answer: not a guess, it counts toward nothing.
+pub(crate) fn malformed_answer(person: &Person, of: CodeOf) -> AppError {
+    AppError::InvalidCode {
+        attempts_left: i64::from(FAILURES_BEFORE_LOCK.saturating_sub(person.code_failures)),
+        malformed: true,
+        next_wrong_locks: lock_after_failure(person.code_failures + 1),
+        of,
     }
 }
 

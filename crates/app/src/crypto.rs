@@ -24,6 +24,8 @@ pub struct Keys {
     signing: [u8; 32],
     waiting: [u8; 32],
     mail: [u8; 32],
+    method: [u8; 32],
+    recovery: [u8; 32],
 }
 
 impl Keys {
@@ -46,6 +48,8 @@ impl Keys {
             signing: expand(b"signing key seal"),
             waiting: expand(b"waiting authorization request seal"),
             mail: expand(b"queued mail seal"),
+            method: expand(b"two-factor method seal"),
+            recovery: expand(b"recovery code hash"),
         }
     }
 
@@ -143,6 +147,26 @@ impl Keys {
 
     pub fn open_signing_key(&self, key_id: &str, sealed: &str) -> Option<Vec<u8>> {
         open(&self.signing, key_id, sealed)
+    }
+
+    /// SECURITY: an app's secret must be read to check a code, so it is kept sealed under a
+    /// key derived from the server key and bound to what holds it (the method's id, or an
+    /// enrolment's session): a leaked database makes no codes.
+    pub fn seal_method_secret(&self, bound_to: &str, plain: &[u8]) -> String {
+        seal(&self.method, bound_to, plain)
+    }
+
+    pub fn open_method_secret(&self, bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
+        open(&self.method, bound_to, sealed)
+    }
+
+    /// SECURITY: a recovery code is kept as an HMAC bound to its person under a key of the
+    /// server's, so a leaked database cannot be searched for its 50 bits offline.
+    pub fn recovery_code_hash(&self, person_id: &PersonId, code: &str) -> String {
+        hmac_hex(
+            &self.recovery,
+            format!("{}:{code}", person_id.as_str()).as_bytes(),
+        )
     }
 
     /// The tag under which a browser's cookie keeps a person's device token: it names nobody.

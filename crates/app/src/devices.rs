@@ -58,7 +58,7 @@ impl DeviceService {
         browser: &BrowserDevices,
     ) -> Result<Vec<Device>, AppError> {
         let person = &who.account.person;
-        if person.two_factor.is_none() {
+        if !person.has_two_factor() {
             return Ok(Vec::new());
         }
         let since = person.previous_sign_in_at.unwrap_or(person.created_at);

@@ -20,6 +20,8 @@ pub enum Field {
     Phone,
     Extension,
     Channel,
+    Method,
+    Code,
     RequireTwoFactor,
     RememberDeviceDays,
     IdleMinutes,
@@ -41,6 +43,8 @@ impl Field {
             Field::Phone => "phone",
             Field::Extension => "extension",
             Field::Channel => "channel",
+            Field::Method => "method",
+            Field::Code => "code",
             Field::RequireTwoFactor => "require_two_factor",
             Field::RememberDeviceDays => "remember_device_days",
             Field::IdleMinutes => "sign_out_after_idle_minutes",
@@ -50,7 +54,7 @@ impl Field {
         }
     }
 
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 17] = [
         Field::PracticeName,
         Field::Country,
         Field::Email,
@@ -60,6 +64,8 @@ impl Field {
         Field::Phone,
         Field::Extension,
         Field::Channel,
+        Field::Method,
+        Field::Code,
         Field::RequireTwoFactor,
         Field::RememberDeviceDays,
         Field::IdleMinutes,
@@ -91,6 +97,12 @@ pub enum Reason {
     Channel,
     /// A setup's method to keep that is neither the one chosen nor the one its code came by.
     MethodNotTried,
+    /// Not a two-factor method latch knows.
+    Method,
+    /// A method the person does not hold.
+    MethodNotHeld,
+    /// Something that needs two-factor on, asked while it is off.
+    TwoFactorOff,
     /// An application without a name of 1 to 100 characters.
     ApplicationName,
     /// An application registered without a redirect URI.
@@ -216,6 +228,8 @@ pub enum AppError {
         attempts_left: i64,
         malformed: bool,
         next_wrong_locks: latch_domain::two_factor::LockAfterFailure,
+        /// Which code it was, for the words that say what such a code looks like.
+        of: CodeOf,
     },
     #[error("code expired")]
     CodeExpired,
@@ -238,6 +252,9 @@ pub enum AppError {
     PhoneNotAllowed(Disallowed),
     #[error("no setup in progress")]
     NoSetupInProgress,
+    /// A two-factor method the practice does not let its people add.
+    #[error("a method the practice does not allow")]
+    MethodNotAllowed,
     #[error("two-factor required by the practice")]
     TwoFactorRequiredByPractice,
     /// The database cannot serve now; why, for the log.
@@ -346,6 +363,7 @@ impl AppError {
             AppError::InvalidPhone(_) => "invalid_phone",
             AppError::PhoneNotAllowed(_) => "phone_not_allowed",
             AppError::NoSetupInProgress => "no_setup_in_progress",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TwoFactorRequiredByPractice => "two_factor_required_by_practice",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -367,6 +385,7 @@ impl AppError {
             | AppError::CodeExpired
             | AppError::InvalidToken
             | AppError::InvalidPhone(_)
+            | AppError::MethodNotAllowed
             | AppError::PhoneNotAllowed(_) => 400,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
@@ -395,6 +414,19 @@ impl From<StoreError> for AppError {
             e @ StoreError::Other(_) => AppError::Internal(e.into()),
         }
     }
+}
+
+/// Which kind of code a refusal of one is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOf {
+    /// A code sent by text or call: 8 digits.
+    Sent,
+    /// An authenticator app's: 6 digits.
+    App,
+    /// A recovery code: `xxxxx-xxxxx`.
+    Recovery,
+    /// Something no method takes, with no method named.
+    Unknown,
 }
 
 /// Why a request must wait.

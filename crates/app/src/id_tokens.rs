@@ -112,6 +112,8 @@ mod tests {
                 created_at: Timestamp(0),
                 email_verified: false,
                 deactivated_at: None,
+                other_methods: Default::default(),
+                phone_times: Default::default(),
             },
             practice: Practice {
                 id: PracticeId::from_stored("pr1"),

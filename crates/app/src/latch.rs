@@ -15,6 +15,7 @@ use crate::grants::GrantService;
 use crate::invitations::InvitationService;
 use crate::logouts::LogoutService;
 use crate::mail::MailService;
+use crate::methods::MethodService;
 use crate::metrics::Metrics;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError, UnitOfWork};
@@ -247,6 +248,7 @@ pub struct Latch {
     pub team: TeamService,
     pub audit: AuditService,
     pub two_factor: TwoFactorService,
+    pub methods: MethodService,
     pub devices: DeviceService,
     pub practice: PracticeService,
     pub applications: ApplicationService,
@@ -288,6 +290,7 @@ impl Latch {
             team: TeamService::new(Arc::clone(&core)),
             audit: AuditService::new(Arc::clone(&core)),
             two_factor: TwoFactorService::new(Arc::clone(&core)),
+            methods: MethodService::new(Arc::clone(&core)),
             devices: DeviceService::new(Arc::clone(&core)),
             practice: PracticeService::new(Arc::clone(&core)),
             grants: GrantService::new(Arc::clone(&core), applications.clone()),

@@ -19,6 +19,7 @@ pub mod invitations;
 pub mod latch;
 pub mod logouts;
 pub mod mail;
+pub mod methods;
 pub mod metrics;
 mod password_check;
 pub mod passwords;
@@ -35,7 +36,7 @@ pub mod team;
 pub mod tokens;
 pub mod two_factor;
 
-pub use error::{AppError, Field, Reason, Refusal, Refusals, Refused, Throttle};
+pub use error::{AppError, CodeOf, Field, Reason, Refusal, Refusals, Refused, Throttle};
 pub use ids::{PersonId, PracticeId, SessionId};
 pub use latch::{Latch, LatchSettings};
 pub use records::{Account, ClientInfo, Person, Practice};

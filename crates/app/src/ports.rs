@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use latch_domain::method::MethodKind;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::two_factor::{Channel, LockAfterFailure};
 use latch_domain::{Email, Role, Timestamp};
@@ -110,10 +111,12 @@ pub trait PersonStore {
     /// Clears the wrong-code count and any lock (a completed sign-in or setup, or an unlock).
     async fn clear_code_failures(&self, person_id: &PersonId) -> StoreResult<()>;
     /// Turns two-factor on, or replaces its phone and method.
+    /// Sets (or, with none, removes) the phone method, set up `at`.
     async fn set_two_factor(
         &self,
         person_id: &PersonId,
         setting: Option<&TwoFactorSetting>,
+        at: Timestamp,
     ) -> StoreResult<()>;
     async fn set_name_and_role(
         &self,
@@ -561,6 +564,66 @@ pub trait RecoveryStore {
     async fn delete_links_of(&self, person_id: &PersonId) -> StoreResult<()>;
 }
 
+#[async_trait]
+pub trait MethodStore {
+    /// The person's apps and passkeys, oldest first.
+    async fn methods_of(&self, person_id: &PersonId) -> StoreResult<Vec<MethodRecord>>;
+    /// The apps and passkeys of everyone in the practice, oldest first.
+    async fn methods_in_practice(&self, practice_id: &PracticeId)
+    -> StoreResult<Vec<MethodRecord>>;
+    /// Recovery codes left unused, by person, for those of the practice who have any.
+    async fn recovery_codes_left_in_practice(
+        &self,
+        practice_id: &PracticeId,
+    ) -> StoreResult<Vec<(PersonId, i64)>>;
+    async fn insert_method(&self, method: &MethodRecord) -> StoreResult<()>;
+    /// Deletes one of the person's apps or passkeys: whether it was there.
+    async fn delete_method(&self, person_id: &PersonId, method_id: &str) -> StoreResult<bool>;
+    /// Deletes every app, passkey and recovery code of the person.
+    async fn delete_methods_of(&self, person_id: &PersonId) -> StoreResult<()>;
+    async fn set_preferred_method(
+        &self,
+        person_id: &PersonId,
+        kind: Option<MethodKind>,
+    ) -> StoreResult<()>;
+    /// Keeps a session's enrolment of a method, replacing an earlier one of the same kind.
+    async fn put_enrolment(
+        &self,
+        session_id: &SessionId,
+        kind: MethodKind,
+        sealed_state: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// A session's enrolment while it holds.
+    async fn enrolment(
+        &self,
+        session_id: &SessionId,
+        kind: MethodKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>>;
+    /// Replaces the person's recovery codes with these keyed hashes.
+    async fn replace_recovery_codes(
+        &self,
+        person_id: &PersonId,
+        code_hashes: &[String],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Recovery codes the person has left unused.
+    async fn recovery_codes_left(&self, person_id: &PersonId) -> StoreResult<i64>;
+    /// Judges an answer to a second step in one transaction: a right one uses up `consume`
+    /// and clears the person's failures (recording the sign-in it finishes); a wrong one, or a
+    /// right one already used, counts a failure and may lock the step; nothing counts while
+    /// the step is locked.
+    async fn judge_answer(
+        &self,
+        person_id: &PersonId,
+        consume: Consume<'_>,
+        finishes_sign_in: bool,
+        now: Timestamp,
+        lock_after: fn(u32) -> LockAfterFailure,
+    ) -> StoreResult<AnswerJudgement>;
+}
+
 /// Everything latch keeps: one database behind every port.
 #[async_trait]
 pub trait Store:
@@ -580,6 +643,7 @@ pub trait Store:
     + InvitationStore
     + EmailChangeStore
     + RecoveryStore
+    + MethodStore
     + SweepStore
     + Send
     + Sync

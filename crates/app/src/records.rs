@@ -4,10 +4,11 @@ use latch_domain::Email;
 use latch_domain::application::AppUri;
 
 use crate::ids::{PersonId, PracticeId, SessionId};
+use latch_domain::method::{HeldMethods, MethodKind};
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::SecuritySettings;
 use latch_domain::session::{SecondFactor, SessionState};
-use latch_domain::two_factor::{Channel, LockState};
+use latch_domain::two_factor::{Channel, LockAfterFailure, LockState};
 use latch_domain::{Role, Timestamp};
 
 /// An application that signs people in through latch (an OpenID Connect client), registered by
@@ -163,6 +164,96 @@ pub struct Person {
     pub email_verified: bool,
     /// When an owner or manager deactivated them; none while they may sign in.
     pub deactivated_at: Option<Timestamp>,
+    /// The methods they hold beside the phone, and the one they chose to lead.
+    pub other_methods: OtherMethods,
+    /// When the phone method was set up and last used.
+    pub phone_times: PhoneTimes,
+}
+
+impl Person {
+    /// Every method they hold, phone included.
+    pub fn held(&self) -> HeldMethods {
+        HeldMethods {
+            phone: self.two_factor.as_ref().map(|s| s.channel),
+            totp: self.other_methods.totp,
+            passkey: self.other_methods.passkey,
+        }
+    }
+
+    /// Whether two-factor is on: any method counts.
+    pub fn has_two_factor(&self) -> bool {
+        self.held().any()
+    }
+
+    /// The method a sign-in asks for first.
+    pub fn preferred(&self) -> Option<MethodKind> {
+        self.held().preferred(self.other_methods.preferred)
+    }
+}
+
+/// What a person holds beside the phone, as read with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OtherMethods {
+    pub totp: bool,
+    pub passkey: bool,
+    /// The method they chose to lead a sign-in, if they chose.
+    pub preferred: Option<MethodKind>,
+}
+
+/// An authenticator app or a passkey of a person's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodRecord {
+    pub id: String,
+    pub person_id: PersonId,
+    pub kind: MethodKind,
+    pub label: String,
+    /// An app's secret sealed to the method's id (`Keys::seal_totp_secret`); a passkey's
+    /// credential.
+    pub sealed_secret: String,
+    /// An app's last accepted time step.
+    pub last_step: Option<i64>,
+    /// A passkey's credential id, base64url.
+    pub credential_id: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// What the person's phone method was set up and last used at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhoneTimes {
+    pub added_at: Option<Timestamp>,
+    pub used_at: Option<Timestamp>,
+}
+
+/// What a right answer to a second step uses up, in the statement that judges it, so that of
+/// concurrent answers one alone wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consume<'a> {
+    /// Nothing: the answer was wrong.
+    Nothing,
+    /// An app's time step, accepted only past its last one.
+    AppStep { method_id: &'a str, step: i64 },
+    /// A recovery code, by its keyed hash, once.
+    RecoveryCode { code_hash: &'a str },
+    /// A session's enrolment of a method, confirmed once.
+    Enrolment {
+        session_id: &'a SessionId,
+        kind: MethodKind,
+    },
+}
+
+/// What one answer to a second step (not a sent code) did to its person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerJudgement {
+    /// Right, and used up now: the person's failures are cleared.
+    Accepted,
+    /// Wrong, or used before: the person's failures in a row, and the lock it started.
+    Wrong {
+        failures: u32,
+        lock: LockAfterFailure,
+    },
+    /// The step is locked: nothing was counted or used.
+    Locked(LockState),
 }
 
 /// A person's two-factor phone and method.

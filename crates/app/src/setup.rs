@@ -131,6 +131,7 @@ impl SetupService {
             },
             code: None,
             delivery_failed: None,
+            answers: Vec::new(),
         })
     }
 

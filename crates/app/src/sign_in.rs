@@ -4,20 +4,26 @@ use std::sync::Arc;
 
 use latch_domain::audit::AuditKind;
 use latch_domain::device::{BrowserDevices, remember_seconds};
+use latch_domain::message::Notice;
+use latch_domain::method::{Answer, MethodKind, TypedCode};
 use latch_domain::session::{self, SecondFactor, SessionState, SessionTimes};
+use latch_domain::totp::{self, TotpJudgement};
 use latch_domain::two_factor::Locked;
+use latch_domain::two_factor::can_carry;
 use latch_domain::{Email, Timestamp, user_agent};
 
 use crate::audit::{Event, record};
 use crate::challenge::{
-    CodeSent, CodeToSend, OnRightCode, check_code, check_lock, send_code, start_challenge,
+    CodeSent, CodeToSend, OnRightCode, check_answer, check_code, check_lock, malformed_answer,
+    send_code, start_challenge, tell,
 };
 use crate::crypto::{new_id, new_token, token_hash};
-use crate::error::{AppError, Field, Reason, Refusal};
+use crate::error::{AppError, CodeOf, Field, Reason, Refusal};
 use crate::ids::SessionId;
 use crate::latch::Core;
+use crate::methods::open_secret;
 use crate::password_check::{Outcome, check_password};
-use crate::records::{Account, ClientInfo, Device, NewDevice, Person, Purpose};
+use crate::records::{Account, ClientInfo, Consume, Device, NewDevice, Person, Purpose};
 use crate::secret::Secret;
 pub use crate::session::Authenticated;
 use crate::session::{
@@ -34,6 +40,8 @@ pub struct SignedIn {
     pub code: Option<CodeSent>,
     /// The code could not be delivered; the sign-in still waits, so a resend can follow.
     pub delivery_failed: Option<AppError>,
+    /// Waiting for a second step: what the person can answer with, the one asked for first.
+    pub answers: Vec<Answer>,
 }
 
 /// A sign-in finished with its code.
@@ -170,53 +178,129 @@ impl SignInService {
                 Err(e) => return Err(e),
             },
         };
+        let answers = match opened.state {
+            SessionState::TwoFactorRequired => self.answers(&account.person),
+            _ => Vec::new(),
+        };
         Ok(SignedIn {
             token: opened.token,
             state: opened.state,
             account,
             code,
             delivery_failed,
+            answers,
         })
     }
 
-    /// Finishes a sign-in that waits for its code. With `remember`, and when the practice
-    /// allows it, the browser is remembered for the person.
+    /// What a person waiting for their second step may answer with, the one asked for first:
+    /// the phone by either channel it can take, the app, a passkey, a recovery code.
+    pub fn answers(&self, person: &Person) -> Vec<Answer> {
+        let other_channel = person.two_factor.as_ref().is_some_and(|phone| {
+            can_carry(
+                phone.channel.other(),
+                phone.extension.is_some(),
+                self.core.delivery.supports_voice(),
+            )
+            .is_ok()
+        });
+        person.held().answers(person.preferred(), other_channel)
+    }
+
+    /// Finishes a sign-in that waits for its second step with a typed code: one sent by text
+    /// or call, an app's, or a recovery code, as `method` says or else as its shape does.
+    /// With `remember`, and when the practice allows it, the browser is remembered.
     pub async fn verify_code(
         &self,
         who: &Authenticated,
         code: &str,
+        method: Option<&str>,
         remember: bool,
         client: &ClientInfo,
     ) -> Result<CodeAccepted, AppError> {
         if who.session.state != SessionState::TwoFactorRequired {
             return Err(AppError::NotSignedIn);
         }
-        let person = &who.account.person;
-        // Read before the unit, beside other requests: judging it checks again, by its id,
-        // whatever counts.
-        let challenge = &self
-            .core
-            .store
-            .challenge(&who.session.id, Purpose::SignIn)
-            .await?
-            .ok_or(AppError::CodeExpired)?;
-        self.core
-            .in_one_transaction(move |core| async move {
-                let core = &*core;
-                check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
-                let code_by = SecondFactor::code_by(challenge.channel);
-                let token =
-                    complete_sign_in(core, who, "password and code", code_by, client).await?;
-                let days = who.account.practice.security.remember_device_days;
-                let remembered = match remember_seconds(days).filter(|_| remember) {
-                    Some(max_age_seconds) => {
-                        Some(remember_browser(core, person, max_age_seconds, client).await?)
-                    }
-                    None => None,
-                };
-                Ok(CodeAccepted { token, remembered })
+        let method = method
+            .map(|m| {
+                Answer::parse(m).ok_or(AppError::InvalidRequest(Refusal::of(
+                    Field::Method,
+                    Reason::Method,
+                )))
             })
-            .await
+            .transpose()?;
+        let person = &who.account.person;
+        let core = &self.core;
+        match TypedCode::read(code, method) {
+            TypedCode::App(digits) if person.other_methods.totp => {
+                let apps = core.store.methods_of(&person.id).await?;
+                let now = core.clock.now().seconds();
+                let mut right = None;
+                for app in apps.iter().filter(|m| m.kind == MethodKind::Totp) {
+                    let secret = open_secret(core, &app.id, &app.sealed_secret)?;
+                    if let TotpJudgement::Right { step } =
+                        totp::judge(&secret, &digits, now, app.last_step)
+                    {
+                        right = Some(Consume::AppStep {
+                            method_id: &app.id,
+                            step,
+                        });
+                        break;
+                    }
+                }
+                let consume = right.unwrap_or(Consume::Nothing);
+                core.in_one_transaction(move |core| async move {
+                    let core = &*core;
+                    let answer = (consume, CodeOf::App);
+                    check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
+                    let how = "password and authenticator app";
+                    finish(core, who, how, SecondFactor::AppCode, remember, client).await
+                })
+                .await
+            }
+            TypedCode::Recovery(recovery) => {
+                let hash = &core.keys.recovery_code_hash(&person.id, recovery.expose());
+                core.in_one_transaction(move |core| async move {
+                    let core = &*core;
+                    let answer = (Consume::RecoveryCode { code_hash: hash }, CodeOf::Recovery);
+                    check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
+                    let notice = Notice::RecoveryCodeUsed;
+                    tell(core, person, person.two_factor.as_ref(), notice).await?;
+                    let used = AuditKind::RecoveryCodeUsed;
+                    record(core, Event::own(person, used, client, String::new())).await?;
+                    let how = "password and recovery code";
+                    finish(core, who, how, SecondFactor::RecoveryCode, remember, client).await
+                })
+                .await
+            }
+            TypedCode::Sent(_) | TypedCode::Malformed | TypedCode::App(_) => {
+                // Read before the unit, beside other requests: judging it checks again, by
+                // its id, whatever counts.
+                let challenge = &core
+                    .store
+                    .challenge(&who.session.id, Purpose::SignIn)
+                    .await?;
+                let Some(challenge) = challenge else {
+                    return Err(match (TypedCode::read(code, method), method) {
+                        (TypedCode::Sent(_), _) => AppError::CodeExpired,
+                        (_, Some(Answer::Totp)) => malformed_answer(person, CodeOf::App),
+                        (_, Some(Answer::RecoveryCode)) => {
+                            malformed_answer(person, CodeOf::Recovery)
+                        }
+                        (_, Some(Answer::Sms | Answer::Voice)) => {
+                            malformed_answer(person, CodeOf::Sent)
+                        }
+                        (_, _) => malformed_answer(person, CodeOf::Unknown),
+                    });
+                };
+                core.in_one_transaction(move |core| async move {
+                    let core = &*core;
+                    check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
+                    let code_by = SecondFactor::code_by(challenge.channel);
+                    finish(core, who, "password and code", code_by, remember, client).await
+                })
+                .await
+            }
+        }
     }
 
     /// The live session behind a cookie token, or none. Ends a session that has run out.
@@ -238,7 +322,7 @@ impl SignInService {
         // password only while the person has no two-factor; once they have it (set up in
         // another session), this one could otherwise replace their phone without a code.
         let setup_credit_stale = session.state == SessionState::TwoFactorSetupRequired
-            && account.person.two_factor.is_some();
+            && account.person.has_two_factor();
         if pending_over || setup_credit_stale || !session::is_live(times, idle, now) {
             core.store
                 .delete_session(&session.person_id, &session.id)
@@ -291,7 +375,7 @@ async fn remembered_device(
 ) -> Result<Option<Device>, AppError> {
     let person = &account.person;
     let now = core.clock.now();
-    if person.two_factor.is_none() || person.lock.at(now.seconds()) != Locked::No {
+    if !person.has_two_factor() || person.lock.at(now.seconds()) != Locked::No {
         return Ok(None);
     }
     let Some(token) = browser.token_for(&core.keys.device_tag(&person.id)) else {
@@ -303,6 +387,28 @@ async fn remembered_device(
         .device(&person.id, &token_hash(token), now)
         .await?
         .filter(|d| d.created_at.plus(limit) > now))
+}
+
+/// Signs in a session whose second step was just answered, and remembers the browser when
+/// asked and the practice allows it.
+async fn finish(
+    core: &Core,
+    who: &Authenticated,
+    how: &str,
+    second_factor: SecondFactor,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<CodeAccepted, AppError> {
+    let token = complete_sign_in(core, who, how, second_factor, client).await?;
+    let days = who.account.practice.security.remember_device_days;
+    let remembered = match remember_seconds(days).filter(|_| remember) {
+        Some(max_age_seconds) => {
+            let person = &who.account.person;
+            Some(remember_browser(core, person, max_age_seconds, client).await?)
+        }
+        None => None,
+    };
+    Ok(CodeAccepted { token, remembered })
 }
 
 /// Remembers this browser for the person for `max_age_seconds`.
@@ -381,7 +487,7 @@ async fn open(
     if let Some(hash) = rehashed {
         core.store.set_password_hash(&person.id, hash).await?;
     }
-    let Some(setting) = &person.two_factor else {
+    if !person.has_two_factor() {
         if account
             .practice
             .security
@@ -398,7 +504,7 @@ async fn open(
             tell_of_new_browser(core, account, client).await?;
         }
         return signed_in(core, person, client, "password", None).await;
-    };
+    }
     // SECURITY: while the two-factor step is locked, a right password sends nothing.
     if let Err(locked) = check_lock(core, person) {
         audit_failure(core, person, client, "two-factor step locked").await?;
@@ -431,6 +537,19 @@ async fn open(
     if from.new_browser {
         core.store.mark_new_browser(&session_id).await?;
     }
+    // A text or call goes out only when the phone is the method asked for first.
+    let phone = person
+        .two_factor
+        .as_ref()
+        .filter(|_| person.preferred().and_then(MethodKind::channel).is_some());
+    let Some(setting) = phone else {
+        return Ok(Opened {
+            token,
+            session_id,
+            state: SessionState::TwoFactorRequired,
+            code: None,
+        });
+    };
     let code = start_challenge(
         core,
         &session_id,

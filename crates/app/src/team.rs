@@ -576,6 +576,8 @@ pub(crate) fn person_from(new: NewPerson) -> Person {
         created_at: new.created_at,
         email_verified: new.email_verified,
         deactivated_at: None,
+        other_methods: Default::default(),
+        phone_times: Default::default(),
     }
 }
 
@@ -587,7 +589,10 @@ async fn reset(
 ) -> Result<(), AppError> {
     core.in_one_transaction(move |core| async move {
         let core = &*core;
-        core.store.set_two_factor(&target.id, None).await?;
+        core.store
+            .set_two_factor(&target.id, None, core.clock.now())
+            .await?;
+        core.store.delete_methods_of(&target.id).await?;
         core.store.clear_code_failures(&target.id).await?;
         core.store.delete_devices_of(&target.id).await?;
         core.store.delete_sessions_of(&target.id, None).await?;

@@ -9,6 +9,7 @@ use latch_domain::audit::AuditKind;
 use latch_domain::code::OneTimeCode;
 use latch_domain::country::Country;
 use latch_domain::message::{self, Notice};
+use latch_domain::method::{MethodKind, RecoveryCode};
 use latch_domain::phone::{Disallowed, PhoneError, PhoneNumber, parse_extension};
 use latch_domain::session::{PENDING_LIFETIME_SECONDS, SecondFactor, SessionState};
 use latch_domain::two_factor::{Channel, can_carry};
@@ -22,9 +23,10 @@ use crate::crypto::token_hash;
 use crate::delivery::{Callback, CallbackAnswer, DeliveryReport};
 use crate::error::{AppError, Field, Reason, Refusal};
 use crate::latch::Core;
+use crate::methods::{added_method, finish_required_setup};
 use crate::records::{Challenge, ClientInfo, Purpose, TwoFactorSetting};
 use crate::secret::Secret;
-use crate::session::{Authenticated, complete_sign_in, end_devices_and_other_sessions};
+use crate::session::{Authenticated, end_devices_and_other_sessions};
 
 /// What a person typed to turn two-factor on or change it.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct SetupConfirmed {
     /// A change of phone or method (two-factor was on): remembered browsers and other sessions
     /// ended with it.
     pub changed: bool,
+    /// The person's first method: their first recovery codes, shown this once.
+    pub recovery_codes: Option<Vec<RecoveryCode>>,
 }
 
 /// A code waiting to be entered, for the page that asks for it.
@@ -123,7 +127,8 @@ impl TwoFactorService {
         Ok(CallbackAnswer::Taken(None))
     }
 
-    /// Sends a new code for a sign-in that waits for one (`Didn't get the code?`).
+    /// Sends a new code for a sign-in that waits for one (`Didn't get the code?`), or the
+    /// first one for a sign-in that asked for another method first.
     pub async fn resend_sign_in(
         &self,
         who: &Authenticated,
@@ -138,20 +143,46 @@ impl TwoFactorService {
             .core
             .in_one_transaction(move |core| async move {
                 let core = &*core;
+                let person = &who.account.person;
                 let challenge = core
                     .store
                     .challenge(&who.session.id, Purpose::SignIn)
-                    .await?
-                    .ok_or(AppError::NotSignedIn)?;
-                let code = resend(
-                    core,
-                    &who.account.person,
-                    &who.account.practice,
-                    &challenge,
-                    channel,
-                    client,
-                )
-                .await?;
+                    .await?;
+                let code = match (challenge, &person.two_factor) {
+                    (Some(challenge), _) => {
+                        let practice = &who.account.practice;
+                        resend(core, person, practice, &challenge, channel, client).await?
+                    }
+                    // The sign-in asked for another method first: the first code goes out now.
+                    (None, Some(phone)) => {
+                        let channel = channel.unwrap_or(phone.channel);
+                        can_carry(
+                            channel,
+                            phone.extension.is_some(),
+                            core.delivery.supports_voice(),
+                        )
+                        .map_err(cannot_carry)?;
+                        check_lock(core, person)?;
+                        start_challenge(
+                            core,
+                            &who.session.id,
+                            person,
+                            &who.account.practice,
+                            Purpose::SignIn,
+                            &phone.phone,
+                            phone.extension.clone(),
+                            channel,
+                            client,
+                        )
+                        .await?
+                    }
+                    (None, None) => {
+                        return Err(AppError::InvalidRequest(Refusal::of(
+                            Field::Channel,
+                            Reason::MethodNotHeld,
+                        )));
+                    }
+                };
                 let until = core.clock.now().plus(PENDING_LIFETIME_SECONDS);
                 core.store.set_pending_until(&who.session.id, until).await?;
                 Ok(code)
@@ -291,46 +322,31 @@ impl TwoFactorService {
                     extension: challenge.extension.clone(),
                 };
                 core.store
-                    .set_two_factor(&person.id, Some(&setting))
+                    .set_two_factor(&person.id, Some(&setting), core.clock.now())
                     .await?;
                 let masked = setting.phone.masked();
-                let kind = match &person.two_factor {
+                let detail = format!("{} to {masked}", setting.channel.as_str());
+                let kind = MethodKind::of_channel(setting.channel);
+                let recovery_codes = match &person.two_factor {
                     Some(old) => {
                         tell(core, person, Some(old), Notice::PhoneChanged).await?;
                         end_devices_and_other_sessions(core, who, client).await?;
-                        AuditKind::TwoFactorChanged
+                        record(
+                            core,
+                            Event::own(person, AuditKind::TwoFactorChanged, client, detail),
+                        )
+                        .await?;
+                        None
                     }
-                    None => {
-                        tell(core, person, None, Notice::TurnedOn).await?;
-                        end_other_held_setups(core, who).await?;
-                        AuditKind::TwoFactorEnabled
-                    }
+                    None => added_method(core, who, kind, &detail, client).await?,
                 };
-                record(
-                    core,
-                    Event {
-                        practice_id: &person.practice_id,
-                        kind,
-                        actor_id: Some(&person.id),
-                        subject_id: Some(&person.id),
-                        client: Some(client),
-                        detail: format!("{} to {masked}", setting.channel.as_str()),
-                    },
-                )
-                .await?;
-                // A sign-in that had to set two-factor up is now complete: a new session id, and the
-                // password credit of the required setup ends with it.
-                let signed_in = if who.session.state == SessionState::TwoFactorSetupRequired {
-                    let how = "password and the practice's required two-factor setup";
-                    let code_by = SecondFactor::code_by(challenge.channel);
-                    Some(complete_sign_in(core, who, how, code_by, client).await?)
-                } else {
-                    None
-                };
+                let code_by = SecondFactor::code_by(challenge.channel);
+                let signed_in = finish_required_setup(core, who, code_by, client).await?;
                 Ok(SetupConfirmed {
                     setting,
                     signed_in,
                     changed: person.two_factor.is_some(),
+                    recovery_codes,
                 })
             })
             .await
@@ -355,11 +371,14 @@ impl TwoFactorService {
         }
         core.in_one_transaction(move |core| async move {
             let core = &*core;
-            let Some(old) = &person.two_factor else {
+            if !person.has_two_factor() {
                 return Ok(());
-            };
-            core.store.set_two_factor(&person.id, None).await?;
-            tell(core, person, Some(old), Notice::TurnedOff).await?;
+            }
+            core.store
+                .set_two_factor(&person.id, None, core.clock.now())
+                .await?;
+            core.store.delete_methods_of(&person.id).await?;
+            tell(core, person, person.two_factor.as_ref(), Notice::TurnedOff).await?;
             end_devices_and_other_sessions(core, who, client).await?;
             record(
                 core,
@@ -429,18 +448,6 @@ fn phone_error(field: Field, e: PhoneError) -> AppError {
         }
         PhoneError::NotAllowed(why) => AppError::PhoneNotAllowed(why),
     }
-}
-
-/// Ends the person's other sessions held for the practice's required setup: with two-factor
-/// on, their password credit is worth nothing (the session gate refuses them too).
-async fn end_other_held_setups(core: &Core, who: &Authenticated) -> Result<(), AppError> {
-    let person_id = &who.account.person.id;
-    for session in core.store.sessions_of(person_id).await? {
-        if session.state == SessionState::TwoFactorSetupRequired && session.id != who.session.id {
-            core.store.delete_session(person_id, &session.id).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Tells a provider's report to the audit trail of the practice it was for.

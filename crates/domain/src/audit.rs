@@ -40,10 +40,14 @@ pub enum AuditKind {
     PersonChanged,
     PersonDeactivated,
     PersonReactivated,
+    MethodAdded,
+    MethodRemoved,
+    RecoveryCodesCreated,
+    RecoveryCodeUsed,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 37] = [
+    pub const ALL: [AuditKind; 41] = [
         AuditKind::SignInSucceeded,
         AuditKind::SignInFailed,
         AuditKind::PasswordReentryFailed,
@@ -81,6 +85,10 @@ impl AuditKind {
         AuditKind::PersonChanged,
         AuditKind::PersonDeactivated,
         AuditKind::PersonReactivated,
+        AuditKind::MethodAdded,
+        AuditKind::MethodRemoved,
+        AuditKind::RecoveryCodesCreated,
+        AuditKind::RecoveryCodeUsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +130,10 @@ impl AuditKind {
             AuditKind::PersonChanged => "person.changed",
             AuditKind::PersonDeactivated => "person.deactivated",
             AuditKind::PersonReactivated => "person.reactivated",
+            AuditKind::MethodAdded => "two_factor.method_added",
+            AuditKind::MethodRemoved => "two_factor.method_removed",
+            AuditKind::RecoveryCodesCreated => "recovery_codes.created",
+            AuditKind::RecoveryCodeUsed => "recovery_code.used",
         }
     }
 

@@ -237,6 +237,11 @@ fn notice_subject(product: &str, notice: Notice) -> String {
         Notice::PasswordChanged => format!("Your {product} password was changed"),
         Notice::PasswordReset => format!("Your {product} password was reset"),
         Notice::ResetByPractice => format!("Your practice reset your {product} two-factor sign-in"),
+        Notice::MethodAdded => format!("A two-factor method was added to your {product} account"),
+        Notice::MethodRemoved => {
+            format!("A two-factor method was removed from your {product} account")
+        }
+        Notice::RecoveryCodeUsed => format!("A recovery code was used for your {product} account"),
     }
 }
 
@@ -249,6 +254,9 @@ fn notice_sentence(product: &str, notice: Notice) -> String {
         Notice::PasswordChanged => "The password of your account was changed, and your other sessions were signed out.".to_owned(),
         Notice::PasswordReset => format!("The password of your {product} account was reset with a link sent to this address, and every session was signed out."),
         Notice::ResetByPractice => "Your practice reset two-factor sign-in for your account. You'll set it up again the next time you sign in.".to_owned(),
+        Notice::MethodAdded => "A new two-factor sign-in method was added to your account.".to_owned(),
+        Notice::MethodRemoved => "A two-factor sign-in method was removed from your account, and your other sessions and remembered browsers were signed out.".to_owned(),
+        Notice::RecoveryCodeUsed => "A recovery code was used to sign in to your account. Each code works once: when few are left, make a new set in My Profile.".to_owned(),
     }
 }
 

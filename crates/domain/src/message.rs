@@ -39,6 +39,12 @@ pub enum Notice {
     /// The password was reset with an emailed link.
     PasswordReset,
     ResetByPractice,
+    /// Another two-factor method was added.
+    MethodAdded,
+    /// A two-factor method was removed; others remain.
+    MethodRemoved,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
 }
 
 pub fn notice_text(product: &str, notice: Notice) -> String {
@@ -63,6 +69,15 @@ pub fn notice_text(product: &str, notice: Notice) -> String {
         ),
         Notice::PasswordReset => format!(
             "{product}: your password was just reset with a link sent by email. If you didn't do this, contact your practice."
+        ),
+        Notice::MethodAdded => format!(
+            "{product}: a new two-factor sign-in method was added to your account. If you didn't do this, contact your practice and change your password."
+        ),
+        Notice::MethodRemoved => format!(
+            "{product}: a two-factor sign-in method was removed from your account. If you didn't do this, contact your practice and change your password."
+        ),
+        Notice::RecoveryCodeUsed => format!(
+            "{product}: a recovery code was just used to sign in to your account. If you didn't do this, contact your practice and change your password."
         ),
     }
 }
@@ -97,6 +112,9 @@ mod tests {
             Notice::PasswordChanged,
             Notice::PasswordReset,
             Notice::ResetByPractice,
+            Notice::MethodAdded,
+            Notice::MethodRemoved,
+            Notice::RecoveryCodeUsed,
         ]
         .map(|n| {
             format!(
@@ -146,6 +164,9 @@ mod tests {
             Notice::PasswordChanged,
             Notice::PasswordReset,
             Notice::ResetByPractice,
+            Notice::MethodAdded,
+            Notice::MethodRemoved,
+            Notice::RecoveryCodeUsed,
         ] {
             let text = notice_text("latch", n);
             assert!(text.starts_with("latch: "), "{text}");

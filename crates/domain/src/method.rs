@@ -109,11 +109,10 @@ impl HeldMethods {
         if self.any() {
             answers.push(Answer::RecoveryCode);
         }
-        if let Some(first) = preferred.map(Answer::of_kind) {
-            if let Some(at) = answers.iter().position(|a| *a == first) {
-                let first = answers.remove(at);
-                answers.insert(0, first);
-            }
+        let first = preferred.map(Answer::of_kind);
+        if let Some(at) = answers.iter().position(|a| Some(*a) == first) {
+            let first = answers.remove(at);
+            answers.insert(0, first);
         }
         answers
     }
@@ -190,14 +189,18 @@ impl TypedCode {
             .collect();
         let digits = |n: usize| compact.len() == n && compact.bytes().all(|b| b.is_ascii_digit());
         let sent = || {
-            digits(crate::code::CODE_DIGITS)
-                .then(|| TypedCode::Sent(compact.clone()))
-                .unwrap_or(TypedCode::Malformed)
+            if digits(crate::code::CODE_DIGITS) {
+                TypedCode::Sent(compact.clone())
+            } else {
+                TypedCode::Malformed
+            }
         };
         let app = || {
-            digits(crate::totp::DIGITS as usize)
-                .then(|| TypedCode::App(compact.clone()))
-                .unwrap_or(TypedCode::Malformed)
+            if digits(crate::totp::DIGITS as usize) {
+                TypedCode::App(compact.clone())
+            } else {
+                TypedCode::Malformed
+            }
         };
         let recovery = || {
             RecoveryCode::parse(raw)
@@ -223,7 +226,7 @@ impl TypedCode {
 /// Recovery codes in a set.
 pub const RECOVERY_CODES_PER_SET: usize = 10;
 /// At this many left or fewer, My Profile warns.
-pub const FEW_RECOVERY_CODES: usize = 3;
+pub const FEW_RECOVERY_CODES: i64 = 3;
 
 /// Letters and digits a recovery code is written in: 32 of them, 5 bits each, without `0`,
 /// `1`, `l` and `o`, which read alike on paper.

@@ -64,6 +64,75 @@ macro_rules! unlocked_person {
     };
 }
 
+/// Counts a wrong answer against the person `$person_id` while their step is unlocked at
+/// `$now`, and writes the lock it starts: `Some((failures, lock))`, or `None` when the step
+/// was locked and nothing was counted. A macro, as each database's connection is its own type.
+macro_rules! count_failure {
+    ($tx:ident, $person_id:expr, $now:expr, $lock_after:expr) => {{
+        let failures: Option<i64> = sqlx::query_scalar(concat!(
+            "update people set code_failures = code_failures + 1 where ",
+            unlocked_person!(),
+            " returning code_failures"
+        ))
+        .bind($person_id.as_str())
+        .bind($now.seconds())
+        .fetch_optional(&mut *$tx)
+        .await
+        .map_err(db_error)?;
+        match failures {
+            Some(failures) => {
+                let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+                let lock = $lock_after(failures);
+                let (until, for_good) = match lock {
+                    LockAfterFailure::None => (None, false),
+                    LockAfterFailure::For { seconds } => (Some($now.plus(seconds)), false),
+                    LockAfterFailure::UntilUnlocked => (None, true),
+                };
+                if lock != LockAfterFailure::None {
+                    sqlx::query(
+                        "update people set two_factor_locked_until = $2, \
+                         two_factor_locked_for_good = two_factor_locked_for_good or $3 where id = $1",
+                    )
+                    .bind($person_id.as_str())
+                    .bind(until.map(Timestamp::seconds))
+                    .bind(for_good)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                Some((failures, lock))
+            }
+            None => None,
+        }
+    }};
+}
+pub(crate) use {count_failure, unlocked_person};
+
+/// Clears the person's failures on a right answer while their step is unlocked at `$now`,
+/// recording the sign-in it finishes when `$finishes` (and the phone's use when `$by_phone`):
+/// whether it was unlocked.
+macro_rules! clear_failures {
+    ($tx:ident, $person_id:expr, $now:expr, $finishes:expr, $by_phone:expr) => {
+        sqlx::query(concat!(
+            "update people set code_failures = 0, two_factor_locked_until = null, \
+             previous_sign_in_at = case when $3 then last_sign_in_at else previous_sign_in_at end, \
+             last_sign_in_at = case when $3 then $2 else last_sign_in_at end, \
+             phone_used_at = case when $4 then $2 else phone_used_at end where ",
+            unlocked_person!()
+        ))
+        .bind($person_id.as_str())
+        .bind($now.seconds())
+        .bind($finishes)
+        .bind($by_phone)
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1
+    };
+}
+pub(crate) use clear_failures;
+
 #[async_trait]
 impl ChallengeStore for Db {
     async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
@@ -182,20 +251,8 @@ impl ChallengeStore for Db {
                 return Ok(CodeJudgement::Spent);
             };
             let judgement = if is_right(&code_hash) {
-                let cleared = sqlx::query(concat!(
-                    "update people set code_failures = 0, two_factor_locked_until = null, \
-                     previous_sign_in_at = case when $3 then last_sign_in_at else previous_sign_in_at end, \
-                     last_sign_in_at = case when $3 then $2 else last_sign_in_at end where ",
-                    unlocked_person!()
-                ))
-                .bind(person_id.as_str())
-                .bind(now.seconds())
-                .bind(finishes_sign_in)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?
-                .rows_affected();
-                if cleared == 1 {
+                let cleared = clear_failures!(tx, person_id, now, finishes_sign_in, true);
+                if cleared {
                     sqlx::query("delete from challenges where id = $1")
                         .bind(challenge_id)
                         .execute(&mut *tx)
@@ -206,41 +263,8 @@ impl ChallengeStore for Db {
                     None
                 }
             } else {
-                let failures: Option<i64> = sqlx::query_scalar(concat!(
-                    "update people set code_failures = code_failures + 1 where ",
-                    unlocked_person!(),
-                    " returning code_failures"
-                ))
-                .bind(person_id.as_str())
-                .bind(now.seconds())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                match failures {
-                    Some(failures) => {
-                        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-                        let lock = lock_after(failures);
-                        let (until, for_good) = match lock {
-                            LockAfterFailure::None => (None, false),
-                            LockAfterFailure::For { seconds } => (Some(now.plus(seconds)), false),
-                            LockAfterFailure::UntilUnlocked => (None, true),
-                        };
-                        if lock != LockAfterFailure::None {
-                            sqlx::query(
-                                "update people set two_factor_locked_until = $2, \
-                                 two_factor_locked_for_good = two_factor_locked_for_good or $3 where id = $1",
-                            )
-                            .bind(person_id.as_str())
-                            .bind(until.map(Timestamp::seconds))
-                            .bind(for_good)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_error)?;
-                        }
-                        Some(CodeJudgement::Wrong { attempts, failures, lock })
-                    }
-                    None => None,
-                }
+                count_failure!(tx, person_id, now, lock_after)
+                    .map(|(failures, lock)| CodeJudgement::Wrong { attempts, failures, lock })
             };
             let judgement = match judgement {
                 Some(judgement) => judgement,

@@ -24,6 +24,7 @@ mod devices;
 mod installation;
 mod invitations;
 mod mail;
+mod methods;
 mod outbox;
 mod people;
 mod practices;

@@ -184,15 +184,19 @@ impl PersonStore for Db {
         &self,
         person_id: &PersonId,
         setting: Option<&TwoFactorSetting>,
+        at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
             sqlx::query(
-                "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4 where id = $1",
+                "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4, \
+                 phone_added_at = $5, phone_used_at = case when $3 is null then null else phone_used_at end \
+                 where id = $1",
             )
             .bind(person_id.as_str())
             .bind(setting.map(|s| s.channel.as_str()))
             .bind(setting.map(|s| s.phone.e164()))
             .bind(setting.and_then(|s| s.extension.as_deref()))
+            .bind(setting.map(|_| at.seconds()))
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;

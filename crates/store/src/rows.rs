@@ -3,11 +3,14 @@
 
 use latch_app::ids::{PersonId, PracticeId, SessionId};
 use latch_app::ports::StoreError;
-use latch_app::records::{Account, Person, Practice, Session, TwoFactorSetting};
+use latch_app::records::{
+    Account, OtherMethods, Person, PhoneTimes, Practice, Session, TwoFactorSetting,
+};
 use latch_domain::Email;
 use latch_domain::Role;
 use latch_domain::Timestamp;
 use latch_domain::country::Country;
+use latch_domain::method::MethodKind;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::{SecondFactor, SessionState};
@@ -30,7 +33,9 @@ macro_rules! person_columns {
         "p.id, p.practice_id, p.email, p.name, p.role, p.password_hash, p.two_factor_channel, \
          p.two_factor_phone, p.two_factor_extension, p.code_failures, p.two_factor_locked_until, \
          p.two_factor_locked_for_good, p.last_sign_in_at, p.previous_sign_in_at, p.created_at, \
-         p.email_verified, p.deactivated_at"
+         p.email_verified, p.deactivated_at, p.preferred_method, p.phone_added_at, p.phone_used_at, \
+         exists (select 1 from two_factor_methods m where m.person_id = p.id and m.kind = 'totp') as has_totp, \
+         exists (select 1 from two_factor_methods m where m.person_id = p.id and m.kind = 'passkey') as has_passkey"
     };
 }
 macro_rules! session_columns {
@@ -109,6 +114,11 @@ pub(crate) struct PersonRow {
     created_at: i64,
     email_verified: bool,
     deactivated_at: Option<i64>,
+    preferred_method: Option<String>,
+    phone_added_at: Option<i64>,
+    phone_used_at: Option<i64>,
+    has_totp: bool,
+    has_passkey: bool,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -146,6 +156,15 @@ impl TryFrom<PersonRow> for Person {
             created_at: Timestamp(r.created_at),
             email_verified: r.email_verified,
             deactivated_at: r.deactivated_at.map(Timestamp),
+            other_methods: OtherMethods {
+                totp: r.has_totp,
+                passkey: r.has_passkey,
+                preferred: r.preferred_method.as_deref().and_then(MethodKind::parse),
+            },
+            phone_times: PhoneTimes {
+                added_at: r.phone_added_at.map(Timestamp),
+                used_at: r.phone_used_at.map(Timestamp),
+            },
         })
     }
 }

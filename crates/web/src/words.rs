@@ -6,7 +6,7 @@ pub mod audit;
 pub mod times;
 
 use latch_app::delivery::DeliveryError;
-use latch_app::{AppError, Field, Reason, Refusal, Refused, Throttle};
+use latch_app::{AppError, CodeOf, Field, Reason, Refusal, Refused, Throttle};
 use latch_domain::application::UriRefused;
 use latch_domain::password::{MAX_LENGTH, MIN_LENGTH, WeakPassword};
 use latch_domain::phone::{Disallowed, PhoneError};
@@ -69,15 +69,40 @@ pub fn refusal(e: &AppError) -> String {
             "This link has expired or was already used. Ask for a new one and use the newest email."
         }
         AppError::InvalidCode {
-            malformed: true, ..
-        } => "Codes have 8 digits. Check the latest message and enter its code.",
+            malformed: true,
+            of,
+            ..
+        } => match of {
+            CodeOf::Sent => "Codes have 8 digits. Check the latest message and enter its code.",
+            CodeOf::App => {
+                "Codes from an authenticator app have 6 digits. Enter the one it shows now."
+            }
+            CodeOf::Recovery => {
+                "Recovery codes have ten letters and digits, like 7hk2m-q9xwp. Enter one you saved."
+            }
+            CodeOf::Unknown => {
+                "Enter the 8-digit code we sent, the 6 digits your authenticator app shows, or \
+                 one of your recovery codes."
+            }
+        },
         AppError::InvalidCode {
-            next_wrong_locks, ..
+            next_wrong_locks,
+            of,
+            ..
         } => {
-            return format!(
-                "That code is not correct. Check the latest message and try again.{}",
-                lock_warning(*next_wrong_locks)
-            );
+            let wrong = match of {
+                CodeOf::App => {
+                    "That code is not correct. Enter the code your app shows now; if it keeps \
+                     failing, check that your phone's clock is set automatically."
+                }
+                CodeOf::Recovery => {
+                    "That recovery code is not correct, or it was used already: each works once."
+                }
+                CodeOf::Sent | CodeOf::Unknown => {
+                    "That code is not correct. Check the latest message and try again."
+                }
+            };
+            return format!("{wrong}{}", lock_warning(*next_wrong_locks));
         }
         AppError::CodeExpired => {
             "This code has expired or can't be used any more. Ask for a new code."
@@ -88,6 +113,9 @@ pub fn refusal(e: &AppError) -> String {
         }
         AppError::NoSetupInProgress => {
             "There is no two-factor setup in progress. Please start again."
+        }
+        AppError::MethodNotAllowed => {
+            "Your practice does not allow this two-factor method. Choose another one."
         }
         AppError::TwoFactorRequiredByPractice => {
             "Your practice requires two-factor authentication, so it can't be turned off. \
@@ -156,6 +184,12 @@ fn reason_of(refused: &Refusal) -> String {
 pub fn reason(why: &Reason) -> String {
     let said = match why {
         Reason::PracticeName => "Enter the practice's name (1 to 100 characters).",
+        Reason::Method => "Choose a two-factor method: passkey, totp, sms or voice.",
+        Reason::MethodNotHeld => "Choose one of the two-factor methods you have set up.",
+        Reason::TwoFactorOff => {
+            "Turn on two-factor authentication first: recovery codes stand in for a method \
+             you have."
+        }
         Reason::Country => "Choose a country from the list (a two-letter code such as US).",
         Reason::Name => "Enter a name of 1 to 100 characters.",
         Reason::EmailTooLong => "An email address has at most 254 characters.",
@@ -382,6 +416,7 @@ pub(crate) fn code_refusal(e: &AppError) -> String {
             malformed: false,
             attempts_left,
             next_wrong_locks,
+            of: CodeOf::Sent,
         } => {
             let tries = match attempts_left {
                 0 => "That code is not correct, and it can't be tried again. Ask for a new code \
@@ -483,16 +518,49 @@ mod tests {
                 attempts_left: 4,
                 malformed: false,
                 next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::Sent,
             },
             AppError::InvalidCode {
                 attempts_left: 4,
                 malformed: false,
                 next_wrong_locks: LockAfterFailure::For { seconds: 900 },
+                of: CodeOf::Sent,
             },
             AppError::InvalidCode {
                 attempts_left: 5,
                 malformed: true,
                 next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::Sent,
+            },
+            AppError::InvalidCode {
+                attempts_left: 9,
+                malformed: true,
+                next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::App,
+            },
+            AppError::InvalidCode {
+                attempts_left: 9,
+                malformed: false,
+                next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::App,
+            },
+            AppError::InvalidCode {
+                attempts_left: 9,
+                malformed: true,
+                next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::Recovery,
+            },
+            AppError::InvalidCode {
+                attempts_left: 9,
+                malformed: false,
+                next_wrong_locks: LockAfterFailure::For { seconds: 900 },
+                of: CodeOf::Recovery,
+            },
+            AppError::InvalidCode {
+                attempts_left: 9,
+                malformed: true,
+                next_wrong_locks: LockAfterFailure::None,
+                of: CodeOf::Unknown,
             },
             AppError::resend_wait(26),
             AppError::code_locked(840),
@@ -505,6 +573,7 @@ mod tests {
             )),
             AppError::PhoneNotAllowed(Disallowed::TollFree),
             AppError::NoSetupInProgress,
+            AppError::MethodNotAllowed,
             AppError::TwoFactorRequiredByPractice,
             AppError::RateLimited {
                 retry_after: 3600,
@@ -527,6 +596,7 @@ mod tests {
                 attempts_left,
                 malformed: false,
                 next_wrong_locks,
+                of: CodeOf::Sent,
             })
         };
         assert_eq!(

@@ -134,6 +134,16 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     problems.extend(check("", "wizard: congratulations", &b).await);
     problems.extend(check("/profile/two-factor/off", "turn off", &b).await);
     problems.extend(check("/profile", "my profile with two-factor", &b).await);
+    for (path, name) in [
+        ("/profile/two-factor/app", "authenticator app"),
+        ("/profile/two-factor/recovery-codes", "recovery codes"),
+        (
+            "/profile/two-factor/methods/phone/remove",
+            "remove a method",
+        ),
+    ] {
+        problems.extend(check(path, name, &b).await);
+    }
     problems.extend(
         check(
             "/profile/two-factor",
@@ -165,6 +175,14 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     submit(&b, "/sign-out").await;
     password_only(&b, &base, "owner@harbor.test").await;
     problems.extend(check("", "enter the code", &b).await);
+    problems.extend(
+        check(
+            "/sign-in/code?method=recovery_code",
+            "enter a recovery code",
+            &b,
+        )
+        .await,
+    );
     b.goto(&format!("{base}/sign-in/code")).await.unwrap();
     submit(&b, "/sign-out").await;
     b.goto(&format!("{base}/sign-in")).await.unwrap();

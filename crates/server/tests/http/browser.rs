@@ -305,6 +305,23 @@ pub(crate) async fn password_only(b: &Client, base: &str, email: &str) {
     submit(b, "/sign-in").await;
 }
 
+/// The page after a first method: ten recovery codes, shown once, then on.
+async fn saved_recovery_codes(b: &Client) -> Vec<String> {
+    let text = body_text(b).await;
+    assert!(text.contains("Save your recovery codes"), "{text}");
+    let mut codes = Vec::new();
+    for code in b
+        .find_all(Locator::Css(".recovery-codes code"))
+        .await
+        .unwrap()
+    {
+        codes.push(code.text().await.unwrap());
+    }
+    assert_eq!(codes.len(), 10, "{text}");
+    follow(b, Locator::LinkText("I saved my codes")).await;
+    codes
+}
+
 async fn shot(b: &Client, name: &str) {
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
         std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.unwrap()).unwrap();
@@ -368,6 +385,7 @@ async fn a_staff_member_turns_two_factor_on_signs_in_with_codes_changes_phone_an
     let code = app.last_code_to("+14155552671").await;
     fill(&a, "code", &format!("{} {}", &code[..4], &code[4..])).await;
     submit(&a, "/profile/two-factor/confirm").await;
+    saved_recovery_codes(&a).await;
     assert!(
         body_text(&a)
             .await
@@ -495,6 +513,7 @@ async fn a_client_turns_two_factor_on_from_the_dashboard_card_and_off_with_the_t
     submit(&b, "/profile/two-factor/setup").await;
     fill(&b, "code", &app.last_code_to("+14155552671").await).await;
     submit(&b, "/profile/two-factor/confirm").await;
+    saved_recovery_codes(&b).await;
     assert!(body_text(&b).await.contains("Congratulations!"));
     b.goto(&format!("{base}/profile")).await.unwrap();
     let toggle = b.find(Locator::Css("a[role=switch]")).await.unwrap();
@@ -551,6 +570,7 @@ async fn required_setup(b: &Client, app: &TestApp, phone: &str) {
     submit(b, "/profile/two-factor/setup").await;
     fill(b, "code", &app.last_code_to(phone).await).await;
     submit(b, "/profile/two-factor/confirm").await;
+    saved_recovery_codes(b).await;
     assert!(body_text(b).await.contains("Congratulations!"));
     follow(b, Locator::LinkText("Continue to your dashboard")).await;
     assert_eq!(path(b).await, "/dashboard");
@@ -975,4 +995,82 @@ async fn an_owner_deactivates_someone_who_left_and_they_are_signed_out_in_chromi
     submit(&owner_b, &format!("{person}/reactivate")).await;
     assert!(body_text(&owner_b).await.contains("They were reactivated"));
     sign_in(&sam_b, &base, "sam@harbor.test").await;
+}
+
+/// The code an authenticator app shows now for the key a page shows in groups.
+fn app_code_now(app: &TestApp, key: &str) -> String {
+    use latch_app::clock::Clock;
+    crate::support::app_code(key, app.clock.now().seconds())
+}
+
+#[tokio::test]
+async fn a_staff_member_adds_an_authenticator_app_and_signs_in_with_it_or_a_recovery_code() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::new(Dialect::Sqlite).await;
+    let base = app.base.clone();
+    let owner = app.with_practice().await;
+    app.person(&owner, "staff", "sam@harbor.test").await;
+    let sam = "sam@harbor.test";
+
+    sign_in(&b, &base, sam).await;
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    follow(&b, Locator::LinkText("Use an authenticator app")).await;
+    fill(&b, "password", PASSWORD).await;
+    submit(&b, "/profile/two-factor/password").await;
+    assert_eq!(path(&b).await, "/profile/two-factor/app");
+    assert!(
+        b.find(Locator::Css(".qr-code svg")).await.is_ok(),
+        "a QR code drawn by latch"
+    );
+    shot(&b, "authenticator-app").await;
+    let key = b
+        .find(Locator::Css(".secret-key code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // A wrong code first: the same key stays on the page.
+    fill(&b, "code", "000000").await;
+    submit(&b, "/profile/two-factor/app").await;
+    assert!(
+        body_text(&b).await.contains("not correct"),
+        "{}",
+        body_text(&b).await
+    );
+    let again = b
+        .find(Locator::Css(".secret-key code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(again, key, "the key the person scanned still stands");
+    fill(&b, "code", &app_code_now(&app, &key)).await;
+    submit(&b, "/profile/two-factor/app").await;
+    let codes = saved_recovery_codes(&b).await;
+    assert!(body_text(&b).await.contains("Authenticator app"));
+    sign_out(&b).await;
+
+    // The app's next step signs in; no text goes anywhere.
+    app.clock.advance(30);
+    password_only(&b, &base, sam).await;
+    assert_eq!(path(&b).await, "/sign-in/code");
+    assert!(body_text(&b).await.contains("Open your authenticator app"));
+    fill(&b, "code", &app_code_now(&app, &key)).await;
+    submit(&b, "/sign-in/code").await;
+    assert_eq!(path(&b).await, "/dashboard");
+    sign_out(&b).await;
+
+    // A lost phone: "Use a recovery code".
+    password_only(&b, &base, sam).await;
+    follow(&b, Locator::LinkText("Use a recovery code")).await;
+    fill(&b, "code", &codes[0]).await;
+    submit(&b, "/sign-in/code").await;
+    assert_eq!(path(&b).await, "/dashboard");
+    b.goto(&format!("{base}/profile")).await.unwrap();
+    assert!(body_text(&b).await.contains("Recovery codes: 9 left"));
+    b.close().await.unwrap();
 }

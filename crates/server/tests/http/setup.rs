@@ -23,7 +23,8 @@ async fn the_first_run_creates_the_practice_and_signs_the_owner_in(dialect: Dial
     assert_eq!(me["user"]["practice"]["name"], "Harbor Counseling");
     assert_eq!(
         me["two_factor"],
-        json!({"enabled": false, "channel": null, "phone": null, "required": false})
+        json!({"enabled": false, "channel": null, "phone": null, "required": false,
+               "methods": [], "preferred": null, "recovery_codes_left": 0})
     );
 }
 

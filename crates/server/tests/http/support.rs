@@ -558,6 +558,19 @@ pub async fn post_at_once(requests: Vec<(Client, &str, Value)>) -> Vec<(StatusCo
     answers
 }
 
+/// The code an authenticator app shows at `unix` for this base32 secret (spaces allowed), by
+/// totp-rs: an implementation nobody here wrote.
+pub fn app_code(secret: &str, unix: i64) -> String {
+    let secret: String = secret.split_whitespace().collect();
+    let secret = totp_rs::Secret::try_from_base32(&secret).expect("a base32 secret");
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .expect("a 160-bit secret");
+    totp.generate(u64::try_from(unix).expect("after 1970"))
+        .to_string()
+}
+
 /// The error code of an API answer.
 /// The form token in a page's HTML.
 pub fn csrf_of(html: &str) -> String {

@@ -4,15 +4,17 @@
 
 use latch_app::ports::{
     AuditStore, CallStore, ChallengeStore, Conflict, DeliveryLogStore, DeviceStore,
-    InstallationStore, OutboxStore, PersonStore, PracticeStore, SessionStore, Store, StoreError,
-    SweepStore, ThrottleStore,
+    InstallationStore, MethodStore, OutboxStore, PersonStore, PracticeStore, SessionStore, Store,
+    StoreError, SweepStore, ThrottleStore,
 };
 use latch_app::records::{
-    AuditQuery, Challenge, CodeJudgement, NewAuditEvent, NewDevice, NewPerson, NewPractice,
-    NewSession, PeopleFilter, Purpose, SessionChange, TwoFactorSetting,
+    AnswerJudgement, AuditQuery, Challenge, CodeJudgement, Consume, MethodRecord, NewAuditEvent,
+    NewDevice, NewPerson, NewPractice, NewSession, PeopleFilter, Purpose, SessionChange,
+    TwoFactorSetting,
 };
 use latch_app::{PersonId, PracticeId, SessionId};
 use latch_domain::country::Country;
+use latch_domain::method::MethodKind;
 use latch_domain::phone::PhoneNumber;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use latch_domain::session::{SecondFactor, SessionState};
@@ -96,6 +98,8 @@ behaviours!(
     a_practice_from_before_time_zones_reads_in_its_countrys_zone,
     a_migrated_database_answers_ping,
     two_factor_settings_failures_and_locks_round_trip,
+    an_answer_uses_up_its_step_or_code_once_and_counts_the_rest,
+    an_enrolment_is_kept_with_its_session_and_taken_once,
     a_challenge_is_replaced_resent_consumed_once_and_counted,
     a_lock_is_checked_and_written_where_the_guess_is_counted,
     remembered_devices_are_found_only_by_their_person_and_until_they_expire,
@@ -860,10 +864,13 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
         phone: PhoneNumber::from_stored("+14155552671").unwrap(),
         extension: Some("204".into()),
     };
-    db.set_two_factor(&person_id("o1"), Some(&setting))
+    db.set_two_factor(&person_id("o1"), Some(&setting), T0)
         .await
         .unwrap();
-    assert_eq!(o1(&db).await.two_factor, Some(setting));
+    let p = o1(&db).await;
+    assert_eq!(p.two_factor, Some(setting));
+    assert_eq!(p.phone_times.added_at, Some(T0));
+    assert!(p.has_two_factor());
     latch_store::testing::set_code_failures(&db, &person_id("o1"), 2).await;
     db.set_two_factor_lock(&person_id("o1"), Some(T0.plus(900)), false)
         .await
@@ -886,8 +893,127 @@ async fn two_factor_settings_failures_and_locks_round_trip(db: Db) {
     db.clear_code_failures(&person_id("o1")).await.unwrap();
     let p = o1(&db).await;
     assert_eq!((p.code_failures, p.lock), (0, LockState::default()));
-    db.set_two_factor(&person_id("o1"), None).await.unwrap();
-    assert_eq!(o1(&db).await.two_factor, None);
+    db.set_two_factor(&person_id("o1"), None, T0).await.unwrap();
+    let p = o1(&db).await;
+    assert_eq!((p.two_factor, p.phone_times.added_at), (None, None));
+}
+
+fn app_method(id: &str, person: &str) -> MethodRecord {
+    MethodRecord {
+        id: id.into(),
+        person_id: person_id(person),
+        kind: MethodKind::Totp,
+        label: "Authenticator app".into(),
+        sealed_secret: "sealed".into(),
+        last_step: Some(100),
+        credential_id: None,
+        created_at: T0,
+        last_used_at: None,
+    }
+}
+
+async fn an_answer_uses_up_its_step_or_code_once_and_counts_the_rest(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    let o = person_id("o1");
+    db.insert_method(&app_method("m1", "o1")).await.unwrap();
+    let p = o1(&db).await;
+    assert!(p.other_methods.totp && p.has_two_factor());
+    let judge = |consume| db.judge_answer(&o, consume, true, T0, lock_after_failure);
+    let step = |step| Consume::AppStep {
+        method_id: "m1",
+        step,
+    };
+    // A step at or before the last one used is a wrong answer.
+    assert_eq!(
+        judge(step(100)).await.unwrap(),
+        AnswerJudgement::Wrong {
+            failures: 1,
+            lock: LockAfterFailure::None
+        }
+    );
+    assert_eq!(judge(step(101)).await.unwrap(), AnswerJudgement::Accepted);
+    assert_eq!(
+        o1(&db).await.code_failures,
+        0,
+        "a right answer clears failures"
+    );
+    assert_eq!(o1(&db).await.last_sign_in_at, Some(T0));
+    assert!(matches!(
+        judge(step(101)).await.unwrap(),
+        AnswerJudgement::Wrong { failures: 1, .. }
+    ));
+    let hashes: Vec<String> = (0..10).map(|i| format!("hash-{i}")).collect();
+    db.replace_recovery_codes(&o, &hashes, T0).await.unwrap();
+    assert_eq!(db.recovery_codes_left(&o).await.unwrap(), 10);
+    let code = Consume::RecoveryCode {
+        code_hash: "hash-3",
+    };
+    assert_eq!(judge(code).await.unwrap(), AnswerJudgement::Accepted);
+    assert!(matches!(
+        judge(code).await.unwrap(),
+        AnswerJudgement::Wrong { .. }
+    ));
+    assert_eq!(db.recovery_codes_left(&o).await.unwrap(), 9);
+    let in_practice = db
+        .recovery_codes_left_in_practice(&practice_id("p1"))
+        .await
+        .unwrap();
+    assert_eq!(in_practice, vec![(o.clone(), 9)]);
+    // While the step is locked nothing is used, not even a right answer.
+    db.set_two_factor_lock(&o, None, true).await.unwrap();
+    let code = Consume::RecoveryCode {
+        code_hash: "hash-4",
+    };
+    assert!(matches!(
+        judge(code).await.unwrap(),
+        AnswerJudgement::Locked(_)
+    ));
+    assert_eq!(db.recovery_codes_left(&o).await.unwrap(), 9);
+    db.clear_code_failures(&o).await.unwrap();
+    db.delete_methods_of(&o).await.unwrap();
+    let p = o1(&db).await;
+    assert!(!p.has_two_factor());
+    assert_eq!(db.recovery_codes_left(&o).await.unwrap(), 0);
+}
+
+async fn an_enrolment_is_kept_with_its_session_and_taken_once(db: Db) {
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    db.insert_session(&session("s1", "hash-1", "o1", T0))
+        .await
+        .unwrap();
+    let s1 = session_id("s1");
+    db.put_enrolment(&s1, MethodKind::Totp, "first", T0.plus(600))
+        .await
+        .unwrap();
+    db.put_enrolment(&s1, MethodKind::Totp, "second", T0.plus(600))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.enrolment(&s1, MethodKind::Totp, T0)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("second")
+    );
+    assert_eq!(
+        db.enrolment(&s1, MethodKind::Totp, T0.plus(600))
+            .await
+            .unwrap(),
+        None
+    );
+    let take = Consume::Enrolment {
+        session_id: &s1,
+        kind: MethodKind::Totp,
+    };
+    let o = person_id("o1");
+    let judged = db.judge_answer(&o, take, false, T0, lock_after_failure);
+    assert_eq!(judged.await.unwrap(), AnswerJudgement::Accepted);
+    let judged = db.judge_answer(&o, take, false, T0, lock_after_failure);
+    assert!(matches!(
+        judged.await.unwrap(),
+        AnswerJudgement::Wrong { .. }
+    ));
+    assert_eq!(db.enrolment(&s1, MethodKind::Totp, T0).await.unwrap(), None);
 }
 
 /// Practice p1's owner o1, signing in with session s1, waits for code c1 ("code-a").

@@ -4,18 +4,22 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use latch_app::methods::{MethodView, Methods};
 use latch_app::records::{Account, Person, Practice};
 use latch_app::sign_in::{CodeAccepted, SignedIn};
 use latch_app::two_factor::CodeSent;
 use latch_domain::Timestamp;
 use latch_domain::device::BrowserDevices;
+use latch_domain::method::MethodKind;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::Locked;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::cookies::{self, with_session};
-use crate::http::schema::{ChannelName, PersonStatusName, RoleName, SessionStateName};
+use crate::http::schema::{
+    AnswerName, ChannelName, MethodKindName, PersonStatusName, RoleName, SessionStateName,
+};
 use crate::{AppState, WebConfig};
 
 // ----- shapes -------------------------------------------------------------------------------
@@ -56,24 +60,61 @@ impl User {
 
 #[derive(Serialize, ToSchema)]
 pub struct TwoFactor {
+    /// Whether any method is on.
     pub enabled: bool,
-    /// How codes go, when enabled.
+    /// How the phone method's codes go, when there is one.
     #[schema(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
-    /// Masked, when enabled.
+    /// The phone method's number, masked.
     pub phone: Option<String>,
     /// Whether the practice's rule covers this person.
     pub required: bool,
+    /// Every method the person holds: the phone first, then the others as they were added.
+    pub methods: Vec<Method>,
+    /// The method a sign-in asks for first.
+    #[schema(value_type = Option<MethodKindName>)]
+    pub preferred: Option<&'static str>,
+    pub recovery_codes_left: i64,
+}
+
+/// One of a person's two-factor methods.
+#[derive(Serialize, ToSchema)]
+pub struct Method {
+    /// `phone` for the phone method; opaque otherwise.
+    pub id: String,
+    #[schema(value_type = MethodKindName)]
+    pub kind: &'static str,
+    /// The masked number of the phone method; a name for the others.
+    pub label: String,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+}
+
+impl Method {
+    pub fn of(m: &MethodView) -> Self {
+        Method {
+            id: m.id.clone(),
+            kind: m.kind.as_str(),
+            label: m.label.clone(),
+            created_at: m.created_at.map(|t| t.to_rfc3339()),
+            last_used_at: m.last_used_at.map(|t| t.to_rfc3339()),
+        }
+    }
 }
 
 impl TwoFactor {
-    pub fn of(person: &Person, practice: &Practice) -> Self {
+    pub fn of(person: &Person, practice: &Practice, methods: &Methods) -> Self {
         let setting = person.two_factor.as_ref();
         TwoFactor {
-            enabled: setting.is_some(),
+            enabled: person.has_two_factor(),
             channel: setting.map(|s| s.channel.as_str().to_owned()),
             phone: setting.map(|s| s.phone.masked()),
             required: practice.security.require_two_factor.covers(person.role),
+            methods: methods.methods.iter().map(Method::of).collect(),
+            preferred: methods.preferred.map(MethodKind::as_str),
+            recovery_codes_left: methods.recovery_codes_left,
         }
     }
 }
@@ -106,13 +147,14 @@ impl PersonView {
     pub(crate) fn of(
         person: &Person,
         practice: &Practice,
+        methods: &Methods,
         remembered_devices: i64,
         now: Timestamp,
     ) -> Self {
         let status = person_status(person, now);
         PersonView {
             user: User::of(person, practice),
-            two_factor: TwoFactor::of(person, practice),
+            two_factor: TwoFactor::of(person, practice, methods),
             status: status.into(),
             last_sign_in_at: person.last_sign_in_at.map(|t| t.to_rfc3339()),
             remembered_devices: u32::try_from(remembered_devices).unwrap_or(u32::MAX),
@@ -136,6 +178,14 @@ pub struct SessionResponse {
     /// With `two_factor_required`: seconds the code holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_expires_in: Option<i64>,
+    /// With `two_factor_required`: what this person can answer with, the one asked for first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<AnswerName>>)]
+    pub methods: Option<Vec<&'static str>>,
+    /// With `two_factor_required`: the method asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<AnswerName>)]
+    pub method: Option<&'static str>,
 }
 
 // ----- helpers ------------------------------------------------------------------------------
@@ -146,6 +196,9 @@ impl SessionResponse {
     pub(crate) fn of(signed_in: &SignedIn) -> Self {
         let Account { person, practice } = &signed_in.account;
         let state = signed_in.state.as_str().to_owned();
+        let waits = signed_in.state == SessionState::TwoFactorRequired;
+        let methods = waits.then(|| signed_in.answers.iter().map(|a| a.as_str()).collect());
+        let method = signed_in.answers.first().map(|a| a.as_str());
         match &signed_in.code {
             Some(code) => SessionResponse {
                 state,
@@ -153,6 +206,8 @@ impl SessionResponse {
                 channel: Some(code.channel.as_str().to_owned()),
                 phone: Some(code.phone.clone()),
                 code_expires_in: Some(code.expires_in),
+                methods,
+                method,
             },
             None => SessionResponse {
                 state,
@@ -162,6 +217,8 @@ impl SessionResponse {
                 channel: None,
                 phone: None,
                 code_expires_in: None,
+                methods,
+                method: method.filter(|_| waits),
             },
         }
     }

@@ -92,6 +92,11 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
             Some("Two-factor authentication is off. We texted your phone to let you know.")
         }
         "device" => Some("That browser was forgotten. It will ask for a code next time."),
+        "app" => Some("Your authenticator app is added. Sign-ins can ask for its code."),
+        "preferred" => Some("Saved. Sign-ins will ask for that method first."),
+        "method-removed" => Some(
+            "That method was removed. You were signed out everywhere else, and remembered browsers will ask again.",
+        ),
         "devices" => Some("Every remembered browser was forgotten."),
         "settings" => Some("The security settings were saved."),
         "reset" => Some(

@@ -4,6 +4,7 @@
 
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
+use latch_domain::method::MethodKind;
 use latch_domain::practice::RequireTwoFactor;
 use latch_domain::{Role, session::SessionState};
 use utoipa::openapi::RefOr;
@@ -44,6 +45,18 @@ word_set!(
     ChannelName,
     "How a code reaches the phone: a text message or a voice call.",
     ["sms", "voice"]
+);
+word_set!(
+    /// A two-factor method a person may hold.
+    MethodKindName,
+    "A two-factor method: a passkey, an authenticator app (totp), texted codes (sms) or called codes (voice).",
+    MethodKind::ALL.map(MethodKind::as_str)
+);
+word_set!(
+    /// What a second step may be answered with.
+    AnswerName,
+    "What a second step may be answered with: a method, or a recovery code.",
+    ["passkey", "totp", "sms", "voice", "recovery_code"]
 );
 word_set!(
     /// The practice's rule.

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::support::{Client, PASSWORD, TestApp};
 
 mod code_page;
+mod methods;
 mod remembered;
 mod sends;
 mod setup;

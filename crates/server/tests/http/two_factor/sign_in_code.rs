@@ -32,7 +32,8 @@ async fn a_sign_in_from_an_unrecognised_browser_needs_the_code(dialect: Dialect)
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"state": "two_factor_required", "channel": "sms", "phone": "+1 ••• ••• ••71", "code_expires_in": 600})
+        json!({"state": "two_factor_required", "channel": "sms", "phone": "+1 ••• ••• ••71", "code_expires_in": 600,
+               "method": "sms", "methods": ["sms", "voice", "recovery_code"]})
     );
     let before = c.session_cookie().unwrap();
     let (status, body) = verify(&c, &app.last_code_to(PHONE).await, false).await;

@@ -26,12 +26,16 @@ pub struct MeResponse {
 /// The signed-in person and their two-factor state.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = MeResponse), (status = 401, description = "not_signed_in", body = ErrorBody)))]
-pub async fn me(Session(who, _): ApiSession) -> Json<MeResponse> {
+pub async fn me(
+    State(state): State<AppState>,
+    Session(who, _): ApiSession,
+) -> Result<Json<MeResponse>, ApiError> {
     let Account { person, practice } = &who.account;
-    Json(MeResponse {
+    let methods = state.latch.methods.methods(person).await?;
+    Ok(Json(MeResponse {
         user: User::of(person, practice),
-        two_factor: TwoFactor::of(person, practice),
-    })
+        two_factor: TwoFactor::of(person, practice, &methods),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! The dashboard and My Profile, with their views and forms.
 
 use crate::AppState;
+use crate::features::two_factor::methods::method_words;
 use crate::http::cookies::{self, with_cookie, with_session};
 use crate::http::error::{HtmlError, message_page};
 use crate::http::extract::{Browser, Client, PageSession, Session};
@@ -18,6 +19,7 @@ use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Secret};
 use latch_domain::Role;
 use latch_domain::device::BrowserDevices;
+use latch_domain::method::FEW_RECOVERY_CODES;
 use latch_domain::practice::RequireTwoFactor;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +71,7 @@ async fn next_steps(state: &AppState, who: &Authenticated) -> Result<Vec<NextSte
             label: "Turn on your own two-factor",
             hint: "Your account can change everyone's security: protect it first.",
             href: "/profile/two-factor",
-            done: account.person.two_factor.is_some(),
+            done: account.person.has_two_factor(),
         },
     ];
     Ok(if steps.iter().all(|s| s.done) {
@@ -103,9 +105,10 @@ pub async fn show_dashboard(
         is_client: person.role == Role::Client,
         two_factor_status: match &person.two_factor {
             Some(s) => format!("On: codes go by {}", s.channel.label()),
+            None if person.has_two_factor() => "On: with your authenticator app".to_owned(),
             None => "Not set up yet".to_owned(),
         },
-        two_factor_on: person.two_factor.is_some(),
+        two_factor_on: person.has_two_factor(),
         last_sign_in: person.previous_sign_in_at.map(|t| When::ago(t, zone, now)),
     };
     Ok(render(StatusCode::OK, &page))
@@ -140,6 +143,23 @@ pub struct ProfilePage {
     two_factor: Option<(&'static str, String)>,
     required: bool,
     devices: Vec<DeviceRow>,
+    /// Every method the person holds.
+    methods: Vec<MethodRow>,
+    recovery_codes_left: i64,
+    /// An authenticator app is among them.
+    has_app: bool,
+    /// Few recovery codes are left: My Profile warns.
+    few_recovery_codes: bool,
+}
+
+/// A two-factor method as My Profile lists it.
+pub struct MethodRow {
+    id: String,
+    kind: &'static str,
+    words: String,
+    added: Option<When>,
+    last_used: Option<When>,
+    preferred: bool,
 }
 
 /// A session as My Profile lists it.
@@ -177,11 +197,28 @@ async fn profile_page(
     let person = &who.account.person;
     let (devices, current) = state.latch.devices.devices(who, browser).await?;
     let (zone, now) = (&who.account.practice.security.time_zone, state.latch.now());
+    let held = state.latch.methods.methods(person).await?;
     Ok(ProfilePage {
+        methods: held
+            .methods
+            .iter()
+            .map(|m| MethodRow {
+                id: m.id.clone(),
+                kind: m.kind.as_str(),
+                words: method_words(m),
+                added: m.created_at.map(|t| When::at(t, zone, now)),
+                last_used: m.last_used_at.map(|t| When::ago(t, zone, now)),
+                preferred: held.preferred == Some(m.kind),
+            })
+            .collect(),
+        recovery_codes_left: held.recovery_codes_left,
+        has_app: person.other_methods.totp,
+        few_recovery_codes: person.has_two_factor()
+            && held.recovery_codes_left <= FEW_RECOVERY_CODES,
         is_client: person.role == Role::Client,
-        two_factor: person.two_factor.as_ref().map(|s| {
-            let phone = s.phone.masked();
-            (s.channel.label(), phone)
+        two_factor: person.has_two_factor().then(|| match &person.two_factor {
+            Some(s) => (s.channel.label(), s.phone.masked()),
+            None => ("authenticator app", String::new()),
         }),
         required: who
             .account

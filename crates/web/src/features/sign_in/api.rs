@@ -110,8 +110,13 @@ pub async fn reauthenticate(
 
 #[derive(Deserialize, ToSchema)]
 pub struct VerifyCodeRequest {
-    /// 8 digits; spaces and dashes are ignored.
+    /// The code: 8 digits sent by text or call, an app's 6 digits, or a recovery code
+    /// (`xxxxx-xxxxx`); spaces and dashes are ignored.
     pub code: String,
+    /// Which method the code is from; without it, the code's shape says.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::http::schema::AnswerName>)]
+    pub method: Option<String>,
     /// Remember this browser for the practice's limit (ignored when the limit is 0).
     #[serde(default)]
     pub remember_device: bool,
@@ -132,7 +137,13 @@ pub async fn verify(
     let accepted = state
         .latch
         .sign_in
-        .verify_code(&who, &body.code, body.remember_device, &client)
+        .verify_code(
+            &who,
+            &body.code,
+            body.method.as_deref(),
+            body.remember_device,
+            &client,
+        )
         .await?;
     let account = &who.account;
     let mut response = with_cookie(

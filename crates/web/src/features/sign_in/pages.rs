@@ -17,6 +17,7 @@ use axum::response::Response;
 use latch_app::records::Purpose;
 use latch_app::sign_in::{Authenticated, SignedIn};
 use latch_app::{AppError, Secret};
+use latch_domain::method::Answer;
 use latch_domain::two_factor::{Channel, Locked};
 use serde::{Deserialize, Serialize};
 
@@ -158,7 +159,7 @@ pub async fn submit_sign_out(
     ))
 }
 
-csrf_form!(CodeForm { remember } secret { code });
+csrf_form!(CodeForm { remember, method } secret { code });
 
 csrf_form!(ChannelForm { channel });
 
@@ -198,6 +199,15 @@ pub struct Sent {
     phone: String,
 }
 
+/// Another way to answer the second step, as the code page offers it.
+pub struct OtherMethod {
+    /// A channel to send a code by, posted to the resend; none for a link.
+    send_by: Option<&'static str>,
+    /// This page for another method.
+    href: String,
+    words: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "enter_code.html")]
 pub struct EnterCodePage {
@@ -209,6 +219,14 @@ pub struct EnterCodePage {
     /// The other method, offered first when it is the one that may work, else after a resend.
     other_before: Option<(&'static str, &'static str)>,
     other_after: Option<(&'static str, &'static str)>,
+    /// What this page asks for: a code sent to the phone (`sms` or `voice`), the app's
+    /// (`totp`) or a recovery code (`recovery_code`).
+    method: &'static str,
+    /// A code was (or was meant to be) sent to the phone: its resends are offered.
+    by_phone: bool,
+    /// The person's other ways to answer ("Use another method"): a resend by a channel, or a
+    /// link to this page for another method; each with its words.
+    others: Vec<OtherMethod>,
     remember_days: u32,
     error: Option<String>,
     /// While the two-factor step is locked: until when, and who can unlock it. The form and
@@ -224,6 +242,8 @@ pub(crate) struct CodeSaid {
     /// The method that may work, after a failed delivery.
     pub(crate) prefer: Option<Channel>,
     pub(crate) resent: bool,
+    /// The method chosen under "Use another method".
+    pub(crate) method: Option<Answer>,
 }
 
 /// The lock on the person's two-factor step, in words ("locked until 7:08 PM"), or none. The
@@ -264,31 +284,42 @@ async fn code_page(
         .two_factor
         .pending_code(who, Purpose::SignIn)
         .await?;
+    let answers = state.latch.sign_in.answers(&who.account.person);
     let setting = who.account.person.two_factor.as_ref();
     let channel = pending
         .as_ref()
         .map(|p| p.channel)
         .or(setting.map(|s| s.channel))
         .unwrap_or(Channel::Sms);
+    // A code that went out leads; else the method chosen, or the one asked for first.
+    let method = match (&pending, said.method) {
+        (_, Some(chosen)) if answers.contains(&chosen) => chosen,
+        (Some(_), _) => Answer::of_channel(channel),
+        (None, _) => answers.first().copied().unwrap_or(Answer::Sms),
+    };
     let has_extension = setting.is_some_and(|s| s.extension.is_some());
     let delivered = said.prefer.is_none() && !said.delivery_failed;
     let locked = lock_notice(state, who);
     let prefer = said.prefer;
+    let by_phone = matches!(method, Answer::Sms | Answer::Voice) && pending.is_some();
     let page = EnterCodePage {
         csrf,
         resent: pending
             .as_ref()
-            .filter(|_| said.resent && delivered)
+            .filter(|_| said.resent && delivered && by_phone)
             .map(|p| resent_notice(who, p.sent_at)),
-        sent: pending.filter(|_| delivered).map(|p| Sent {
+        sent: pending.filter(|_| delivered && by_phone).map(|p| Sent {
             channel_label: p.channel.label(),
             phone: p.phone,
         }),
         channel: channel.as_str(),
         other_before: other_channel(state, channel, has_extension)
-            .filter(|_| prefer == Some(channel.other())),
+            .filter(|_| by_phone && prefer == Some(channel.other())),
         other_after: other_channel(state, channel, has_extension)
-            .filter(|_| prefer != Some(channel.other())),
+            .filter(|_| by_phone && prefer != Some(channel.other())),
+        method: method.as_str(),
+        by_phone,
+        others: other_methods(&answers, method, by_phone),
         remember_days: who.account.practice.security.remember_device_days,
         // The lock says it all: the refusal that found it would say it twice.
         error: said.error.filter(|_| locked.is_none()),
@@ -297,10 +328,42 @@ async fn code_page(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// "Use another method": every answer but the one on the page. While a code sent to the phone
+/// is on the page, its channels are offered beside it ("Send it again", "Call me instead").
+fn other_methods(answers: &[Answer], on_page: Answer, by_phone: bool) -> Vec<OtherMethod> {
+    answers
+        .iter()
+        .filter(|a| **a != on_page)
+        .filter(|a| !(by_phone && matches!(a, Answer::Sms | Answer::Voice)))
+        .filter_map(|a| {
+            let link = |words| OtherMethod {
+                send_by: None,
+                href: format!("/sign-in/code?method={}", a.as_str()),
+                words,
+            };
+            let send = |channel, words| OtherMethod {
+                send_by: Some(channel),
+                href: String::new(),
+                words,
+            };
+            match a {
+                Answer::Sms => Some(send("sms", "Text me a code")),
+                Answer::Voice => Some(send("voice", "Call me with a code")),
+                Answer::Totp => Some(link("Use your authenticator app")),
+                Answer::RecoveryCode => Some(link("Use a recovery code")),
+                // Passkeys answer on a page of their own, with its script.
+                Answer::Passkey => None,
+            }
+        })
+        .collect()
+}
+
 #[derive(Deserialize)]
 pub struct CodeQuery {
     pub(crate) failed: Option<String>,
     pub(crate) resent: Option<String>,
+    /// The method chosen under "Use another method"; else the one asked for first.
+    pub(crate) method: Option<String>,
 }
 
 /// What a refused code or resend leaves for the code page.
@@ -332,6 +395,7 @@ impl CodeQuery {
             delivery_failed: self.failed.is_some() || refused.delivery_failed,
             prefer,
             resent: self.resent.is_some(),
+            method: self.method.as_deref().and_then(Answer::parse),
         }
     }
 }
@@ -356,10 +420,11 @@ pub async fn submit_code(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, HtmlError> {
     let remember = form.remember == "yes";
+    let method = Some(form.method.as_str()).filter(|m| !m.is_empty());
     let verified = state
         .latch
         .sign_in
-        .verify_code(&who, &form.code, remember, &client);
+        .verify_code(&who, &form.code, method, remember, &client);
     match verified.await {
         Ok(accepted) => {
             let session = cookies::session(&state.config, accepted.token.expose());
@@ -371,7 +436,11 @@ pub async fn submit_code(
         }
         Err(e) if shown_beside_code_form(&e) => {
             let refused = CodeRefused::of(&e, code_refusal(&e));
-            Ok(flash::back("/sign-in/code", &refused, &form))
+            let back = match method.and_then(Answer::parse) {
+                Some(method) => format!("/sign-in/code?method={}", method.as_str()),
+                None => "/sign-in/code".to_owned(),
+            };
+            Ok(flash::back(&back, &refused, &form))
         }
         Err(e) => Err(HtmlError(e)),
     }

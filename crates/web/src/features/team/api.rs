@@ -70,17 +70,22 @@ pub async fn list_people(
     let counts = state.latch.team.device_counts(&who.account).await?;
     let (practice, now) = (&who.account.practice, state.latch.now());
     let status = query.status.as_deref();
+    let people: Vec<_> = people
+        .into_iter()
+        .filter(|p| two_factor_on.is_none_or(|on| p.has_two_factor() == on))
+        .filter(|p| status.is_none_or(|s| person_status(p, now) == s))
+        .collect();
+    let methods = state
+        .latch
+        .methods
+        .methods_of_people(&practice.id, &people)
+        .await?;
     let users = people
         .iter()
-        .filter(|p| two_factor_on.is_none_or(|on| p.two_factor.is_some() == on))
-        .filter(|p| status.is_none_or(|s| person_status(p, now) == s))
-        .map(|p| {
-            PersonView::of(
-                p,
-                practice,
-                counts.get(p.id.as_str()).copied().unwrap_or(0),
-                now,
-            )
+        .zip(&methods)
+        .map(|(p, methods)| {
+            let devices = counts.get(p.id.as_str()).copied().unwrap_or(0);
+            PersonView::of(p, practice, methods, devices, now)
         })
         .collect();
     Ok(Json(PeopleResponse { users }))
@@ -132,9 +137,11 @@ pub async fn show_person(
         .await?;
     let counts = state.latch.team.device_counts(&who.account).await?;
     let devices = counts.get(person.id.as_str()).copied().unwrap_or(0);
+    let methods = state.latch.methods.methods(&person).await?;
     Ok(Json(PersonView::of(
         &person,
         &who.account.practice,
+        &methods,
         devices,
         state.latch.now(),
     )))
@@ -195,10 +202,12 @@ pub async fn change_person(
     let person = team.change_person(&who, &id, &change, &client).await?;
     let counts = team.device_counts(&who.account).await?;
     let devices = counts.get(person.id.as_str()).copied().unwrap_or(0);
+    let methods = state.latch.methods.methods(&person).await?;
     let now = state.latch.now();
     Ok(Json(PersonView::of(
         &person,
         &who.account.practice,
+        &methods,
         devices,
         now,
     )))

@@ -37,14 +37,22 @@ pub struct PersonRow {
 
 /// How a person's two-factor reads on the Team pages.
 /// Where the practice's rule covers the person and they have none yet, it says so.
+/// Each method they hold is named, so the Team page shows who uses which.
 pub(crate) fn two_factor_text(person: &latch_app::Person, rule: RequireTwoFactor) -> String {
-    match &person.two_factor {
-        Some(s) => {
-            let phone = s.phone.masked();
-            format!("On: {} to {phone}", s.channel.label())
-        }
-        None if rule.covers(person.role) => "Required, not set up yet".to_owned(),
-        None => "Off".to_owned(),
+    let mut methods = Vec::new();
+    if let Some(s) = &person.two_factor {
+        methods.push(format!("{} to {}", s.channel.label(), s.phone.masked()));
+    }
+    if person.other_methods.totp {
+        methods.push("authenticator app".to_owned());
+    }
+    if person.other_methods.passkey {
+        methods.push("passkey".to_owned());
+    }
+    match methods.is_empty() {
+        false => format!("On: {}", methods.join(", ")),
+        true if rule.covers(person.role) => "Required, not set up yet".to_owned(),
+        true => "Off".to_owned(),
     }
 }
 
@@ -177,7 +185,7 @@ async fn team_page(
             Coverage {
                 role: role.as_str(),
                 label: role.label(),
-                on: of_role.iter().filter(|p| p.two_factor.is_some()).count(),
+                on: of_role.iter().filter(|p| p.has_two_factor()).count(),
                 total: of_role.len(),
             }
         })
@@ -194,7 +202,7 @@ async fn team_page(
     let people = everyone
         .into_iter()
         .filter(|p| role.is_none_or(|r| p.role == r))
-        .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.two_factor.is_some()))
+        .filter(|p| two_factor.is_none_or(|v| (v == "on") == p.has_two_factor()))
         .filter(|p| status.is_none_or(|v| status_word(p, now) == v))
         .map(|p| PersonRow {
             two_factor: two_factor_text(&p, rule),

@@ -1,11 +1,13 @@
-//! Two-factor of one's own: turning it on, changing its phone or method, turning it off.
+//! Two-factor of one's own: turning it on, changing its phone or method, an authenticator app,
+//! recovery codes, the preferred method, removing one, turning it off.
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 
 pub(crate) mod api;
+pub(crate) mod methods;
 pub(crate) mod pages;
 
 /// Its JSON API, under `/api/v1`.
@@ -15,6 +17,11 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/me/two-factor/setup", post(api::start_setup))
         .route("/me/two-factor/setup/resend", post(api::resend_setup))
         .route("/me/two-factor/setup/confirm", post(api::confirm_setup))
+        .route("/me/two-factor/totp", post(api::begin_app))
+        .route("/me/two-factor/totp/confirm", post(api::confirm_app))
+        .route("/me/two-factor/preferred", put(api::set_preferred))
+        .route("/me/two-factor/methods/{id}", delete(api::remove_method))
+        .route("/me/recovery-codes", post(api::new_recovery_codes))
 }
 
 /// Its pages.
@@ -35,6 +42,22 @@ pub(crate) fn page_routes() -> Router<AppState> {
             post(pages::submit_setup_resend),
         )
         .route("/profile/two-factor/done", get(pages::show_done))
+        .route(
+            "/profile/two-factor/app",
+            get(methods::show_app).post(methods::submit_app),
+        )
+        .route(
+            "/profile/two-factor/recovery-codes",
+            get(methods::show_recovery_codes).post(methods::submit_recovery_codes),
+        )
+        .route(
+            "/profile/two-factor/preferred",
+            post(methods::submit_preferred),
+        )
+        .route(
+            "/profile/two-factor/methods/{id}/remove",
+            get(methods::show_remove).post(methods::submit_remove),
+        )
         .route(
             "/profile/two-factor/off",
             get(pages::show_turn_off).post(pages::submit_turn_off),

@@ -47,7 +47,7 @@ csrf_form!(ConfirmForm {
 // ----- the setup wizard -------------------------------------------------------------------
 
 fn wizard_heading(who: &Authenticated) -> &'static str {
-    if who.account.person.two_factor.is_some() {
+    if who.account.person.has_two_factor() {
         "Change two-factor authentication"
     } else {
         "Turn on two-factor authentication"
@@ -59,7 +59,7 @@ fn wizard_heading(who: &Authenticated) -> &'static str {
 pub struct PasswordStepPage {
     chrome: Chrome,
     heading: &'static str,
-    next: &'static str,
+    next: String,
     error: Option<String>,
 }
 
@@ -118,20 +118,22 @@ fn phone_page(
     }
 }
 
-fn password_step(
+pub(crate) fn password_step(
     who: &Authenticated,
     csrf: String,
-    next: &'static str,
+    next: &str,
     error: Option<String>,
 ) -> PasswordStepPage {
     PasswordStepPage {
         chrome: Chrome::new(who, csrf, "profile"),
-        heading: if next == "off" {
-            "Turn off two-factor authentication"
-        } else {
-            wizard_heading(who)
+        heading: match next {
+            "off" => "Turn off two-factor authentication",
+            "recovery" => "Recovery codes",
+            "app" => "Add an authenticator app",
+            _ if next.starts_with("remove:") => "Remove a two-factor method",
+            _ => wizard_heading(who),
         },
-        next,
+        next: next.to_owned(),
         error,
     }
 }
@@ -163,8 +165,15 @@ pub async fn submit_password_step(
     Session(who, _): PageSession,
     CsrfForm(mut form): CsrfForm<PasswordStepForm>,
 ) -> Result<Response, HtmlError> {
-    let next_url = match form.next.as_str() {
-        "off" => "/profile/two-factor/off",
+    let removing = form
+        .next
+        .strip_prefix("remove:")
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let next_url = match (form.next.as_str(), removing) {
+        (_, Some(id)) => &format!("/profile/two-factor/methods/{id}/remove"),
+        ("off", _) => "/profile/two-factor/off",
+        ("app", _) => "/profile/two-factor/app",
+        ("recovery", _) => "/profile/two-factor/recovery-codes",
         _ => "/profile/two-factor",
     };
     let password = Secret::new(std::mem::take(&mut form.password));
@@ -348,6 +357,7 @@ pub async fn submit_confirm(
     State(state): State<AppState>,
     Client(client): Client,
     Session(who, _): PageSetupSession,
+    Csrf(csrf): Csrf,
     CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     // The method to keep, when the page asked (after a code came by the other one).
@@ -359,13 +369,18 @@ pub async fn submit_confirm(
     match confirmed.await {
         Ok(confirmed) => {
             // A sign-in held for the practice's rule goes on to the dashboard from here.
-            let done = see_other(if confirmed.signed_in.is_some() {
+            let next = if confirmed.signed_in.is_some() {
                 "/profile/two-factor/done?next=dashboard"
             } else if confirmed.changed {
                 "/profile/two-factor/done?changed=1"
             } else {
                 "/profile/two-factor/done"
-            });
+            };
+            // A first method's recovery codes are shown in this answer alone, before the rest.
+            let done = match &confirmed.recovery_codes {
+                Some(codes) => super::methods::recovery_codes_page(&who, csrf, codes, true, next),
+                None => see_other(next),
+            };
             Ok(with_session(
                 done,
                 &state.config,
@@ -460,7 +475,7 @@ pub async fn show_turn_off(
     Flashed(flash): Flashed,
 ) -> Response {
     let person = &who.account.person;
-    if person.two_factor.is_none() {
+    if !person.has_two_factor() {
         return see_other("/profile");
     }
     if who
