@@ -28,6 +28,7 @@ pub enum Field {
     AllowedCountries,
     DailySendBudget,
     TimeZone,
+    MethodsAllowed,
 }
 
 impl Field {
@@ -51,10 +52,11 @@ impl Field {
             Field::AllowedCountries => "allowed_countries",
             Field::DailySendBudget => "daily_send_budget",
             Field::TimeZone => "time_zone",
+            Field::MethodsAllowed => "methods_allowed",
         }
     }
 
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 18] = [
         Field::PracticeName,
         Field::Country,
         Field::Email,
@@ -72,6 +74,7 @@ impl Field {
         Field::AllowedCountries,
         Field::DailySendBudget,
         Field::TimeZone,
+        Field::MethodsAllowed,
     ];
 }
 

@@ -78,6 +78,9 @@ impl MethodService {
     pub async fn begin_app(&self, who: &Authenticated) -> Result<AppBegun, AppError> {
         let core = &self.core;
         may_enrol(core, who)?;
+        if !who.account.practice.security.allows(MethodKind::Totp) {
+            return Err(AppError::MethodNotAllowed);
+        }
         let secret = TotpSecret::from_bytes(random_bytes());
         let sealed = core
             .keys

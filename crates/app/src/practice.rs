@@ -6,6 +6,7 @@ use std::sync::Arc;
 use latch_domain::Permission;
 use latch_domain::audit::AuditKind;
 use latch_domain::country::Country;
+use latch_domain::method::MethodKind;
 use latch_domain::practice::{InvalidSetting, RequireTwoFactor, SecuritySettings, Setting};
 use latch_domain::zone::PracticeZone;
 
@@ -28,6 +29,8 @@ pub struct SecurityUpdate {
     pub daily_send_budget: Option<i64>,
     /// An IANA name (`America/Los_Angeles`).
     pub time_zone: Option<String>,
+    /// Method kinds (`passkey`, `totp`, `sms`, `voice`), at least one.
+    pub methods_allowed: Option<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -43,6 +46,7 @@ fn refusal(setting: Setting, reason: Reason) -> Refusal {
         Setting::AllowedCountries => Field::AllowedCountries,
         Setting::DailySendBudget => Field::DailySendBudget,
         Setting::TimeZone => Field::TimeZone,
+        Setting::MethodsAllowed => Field::MethodsAllowed,
     };
     Refusal::of(field, reason)
 }
@@ -111,6 +115,24 @@ impl SecurityUpdate {
                 Err(_) => refuse(Setting::TimeZone, Reason::Setting(Setting::TimeZone)),
             }
         }
+        if let Some(kinds) = &self.methods_allowed {
+            match kinds
+                .iter()
+                .map(|k| MethodKind::parse(k).ok_or(()))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(kinds) => {
+                    next.methods_allowed = MethodKind::ALL
+                        .into_iter()
+                        .filter(|k| kinds.contains(k))
+                        .collect();
+                }
+                Err(()) => refuse(
+                    Setting::MethodsAllowed,
+                    Reason::Setting(Setting::MethodsAllowed),
+                ),
+            }
+        }
         if let Err(broken) = next.clone().validate() {
             for InvalidSetting(setting) in broken {
                 refuse(setting, Reason::Setting(setting));
@@ -162,6 +184,11 @@ fn describe_changes(old: &SecuritySettings, new: &SecuritySettings) -> Vec<Strin
         "time_zone",
         old.time_zone.name().to_owned(),
         new.time_zone.name().to_owned(),
+    );
+    note(
+        "methods_allowed",
+        old.methods_allowed_text(),
+        new.methods_allowed_text(),
     );
     changes
 }

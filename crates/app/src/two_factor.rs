@@ -211,6 +211,12 @@ impl TwoFactorService {
         let allowed = &who.account.practice.security.allowed_countries;
         let (phone, extension, channel) =
             read_phone_step(&input, allowed, core.delivery.supports_voice())?;
+        // A practice that narrowed its methods: the phone's stays for whoever has it, but
+        // nobody starts one the practice no longer allows.
+        let security = &who.account.practice.security;
+        if !security.allows(MethodKind::of_channel(channel)) {
+            return Err(AppError::MethodNotAllowed);
+        }
         check_lock(core, person)?;
         let phone = &phone;
         let extension = &extension;

@@ -1,6 +1,7 @@
 //! A practice's security settings and their bounds.
 
 use crate::country::Country;
+use crate::method::MethodKind;
 use crate::role::Role;
 use crate::zone::PracticeZone;
 
@@ -61,6 +62,9 @@ pub struct SecuritySettings {
     pub daily_send_budget: u32,
     /// How pages, emails and the CSV show times to the practice; storage and the API stay UTC.
     pub time_zone: PracticeZone,
+    /// The two-factor methods people of the practice may add (at least one); a method already
+    /// in use stays until its owner changes it.
+    pub methods_allowed: Vec<MethodKind>,
 }
 
 /// A setting outside its bounds (for allowed countries: none allowed).
@@ -77,6 +81,7 @@ pub enum Setting {
     AllowedCountries,
     DailySendBudget,
     TimeZone,
+    MethodsAllowed,
 }
 
 impl SecuritySettings {
@@ -89,6 +94,7 @@ impl SecuritySettings {
             allowed_countries: vec![country],
             daily_send_budget: 500,
             time_zone: PracticeZone::of_country(country),
+            methods_allowed: MethodKind::ALL.to_vec(),
         }
     }
 
@@ -111,6 +117,10 @@ impl SecuritySettings {
             (
                 !(1..=DAILY_SEND_BUDGET_MAX).contains(&self.daily_send_budget),
                 InvalidSetting(Setting::DailySendBudget),
+            ),
+            (
+                self.methods_allowed.is_empty(),
+                InvalidSetting(Setting::MethodsAllowed),
             ),
         ];
         let broken: Vec<InvalidSetting> = broken
@@ -138,6 +148,30 @@ impl SecuritySettings {
             .filter_map(|code| Country::parse(code).ok())
             .collect()
     }
+
+    /// The methods people may add, as stored: `passkey,totp,sms,voice`, in `MethodKind::ALL`'s
+    /// order whatever order they were given in.
+    pub fn methods_allowed_text(&self) -> String {
+        MethodKind::ALL
+            .into_iter()
+            .filter(|k| self.methods_allowed.contains(k))
+            .map(MethodKind::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn parse_methods_allowed(text: &str) -> Vec<MethodKind> {
+        let named: Vec<MethodKind> = text.split(',').filter_map(MethodKind::parse).collect();
+        MethodKind::ALL
+            .into_iter()
+            .filter(|k| named.contains(k))
+            .collect()
+    }
+
+    /// Whether people of the practice may add this method now.
+    pub fn allows(&self, kind: MethodKind) -> bool {
+        self.methods_allowed.contains(&kind)
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +191,25 @@ mod tests {
         assert_eq!(s.allowed_countries_text(), "US");
         assert_eq!(s.daily_send_budget, 500);
         assert_eq!(s.time_zone.name(), "America/New_York");
+        assert_eq!(s.methods_allowed_text(), "passkey,totp,sms,voice");
+    }
+
+    #[test]
+    fn methods_allowed_keep_one_order_and_at_least_one() {
+        let s = SecuritySettings {
+            methods_allowed: SecuritySettings::parse_methods_allowed("totp,fax,passkey,totp"),
+            ..settings()
+        };
+        assert_eq!(s.methods_allowed_text(), "passkey,totp");
+        assert!(s.allows(MethodKind::Totp) && !s.allows(MethodKind::Sms));
+        let none = SecuritySettings {
+            methods_allowed: Vec::new(),
+            ..settings()
+        };
+        assert_eq!(
+            none.validate().err(),
+            Some(vec![InvalidSetting(Setting::MethodsAllowed)])
+        );
     }
 
     #[test]

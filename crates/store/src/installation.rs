@@ -8,8 +8,8 @@ use latch_domain::Timestamp;
 use crate::{Db, begin_write, db_error, on_db};
 
 const INSERT_PRACTICE: &str = "insert into practices (id, name, country, require_two_factor, remember_device_days, \
-     sign_out_after_idle_minutes, allowed_countries, daily_send_budget, time_zone, created_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+     sign_out_after_idle_minutes, allowed_countries, daily_send_budget, time_zone, created_at, methods_allowed) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 pub(crate) const INSERT_PERSON: &str = "insert into people (id, practice_id, email, email_normalized, name, role, password_hash, created_at, email_verified) \
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -29,6 +29,7 @@ macro_rules! insert_practice_and_owner {
             .bind(i64::from(s.daily_send_budget))
             .bind(s.time_zone.name())
             .bind($practice.created_at.seconds())
+            .bind(s.methods_allowed_text())
             .execute(&mut *$tx)
             .await
             .map_err(db_error)?;

@@ -40,7 +40,8 @@ impl PracticeStore for Db {
         on_db!(write self, conn => {
             sqlx::query(
                 "update practices set require_two_factor = $2, remember_device_days = $3, \
-                 sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6, time_zone = $7 where id = $1",
+                 sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6, time_zone = $7, \
+                 methods_allowed = $8 where id = $1",
             )
             .bind(practice_id.as_str())
             .bind(s.require_two_factor.as_str())
@@ -49,6 +50,7 @@ impl PracticeStore for Db {
             .bind(s.allowed_countries_text())
             .bind(i64::from(s.daily_send_budget))
             .bind(s.time_zone.name())
+            .bind(s.methods_allowed_text())
             .execute(&mut *conn)
             .await
             .map_err(db_error)?;

@@ -25,7 +25,7 @@ macro_rules! practice_columns {
          pr.sign_out_after_idle_minutes as pr_sign_out_after_idle_minutes, \
          pr.allowed_countries as pr_allowed_countries, \
          pr.daily_send_budget as pr_daily_send_budget, pr.time_zone as pr_time_zone, \
-         pr.created_at as pr_created_at"
+         pr.created_at as pr_created_at, pr.methods_allowed as pr_methods_allowed"
     };
 }
 macro_rules! person_columns {
@@ -60,6 +60,7 @@ pub(crate) struct PracticeRow {
     pr_daily_send_budget: i64,
     pr_time_zone: String,
     pr_created_at: i64,
+    pr_methods_allowed: String,
 }
 
 impl TryFrom<PracticeRow> for Practice {
@@ -84,6 +85,7 @@ impl TryFrom<PracticeRow> for Practice {
                     .unwrap_or_else(|_| PracticeZone::utc()),
                 name => PracticeZone::parse(name).map_err(|_| bad("time_zone"))?,
             },
+            methods_allowed: SecuritySettings::parse_methods_allowed(&r.pr_methods_allowed),
         };
         Ok(Practice {
             id: PracticeId::from_stored(r.pr_id),

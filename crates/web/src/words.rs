@@ -306,6 +306,9 @@ fn setting_bounds(setting: Setting) -> String {
             "Sign out after {IDLE_MINUTES_MIN} to {IDLE_MINUTES_MAX} minutes of inactivity."
         ),
         Setting::AllowedCountries => "Allow at least one country.".to_owned(),
+        Setting::MethodsAllowed => {
+            "Allow at least one two-factor method: passkey, totp, sms or voice.".to_owned()
+        }
         Setting::DailySendBudget => format!(
             "The daily send budget must be between 1 and {}.",
             thousands(DAILY_SEND_BUDGET_MAX)

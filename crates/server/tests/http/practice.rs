@@ -50,7 +50,7 @@ async fn settings_start_at_the_documented_defaults_and_only_admins_see_them(dial
         body,
         json!({"require_two_factor": "off", "remember_device_days": 365, "sign_out_after_idle_minutes": 15,
                "allowed_countries": ["US"], "daily_send_budget": 500,
-               "time_zone": "America/New_York"})
+               "time_zone": "America/New_York", "methods_allowed": ["passkey", "totp", "sms", "voice"]})
     );
     let (manager, _) = app.person(&owner, "manager", "morgan@harbor.test").await;
     assert_eq!(
@@ -749,7 +749,7 @@ async fn the_settings_page_keeps_bad_values_beside_their_fields(dialect: Dialect
         saved,
         json!({"require_two_factor": "staff", "remember_device_days": 90, "sign_out_after_idle_minutes": 30,
                "allowed_countries": ["US", "CA"], "daily_send_budget": 1000,
-               "time_zone": "America/New_York"})
+               "time_zone": "America/New_York", "methods_allowed": ["passkey", "totp", "sms", "voice"]})
     );
 
     // The page's boxes: one field per checked country, checked ones listed first by name.

@@ -8,6 +8,9 @@ alter table people add column phone_added_at bigint;
 alter table people add column phone_used_at bigint;
 update people set phone_added_at = created_at where two_factor_phone is not null;
 
+-- The methods people of the practice may add, in `MethodKind::ALL`'s order.
+alter table practices add column methods_allowed text not null default 'passkey,totp,sms,voice';
+
 -- A person's authenticator apps and passkeys.
 create table two_factor_methods (
     id text primary key,

@@ -825,6 +825,7 @@ async fn security_settings_round_trip(db: Db) {
         allowed_countries: vec![Country::parse("US").unwrap(), Country::parse("CA").unwrap()],
         daily_send_budget: 1000,
         time_zone: PracticeZone::parse("America/Los_Angeles").unwrap(),
+        methods_allowed: vec![MethodKind::Passkey, MethodKind::Totp],
     };
     db.update_security(&practice_id("p1"), &settings)
         .await

@@ -198,6 +198,12 @@ fn settings_changed(detail: &str) -> String {
                         v.parse::<u32>().ok().map(super::thousands)
                     }),
                     "time_zone" => ("Time zone", |v| Some(v.to_owned())),
+                    "methods_allowed" => ("Two-factor methods allowed", |v| {
+                        Some(
+                            super::and_list(&v.split(',').map(str::to_owned).collect::<Vec<_>>())
+                                .unwrap_or_default(),
+                        )
+                    }),
                     _ => return None,
                 };
                 Some(format!("{label}: {} → {}", value(old)?, value(new)?))

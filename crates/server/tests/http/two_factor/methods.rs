@@ -17,6 +17,9 @@ crate::on_both_databases!(
     preferring_a_method_one_lacks_is_refused,
     new_recovery_codes_replace_the_old_and_need_the_password,
     the_code_page_asks_for_the_preferred_method_and_offers_the_others,
+    a_practice_narrows_the_methods_people_may_add_and_keeps_those_in_use,
+    the_settings_page_narrows_the_methods_and_refuses_none,
+    an_app_begun_on_one_node_is_confirmed_and_used_on_another,
 );
 mod at_once {
     use super::of_twenty_submissions_of_one_recovery_code_one_wins;
@@ -565,4 +568,147 @@ async fn the_code_page_asks_for_the_preferred_method_and_offers_the_others(diale
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     let (status, me) = c.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "signed in: {me}");
+}
+
+async fn a_practice_narrows_the_methods_people_may_add_and_keeps_those_in_use(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = owner_with_two_factor(&app).await;
+    let (status, security) = owner.get("/api/v1/practice/security").await;
+    assert_eq!(status, StatusCode::OK, "{security}");
+    assert_eq!(
+        security["methods_allowed"],
+        json!(["passkey", "totp", "sms", "voice"])
+    );
+    for refused in [json!([]), json!(["fax"]), json!("totp")] {
+        let (status, body) = owner
+            .change_security(json!({"methods_allowed": refused}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {body}");
+        assert!(
+            ["invalid_setting", "invalid_request"].contains(&code(&body)),
+            "{refused}: {body}"
+        );
+    }
+    let (status, body) = owner
+        .change_security(json!({"methods_allowed": ["totp", "passkey", "totp"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["methods_allowed"],
+        json!(["passkey", "totp"]),
+        "{body}"
+    );
+
+    // The phone the owner already has stays, and signs in as before.
+    let texts_before = app.outbox_to(PHONE).await.len();
+    pending_sign_in(&app).await;
+    let texts = app.outbox_to(PHONE).await;
+    assert_eq!(texts.len(), texts_before + 1, "the sign-in texted a code");
+    assert!(texts[0]["code"].is_string(), "{}", texts[0]);
+    // But nobody starts a phone method now, and an app is still allowed.
+    let (staff, _) = app.person(&owner, "staff", "sam@harbor.test").await;
+    staff.reauthenticate().await;
+    let (status, body) = staff.begin_setup("+14155552672", "sms").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "method_not_allowed"),
+        "{body}"
+    );
+    add_app(&app, &staff).await;
+
+    let (status, body) = owner
+        .change_security(json!({"methods_allowed": ["sms"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = staff.post("/api/v1/me/two-factor/totp", json!({})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "method_not_allowed"),
+        "{body}"
+    );
+}
+
+async fn the_settings_page_narrows_the_methods_and_refuses_none(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (_, html) = owner.page("/practice/settings").await;
+    assert!(
+        html.contains(r#"name="methods_allowed" value="totp" checked"#),
+        "{html}"
+    );
+    let csrf = crate::support::csrf_of(&html);
+    let send = async |methods: &[&str]| {
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("require_two_factor", "off"),
+            ("remember_device_days", "365"),
+            ("sign_out_after_idle_minutes", "15"),
+            ("allowed_countries", "US"),
+            ("daily_send_budget", "500"),
+            ("password", PASSWORD),
+            ("methods_shown", "1"),
+        ];
+        fields.extend(methods.iter().map(|m| ("methods_allowed", *m)));
+        owner.submit_and_follow("/practice/settings", &fields).await
+    };
+    let (_, _, html) = send(&[]).await;
+    assert!(
+        html.contains("Allow at least one two-factor method"),
+        "{html}"
+    );
+    let (to, _, _) = send(&["totp", "passkey"]).await;
+    assert_eq!(to, "/practice/settings?done=settings");
+    let (_, security) = owner.get("/api/v1/practice/security").await;
+    assert_eq!(
+        security["methods_allowed"],
+        json!(["passkey", "totp"]),
+        "{security}"
+    );
+    let (_, audit) = owner.page("/practice/audit").await;
+    assert!(
+        audit.contains(
+            "Two-factor methods allowed: passkey, totp, sms and voice → passkey and totp"
+        ),
+        "{audit}"
+    );
+}
+
+async fn an_app_begun_on_one_node_is_confirmed_and_used_on_another(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let (b, _node) = app.second_node().await;
+    let owner = app.with_practice().await;
+    owner.reauthenticate().await;
+    let (status, begun) = owner.post("/api/v1/me/two-factor/totp", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{begun}");
+    let secret = begun["secret"].as_str().unwrap();
+    let on_b = owner.on(&b);
+    let (status, body) = on_b
+        .post(
+            "/api/v1/me/two-factor/totp/confirm",
+            json!({"code": app_code(secret, now(&app))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The step used on B is used on A too.
+    let c = pending_sign_in(&app).await;
+    let (status, body) = c
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": app_code(secret, now(&app))}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_code"),
+        "{body}"
+    );
+    app.clock.advance(30);
+    let (status, body) = c
+        .on(&b)
+        .post(
+            "/api/v1/session/verify",
+            json!({"code": app_code(secret, now(&app))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiSession, Client, Session};
-use crate::http::schema::{CountryCode, RequireTwoFactorName};
+use crate::http::schema::{CountryCode, MethodKindName, RequireTwoFactorName};
 
 #[derive(Serialize, ToSchema)]
 pub struct Security {
@@ -30,6 +30,9 @@ pub struct Security {
     /// The IANA name of the zone pages, emails and the CSV show times in; the API stays UTC.
     #[schema(example = "America/Los_Angeles")]
     pub time_zone: String,
+    /// The two-factor methods people of the practice may add; one already in use stays.
+    #[schema(value_type = Vec<MethodKindName>, min_items = 1)]
+    pub methods_allowed: Vec<&'static str>,
 }
 
 impl From<&SecuritySettings> for Security {
@@ -45,6 +48,7 @@ impl From<&SecuritySettings> for Security {
                 .collect(),
             daily_send_budget: s.daily_send_budget,
             time_zone: s.time_zone.name().to_owned(),
+            methods_allowed: s.methods_allowed.iter().map(|k| k.as_str()).collect(),
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct SecurityRequest {
     /// An IANA time-zone name.
     #[schema(example = "America/Los_Angeles", pattern = "^[A-Za-z0-9/_+-]{1,64}$")]
     pub time_zone: Option<String>,
+    #[schema(value_type = Option<Vec<MethodKindName>>, min_items = 1)]
+    pub methods_allowed: Option<Vec<String>>,
 }
 
 /// A whole number, written `117` or `117.0`: JSON Schema counts both as an integer, and so
@@ -97,6 +103,7 @@ impl From<SecurityRequest> for SecurityUpdate {
             allowed_countries: r.allowed_countries,
             daily_send_budget: r.daily_send_budget,
             time_zone: r.time_zone,
+            methods_allowed: r.methods_allowed,
         }
     }
 }

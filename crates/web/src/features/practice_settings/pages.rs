@@ -16,6 +16,7 @@ use axum::response::Response;
 use latch_app::practice::SecurityUpdate;
 use latch_app::sign_in::Authenticated;
 use latch_app::{AppError, Field, Secret};
+use latch_domain::method::MethodKind;
 use latch_domain::practice::{RequireTwoFactor, SecuritySettings};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,10 @@ csrf_form!(SettingsForm {
     sign_out_after_idle_minutes,
     allowed_countries,
     daily_send_budget,
-    time_zone
+    time_zone,
+    // The method boxes were on the form: none checked then means none, not "keep".
+    methods_shown,
+    methods_allowed
 } secret { password });
 
 #[derive(Default, Serialize, Deserialize)]
@@ -35,6 +39,7 @@ pub struct SettingsErrors {
     countries: Option<String>,
     budget: Option<String>,
     time_zone: Option<String>,
+    methods: Option<String>,
     password: Option<String>,
 }
 
@@ -50,6 +55,8 @@ pub struct SettingsPage {
     zone_prompt: bool,
     /// Every country as a box to check, the ones the form allows first.
     countries: Vec<CountryBox>,
+    /// Each two-factor method as a box to check: its value, its words, and whether checked.
+    methods: Vec<(&'static str, &'static str, bool)>,
 }
 
 pub struct CountryBox {
@@ -87,9 +94,23 @@ fn settings_page(
         })
         .partition(|c| c.checked);
     countries.extend(others);
+    let allowed_methods: Vec<&str> = form.methods_allowed.split(',').map(str::trim).collect();
+    let methods = MethodKind::ALL
+        .into_iter()
+        .map(|k| {
+            let words = match k {
+                MethodKind::Passkey => "Passkeys (a fingerprint, face or device PIN)",
+                MethodKind::Totp => "Authenticator apps",
+                MethodKind::Sms => "Codes by text message",
+                MethodKind::Voice => "Codes by voice call",
+            };
+            (k.as_str(), words, allowed_methods.contains(&k.as_str()))
+        })
+        .collect();
     SettingsPage {
         chrome,
         countries,
+        methods,
         time_zones: pickers::time_zones(&form.time_zone),
         zone_prompt: false,
         form,
@@ -115,6 +136,8 @@ fn current_form(who: &Authenticated) -> SettingsForm {
             .join(","),
         daily_send_budget: s.daily_send_budget.to_string(),
         time_zone: s.time_zone.name().to_owned(),
+        methods_shown: "1".to_owned(),
+        methods_allowed: s.methods_allowed_text(),
         ..SettingsForm::default()
     }
 }
@@ -168,6 +191,14 @@ impl SettingsForm {
             daily_send_budget: budget,
             // A form without the picker keeps the zone.
             time_zone: Some(self.time_zone.clone()).filter(|z| !z.trim().is_empty()),
+            methods_allowed: (!self.methods_shown.is_empty()).then(|| {
+                self.methods_allowed
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
         })
     }
 }
@@ -179,6 +210,7 @@ impl FieldErrors for SettingsErrors {
             Some(Field::IdleMinutes) => &mut self.idle,
             Some(Field::DailySendBudget) => &mut self.budget,
             Some(Field::TimeZone) => &mut self.time_zone,
+            Some(Field::MethodsAllowed) => &mut self.methods,
             _ => &mut self.general,
         }
     }
