@@ -14,6 +14,7 @@ use crate::support::{Dialect, PASSWORD, TestApp};
 crate::on_both_databases!(
     an_email_waits_in_the_queue_sealed,
     only_a_keyed_hash_of_a_code_is_stored,
+    an_apps_secret_is_sealed_and_recovery_codes_are_keyed_hashes,
     only_the_hash_of_a_session_token_is_stored,
     a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in,
 );
@@ -80,6 +81,63 @@ async fn only_a_keyed_hash_of_a_code_is_stored(dialect: Dialect) {
         challenge.code_hash,
         latch_app::crypto::token_hash(&code),
         "not a plain hash of the code either: it takes the server key"
+    );
+}
+
+async fn an_apps_secret_is_sealed_and_recovery_codes_are_keyed_hashes(dialect: Dialect) {
+    use latch_app::ports::MethodStore;
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner.reauthenticate().await;
+    let (status, begun) = owner.post("/api/v1/me/two-factor/totp", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{begun}");
+    let secret = begun["secret"].as_str().unwrap().to_owned();
+    let code = crate::support::app_code(&secret, app.clock.now().seconds());
+    let (status, body) = owner
+        .post("/api/v1/me/two-factor/totp/confirm", json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let recovery = body["recovery_codes"][0].as_str().unwrap().to_owned();
+    let account = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let methods = app.db.methods_of(&account.person.id).await.unwrap();
+    assert_eq!(methods.len(), 1);
+    let sealed = &methods[0].sealed_secret;
+    assert!(
+        !sealed.contains(&secret),
+        "the secret is not kept as it was shown"
+    );
+    assert!(
+        !sealed.to_lowercase().contains(&secret.to_lowercase()),
+        "nor in another case"
+    );
+    // A recovery code's plain SHA-256 finds nothing: only a hash under the server's key is kept.
+    let plain = latch_app::crypto::token_hash(&recovery);
+    let judged = app
+        .db
+        .judge_answer(
+            &account.person.id,
+            latch_app::records::Consume::RecoveryCode { code_hash: &plain },
+            false,
+            app.clock.now(),
+            latch_domain::two_factor::lock_after_failure,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(judged, latch_app::records::AnswerJudgement::Wrong { .. }),
+        "{judged:?}"
+    );
+    assert_eq!(
+        app.db
+            .recovery_codes_left(&account.person.id)
+            .await
+            .unwrap(),
+        10
     );
 }
 
