@@ -173,6 +173,15 @@ impl Keys {
     pub fn device_tag(&self, person_id: &PersonId) -> String {
         hmac_hex(&self.device_tag, person_id.as_str().as_bytes())[..24].to_owned()
     }
+
+    /// The user handle a person's passkeys carry: stable, and naming nobody to whoever reads
+    /// the authenticator (WebAuthn asks that it hold no personal information).
+    pub fn passkey_user_handle(&self, person_id: &PersonId) -> [u8; 16] {
+        let message = format!("passkey-user:{}", person_id.as_str());
+        let mut handle = [0u8; 16];
+        handle.copy_from_slice(&hmac(&self.device_tag, message.as_bytes())[..16]);
+        handle
+    }
 }
 
 /// AES-256-GCM under `key` with a random nonce, bound to `bound_to`: the nonce and the sealed
@@ -223,10 +232,14 @@ pub fn random_u32() -> u32 {
 }
 
 fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    hex(&hmac(key, message))
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message);
-    hex(&mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
 }
 
 /// `n` bytes from the operating system's CSPRNG.

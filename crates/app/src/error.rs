@@ -29,6 +29,7 @@ pub enum Field {
     DailySendBudget,
     TimeZone,
     MethodsAllowed,
+    Label,
 }
 
 impl Field {
@@ -53,10 +54,11 @@ impl Field {
             Field::DailySendBudget => "daily_send_budget",
             Field::TimeZone => "time_zone",
             Field::MethodsAllowed => "methods_allowed",
+            Field::Label => "label",
         }
     }
 
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 19] = [
         Field::PracticeName,
         Field::Country,
         Field::Email,
@@ -75,6 +77,7 @@ impl Field {
         Field::DailySendBudget,
         Field::TimeZone,
         Field::MethodsAllowed,
+        Field::Label,
     ];
 }
 
@@ -104,6 +107,8 @@ pub enum Reason {
     Method,
     /// A method the person does not hold.
     MethodNotHeld,
+    /// A method's label longer than 64 characters, or with control characters in it.
+    Label,
     /// Something that needs two-factor on, asked while it is off.
     TwoFactorOff,
     /// An application without a name of 1 to 100 characters.
@@ -236,6 +241,14 @@ pub enum AppError {
     },
     #[error("code expired")]
     CodeExpired,
+    /// A passkey's answer that does not stand: not of this ceremony (unknown, used, expired),
+    /// not from this site, without the user verified, a signature that fails, a counter gone
+    /// back, a credential that is someone's already.
+    #[error("invalid passkey credential")]
+    InvalidCredential,
+    /// Passkeys cannot work here: the public URL is an IP address, which browsers refuse.
+    #[error("passkeys are unavailable at this address")]
+    PasskeysUnavailable,
     /// A right password of a person the practice deactivated.
     #[error("account deactivated")]
     AccountDeactivated,
@@ -358,6 +371,8 @@ impl AppError {
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::InvalidCode { .. } => "invalid_code",
             AppError::CodeExpired => "code_expired",
+            AppError::InvalidCredential => "invalid_credential",
+            AppError::PasskeysUnavailable => "method_not_allowed",
             AppError::InvalidToken => "invalid_token",
             AppError::AccountDeactivated => "account_deactivated",
             AppError::LastOwner => "last_owner",
@@ -386,6 +401,8 @@ impl AppError {
             AppError::NoSetupInProgress | AppError::TwoFactorRequiredByPractice => 409,
             AppError::InvalidCode { .. }
             | AppError::CodeExpired
+            | AppError::InvalidCredential
+            | AppError::PasskeysUnavailable
             | AppError::InvalidToken
             | AppError::InvalidPhone(_)
             | AppError::MethodNotAllowed
@@ -411,6 +428,7 @@ impl From<StoreError> for AppError {
             e @ (StoreError::Unavailable(_) | StoreError::Contended(_)) => AppError::Unavailable(e),
             StoreError::Conflict(Conflict::EmailTaken) => AppError::EmailTaken,
             StoreError::Conflict(Conflict::AlreadySetUp) => AppError::AlreadySetUp,
+            StoreError::Conflict(Conflict::CredentialTaken) => AppError::InvalidCredential,
             StoreError::Conflict(Conflict::Other(what)) => {
                 AppError::Internal(format!("unexpected conflict: {what}").into())
             }

@@ -17,6 +17,7 @@ use crate::logouts::LogoutService;
 use crate::mail::MailService;
 use crate::methods::MethodService;
 use crate::metrics::Metrics;
+use crate::passkeys::PasskeyService;
 use crate::passwords::{HashCost, Passwords};
 use crate::ports::{Store, StoreError, UnitOfWork};
 use crate::practice::PracticeService;
@@ -249,6 +250,7 @@ pub struct Latch {
     pub audit: AuditService,
     pub two_factor: TwoFactorService,
     pub methods: MethodService,
+    pub passkeys: PasskeyService,
     pub devices: DeviceService,
     pub practice: PracticeService,
     pub applications: ApplicationService,
@@ -291,6 +293,7 @@ impl Latch {
             audit: AuditService::new(Arc::clone(&core)),
             two_factor: TwoFactorService::new(Arc::clone(&core)),
             methods: MethodService::new(Arc::clone(&core)),
+            passkeys: PasskeyService::new(Arc::clone(&core)),
             devices: DeviceService::new(Arc::clone(&core)),
             practice: PracticeService::new(Arc::clone(&core)),
             grants: GrantService::new(Arc::clone(&core), applications.clone()),

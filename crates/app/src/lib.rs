@@ -21,6 +21,7 @@ pub mod logouts;
 pub mod mail;
 pub mod methods;
 pub mod metrics;
+pub mod passkeys;
 mod password_check;
 pub mod passwords;
 pub mod ports;

@@ -361,7 +361,7 @@ fn methods_of(person: &Person, others: Vec<MethodRecord>, recovery_codes_left: i
 
 /// Whether this session may add a method now: with a password re-entered in the last minutes,
 /// or, held for the practice's required setup, with the password it signed in with.
-fn may_enrol(core: &Core, who: &Authenticated) -> Result<(), AppError> {
+pub(crate) fn may_enrol(core: &Core, who: &Authenticated) -> Result<(), AppError> {
     let required_setup = who.session.state == SessionState::TwoFactorSetupRequired;
     if !required_setup && !who.is_reauthenticated(core.clock.now()) {
         return Err(AppError::ReauthenticationRequired);

@@ -21,6 +21,9 @@ pub enum Conflict {
     /// The installation's first practice exists already.
     #[error("the installation is set up")]
     AlreadySetUp,
+    /// A passkey's credential id is held already (`two_factor_methods_credential_unique`).
+    #[error("the passkey is registered already")]
+    CredentialTaken,
     /// Another unique constraint, by name (or the database's words where it gives no name).
     #[error("unique constraint {0}")]
     Other(String),
@@ -444,8 +447,8 @@ pub trait ApplicationStore {
 pub trait SweepStore {
     /// Deletes up to `batch` rows of each kind that ran out before `now`: sessions (past the
     /// longest idle time or the absolute lifetime, or pending past their time), remembered
-    /// devices, rate windows, call tokens, old delivery ids, authorization codes and
-    /// application tokens. Safe
+    /// devices, rate windows, call tokens, old delivery ids, authorization codes, application
+    /// tokens, enrolments and passkey sign-ins. Safe
     /// when several nodes sweep at once: each statement takes what is still there. Answers how
     /// many rows went.
     async fn sweep(&self, now: Timestamp, batch: i64) -> StoreResult<u64>;
@@ -594,6 +597,26 @@ pub trait MethodStore {
         sealed_state: &str,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
+    /// Takes a session's enrolment while it holds: of concurrent takers, one gets it.
+    async fn take_enrolment(
+        &self,
+        session_id: &SessionId,
+        kind: MethodKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>>;
+    /// The passkey with this credential id (base64url), whoever's it is.
+    async fn passkey_by_credential(&self, credential_id: &str)
+    -> StoreResult<Option<MethodRecord>>;
+    /// Keeps a passkey sign-in's sealed ceremony under `key`, replacing an earlier one.
+    async fn put_passkey_sign_in(
+        &self,
+        key: &str,
+        sealed_state: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Takes the passkey sign-in kept under `key` while it holds: of concurrent takers, one
+    /// gets it.
+    async fn take_passkey_sign_in(&self, key: &str, now: Timestamp) -> StoreResult<Option<String>>;
     /// A session's enrolment while it holds.
     async fn enrolment(
         &self,

@@ -207,10 +207,10 @@ pub struct MethodRecord {
     pub person_id: PersonId,
     pub kind: MethodKind,
     pub label: String,
-    /// An app's secret sealed to the method's id (`Keys::seal_totp_secret`); a passkey's
-    /// credential.
+    /// An app's secret sealed to the method's id (`Keys::seal_method_secret`); a passkey's
+    /// credential (the library's JSON), sealed the same way.
     pub sealed_secret: String,
-    /// An app's last accepted time step.
+    /// An app's last accepted time step; a passkey's last signature counter.
     pub last_step: Option<i64>,
     /// A passkey's credential id, base64url.
     pub credential_id: Option<String>,
@@ -235,6 +235,13 @@ pub enum Consume<'a> {
     AppStep { method_id: &'a str, step: i64 },
     /// A recovery code, by its keyed hash, once.
     RecoveryCode { code_hash: &'a str },
+    /// A passkey's signature counter, accepted only past its last one (or 0 while it has
+    /// always been 0: an authenticator that keeps none), with the credential as it is now.
+    PasskeyCounter {
+        method_id: &'a str,
+        counter: i64,
+        sealed_secret: &'a str,
+    },
     /// A session's enrolment of a method, confirmed once.
     Enrolment {
         session_id: &'a SessionId,

@@ -391,7 +391,7 @@ async fn remembered_device(
 
 /// Signs in a session whose second step was just answered, and remembers the browser when
 /// asked and the practice allows it.
-async fn finish(
+pub(crate) async fn finish(
     core: &Core,
     who: &Authenticated,
     how: &str,
@@ -412,7 +412,7 @@ async fn finish(
 }
 
 /// Remembers this browser for the person for `max_age_seconds`.
-async fn remember_browser(
+pub(crate) async fn remember_browser(
     core: &Core,
     person: &Person,
     max_age_seconds: i64,
@@ -624,7 +624,7 @@ async fn setup_required(
     })
 }
 
-async fn audit_failure(
+pub(crate) async fn audit_failure(
     core: &Core,
     person: &Person,
     client: &ClientInfo,

@@ -541,6 +541,10 @@ fn conflict_of(d: &dyn sqlx::error::DatabaseError) -> Conflict {
         || rule.contains("invitations.email_normalized")
     {
         Conflict::EmailTaken
+    } else if rule == "two_factor_methods_credential_unique"
+        || rule.contains("two_factor_methods.credential_id")
+    {
+        Conflict::CredentialTaken
     } else {
         Conflict::Other(rule)
     }

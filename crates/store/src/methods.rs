@@ -1,5 +1,5 @@
 //! The methods beside the phone: a person's apps and passkeys, their recovery codes, the
-//! enrolments waiting to be confirmed, and judging an answer to a second step (used up,
+//! enrolments waiting to be confirmed, passkey sign-ins begun, and judging an answer to a second step (used up,
 //! counted, the person's failures and lock) in one transaction.
 
 use async_trait::async_trait;
@@ -192,6 +192,78 @@ impl MethodStore for Db {
         Ok(())
     }
 
+    async fn take_enrolment(
+        &self,
+        session_id: &SessionId,
+        kind: MethodKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>> {
+        Ok(on_db!(write self, conn => {
+            sqlx::query_scalar(
+                "delete from method_enrolments where session_id = $1 and kind = $2 \
+                 and expires_at > $3 returning sealed_state",
+            )
+            .bind(session_id.as_str())
+            .bind(kind.as_str())
+            .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        }))
+    }
+
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> StoreResult<Option<MethodRecord>> {
+        let row: Option<MethodRow> = on_db!(self, conn => {
+            sqlx::query_as(
+                "select id, person_id, kind, label, sealed_secret, last_step, credential_id, created_at, \
+                 last_used_at from two_factor_methods where credential_id = $1 and kind = 'passkey'",
+            )
+            .bind(credential_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(MethodRecord::try_from).transpose()
+    }
+
+    async fn put_passkey_sign_in(
+        &self,
+        key: &str,
+        sealed_state: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        on_db!(write self, conn => {
+            sqlx::query(
+                "insert into passkey_sign_ins (key, sealed_state, expires_at) values ($1, $2, $3) \
+                 on conflict (key) do update set sealed_state = excluded.sealed_state, \
+                 expires_at = excluded.expires_at",
+            )
+            .bind(key)
+            .bind(sealed_state)
+            .bind(expires_at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        });
+        Ok(())
+    }
+
+    async fn take_passkey_sign_in(&self, key: &str, now: Timestamp) -> StoreResult<Option<String>> {
+        Ok(on_db!(write self, conn => {
+            sqlx::query_scalar(
+                "delete from passkey_sign_ins where key = $1 and expires_at > $2 returning sealed_state",
+            )
+            .bind(key)
+            .bind(now.seconds())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        }))
+    }
+
     async fn enrolment(
         &self,
         session_id: &SessionId,
@@ -278,6 +350,22 @@ impl MethodStore for Db {
                 .bind(method_id)
                 .bind(person_id.as_str())
                 .bind(step)
+                .bind(now.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected(),
+                // SECURITY: a counter that does not move past the last one may be a cloned
+                // authenticator's; one that has always been 0 keeps no counter at all.
+                Consume::PasskeyCounter { method_id, counter, sealed_secret } => sqlx::query(
+                    "update two_factor_methods set last_step = $3, sealed_secret = $4, last_used_at = $5 \
+                     where id = $1 and person_id = $2 and kind = 'passkey' \
+                     and (coalesce(last_step, 0) < $3 or ($3 = 0 and coalesce(last_step, 0) = 0))",
+                )
+                .bind(method_id)
+                .bind(person_id.as_str())
+                .bind(counter)
+                .bind(sealed_secret)
                 .bind(now.seconds())
                 .execute(&mut *tx)
                 .await

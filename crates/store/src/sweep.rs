@@ -16,7 +16,7 @@ const PASSWORD_FAILURES_KEPT_SECONDS: i64 = 86_400;
 
 /// Each kind of expired row, as one statement deleting at most `$2` of them; `$1` is the
 /// moment before which they ran out.
-const SWEEPS: [&str; 11] = [
+const SWEEPS: [&str; 12] = [
     "delete from remembered_devices where id in (select id from remembered_devices where expires_at < $1 limit $2)",
     "delete from rate_windows where key in (select key from rate_windows where window_ends_at < $1 limit $2)",
     "delete from call_tokens where token_hash in (select token_hash from call_tokens where expires_at < $1 limit $2)",
@@ -34,6 +34,7 @@ const SWEEPS: [&str; 11] = [
     "delete from invitations where id in (select id from invitations where expires_at < $1 limit $2)",
     "delete from method_enrolments where expires_at < $1 and session_id in \
      (select session_id from method_enrolments where expires_at < $1 limit $2)",
+    "delete from passkey_sign_ins where key in (select key from passkey_sign_ins where expires_at < $1 limit $2)",
 ];
 
 #[async_trait]
@@ -46,6 +47,7 @@ impl SweepStore for Db {
             now.seconds(),
             now.seconds() - DELIVERY_IDS_KEPT_SECONDS,
             now.seconds() - PASSWORD_FAILURES_KEPT_SECONDS,
+            now.seconds(),
             now.seconds(),
             now.seconds(),
             now.seconds(),

@@ -107,6 +107,14 @@ pub fn refusal(e: &AppError) -> String {
         AppError::CodeExpired => {
             "This code has expired or can't be used any more. Ask for a new code."
         }
+        AppError::InvalidCredential => {
+            "That passkey didn't work, or the request timed out. Please try again, or use \
+             another method."
+        }
+        AppError::PasskeysUnavailable => {
+            "Passkeys can't be used at this address. Open latch by its name (for example \
+             localhost), not by a number."
+        }
         AppError::TwoFactorLocked => {
             "Too many wrong codes. Two-factor sign-in is locked until an owner or manager of \
              your practice unlocks it."
@@ -186,6 +194,7 @@ pub fn reason(why: &Reason) -> String {
         Reason::PracticeName => "Enter the practice's name (1 to 100 characters).",
         Reason::Method => "Choose a two-factor method: passkey, totp, sms or voice.",
         Reason::MethodNotHeld => "Choose one of the two-factor methods you have set up.",
+        Reason::Label => "Give it a name of at most 64 characters.",
         Reason::TwoFactorOff => {
             "Turn on two-factor authentication first: recovery codes stand in for a method \
              you have."

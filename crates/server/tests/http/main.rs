@@ -8,6 +8,7 @@ mod accessibility;
 mod account;
 mod apache;
 mod applications;
+mod authenticator;
 mod browser;
 mod concurrency;
 mod console;

@@ -66,6 +66,8 @@ async fn the_openapi_document_is_exact(dialect: Dialect) {
         ("get", "/api/v1/invitations/{token}"),
         ("post", "/api/v1/invitations/{token}/accept"),
         ("post", "/api/v1/me/email/confirm"),
+        ("post", "/api/v1/session/passkey/options"),
+        ("post", "/api/v1/session/passkey"),
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

@@ -13,6 +13,7 @@ const DEVICE: &str = "latch_device";
 const SEEN: &str = "latch_seen";
 const FLASH: &str = "latch_flash";
 const WAITING: &str = "latch_authorize";
+const PASSKEY: &str = "latch_passkey";
 
 /// A flash cookie this long or longer is not read (browsers keep about 4 KB a cookie).
 pub const FLASH_MAX: usize = 3800;
@@ -139,6 +140,20 @@ pub fn clear_waiting_request(config: &WebConfig) -> HeaderValue {
 
 pub fn read_waiting_request(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
     read_raw(headers, &name(config, WAITING)).filter(|v| is_sealed(v))
+}
+
+/// The token tying a passkey sign-in begun without a session to this browser: it lasts the
+/// ceremony's five minutes. Strict, since only latch's own pages answer it.
+pub fn passkey_sign_in(config: &WebConfig, token: &str) -> HeaderValue {
+    build(config, PASSKEY, token, "Strict", Some(5 * 60))
+}
+
+pub fn clear_passkey_sign_in(config: &WebConfig) -> HeaderValue {
+    build(config, PASSKEY, "", "Strict", Some(0))
+}
+
+pub fn read_passkey_sign_in(config: &WebConfig, headers: &HeaderMap) -> Option<String> {
+    read(headers, &name(config, PASSKEY))
 }
 
 /// The browser's remembered-device cookie (a token per person remembered here) and its seen

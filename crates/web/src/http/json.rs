@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latch_app::methods::{MethodView, Methods};
 use latch_app::records::{Account, Person, Practice};
-use latch_app::sign_in::{CodeAccepted, SignedIn};
+use latch_app::sign_in::{RememberedDevice, SignedIn};
 use latch_app::two_factor::CodeSent;
 use latch_domain::Timestamp;
 use latch_domain::device::BrowserDevices;
@@ -341,9 +341,9 @@ impl DeviceView {
 pub fn remember_cookie(
     config: &WebConfig,
     browser: BrowserDevices,
-    accepted: &CodeAccepted,
+    remembered: Option<&RememberedDevice>,
 ) -> Option<axum::http::HeaderValue> {
-    let device = accepted.remembered.as_ref()?;
+    let device = remembered?;
     let browser = browser.with(&device.tag, device.token.expose());
     Some(cookies::devices(config, &browser, device.max_age_seconds))
 }

@@ -46,6 +46,10 @@ use crate::{features, http};
         features::two_factor::api::turn_off,
         features::two_factor::api::begin_app,
         features::two_factor::api::confirm_app,
+        features::two_factor::api::begin_passkey,
+        features::two_factor::api::add_passkey,
+        features::sign_in::api::passkey_options,
+        features::sign_in::api::passkey_sign_in,
         features::two_factor::api::set_preferred,
         features::two_factor::api::remove_method,
         features::two_factor::api::new_recovery_codes,
@@ -96,8 +100,10 @@ const SESSION: &str = "session";
 
 /// Operations that answer without a session: the first run, signing in and out, health and the
 /// development outbox. Every other one needs the session cookie.
-const WITHOUT_SESSION: [(&str, &str); 12] = [
+const WITHOUT_SESSION: [(&str, &str); 14] = [
     ("post", "/api/v1/setup"),
+    ("post", "/api/v1/session/passkey/options"),
+    ("post", "/api/v1/session/passkey"),
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),
     ("get", "/healthz"),

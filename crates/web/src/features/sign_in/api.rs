@@ -1,11 +1,15 @@
-//! Signing in through the JSON API: the password, the code, a resend, re-authentication and sign-
-//! out.
+//! Signing in through the JSON API: the password, the code, a passkey, a resend,
+//! re-authentication and sign-out.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latch_app::Secret;
+use latch_app::records::Account;
+use latch_app::sign_in::RememberedDevice;
+use latch_domain::device::BrowserDevices;
+use latch_domain::session::SessionState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -145,19 +149,13 @@ pub async fn verify(
             &client,
         )
         .await?;
-    let account = &who.account;
-    let mut response = with_cookie(
-        Json(SignedInResponse {
-            state: "signed_in".into(),
-            user: User::of(&account.person, &account.practice),
-        })
-        .into_response(),
-        cookies::session(&state.config, accepted.token.expose()),
-    );
-    if let Some(cookie) = remember_cookie(&state.config, browser, &accepted) {
-        response = with_cookie(response, cookie);
-    }
-    Ok(response)
+    let response = signed_in(&who.account, &state, accepted.token.expose());
+    Ok(remembering(
+        response,
+        &state,
+        browser,
+        accepted.remembered.as_ref(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -183,4 +181,120 @@ pub async fn resend(
         .resend_sign_in(&who, body.channel.as_deref(), &client)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(CodeSentResponse::from(sent))).into_response())
+}
+
+/// Begins a passkey sign-in: in a session waiting for its second step, for that person's
+/// passkeys; otherwise for a discoverable passkey that signs its person in alone (its ceremony
+/// is tied to this browser by a cookie of five minutes).
+#[utoipa::path(post, path = "/api/v1/session/passkey/options", tag = "session",
+    responses((status = 200, body = crate::features::two_factor::api::PasskeyOptions),
+              (status = 400, description = "method_not_allowed (no passkeys at this address) or invalid_request (none held)", body = ErrorBody)))]
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    AnySession(who): AnySession,
+) -> Result<Response, ApiError> {
+    let begun = state.latch.passkeys.sign_in_options(who.as_ref()).await?;
+    let response = Json(begun.options).into_response();
+    Ok(match begun.browser_token {
+        Some(token) => with_cookie(
+            response,
+            cookies::passkey_sign_in(&state.config, token.expose()),
+        ),
+        None => response,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasskeySignInRequest {
+    /// The `AuthenticationResponseJSON` of the ceremony just begun.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// Remember this browser for the practice's limit (ignored when the limit is 0).
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
+/// Answers a passkey sign-in: the second step of a waiting session, or a sign-in with the
+/// passkey alone.
+#[utoipa::path(post, path = "/api/v1/session/passkey", request_body = PasskeySignInRequest, tag = "session",
+    responses((status = 200, body = SignedInResponse), (status = 400, description = "invalid_credential", body = ErrorBody),
+              (status = 403, description = "two_factor_locked or account_deactivated", body = ErrorBody),
+              (status = 429, description = "rate_limited", body = ErrorBody)))]
+pub async fn passkey_sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AnySession(previous): AnySession,
+    Browser(browser): Browser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasskeySignInRequest>,
+) -> Result<Response, ApiError> {
+    let passkeys = &state.latch.passkeys;
+    let remember = body.remember_device;
+    if let Some(who) = previous
+        .as_ref()
+        .filter(|w| w.session.state == SessionState::TwoFactorRequired)
+    {
+        let accepted = passkeys
+            .second_step(who, &body.credential, remember, &client)
+            .await?;
+        let response = signed_in(&who.account, &state, accepted.token.expose());
+        return Ok(remembering(
+            response,
+            &state,
+            browser,
+            accepted.remembered.as_ref(),
+        ));
+    }
+    let token = cookies::read_passkey_sign_in(&state.config, &headers);
+    let signed_in_alone = passkeys
+        .alone(
+            token.as_deref(),
+            &body.credential,
+            remember,
+            &client,
+            &browser,
+        )
+        .await?;
+    if let Some(previous) = previous {
+        // A browser holds one session: the one it had before ends here.
+        state.latch.sign_in.sign_out(&previous, &client).await?;
+    }
+    let account = &signed_in_alone.account;
+    let seen = cookies::seen_by(&state, &browser, &account.person.id);
+    let response = signed_in(account, &state, signed_in_alone.token.expose());
+    let response = with_cookie(
+        with_cookie(response, seen),
+        cookies::clear_passkey_sign_in(&state.config),
+    );
+    Ok(remembering(
+        response,
+        &state,
+        browser,
+        signed_in_alone.remembered.as_ref(),
+    ))
+}
+
+/// The answer of a finished sign-in, with the session's cookie.
+fn signed_in(account: &Account, state: &AppState, token: &str) -> Response {
+    with_cookie(
+        Json(SignedInResponse {
+            state: "signed_in".into(),
+            user: User::of(&account.person, &account.practice),
+        })
+        .into_response(),
+        cookies::session(&state.config, token),
+    )
+}
+
+/// The response, with the browser's remembered-device cookie when it was just remembered.
+fn remembering(
+    response: Response,
+    state: &AppState,
+    browser: BrowserDevices,
+    remembered: Option<&RememberedDevice>,
+) -> Response {
+    match remember_cookie(&state.config, browser, remembered) {
+        Some(cookie) => with_cookie(response, cookie),
+        None => response,
+    }
 }

@@ -1,4 +1,5 @@
-//! Signing in: the password, the code that follows it, re-authentication and sign-out.
+//! Signing in: the password, the code or passkey that follows it (or a passkey alone),
+//! re-authentication and sign-out.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -15,6 +16,8 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/session/reauthenticate", post(api::reauthenticate))
         .route("/session/verify", post(api::verify))
         .route("/session/resend", post(api::resend))
+        .route("/session/passkey/options", post(api::passkey_options))
+        .route("/session/passkey", post(api::passkey_sign_in))
 }
 
 /// Its pages.

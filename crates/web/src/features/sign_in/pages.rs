@@ -429,7 +429,9 @@ pub async fn submit_code(
         Ok(accepted) => {
             let session = cookies::session(&state.config, accepted.token.expose());
             let mut response = with_cookie(see_other(landing(&continuing)), session);
-            if let Some(cookie) = remember_cookie(&state.config, browser, &accepted) {
+            if let Some(cookie) =
+                remember_cookie(&state.config, browser, accepted.remembered.as_ref())
+            {
                 response = with_cookie(response, cookie);
             }
             Ok(response)

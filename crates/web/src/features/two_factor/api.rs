@@ -16,7 +16,7 @@ use crate::features::sign_in::api::ResendRequest;
 use crate::http::cookies::with_session;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiSession, ApiSetupSession, Client, Session};
-use crate::http::json::{CodeSentResponse, TwoFactor};
+use crate::http::json::{CodeSentResponse, Method, TwoFactor};
 use crate::http::schema::{ChannelName, MethodKindName, SessionStateName};
 
 #[derive(Deserialize, ToSchema)]
@@ -284,4 +284,75 @@ pub async fn new_recovery_codes(
         codes: written(Some(&codes)).unwrap_or_default(),
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// WebAuthn options in their JSON form, as the browser's `navigator.credentials` reads them
+/// (`PublicKeyCredential.parseCreationOptionsFromJSON` and its sibling).
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyOptions {
+    #[serde(rename = "publicKey")]
+    #[schema(value_type = Object)]
+    pub public_key: serde_json::Value,
+}
+
+/// Begins registering a passkey: the options for `navigator.credentials.create`.
+#[utoipa::path(post, path = "/api/v1/me/passkeys/options", tag = "two-factor",
+    responses((status = 200, body = PasskeyOptions), (status = 403, description = "reauthentication_required", body = ErrorBody),
+              (status = 400, description = "method_not_allowed", body = ErrorBody)))]
+pub async fn begin_passkey(
+    State(state): State<AppState>,
+    Session(who, _): ApiSetupSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.latch.passkeys.registration_options(&who).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddPasskeyRequest {
+    /// A name for the passkey, 64 characters at most; "Passkey" when left out.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub label: String,
+    /// The `RegistrationResponseJSON` of the ceremony just begun.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyAddedResponse {
+    pub method: Method,
+    #[serde(flatten)]
+    pub confirmed: ConfirmResponse,
+}
+
+/// Registers the passkey of the ceremony just begun.
+#[utoipa::path(post, path = "/api/v1/me/passkeys", request_body = AddPasskeyRequest, tag = "two-factor",
+    responses((status = 201, body = PasskeyAddedResponse), (status = 400, description = "invalid_credential or invalid_request", body = ErrorBody),
+              (status = 403, description = "reauthentication_required", body = ErrorBody)))]
+pub async fn add_passkey(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Session(who, _): ApiSetupSession,
+    ApiJson(body): ApiJson<AddPasskeyRequest>,
+) -> Result<Response, ApiError> {
+    let added = state
+        .latch
+        .passkeys
+        .register(&who, &body.label, &body.credential, &client)
+        .await?;
+    let (person, held) = state.latch.methods.person_now(&who.account.person).await?;
+    let confirmed = added.confirmed;
+    let body = PasskeyAddedResponse {
+        method: Method::of(&added.method),
+        confirmed: ConfirmResponse {
+            two_factor: TwoFactor::of(&person, &who.account.practice, &held),
+            state: confirmed.signed_in.as_ref().map(|_| "signed_in".to_owned()),
+            recovery_codes: written(confirmed.recovery_codes.as_deref()),
+        },
+    };
+    let response = (StatusCode::CREATED, Json(body)).into_response();
+    Ok(with_session(
+        response,
+        &state.config,
+        confirmed.signed_in.as_ref(),
+    ))
 }

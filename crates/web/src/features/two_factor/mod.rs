@@ -1,5 +1,5 @@
 //! Two-factor of one's own: turning it on, changing its phone or method, an authenticator app,
-//! recovery codes, the preferred method, removing one, turning it off.
+//! a passkey, recovery codes, the preferred method, removing one, turning it off.
 
 use axum::Router;
 use axum::routing::{delete, get, post, put};
@@ -19,6 +19,8 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/me/two-factor/setup/confirm", post(api::confirm_setup))
         .route("/me/two-factor/totp", post(api::begin_app))
         .route("/me/two-factor/totp/confirm", post(api::confirm_app))
+        .route("/me/passkeys/options", post(api::begin_passkey))
+        .route("/me/passkeys", post(api::add_passkey))
         .route("/me/two-factor/preferred", put(api::set_preferred))
         .route("/me/two-factor/methods/{id}", delete(api::remove_method))
         .route("/me/recovery-codes", post(api::new_recovery_codes))
