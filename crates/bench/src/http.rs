@@ -18,18 +18,27 @@ pub struct Http {
     base: String,
 }
 
-/// What came back: the status, the body, the session cookie when one was set, and where a
-/// redirect leads.
+/// What came back: the status, the body, the cookies set (`name=value`, the session's apart),
+/// and where a redirect leads.
 pub struct Reply {
     pub status: u16,
     pub body: Bytes,
     pub session: Option<String>,
+    pub cookies: Vec<String>,
     pub location: Option<String>,
 }
 
 impl Reply {
     pub fn json(&self) -> anyhow::Result<serde_json::Value> {
         serde_json::from_slice(&self.body).context("a JSON body")
+    }
+
+    /// The cookie `name` this answer set, as a `Cookie` header sends it back.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|c| c.split_once('=').is_some_and(|(n, _)| n == name))
+            .map(String::as_str)
     }
 }
 
@@ -44,6 +53,11 @@ impl Http {
             client,
             base: format!("http://{addr}"),
         }
+    }
+
+    /// The server's base URL, `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Reply> {
@@ -96,13 +110,17 @@ impl Http {
         let request = request.body(Full::new(Bytes::from(body)))?;
         let response = self.client.request(request).await?;
         let status = response.status().as_u16();
-        let session = response
+        let cookies: Vec<String> = response
             .headers()
             .get_all(SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("latch_session="))
-            .map(|v| format!("latch_session={}", v.split(';').next().unwrap_or_default()));
+            .filter_map(|v| v.split(';').next().map(str::to_owned))
+            .collect();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("latch_session="))
+            .cloned();
         let location = response
             .headers()
             .get(LOCATION)
@@ -113,6 +131,7 @@ impl Http {
             status,
             body,
             session,
+            cookies,
             location,
         })
     }

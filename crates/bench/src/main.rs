@@ -6,6 +6,7 @@ mod applications;
 mod flows;
 mod http;
 mod load;
+mod passkeys;
 mod report;
 mod seed;
 mod server;
@@ -466,6 +467,21 @@ async fn measure_base(
         )
         .await,
     );
+    if with_floor {
+        eprintln!("seeding an authenticator app for everyone, and sign-ins waiting for its code");
+        let pending = db.app_sign_ins(keys, &crowd.people, unix_now()).await?;
+        // No settling here: the codes are of this step and the next, so they must be used
+        // within the 30 seconds after they were made.
+        eprintln!("authenticator-app code verification");
+        base.app_verify = Some(flows::verify(&http, pending, 16, seconds).await);
+        eprintln!("registering {PASSKEY_PEOPLE} passkeys");
+        let sessions = db
+            .reauthenticated_sessions(&crowd.people, PASSKEY_PEOPLE, unix_now())
+            .await?;
+        let keys = passkeys::register(&http, &sessions).await?;
+        eprintln!("passkey sign-in alone");
+        base.passkey_alone = Some(passkeys::sign_ins(&http, keys, APP_CONCURRENCY, seconds).await);
+    }
     if let Some(app) = application {
         eprintln!("application sign-in for people signed in to latch");
         base.app_sign_in =
@@ -484,6 +500,9 @@ async fn measure_base(
     drop(server);
     Ok(base)
 }
+
+/// People who register a passkey for the passkey phase; each signs in with it many times.
+const PASSKEY_PEOPLE: usize = 64;
 
 /// Requests at once in the application phases: enough to keep both cores busy.
 const APP_CONCURRENCY: usize = 16;

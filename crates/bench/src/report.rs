@@ -45,6 +45,10 @@ pub struct Base {
     pub app_sign_in: Option<Outcome>,
     /// The token endpoint's refresh alone.
     pub refresh: Option<Outcome>,
+    /// An authenticator app's code alone, against seeded sign-ins waiting for it.
+    pub app_verify: Option<Outcome>,
+    /// A passkey sign-in alone: the options and the assertion.
+    pub passkey_alone: Option<Outcome>,
 }
 
 impl Base {
@@ -60,6 +64,8 @@ impl Base {
             ("remembered-device sign-in", &self.remembered),
             ("application sign-in", &self.app_sign_in),
             ("refresh", &self.refresh),
+            ("authenticator-app code verification", &self.app_verify),
+            ("passkey sign-in alone", &self.passkey_alone),
         ];
         for (name, outcome) in named {
             if let Some(o) = outcome {
@@ -216,23 +222,10 @@ impl Report {
             );
         }
 
-        let pages_cell = |o: &Option<Outcome>| {
-            o.as_ref().map_or_else(
-                || "—".to_owned(),
-                |o| {
-                    format!(
-                        "p50 {:.1} ms, p99 {:.1} ms, {} errors",
-                        o.quantile_ms(0.5),
-                        o.quantile_ms(0.99),
-                        o.errors
-                    )
-                },
-            )
-        };
         let (s, l) = both(&|b| {
             format!(
                 "{}; the storm meanwhile {:.1}/s",
-                pages_cell(&b.pages_in_storm),
+                latency(&b.pages_in_storm),
                 b.storm_beside_pages
                     .as_ref()
                     .map_or(0.0, Outcome::per_second)
@@ -252,7 +245,7 @@ impl Report {
                 worst_p99.0, worst_p99.1
             ))
         );
-        let (s, l) = both(&|b| pages_cell(&b.pages_alone));
+        let (s, l) = both(&|b| latency(&b.pages_alone));
         let _ = writeln!(out, "| 3a | the same with no storm | {s} | {l} | |");
 
         let floor = small
@@ -321,6 +314,7 @@ impl Report {
             ))
         );
         self.application_rows(out, f, small);
+        self.method_rows(out, small);
         if let (Some(small), Some(large)) = (small, large) {
             let rate = |o: &Option<Outcome>| o.as_ref().map_or(0.0, Outcome::per_second);
             let p99 = |o: &Option<Outcome>| o.as_ref().map_or(f64::NAN, |o| o.quantile_ms(0.99));
@@ -352,6 +346,35 @@ impl Report {
 }
 
 impl Report {
+    /// Rows 12 and 13, beside the texted code's row 4: an authenticator app's code alone, and
+    /// a passkey sign-in alone, which hashes no password and so should far exceed row 1.
+    fn method_rows(&self, out: &mut String, small: Option<&Base>) {
+        let Some(b) = small else {
+            return;
+        };
+        let rate = |o: &Option<Outcome>| o.as_ref().map_or(0.0, Outcome::per_second);
+        let texted = rate(&b.verify);
+        let app = rate(&b.app_verify);
+        let _ = writeln!(
+            out,
+            "| 12 | authenticator-app code verification alone (seeded sign-ins waiting for it) | {app:.0}/s ({:.2}× row 4's texted codes), {} | | |",
+            app / texted,
+            latency(&b.app_verify)
+        );
+        let passkey = rate(&b.passkey_alone);
+        let bound = self.bound();
+        let _ = writeln!(
+            out,
+            "| 13 | passkey sign-in alone: options, then the assertion (ES256) | {passkey:.0}/s ({:.1}× the hashing bound of row 1), {} | | far above row 1: {} |",
+            passkey / bound,
+            latency(&b.passkey_alone),
+            verdict(passkey >= 2.0 * bound, || format!(
+                "{:.1}×",
+                passkey / bound
+            ))
+        );
+    }
+
     /// Rows 9 to 11: one RS256 signature alone, an application's sign-in, a refresh. The goal
     /// of 500 application sign-ins a second is SQLite's; PostgreSQL's figure is reported.
     fn application_rows(&self, out: &mut String, f: &Figures, small: Option<&Base>) {
@@ -400,6 +423,21 @@ impl Report {
             cell(&b.refresh)
         );
     }
+}
+
+/// A phase's latencies and errors: "p50 2.3 ms, p99 7.4 ms, 0 errors".
+fn latency(outcome: &Option<Outcome>) -> String {
+    outcome.as_ref().map_or_else(
+        || "—".to_owned(),
+        |o| {
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                o.quantile_ms(0.5),
+                o.quantile_ms(0.99),
+                o.errors
+            )
+        },
+    )
 }
 
 fn verdict(met: bool, missed: impl FnOnce() -> String) -> String {

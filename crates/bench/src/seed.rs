@@ -1,13 +1,15 @@
 //! Filling a latch database fast, straight through SQL rather than the API: the people of the
-//! storm, signed-in sessions, pending sign-ins with known codes, remembered browsers, and a
-//! large base of other practices. Secrets are made the way latch makes them (its key
-//! derivation, its token hash), so the server accepts what the bench hands it.
+//! storm, signed-in sessions, pending sign-ins with known codes (texted, or an app's),
+//! remembered browsers, and a large base of other practices. Secrets are made the way latch
+//! makes them (its key derivation, its token hash), so the server accepts what the bench hands
+//! it.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use latch_app::crypto::{Keys, hex, new_token, random_u32, token_hash};
+use latch_domain::totp::TotpSecret;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -221,6 +223,78 @@ impl Database {
             tx.commit().await?;
         });
         Ok(pending)
+    }
+
+    /// An authenticator app for each person beside their phone, and sign-ins waiting for its
+    /// code: one round of everyone at the step of `now`, then one at the next (the step after
+    /// stays within the one step of drift latch accepts, and each step works once). The
+    /// verifications must run within the 30 seconds after `now`.
+    pub async fn app_sign_ins(
+        &self,
+        keys: &Keys,
+        people: &[StormPerson],
+        now: i64,
+    ) -> anyhow::Result<Vec<PendingSignIn>> {
+        let step = latch_domain::totp::step_of(now);
+        let mut secrets = Vec::with_capacity(people.len());
+        let mut pending = Vec::with_capacity(2 * people.len());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for person in people {
+                let secret = TotpSecret::from_bytes(latch_app::crypto::random_bytes());
+                let method_id = format!("bench-app-{}", hex(&latch_app::crypto::random_bytes::<8>()));
+                sqlx::query(
+                    "insert into two_factor_methods (id, person_id, kind, label, sealed_secret, created_at) \
+                     values ($1, $2, 'totp', 'Authenticator app', $3, $4) \
+                     on conflict do nothing",
+                )
+                .bind(&method_id)
+                .bind(&person.id)
+                .bind(keys.seal_method_secret(&method_id, secret.as_bytes()))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                secrets.push(secret);
+            }
+            for round in 0..2 {
+                for (person, secret) in people.iter().zip(&secrets) {
+                    let token = new_token();
+                    sqlx::query(INSERT_SESSION)
+                        .bind(format!("bench-app-pending-{}", hex(&latch_app::crypto::random_bytes::<8>())))
+                        .bind(token_hash(token.expose()))
+                        .bind(&person.id)
+                        .bind("two_factor_required")
+                        .bind(now)
+                        .bind(Some(now + 30 * 60))
+                        .execute(&mut *tx)
+                        .await?;
+                    pending.push(PendingSignIn {
+                        cookie: format!("latch_session={}", token.expose()),
+                        code: format!("{:06}", secret.code_at(step + round)),
+                    });
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(pending)
+    }
+
+    /// Signed-in sessions with the password re-entered just now, one per person in turn: what
+    /// adding a passkey takes.
+    pub async fn reauthenticated_sessions(
+        &self,
+        people: &[StormPerson],
+        count: usize,
+        now: i64,
+    ) -> anyhow::Result<Vec<String>> {
+        let cookies = self.signed_in_sessions(people, count, now).await?;
+        on_pool!(self, pool => {
+            sqlx::query("update sessions set reauthenticated_until = $1 where label = 'latch-bench'")
+                .bind(now + 10 * 60)
+                .execute(pool)
+                .await?;
+        });
+        Ok(cookies)
     }
 
     /// A browser remembered for each person: the cookie that browser sends.

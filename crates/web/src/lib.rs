@@ -93,6 +93,7 @@ pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Rou
         .merge(oidc::page_routes())
         .route("/message", get(flash::show_message))
         .route("/static/latch.css", get(layout::stylesheet))
+        .route("/static/passkey.js", get(layout::passkey_script))
         .fallback(layout::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

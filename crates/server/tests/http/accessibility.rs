@@ -136,6 +136,7 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
     problems.extend(check("/profile", "my profile with two-factor", &b).await);
     for (path, name) in [
         ("/profile/two-factor/app", "authenticator app"),
+        ("/profile/two-factor/passkey", "add a passkey"),
         ("/profile/two-factor/recovery-codes", "recovery codes"),
         (
             "/profile/two-factor/methods/phone/remove",
@@ -170,6 +171,10 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
         .unwrap();
     problems.extend(check("", "wizard: code after a call instead", &b).await);
 
+    // The owner adds a passkey too, so the code page can ask for it.
+    owner.reauthenticate().await;
+    let mut key = crate::authenticator::Authenticator::for_latch(&owner.base);
+    crate::two_factor::passkeys::add_passkey(&owner, &mut key).await;
     // A fresh sign-in asks for the code.
     b.goto(&format!("{base}/profile")).await.unwrap();
     submit(&b, "/sign-out").await;
@@ -183,6 +188,7 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
         )
         .await,
     );
+    problems.extend(check("/sign-in/code?method=passkey", "use your passkey", &b).await);
     b.goto(&format!("{base}/sign-in/code")).await.unwrap();
     submit(&b, "/sign-out").await;
     b.goto(&format!("{base}/sign-in")).await.unwrap();

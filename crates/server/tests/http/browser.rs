@@ -145,7 +145,7 @@ async fn sign_in(b: &Client, base: &str, email: &str) {
     assert_eq!(path(b).await, "/dashboard", "{email} reaches the dashboard");
 }
 
-async fn sign_out(b: &Client) {
+pub(crate) async fn sign_out(b: &Client) {
     submit(b, "/sign-out").await;
     assert_eq!(path(b).await, "/sign-in");
 }
@@ -275,7 +275,7 @@ async fn a_new_practice_is_created_and_its_people_sign_in_and_out_in_chromium() 
     b.close().await.unwrap();
 }
 
-async fn click(b: &Client, css: &str) {
+pub(crate) async fn click(b: &Client, css: &str) {
     b.find(Locator::Css(css))
         .await
         .unwrap()
@@ -285,7 +285,7 @@ async fn click(b: &Client, css: &str) {
 }
 
 /// Follows a link and waits for the page it leads to.
-async fn follow(b: &Client, link: Locator<'_>) {
+pub(crate) async fn follow(b: &Client, link: Locator<'_>) {
     let old_page = b.find(Locator::Css("html")).await.unwrap();
     b.find(link).await.unwrap().click().await.unwrap();
     for _ in 0..200 {
@@ -306,7 +306,7 @@ pub(crate) async fn password_only(b: &Client, base: &str, email: &str) {
 }
 
 /// The page after a first method: ten recovery codes, shown once, then on.
-async fn saved_recovery_codes(b: &Client) -> Vec<String> {
+pub(crate) async fn saved_recovery_codes(b: &Client) -> Vec<String> {
     let text = body_text(b).await;
     assert!(text.contains("Save your recovery codes"), "{text}");
     let mut codes = Vec::new();
@@ -322,7 +322,7 @@ async fn saved_recovery_codes(b: &Client) -> Vec<String> {
     codes
 }
 
-async fn shot(b: &Client, name: &str) {
+pub(crate) async fn shot(b: &Client, name: &str) {
     if let Ok(dir) = std::env::var("LATCH_SCREENSHOT_DIR") {
         std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.unwrap()).unwrap();
     }

@@ -10,6 +10,7 @@ mod apache;
 mod applications;
 mod authenticator;
 mod browser;
+mod browser_passkeys;
 mod concurrency;
 mod console;
 mod demo;

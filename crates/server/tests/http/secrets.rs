@@ -15,6 +15,7 @@ crate::on_both_databases!(
     an_email_waits_in_the_queue_sealed,
     only_a_keyed_hash_of_a_code_is_stored,
     an_apps_secret_is_sealed_and_recovery_codes_are_keyed_hashes,
+    a_passkey_and_its_ceremony_are_kept_sealed,
     only_the_hash_of_a_session_token_is_stored,
     a_password_hashed_at_a_lower_cost_is_hashed_again_at_sign_in,
 );
@@ -138,6 +139,57 @@ async fn an_apps_secret_is_sealed_and_recovery_codes_are_keyed_hashes(dialect: D
             .await
             .unwrap(),
         10
+    );
+}
+
+async fn a_passkey_and_its_ceremony_are_kept_sealed(dialect: Dialect) {
+    use latch_app::ports::MethodStore;
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner.reauthenticate().await;
+    let (status, options) = owner.post("/api/v1/me/passkeys/options", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+    let account = app
+        .db
+        .account_by_email("owner@harbor.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let sessions = app.db.sessions_of(&account.person.id).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    let waiting = app
+        .db
+        .enrolment(
+            &sessions[0].id,
+            latch_domain::method::MethodKind::Passkey,
+            app.clock.now(),
+        )
+        .await
+        .unwrap()
+        .expect("the ceremony waits in the database");
+    assert!(!waiting.contains(challenge), "the challenge is sealed");
+    assert!(!waiting.contains("challenge"), "and so is its shape");
+
+    let mut key = crate::authenticator::Authenticator::for_latch(&owner.base);
+    let credential = key.create(&options);
+    let (status, body) = owner
+        .post("/api/v1/me/passkeys", json!({"credential": credential}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let methods = app.db.methods_of(&account.person.id).await.unwrap();
+    assert_eq!(methods.len(), 1);
+    let sealed = &methods[0].sealed_secret;
+    assert!(
+        serde_json::from_str::<serde_json::Value>(sealed).is_err()
+            && !sealed.contains("cred")
+            && !sealed.contains("counter"),
+        "the credential is sealed: {sealed}"
+    );
+    assert_eq!(
+        methods[0].credential_id.as_deref(),
+        credential["id"].as_str(),
+        "only its id, public already, is kept as it is"
     );
 }
 

@@ -509,6 +509,20 @@ impl Client {
         body["events"].as_array().unwrap().len()
     }
 
+    /// The details of the practice's audit events of `kind`, newest first.
+    pub async fn audit_details(&self, kind: &str) -> Vec<String> {
+        let (status, body) = self
+            .get(&format!("/api/v1/practice/audit?kind={kind}&limit=500"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["detail"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Enters a sign-in's code, and asserts that it signed in: a step of a test's setup, which
     /// must not pass quietly when the code did not work.
     pub async fn enter_code(&self, code: impl AsRef<str>, remember_device: bool) {

@@ -82,8 +82,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         None => "'self'".to_owned(),
     };
     let policy = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
     let h = response.headers_mut();
     if let Ok(policy) = HeaderValue::from_str(&policy) {

@@ -93,6 +93,7 @@ pub(crate) fn notice_for(done: Option<&str>) -> Option<&'static str> {
         }
         "device" => Some("That browser was forgotten. It will ask for a code next time."),
         "app" => Some("Your authenticator app is added. Sign-ins can ask for its code."),
+        "passkey" => Some("Your passkey is added. You can sign in with it, without a password."),
         "preferred" => Some("Saved. Sign-ins will ask for that method first."),
         "method-removed" => Some(
             "That method was removed. You were signed out everywhere else, and remembered browsers will ask again.",
@@ -151,6 +152,18 @@ pub async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/latch.css"),
+    )
+        .into_response()
+}
+
+/// The one script latch serves: passkeys on the pages that offer them.
+pub async fn passkey_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/passkey.js"),
     )
         .into_response()
 }

@@ -9,7 +9,7 @@ use crate::support::{Client, PASSWORD, TestApp};
 
 mod code_page;
 mod methods;
-mod passkeys;
+pub(crate) mod passkeys;
 mod remembered;
 mod sends;
 mod setup;

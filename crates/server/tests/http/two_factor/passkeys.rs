@@ -16,6 +16,7 @@ crate::on_both_databases!(
     an_assertion_that_does_not_stand_is_refused_and_counted,
     a_required_setup_may_choose_a_passkey,
     a_passkey_begun_on_one_node_is_finished_on_another,
+    a_passkey_alone_is_refused_to_someone_who_left_and_throttled_by_address,
 );
 mod at_once {
     use super::{
@@ -30,7 +31,7 @@ mod at_once {
 
 /// Registers a passkey for the client (re-authenticated, or held for a required setup);
 /// answers the registration's body.
-pub async fn add_passkey(c: &Client, key: &mut Authenticator) -> Value {
+pub(crate) async fn add_passkey(c: &Client, key: &mut Authenticator) -> Value {
     let (status, options) = c.post("/api/v1/me/passkeys/options", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{options}");
     let credential = key.create(&options);
@@ -266,16 +267,8 @@ async fn a_passkey_alone_signs_in_without_a_password(dialect: Dialect) {
         "the ceremony's cookie goes: {}",
         c.cookies()
     );
-    let (_, audit) = owner
-        .get("/api/v1/practice/audit?kind=sign_in.succeeded")
-        .await;
-    let how: Vec<&str> = audit["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["detail"].as_str())
-        .collect();
-    assert!(how.contains(&"passkey"), "{audit}");
+    let how = owner.audit_details("sign_in.succeeded").await;
+    assert!(how.iter().any(|h| h == "passkey"), "{how:?}");
     // Used once.
     let (status, body) = c
         .post("/api/v1/session/passkey", json!({"credential": answer}))
@@ -525,4 +518,61 @@ pub(super) async fn of_two_clones_answering_with_one_counter_one_wins(dialect: D
         .filter(|(status, _)| *status == StatusCode::OK)
         .count();
     assert_eq!(won, 1, "{answers:?}");
+}
+
+/// Asks for a sessionless passkey sign-in and answers it with the key.
+async fn alone(c: &Client, key: &mut Authenticator) -> (StatusCode, Value) {
+    let (status, options) = c.post("/api/v1/session/passkey/options", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let answer = key.get(&options);
+    c.post("/api/v1/session/passkey", json!({"credential": answer}))
+        .await
+}
+
+async fn a_passkey_alone_is_refused_to_someone_who_left_and_throttled_by_address(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    let (staff, staff_id) = app.person(&owner, "staff", "sam@harbor.test").await;
+    staff.reauthenticate().await;
+    let mut key = Authenticator::for_latch(&owner.base);
+    add_passkey(&staff, &mut key).await;
+    owner.reauthenticate().await;
+    let deactivate = format!("/api/v1/practice/users/{staff_id}/deactivate");
+    let (status, body) = owner.post(&deactivate, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = alone(&app.client(), &mut key).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "account_deactivated"),
+        "{body}"
+    );
+    let reactivate = format!("/api/v1/practice/users/{staff_id}/reactivate");
+    let (status, body) = owner.post(&reactivate, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // Refused answers from one address count as wrong passwords do: a hundred in a quarter
+    // of an hour, and that address is refused, right passkey or not.
+    let c = app.client();
+    for _ in 0..100 {
+        let (status, body) = c
+            .post(
+                "/api/v1/session/passkey",
+                json!({"credential": {"id": "made-up"}}),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_credential"),
+            "{body}"
+        );
+    }
+    let (status, body) = alone(&c, &mut key).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "{body}"
+    );
+    app.clock.advance(15 * 60);
+    let (status, body) = alone(&c, &mut key).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -105,7 +105,8 @@ pub async fn show_dashboard(
         is_client: person.role == Role::Client,
         two_factor_status: match &person.two_factor {
             Some(s) => format!("On: codes go by {}", s.channel.label()),
-            None if person.has_two_factor() => "On: with your authenticator app".to_owned(),
+            None if person.other_methods.totp => "On: with your authenticator app".to_owned(),
+            None if person.other_methods.passkey => "On: with your passkey".to_owned(),
             None => "Not set up yet".to_owned(),
         },
         two_factor_on: person.has_two_factor(),
@@ -148,6 +149,8 @@ pub struct ProfilePage {
     recovery_codes_left: i64,
     /// An authenticator app is among them.
     has_app: bool,
+    /// A passkey may be added: they work here and the practice allows them.
+    passkey_offered: bool,
     /// Few recovery codes are left: My Profile warns.
     few_recovery_codes: bool,
 }
@@ -213,6 +216,7 @@ async fn profile_page(
             .collect(),
         recovery_codes_left: held.recovery_codes_left,
         has_app: person.other_methods.totp,
+        passkey_offered: crate::features::two_factor::pages::passkey_offered(state, who),
         few_recovery_codes: person.has_two_factor()
             && held.recovery_codes_left <= FEW_RECOVERY_CODES,
         is_client: person.role == Role::Client,

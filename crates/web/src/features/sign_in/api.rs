@@ -287,7 +287,7 @@ fn signed_in(account: &Account, state: &AppState, token: &str) -> Response {
 }
 
 /// The response, with the browser's remembered-device cookie when it was just remembered.
-fn remembering(
+pub(crate) fn remembering(
     response: Response,
     state: &AppState,
     browser: BrowserDevices,

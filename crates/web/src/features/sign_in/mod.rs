@@ -8,6 +8,7 @@ use crate::AppState;
 
 pub(crate) mod api;
 pub(crate) mod pages;
+pub(crate) mod passkeys;
 
 /// Its JSON API, under `/api/v1`.
 pub(crate) fn api_routes() -> Router<AppState> {
@@ -36,4 +37,5 @@ pub(crate) fn page_routes() -> Router<AppState> {
             get(pages::show_code).post(pages::submit_code),
         )
         .route("/sign-in/code/resend", post(pages::submit_code_resend))
+        .route("/sign-in/passkey", post(passkeys::submit_passkey))
 }

@@ -30,6 +30,8 @@ pub struct SignInPage {
     notice: Option<&'static str>,
     /// The application a waiting request came from.
     application_name: Option<String>,
+    /// Passkeys work at this address: "Sign in with a passkey" is offered.
+    passkeys: bool,
 }
 
 csrf_form!(SignInForm { email } secret { password });
@@ -65,6 +67,7 @@ pub async fn show_sign_in(
             error,
             notice: notice_for(q.done.as_deref()),
             application_name: waiting.map(|w| w.application_name.clone()),
+            passkeys: state.latch.passkeys.available(),
         },
     ))
 }
@@ -335,7 +338,7 @@ fn other_methods(answers: &[Answer], on_page: Answer, by_phone: bool) -> Vec<Oth
         .iter()
         .filter(|a| **a != on_page)
         .filter(|a| !(by_phone && matches!(a, Answer::Sms | Answer::Voice)))
-        .filter_map(|a| {
+        .map(|a| {
             let link = |words| OtherMethod {
                 send_by: None,
                 href: format!("/sign-in/code?method={}", a.as_str()),
@@ -347,12 +350,11 @@ fn other_methods(answers: &[Answer], on_page: Answer, by_phone: bool) -> Vec<Oth
                 words,
             };
             match a {
-                Answer::Sms => Some(send("sms", "Text me a code")),
-                Answer::Voice => Some(send("voice", "Call me with a code")),
-                Answer::Totp => Some(link("Use your authenticator app")),
-                Answer::RecoveryCode => Some(link("Use a recovery code")),
-                // Passkeys answer on a page of their own, with its script.
-                Answer::Passkey => None,
+                Answer::Sms => send("sms", "Text me a code"),
+                Answer::Voice => send("voice", "Call me with a code"),
+                Answer::Totp => link("Use your authenticator app"),
+                Answer::RecoveryCode => link("Use a recovery code"),
+                Answer::Passkey => link("Use your passkey"),
             }
         })
         .collect()

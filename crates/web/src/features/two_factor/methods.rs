@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use latch_app::AppError;
-use latch_app::methods::{AppBegun, MethodView};
+use latch_app::methods::{AppBegun, MethodConfirmed, MethodView};
 use latch_app::sign_in::Authenticated;
 use latch_domain::method::{MethodKind, RecoveryCode};
 use latch_domain::session::SessionState;
@@ -91,23 +91,7 @@ pub async fn submit_app(
         .confirm_app(&who, &form.code, &client)
         .await;
     match confirmed {
-        Ok(confirmed) => {
-            let response = match confirmed.recovery_codes {
-                Some(codes) => {
-                    let next = match who.session.state {
-                        SessionState::TwoFactorSetupRequired => "/dashboard",
-                        _ => "/profile?done=app",
-                    };
-                    recovery_codes_page(&who, csrf, &codes, true, next)
-                }
-                None => see_other("/profile?done=app"),
-            };
-            Ok(with_session(
-                response,
-                &state.config,
-                confirmed.signed_in.as_ref(),
-            ))
-        }
+        Ok(confirmed) => Ok(method_added(&state, &who, csrf, confirmed, "app")),
         Err(AppError::NoSetupInProgress) => Ok(see_other("/profile/two-factor/app")),
         Err(e) if shown_beside_code_form(&e) => Ok(flash::back(
             "/profile/two-factor/app",
@@ -118,6 +102,29 @@ pub async fn submit_app(
     }
 }
 
+/// Where a method just added leads: its first recovery codes, shown once, when it was the
+/// first; else My Profile, saying it was `done`.
+pub(crate) fn method_added(
+    state: &AppState,
+    who: &Authenticated,
+    csrf: String,
+    confirmed: MethodConfirmed,
+    done: &str,
+) -> Response {
+    let profile = format!("/profile?done={done}");
+    let response = match confirmed.recovery_codes {
+        Some(codes) => {
+            let next = match who.session.state {
+                SessionState::TwoFactorSetupRequired => "/dashboard",
+                _ => &profile,
+            };
+            recovery_codes_page(who, csrf, &codes, true, next)
+        }
+        None => see_other(&profile),
+    };
+    with_session(response, &state.config, confirmed.signed_in.as_ref())
+}
+
 #[derive(Template)]
 #[template(path = "recovery_codes.html")]
 pub struct RecoveryCodesPage {
@@ -126,7 +133,7 @@ pub struct RecoveryCodesPage {
     codes: Vec<String>,
     /// They came with the first method.
     first: bool,
-    next: &'static str,
+    next: String,
     left: i64,
 }
 
@@ -135,13 +142,13 @@ pub(crate) fn recovery_codes_page(
     csrf: String,
     codes: &[RecoveryCode],
     first: bool,
-    next: &'static str,
+    next: &str,
 ) -> Response {
     let page = RecoveryCodesPage {
         chrome: Chrome::new(who, csrf, "profile"),
         codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
         first,
-        next,
+        next: next.to_owned(),
         left: 0,
     };
     render(StatusCode::OK, &page)
@@ -167,7 +174,7 @@ pub async fn show_recovery_codes(
         chrome: Chrome::new(&who, csrf, "profile"),
         codes: Vec::new(),
         first: false,
-        next: "/profile",
+        next: "/profile".to_owned(),
         left: methods.recovery_codes_left,
     };
     Ok(render(StatusCode::OK, &page))

@@ -9,6 +9,7 @@ use crate::AppState;
 pub(crate) mod api;
 pub(crate) mod methods;
 pub(crate) mod pages;
+pub(crate) mod passkeys;
 
 /// Its JSON API, under `/api/v1`.
 pub(crate) fn api_routes() -> Router<AppState> {
@@ -47,6 +48,10 @@ pub(crate) fn page_routes() -> Router<AppState> {
         .route(
             "/profile/two-factor/app",
             get(methods::show_app).post(methods::submit_app),
+        )
+        .route(
+            "/profile/two-factor/passkey",
+            get(passkeys::show_passkey).post(passkeys::submit_passkey),
         )
         .route(
             "/profile/two-factor/recovery-codes",

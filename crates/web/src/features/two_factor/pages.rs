@@ -24,6 +24,7 @@ use latch_app::records::TwoFactorSetting;
 use latch_app::sign_in::Authenticated;
 use latch_app::two_factor::SetupInput;
 use latch_app::{AppError, Field, Secret};
+use latch_domain::method::MethodKind;
 use latch_domain::session::SessionState;
 use latch_domain::two_factor::Channel;
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,8 @@ pub struct PhoneStepPage {
     voice_available: bool,
     /// A change: the number two-factor uses now (masked), which the person may keep.
     current_phone: Option<String>,
+    /// A passkey may be added instead: they work here and the practice allows them.
+    passkey_offered: bool,
 }
 
 /// The wizard's frame; a sign-in held for the practice's rule says why.
@@ -115,7 +118,14 @@ fn phone_page(
             .two_factor
             .as_ref()
             .map(|s| s.phone.masked()),
+        passkey_offered: passkey_offered(state, who),
     }
+}
+
+/// Whether a passkey may be added: they work at this address and the practice allows them.
+pub(crate) fn passkey_offered(state: &AppState, who: &Authenticated) -> bool {
+    let allowed = who.account.practice.security.allows(MethodKind::Passkey);
+    allowed && state.latch.passkeys.available()
 }
 
 pub(crate) fn password_step(
@@ -130,6 +140,7 @@ pub(crate) fn password_step(
             "off" => "Turn off two-factor authentication",
             "recovery" => "Recovery codes",
             "app" => "Add an authenticator app",
+            "passkey" => "Add a passkey",
             _ if next.starts_with("remove:") => "Remove a two-factor method",
             _ => wizard_heading(who),
         },
@@ -173,6 +184,7 @@ pub async fn submit_password_step(
         (_, Some(id)) => &format!("/profile/two-factor/methods/{id}/remove"),
         ("off", _) => "/profile/two-factor/off",
         ("app", _) => "/profile/two-factor/app",
+        ("passkey", _) => "/profile/two-factor/passkey",
         ("recovery", _) => "/profile/two-factor/recovery-codes",
         _ => "/profile/two-factor",
     };
