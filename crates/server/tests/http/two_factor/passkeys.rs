@@ -17,6 +17,7 @@ crate::on_both_databases!(
     a_required_setup_may_choose_a_passkey,
     a_passkey_begun_on_one_node_is_finished_on_another,
     a_passkey_alone_is_refused_to_someone_who_left_and_throttled_by_address,
+    an_application_learns_that_a_passkey_was_used,
 );
 mod at_once {
     use super::{
@@ -575,4 +576,34 @@ async fn a_passkey_alone_is_refused_to_someone_who_left_and_throttled_by_address
     app.clock.advance(15 * 60);
     let (status, body) = alone(&c, &mut key).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn an_application_learns_that_a_passkey_was_used(dialect: Dialect) {
+    use crate::oidc::{claims_of, code_for, exchange, register};
+    let app = TestApp::new(dialect).await;
+    let (_owner, mut key) = owner_preferring_a_passkey(&app).await;
+    let rp = register(&app, false).await;
+    // After the password.
+    let c = pending_sign_in(&app).await;
+    let (status, body) = answer_with_passkey(&c, &mut key).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let code = code_for(&app, &c, &rp).await;
+    let (status, tokens) = exchange(&app.client(), &rp, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        claims["amr"],
+        json!(["pwd", "hwk", "user", "mfa"]),
+        "{claims}"
+    );
+    assert_eq!(claims["acr"], "mfa");
+    // Alone: no password stood behind it.
+    let c = app.client();
+    let (status, body) = alone(&c, &mut key).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let code = code_for(&app, &c, &rp).await;
+    let (status, tokens) = exchange(&app.client(), &rp, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["hwk", "user", "mfa"]), "{claims}");
 }
