@@ -37,6 +37,8 @@ pub struct Misbehave {
     pub counter: Option<u32>,
     /// Sign other client data than the one sent.
     pub sign_other_data: bool,
+    /// Register a new key under this credential id, instead of a new id.
+    pub credential_id: Option<Vec<u8>>,
 }
 
 pub struct Authenticator {
@@ -85,10 +87,12 @@ impl Authenticator {
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
             .unwrap();
-        let id: Vec<u8> = ring::rand::generate::<[u8; 32]>(&rng)
-            .unwrap()
-            .expose()
-            .to_vec();
+        let id: Vec<u8> = how.credential_id.clone().unwrap_or_else(|| {
+            ring::rand::generate::<[u8; 32]>(&rng)
+                .unwrap()
+                .expose()
+                .to_vec()
+        });
         let user_handle = URL_SAFE_NO_PAD
             .decode(options["user"]["id"].as_str().expect("a user handle"))
             .unwrap();

@@ -310,6 +310,25 @@ async fn a_registration_that_does_not_stand_is_refused_and_its_ceremony_used(dia
             .await;
         assert_eq!(code(&body), "invalid_credential", "{status} {body}");
     }
+    // A credential id is one person's once: someone else's cannot be registered again.
+    let (staff, _) = app.person(&owner, "staff", "sam@harbor.test").await;
+    staff.reauthenticate().await;
+    let mut theirs = Authenticator::for_latch(&owner.base);
+    add_passkey(&staff, &mut theirs).await;
+    let (_, options) = owner.post("/api/v1/me/passkeys/options", json!({})).await;
+    let taken = Misbehave {
+        credential_id: Some(theirs.credentials[0].id.clone()),
+        ..Misbehave::default()
+    };
+    let copy = key.create_misbehaving(&options, &taken);
+    let (status, body) = owner
+        .post("/api/v1/me/passkeys", json!({"credential": copy}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_credential"),
+        "{body}"
+    );
     let (_, options) = owner.post("/api/v1/me/passkeys/options", json!({})).await;
     let credential = key.create(&options);
     let (status, body) = owner
