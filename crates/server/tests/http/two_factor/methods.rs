@@ -626,6 +626,18 @@ async fn a_practice_narrows_the_methods_people_may_add_and_keeps_those_in_use(di
         (StatusCode::BAD_REQUEST, "method_not_allowed"),
         "{body}"
     );
+    // My Profile offers only what may be added.
+    let (_, html) = owner.page("/profile").await;
+    for gone in ["Add an authenticator app", "Add a passkey"] {
+        assert!(!html.contains(gone), "{gone}: {html}");
+    }
+    let (status, body) = owner
+        .change_security(json!({"methods_allowed": ["passkey", "sms"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = owner.page("/profile").await;
+    assert!(html.contains("Add a passkey"), "{html}");
+    assert!(!html.contains("Add an authenticator app"), "{html}");
 }
 
 async fn the_settings_page_narrows_the_methods_and_refuses_none(dialect: Dialect) {

@@ -149,6 +149,8 @@ pub struct ProfilePage {
     recovery_codes_left: i64,
     /// An authenticator app is among them.
     has_app: bool,
+    /// An app may be added: the practice allows them.
+    app_offered: bool,
     /// A passkey may be added: they work here and the practice allows them.
     passkey_offered: bool,
     /// Few recovery codes are left: My Profile warns.
@@ -216,6 +218,11 @@ async fn profile_page(
             .collect(),
         recovery_codes_left: held.recovery_codes_left,
         has_app: person.other_methods.totp,
+        app_offered: who
+            .account
+            .practice
+            .security
+            .allows(latch_domain::method::MethodKind::Totp),
         passkey_offered: crate::features::two_factor::pages::passkey_offered(state, who),
         few_recovery_codes: person.has_two_factor()
             && held.recovery_codes_left <= FEW_RECOVERY_CODES,

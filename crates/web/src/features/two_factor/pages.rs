@@ -82,6 +82,8 @@ pub struct PhoneStepPage {
     voice_available: bool,
     /// A change: the number two-factor uses now (masked), which the person may keep.
     current_phone: Option<String>,
+    /// An app may be added instead: the practice allows them.
+    app_offered: bool,
     /// A passkey may be added instead: they work here and the practice allows them.
     passkey_offered: bool,
 }
@@ -118,6 +120,7 @@ fn phone_page(
             .two_factor
             .as_ref()
             .map(|s| s.phone.masked()),
+        app_offered: who.account.practice.security.allows(MethodKind::Totp),
         passkey_offered: passkey_offered(state, who),
     }
 }
