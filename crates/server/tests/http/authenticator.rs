@@ -39,6 +39,8 @@ pub struct Misbehave {
     pub sign_other_data: bool,
     /// Register a new key under this credential id, instead of a new id.
     pub credential_id: Option<Vec<u8>>,
+    /// The user handle an assertion names, instead of the one the credential was made for.
+    pub user_handle: Option<Vec<u8>>,
 }
 
 pub struct Authenticator {
@@ -177,7 +179,7 @@ impl Authenticator {
                 "authenticatorData": URL_SAFE_NO_PAD.encode(&auth_data),
                 "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data),
                 "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()),
-                "userHandle": URL_SAFE_NO_PAD.encode(&credential.user_handle),
+                "userHandle": URL_SAFE_NO_PAD.encode(how.user_handle.as_ref().unwrap_or(&credential.user_handle)),
             },
             "clientExtensionResults": {},
         })

@@ -12,6 +12,7 @@ use crate::support::{Client, Dialect, TestApp, code, post_at_once};
 crate::on_both_databases!(
     a_passkey_is_registered_and_answers_the_second_step,
     a_passkey_alone_signs_in_without_a_password,
+    a_late_answer_and_another_persons_handle_are_refused,
     a_registration_that_does_not_stand_is_refused_and_its_ceremony_used,
     an_assertion_that_does_not_stand_is_refused_and_counted,
     a_required_setup_may_choose_a_passkey,
@@ -278,6 +279,48 @@ async fn a_passkey_alone_signs_in_without_a_password(dialect: Dialect) {
         (status, code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_credential"),
         "{body}"
+    );
+}
+
+async fn a_late_answer_and_another_persons_handle_are_refused(dialect: Dialect) {
+    let app = TestApp::new(dialect).await;
+    let owner = app.with_practice().await;
+    owner.reauthenticate().await;
+    let mut key = Authenticator::for_latch(&owner.base);
+    add_passkey(&owner, &mut key).await;
+    let c = app.client();
+    let refused = (StatusCode::BAD_REQUEST, "invalid_credential");
+
+    // A ceremony holds for five minutes.
+    let (_, options) = c.post("/api/v1/session/passkey/options", json!({})).await;
+    let late = key.get(&options);
+    app.clock.advance(5 * 60 + 1);
+    let (status, body) = c
+        .post("/api/v1/session/passkey", json!({"credential": late}))
+        .await;
+    assert_eq!((status, code(&body)), refused, "{body}");
+
+    // A signature that stands, but over a user handle that is not the one latch made for
+    // the passkey's person: refused, and counted against the person the passkey names.
+    let (_, options) = c.post("/api/v1/session/passkey/options", json!({})).await;
+    let another = key.get_misbehaving(
+        &options,
+        &Misbehave {
+            user_handle: Some(vec![7; 16]),
+            ..Misbehave::default()
+        },
+    );
+    let (status, body) = c
+        .post("/api/v1/session/passkey", json!({"credential": another}))
+        .await;
+    assert_eq!((status, code(&body)), refused, "{body}");
+    assert_eq!(owner.audited("code.wrong").await, 1);
+
+    let (status, body) = alone(&c, &mut key).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the passkey itself still works: {body}"
     );
 }
 
