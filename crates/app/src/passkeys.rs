@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use latch_domain::device::{BrowserDevices, remember_seconds};
+use latch_domain::device::BrowserDevices;
 use latch_domain::method::MethodKind;
 use latch_domain::session::{SecondFactor, SessionState};
-use latch_domain::throttle::{IP_PASSWORD_WINDOW_SECONDS, client_key, ip_retry_after};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use webauthn_rs::prelude::{
@@ -19,15 +18,19 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
-use crate::challenge::{OnRightCode, check_answer, check_lock};
+use crate::challenge::{OnRightCode, check_answer};
 use crate::crypto::{new_id, new_token, token_hash};
 use crate::error::{AppError, CodeOf, Field, Reason, Refusal};
 use crate::latch::Core;
 use crate::methods::{MethodConfirmed, MethodView, added_method, finish_required_setup, may_enrol};
+use crate::password_check::{address_retry_after, count_against_address, password_address_key};
 use crate::records::{Account, ClientInfo, Consume, MethodRecord, Person};
 use crate::secret::Secret;
-use crate::session::{Authenticated, audit_signed_in, open_session, tell_of_new_browser};
-use crate::sign_in::{CodeAccepted, RememberedDevice, audit_failure, finish, remember_browser};
+use crate::session::{Authenticated, tell_of_new_browser};
+use crate::sign_in::{
+    CodeAccepted, RememberedDevice, finish, open_signed_in, refuse_if_deactivated,
+    refuse_if_locked, remember_if_asked,
+};
 
 /// How long a ceremony waits for its answer (WebAuthn's own default timeout).
 const CEREMONY_SECONDS: i64 = 5 * 60;
@@ -304,12 +307,8 @@ impl PasskeyService {
     ) -> Result<PasskeySignedIn, AppError> {
         let core = &self.core;
         let party = &**self.party()?;
-        let ip_key = &format!("password-ip:{}", client_key(&client.ip));
-        let now = core.clock.now();
-        if let Some(window) = core.store.window(ip_key).await?
-            && let Some(retry_after) =
-                ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
-        {
+        let ip_key = &password_address_key(client);
+        if let Some(retry_after) = address_retry_after(core, ip_key).await? {
             return Err(AppError::rate_limited(retry_after));
         }
         let result = match (browser_token, read_credential(credential)) {
@@ -324,9 +323,7 @@ impl PasskeyService {
             _ => Err(AppError::InvalidCredential),
         };
         if matches!(result, Err(AppError::InvalidCredential)) {
-            core.store
-                .bump_window(ip_key, now, IP_PASSWORD_WINDOW_SECONDS)
-                .await?;
+            count_against_address(core, ip_key).await?;
         }
         result
     }
@@ -363,14 +360,8 @@ async fn sign_in_alone(
         .ok_or(AppError::InvalidCredential)?;
     let account = account_of(core, &method).await?;
     let person = &account.person;
-    if person.deactivated_at.is_some() {
-        audit_failure(core, person, client, "account deactivated").await?;
-        return Err(AppError::AccountDeactivated);
-    }
-    if let Err(locked) = check_lock(core, person) {
-        audit_failure(core, person, client, "two-factor step locked").await?;
-        return Err(locked);
-    }
+    refuse_if_deactivated(core, person, client).await?;
+    refuse_if_locked(core, person, client).await?;
     let passkey: Passkey = open(core, &method.id, &method.sealed_secret)?;
     let answer = if handle.as_bytes() == &core.keys.passkey_user_handle(&person.id) {
         let result = party.finish_discoverable_authentication_v2(
@@ -383,24 +374,12 @@ async fn sign_in_alone(
         None
     };
     judge(core, person, answer.as_ref(), client).await?;
-    let (token, _) = open_session(
-        core,
-        &person.id,
-        SessionState::SignedIn,
-        client,
-        None,
-        Some(SecondFactor::PasskeyAlone),
-    )
-    .await?;
-    audit_signed_in(core, person, "passkey", client).await?;
+    let alone = Some(SecondFactor::PasskeyAlone);
+    let (token, _) = open_signed_in(core, person, client, "passkey", alone).await?;
     if !browser.has_seen(&core.keys.device_tag(&person.id)) {
         tell_of_new_browser(core, &account, client).await?;
     }
-    let days = account.practice.security.remember_device_days;
-    let remembered = match remember_seconds(days).filter(|_| remember) {
-        Some(max_age) => Some(remember_browser(core, person, max_age, client).await?),
-        None => None,
-    };
+    let remembered = remember_if_asked(core, &account, remember, client).await?;
     Ok(PasskeySignedIn {
         token,
         account,

@@ -72,9 +72,7 @@ impl PasswordCheck {
                         .set_password_retry_at(&self.email_key, now.plus(delay))
                         .await?;
                 }
-                core.store
-                    .bump_window(&self.ip_key, now, IP_PASSWORD_WINDOW_SECONDS)
-                    .await?;
+                count_against_address(core, &self.ip_key).await?;
                 Ok(true)
             }
             Outcome::Refused { retry_after } => {
@@ -104,19 +102,16 @@ pub(crate) async fn check_password(
     remembered_browser: bool,
 ) -> Result<PasswordCheck, AppError> {
     let now = core.clock.now();
-    let ip_key = format!("password-ip:{}", client_key(&client.ip));
     let mut check = PasswordCheck {
         email_key: email_key.to_owned(),
         had_failures: false,
         outcome: Outcome::Wrong,
-        ip_key,
+        ip_key: password_address_key(client),
     };
     // SECURITY: a browser the person chose to remember is exempt from both delays, so someone
     // guessing passwords cannot lock the person out of their own computer.
     if !remembered_browser
-        && let Some(window) = core.store.window(&check.ip_key).await?
-        && let Some(retry_after) =
-            ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
+        && let Some(retry_after) = address_retry_after(core, &check.ip_key).await?
     {
         check.outcome = Outcome::Refused { retry_after };
         return Ok(check);
@@ -137,6 +132,32 @@ pub(crate) async fn check_password(
         Verified::NoMatch => Outcome::Wrong,
     };
     Ok(check)
+}
+
+/// The window that counts an address's wrong passwords, and what stands for them (a refused
+/// passkey sign-in alone).
+pub(crate) fn password_address_key(client: &ClientInfo) -> String {
+    format!("password-ip:{}", client_key(&client.ip))
+}
+
+/// How long the design's limit per client address (100 in 15 minutes) still refuses the
+/// address counted in the window `key`, if it does. Only reads.
+pub(crate) async fn address_retry_after(core: &Core, key: &str) -> Result<Option<i64>, AppError> {
+    let now = core.clock.now().seconds();
+    Ok(core
+        .store
+        .window(key)
+        .await?
+        .and_then(|window| ip_retry_after(window.count, window.started_at.seconds(), now)))
+}
+
+/// Counts one more against the address in the window `key`.
+pub(crate) async fn count_against_address(core: &Core, key: &str) -> Result<(), AppError> {
+    let now = core.clock.now();
+    core.store
+        .bump_window(key, now, IP_PASSWORD_WINDOW_SECONDS)
+        .await?;
+    Ok(())
 }
 
 /// Checks the password a signed-in person re-entered (to re-authenticate, or as the current

@@ -7,7 +7,7 @@ use latch_domain::Email;
 use latch_domain::audit::AuditKind;
 use latch_domain::mail::Mail;
 use latch_domain::message::Notice;
-use latch_domain::throttle::{IP_PASSWORD_WINDOW_SECONDS, client_key, ip_retry_after};
+use latch_domain::throttle::client_key;
 
 use crate::audit::{Event, record};
 use crate::challenge::tell;
@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::ids::PersonId;
 use crate::latch::Core;
 use crate::mail::Queued;
+use crate::password_check::{address_retry_after, count_against_address};
 use crate::passwords::OwnedContext;
 use crate::records::{Account, ClientInfo, Person};
 use crate::secret::Secret;
@@ -50,17 +51,12 @@ impl RecoveryService {
         let core = &self.core;
         let now = core.clock.now();
         let ip_key = format!("reset-ip:{}", client_key(&client.ip));
-        if let Some(window) = core.store.window(&ip_key).await?
-            && let Some(retry_after) =
-                ip_retry_after(window.count, window.started_at.seconds(), now.seconds())
-        {
+        if let Some(retry_after) = address_retry_after(core, &ip_key).await? {
             return Err(AppError::rate_limited(retry_after));
         }
         let (email, ip_key) = (&email, &ip_key);
         core.in_one_transaction(move |core| async move {
-            core.store
-                .bump_window(ip_key, now, IP_PASSWORD_WINDOW_SECONDS)
-                .await?;
+            count_against_address(&core, ip_key).await?;
             let asked = core
                 .store
                 .bump_window(&format!("reset-email:{}", email.normalized()), now, 3600)

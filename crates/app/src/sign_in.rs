@@ -400,19 +400,32 @@ pub(crate) async fn finish(
     client: &ClientInfo,
 ) -> Result<CodeAccepted, AppError> {
     let token = complete_sign_in(core, who, how, second_factor, client).await?;
-    let days = who.account.practice.security.remember_device_days;
-    let remembered = match remember_seconds(days).filter(|_| remember) {
-        Some(max_age_seconds) => {
-            let person = &who.account.person;
-            Some(remember_browser(core, person, max_age_seconds, client).await?)
-        }
-        None => None,
-    };
+    let remembered = remember_if_asked(core, &who.account, remember, client).await?;
     Ok(CodeAccepted { token, remembered })
 }
 
+/// Remembers this browser for a person just signed in, when they asked and their practice
+/// allows it, for as long as it allows.
+pub(crate) async fn remember_if_asked(
+    core: &Core,
+    account: &Account,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<Option<RememberedDevice>, AppError> {
+    let days = account.practice.security.remember_device_days;
+    match remember_seconds(days).filter(|_| remember) {
+        Some(max_age_seconds) => {
+            let person = &account.person;
+            Ok(Some(
+                remember_browser(core, person, max_age_seconds, client).await?,
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Remembers this browser for the person for `max_age_seconds`.
-pub(crate) async fn remember_browser(
+async fn remember_browser(
     core: &Core,
     person: &Person,
     max_age_seconds: i64,
@@ -480,10 +493,7 @@ async fn open(
     let remembered = from.remembered;
     let person = &account.person;
     // A deactivated person's right password opens nothing; a wrong one was answered as any.
-    if person.deactivated_at.is_some() {
-        audit_failure(core, person, client, "account deactivated").await?;
-        return Err(AppError::AccountDeactivated);
-    }
+    refuse_if_deactivated(core, person, client).await?;
     if let Some(hash) = rehashed {
         core.store.set_password_hash(&person.id, hash).await?;
     }
@@ -506,10 +516,7 @@ async fn open(
         return signed_in(core, person, client, "password", None).await;
     }
     // SECURITY: while the two-factor step is locked, a right password sends nothing.
-    if let Err(locked) = check_lock(core, person) {
-        audit_failure(core, person, client, "two-factor step locked").await?;
-        return Err(locked);
-    }
+    refuse_if_locked(core, person, client).await?;
     if let Some(device) = remembered {
         core.store
             .touch_device(&device.id, core.clock.now())
@@ -577,6 +584,46 @@ async fn open(
     }
 }
 
+/// Refuses, and audits the refusal, a sign-in for someone who left the practice.
+pub(crate) async fn refuse_if_deactivated(
+    core: &Core,
+    person: &Person,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if person.deactivated_at.is_some() {
+        audit_failure(core, person, client, "account deactivated").await?;
+        return Err(AppError::AccountDeactivated);
+    }
+    Ok(())
+}
+
+/// Refuses, and audits the refusal, a sign-in while the person's two-factor step is locked.
+pub(crate) async fn refuse_if_locked(
+    core: &Core,
+    person: &Person,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if let Err(locked) = check_lock(core, person) {
+        audit_failure(core, person, client, "two-factor step locked").await?;
+        return Err(locked);
+    }
+    Ok(())
+}
+
+/// Opens a session signed in at once (`how` the person proved it, for the trail), audited.
+pub(crate) async fn open_signed_in(
+    core: &Core,
+    person: &Person,
+    client: &ClientInfo,
+    how: &str,
+    second_factor: Option<SecondFactor>,
+) -> Result<(Secret, SessionId), AppError> {
+    let signed_in = SessionState::SignedIn;
+    let opened = open_session(core, &person.id, signed_in, client, None, second_factor).await?;
+    audit_signed_in(core, person, how, client).await?;
+    Ok(opened)
+}
+
 async fn signed_in(
     core: &Core,
     person: &Person,
@@ -584,10 +631,7 @@ async fn signed_in(
     how: &str,
     second_factor: Option<SecondFactor>,
 ) -> Result<Opened, AppError> {
-    let signed_in = SessionState::SignedIn;
-    let (token, session_id) =
-        open_session(core, &person.id, signed_in, client, None, second_factor).await?;
-    audit_signed_in(core, person, how, client).await?;
+    let (token, session_id) = open_signed_in(core, person, client, how, second_factor).await?;
     Ok(Opened {
         token,
         session_id,
@@ -624,7 +668,7 @@ async fn setup_required(
     })
 }
 
-pub(crate) async fn audit_failure(
+async fn audit_failure(
     core: &Core,
     person: &Person,
     client: &ClientInfo,
