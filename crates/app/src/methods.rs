@@ -185,6 +185,7 @@ impl MethodService {
     pub async fn methods(&self, person: &Person) -> Result<Methods, AppError> {
         let store = &self.core.store;
         let others = store.methods_of(&person.id).await?;
+        // Without two-factor `methods_of` shows no codes left, so they need no read then.
         let left = if person.has_two_factor() {
             store.recovery_codes_left(&person.id).await?
         } else {

@@ -121,12 +121,7 @@ impl SecurityUpdate {
                 .map(|k| MethodKind::parse(k).ok_or(()))
                 .collect::<Result<Vec<_>, _>>()
             {
-                Ok(kinds) => {
-                    next.methods_allowed = MethodKind::ALL
-                        .into_iter()
-                        .filter(|k| kinds.contains(k))
-                        .collect();
-                }
+                Ok(kinds) => next.methods_allowed = MethodKind::in_order(&kinds),
                 Err(()) => refuse(
                     Setting::MethodsAllowed,
                     Reason::Setting(Setting::MethodsAllowed),

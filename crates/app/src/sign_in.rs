@@ -5,7 +5,7 @@ use std::sync::Arc;
 use latch_domain::audit::AuditKind;
 use latch_domain::device::{BrowserDevices, remember_seconds};
 use latch_domain::message::Notice;
-use latch_domain::method::{Answer, MethodKind, TypedCode};
+use latch_domain::method::{Answer, MethodKind, RecoveryCode, TypedCode};
 use latch_domain::session::{self, SecondFactor, SessionState, SessionTimes};
 use latch_domain::totp::{self, TotpJudgement};
 use latch_domain::two_factor::Locked;
@@ -228,77 +228,19 @@ impl SignInService {
                 )))
             })
             .transpose()?;
-        let person = &who.account.person;
         let core = &self.core;
+        let finishing = Finishing {
+            who,
+            remember,
+            client,
+        };
         match TypedCode::read(code, method) {
-            TypedCode::App(digits) if person.other_methods.totp => {
-                let apps = core.store.methods_of(&person.id).await?;
-                let now = core.clock.now().seconds();
-                let mut right = None;
-                for app in apps.iter().filter(|m| m.kind == MethodKind::Totp) {
-                    let secret = open_secret(core, &app.id, &app.sealed_secret)?;
-                    if let TotpJudgement::Right { step } =
-                        totp::judge(&secret, &digits, now, app.last_step)
-                    {
-                        right = Some(Consume::AppStep {
-                            method_id: &app.id,
-                            step,
-                        });
-                        break;
-                    }
-                }
-                let consume = right.unwrap_or(Consume::Nothing);
-                core.in_one_transaction(move |core| async move {
-                    let core = &*core;
-                    let answer = (consume, CodeOf::App);
-                    check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
-                    let how = "password and authenticator app";
-                    finish(core, who, how, SecondFactor::AppCode, remember, client).await
-                })
-                .await
+            TypedCode::App(digits) if who.account.person.other_methods.totp => {
+                verify_app_code(core, finishing, &digits).await
             }
-            TypedCode::Recovery(recovery) => {
-                let hash = &core.keys.recovery_code_hash(&person.id, recovery.expose());
-                core.in_one_transaction(move |core| async move {
-                    let core = &*core;
-                    let answer = (Consume::RecoveryCode { code_hash: hash }, CodeOf::Recovery);
-                    check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
-                    let notice = Notice::RecoveryCodeUsed;
-                    tell(core, person, person.two_factor.as_ref(), notice).await?;
-                    let used = AuditKind::RecoveryCodeUsed;
-                    record(core, Event::own(person, used, client, String::new())).await?;
-                    let how = "password and recovery code";
-                    finish(core, who, how, SecondFactor::RecoveryCode, remember, client).await
-                })
-                .await
-            }
-            TypedCode::Sent(_) | TypedCode::Malformed | TypedCode::App(_) => {
-                // Read before the unit, beside other requests: judging it checks again, by
-                // its id, whatever counts.
-                let challenge = &core
-                    .store
-                    .challenge(&who.session.id, Purpose::SignIn)
-                    .await?;
-                let Some(challenge) = challenge else {
-                    return Err(match (TypedCode::read(code, method), method) {
-                        (TypedCode::Sent(_), _) => AppError::CodeExpired,
-                        (_, Some(Answer::Totp)) => malformed_answer(person, CodeOf::App),
-                        (_, Some(Answer::RecoveryCode)) => {
-                            malformed_answer(person, CodeOf::Recovery)
-                        }
-                        (_, Some(Answer::Sms | Answer::Voice)) => {
-                            malformed_answer(person, CodeOf::Sent)
-                        }
-                        (_, _) => malformed_answer(person, CodeOf::Unknown),
-                    });
-                };
-                core.in_one_transaction(move |core| async move {
-                    let core = &*core;
-                    check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
-                    let code_by = SecondFactor::code_by(challenge.channel);
-                    finish(core, who, "password and code", code_by, remember, client).await
-                })
-                .await
+            TypedCode::Recovery(recovery) => verify_recovery_code(core, finishing, &recovery).await,
+            typed @ (TypedCode::Sent(_) | TypedCode::Malformed | TypedCode::App(_)) => {
+                verify_sent_code(core, finishing, code, typed, method).await
             }
         }
     }
@@ -363,6 +305,114 @@ impl SignInService {
             })
             .await
     }
+}
+
+/// The sign-in a right second step finishes, and how.
+#[derive(Clone, Copy)]
+struct Finishing<'a> {
+    who: &'a Authenticated,
+    remember: bool,
+    client: &'a ClientInfo,
+}
+
+/// Judges an app's code against each of the person's apps (read, and their secrets opened,
+/// before the unit of work): the right one's step is consumed in the unit.
+async fn verify_app_code(
+    core: &Core,
+    Finishing {
+        who,
+        remember,
+        client,
+    }: Finishing<'_>,
+    digits: &str,
+) -> Result<CodeAccepted, AppError> {
+    let person = &who.account.person;
+    let apps = core.store.methods_of(&person.id).await?;
+    let now = core.clock.now().seconds();
+    let mut right = None;
+    for app in apps.iter().filter(|m| m.kind == MethodKind::Totp) {
+        let secret = open_secret(core, &app.id, &app.sealed_secret)?;
+        if let TotpJudgement::Right { step } = totp::judge(&secret, digits, now, app.last_step) {
+            right = Some(Consume::AppStep {
+                method_id: &app.id,
+                step,
+            });
+            break;
+        }
+    }
+    let consume = right.unwrap_or(Consume::Nothing);
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        let answer = (consume, CodeOf::App);
+        check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
+        let how = "password and authenticator app";
+        finish(core, who, how, SecondFactor::AppCode, remember, client).await
+    })
+    .await
+}
+
+/// Judges a recovery code, which is used up when right and tells the person it was.
+async fn verify_recovery_code(
+    core: &Core,
+    Finishing {
+        who,
+        remember,
+        client,
+    }: Finishing<'_>,
+    recovery: &RecoveryCode,
+) -> Result<CodeAccepted, AppError> {
+    let person = &who.account.person;
+    let hash = &core.keys.recovery_code_hash(&person.id, recovery.expose());
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        let answer = (Consume::RecoveryCode { code_hash: hash }, CodeOf::Recovery);
+        check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
+        let notice = Notice::RecoveryCodeUsed;
+        tell(core, person, person.two_factor.as_ref(), notice).await?;
+        let used = AuditKind::RecoveryCodeUsed;
+        record(core, Event::own(person, used, client, String::new())).await?;
+        let how = "password and recovery code";
+        finish(core, who, how, SecondFactor::RecoveryCode, remember, client).await
+    })
+    .await
+}
+
+/// Judges a code sent by text or call against the session's challenge; what has no such
+/// shape, with no challenge waiting, is refused as the method asked for would be.
+async fn verify_sent_code(
+    core: &Core,
+    Finishing {
+        who,
+        remember,
+        client,
+    }: Finishing<'_>,
+    code: &str,
+    typed: TypedCode,
+    method: Option<Answer>,
+) -> Result<CodeAccepted, AppError> {
+    let person = &who.account.person;
+    // Read before the unit, beside other requests: judging it checks again, by its id,
+    // whatever counts.
+    let challenge = &core
+        .store
+        .challenge(&who.session.id, Purpose::SignIn)
+        .await?;
+    let Some(challenge) = challenge else {
+        return Err(match (typed, method) {
+            (TypedCode::Sent(_), _) => AppError::CodeExpired,
+            (_, Some(Answer::Totp)) => malformed_answer(person, CodeOf::App),
+            (_, Some(Answer::RecoveryCode)) => malformed_answer(person, CodeOf::Recovery),
+            (_, Some(Answer::Sms | Answer::Voice)) => malformed_answer(person, CodeOf::Sent),
+            (_, _) => malformed_answer(person, CodeOf::Unknown),
+        });
+    };
+    core.in_one_transaction(move |core| async move {
+        let core = &*core;
+        check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
+        let code_by = SecondFactor::code_by(challenge.channel);
+        finish(core, who, "password and code", code_by, remember, client).await
+    })
+    .await
 }
 
 /// The person's remembered device behind this browser's cookie, if it is valid now: unexpired,

@@ -34,6 +34,14 @@ impl MethodKind {
         MethodKind::ALL.into_iter().find(|k| k.as_str() == raw)
     }
 
+    /// These kinds once each, strongest first (`ALL`'s order), whatever order they came in.
+    pub fn in_order(kinds: &[MethodKind]) -> Vec<MethodKind> {
+        MethodKind::ALL
+            .into_iter()
+            .filter(|k| kinds.contains(k))
+            .collect()
+    }
+
     /// The phone method that sends codes by `channel`.
     pub fn of_channel(channel: Channel) -> Self {
         match channel {

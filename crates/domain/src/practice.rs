@@ -152,9 +152,8 @@ impl SecuritySettings {
     /// The methods people may add, as stored: `passkey,totp,sms,voice`, in `MethodKind::ALL`'s
     /// order whatever order they were given in.
     pub fn methods_allowed_text(&self) -> String {
-        MethodKind::ALL
+        MethodKind::in_order(&self.methods_allowed)
             .into_iter()
-            .filter(|k| self.methods_allowed.contains(k))
             .map(MethodKind::as_str)
             .collect::<Vec<_>>()
             .join(",")
@@ -162,10 +161,7 @@ impl SecuritySettings {
 
     pub fn parse_methods_allowed(text: &str) -> Vec<MethodKind> {
         let named: Vec<MethodKind> = text.split(',').filter_map(MethodKind::parse).collect();
-        MethodKind::ALL
-            .into_iter()
-            .filter(|k| named.contains(k))
-            .collect()
+        MethodKind::in_order(&named)
     }
 
     /// Whether people of the practice may add this method now.
