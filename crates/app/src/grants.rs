@@ -211,17 +211,15 @@ impl GrantService {
         access_token: &str,
     ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, AppError> {
         let now = self.core.clock.now();
-        let store = &self.core.store;
-        let Some(token) = store
-            .application_token(&token_hash(access_token), TokenKind::Access, now)
-            .await?
-        else {
+        let found = self
+            .core
+            .store
+            .access_token_session(&token_hash(access_token), now)
+            .await?;
+        let Some((scopes, _, account)) = found.filter(|(_, s, a)| live(s, a, now)) else {
             return Ok(None);
         };
-        let Some((_, account)) = self.live_session(&token.session_id, now).await? else {
-            return Ok(None);
-        };
-        let scopes: Vec<&str> = token.scopes.split(' ').collect();
+        let scopes: Vec<&str> = scopes.split(' ').collect();
         Ok(Some(person_claims(&account, &scopes)))
     }
 
@@ -291,14 +289,7 @@ impl GrantService {
         now: Timestamp,
     ) -> Result<Option<(Session, Account)>, AppError> {
         let found = self.core.store.session_by_id(session_id).await?;
-        Ok(found.filter(|(session, account)| {
-            let times = SessionTimes {
-                created_at: session.created_at,
-                last_seen_at: session.last_seen_at,
-            };
-            let idle = account.practice.security.sign_out_after_idle_minutes;
-            session.state == SessionState::SignedIn && session::is_live(times, idle, now)
-        }))
+        Ok(found.filter(|(session, account)| live(session, account, now)))
     }
 
     /// A 10-minute access token, and with `offline_access` a refresh token that cannot
@@ -393,4 +384,15 @@ fn holds(
         _ => false,
     };
     granted.application_id == application.id && granted.redirect_uri == redirect_uri && pkce_holds
+}
+
+/// Whether a session still signs its person in to applications at `now`: signed in, and
+/// neither idle past the practice's limit nor past its absolute lifetime.
+fn live(session: &Session, account: &Account, now: Timestamp) -> bool {
+    let times = SessionTimes {
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+    };
+    let idle = account.practice.security.sign_out_after_idle_minutes;
+    session.state == SessionState::SignedIn && session::is_live(times, idle, now)
 }

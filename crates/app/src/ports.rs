@@ -395,6 +395,13 @@ pub trait ApplicationStore {
         kind: TokenKind,
         now: Timestamp,
     ) -> StoreResult<Option<ApplicationToken>>;
+    /// The scopes of the unexpired access token whose hash is `token_hash`, with the session
+    /// it was given to and that session's account: what userinfo needs, in one read.
+    async fn access_token_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(String, Session, Account)>>;
     /// Uses the refresh token whose hash is `token_hash` at `now`, in one guarded statement:
     /// of requests presenting it at once, one finds it `Now` and the others `Before`.
     async fn use_refresh_token(

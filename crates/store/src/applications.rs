@@ -6,12 +6,13 @@ use latch_app::ids::{PersonId, SessionId};
 use latch_app::ports::StoreError;
 use latch_app::ports::{ApplicationStore, StoreResult};
 use latch_app::records::{
-    Application, ApplicationSignIn, ApplicationToken, AuthorizationCode, BackchannelLogout,
-    Redeemed, SigningKeyRecord, TokenKind,
+    Account, Application, ApplicationSignIn, ApplicationToken, AuthorizationCode,
+    BackchannelLogout, Redeemed, Session, SigningKeyRecord, TokenKind,
 };
 use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
+use crate::rows::{SessionAccountRow, person_columns, practice_columns, session_columns};
 use crate::{Db, begin_write, db_error, on_db};
 
 #[derive(sqlx::FromRow)]
@@ -135,6 +136,14 @@ impl TryFrom<TokenRow> for ApplicationToken {
             expires_at: Timestamp(r.expires_at),
         })
     }
+}
+
+/// An access token's scopes with the session it was given to.
+#[derive(sqlx::FromRow)]
+struct ScopedSessionRow {
+    token_scopes: String,
+    #[sqlx(flatten)]
+    found: SessionAccountRow,
 }
 
 const TOKEN_COLUMNS: &str = "token_hash, kind, grant_id, application_id, session_id, person_id, scopes, \
@@ -371,6 +380,37 @@ impl ApplicationStore for Db {
             .map_err(db_error)?
         });
         row.map(ApplicationToken::try_from).transpose()
+    }
+
+    async fn access_token_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(String, Session, Account)>> {
+        let row: Option<ScopedSessionRow> = on_db!(self, conn => {
+            sqlx::query_as(concat!(
+                "select t.scopes as token_scopes, ", session_columns!(), ", ", person_columns!(), ", ",
+                practice_columns!(),
+                " from application_tokens t join sessions s on s.id = t.session_id",
+                " join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
+                " where t.token_hash = $1 and t.kind = $3 and t.expires_at > $2",
+                " and t.used_at is null and p.deactivated_at is null"
+            ))
+            .bind(token_hash)
+            .bind(now.seconds())
+            .bind(TokenKind::Access.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+        });
+        row.map(|r| {
+            Ok((
+                r.token_scopes,
+                r.found.session.try_into()?,
+                r.found.account.try_into()?,
+            ))
+        })
+        .transpose()
     }
 
     async fn use_refresh_token(

@@ -1600,6 +1600,34 @@ async fn application_tokens_are_found_by_kind_until_they_expire_and_end_with_the
         None,
         "10 minutes and no more"
     );
+    // What userinfo reads: the access token's scopes with its session and account, at once.
+    db.insert_session(&session("s1", "h-s1", "o1", T0))
+        .await
+        .unwrap();
+    let (scopes, found, account) = db
+        .access_token_session("a1", T0)
+        .await
+        .unwrap()
+        .expect("the access token's session");
+    assert_eq!(
+        (
+            scopes.as_str(),
+            found.id.as_str(),
+            account.person.id.as_str()
+        ),
+        ("openid", "s1", "o1")
+    );
+    assert!(
+        db.access_token_session("r1", T0).await.unwrap().is_none(),
+        "a refresh token is no access token"
+    );
+    assert!(
+        db.access_token_session("a1", T0.plus(600))
+            .await
+            .unwrap()
+            .is_none(),
+        "10 minutes and no more"
+    );
     assert_eq!(db.revoke_grant("g1").await.unwrap(), 2);
     assert_eq!(
         db.application_token("r1", TokenKind::Refresh, T0)
