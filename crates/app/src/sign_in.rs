@@ -315,18 +315,34 @@ struct Finishing<'a> {
     client: &'a ClientInfo,
 }
 
+impl Finishing<'_> {
+    /// Signs the session in, proved `how` and by `second_factor`.
+    async fn done(
+        self,
+        core: &Core,
+        how: &str,
+        second_factor: SecondFactor,
+    ) -> Result<CodeAccepted, AppError> {
+        finish(
+            core,
+            self.who,
+            how,
+            second_factor,
+            self.remember,
+            self.client,
+        )
+        .await
+    }
+}
+
 /// Judges an app's code against each of the person's apps (read, and their secrets opened,
 /// before the unit of work): the right one's step is consumed in the unit.
 async fn verify_app_code(
     core: &Core,
-    Finishing {
-        who,
-        remember,
-        client,
-    }: Finishing<'_>,
+    step: Finishing<'_>,
     digits: &str,
 ) -> Result<CodeAccepted, AppError> {
-    let person = &who.account.person;
+    let (person, client) = (&step.who.account.person, step.client);
     let apps = core.store.methods_of(&person.id).await?;
     let now = core.clock.now().seconds();
     let mut right = None;
@@ -345,8 +361,12 @@ async fn verify_app_code(
         let core = &*core;
         let answer = (consume, CodeOf::App);
         check_answer(core, person, answer, OnRightCode::SignIn, client).await?;
-        let how = "password and authenticator app";
-        finish(core, who, how, SecondFactor::AppCode, remember, client).await
+        step.done(
+            core,
+            "password and authenticator app",
+            SecondFactor::AppCode,
+        )
+        .await
     })
     .await
 }
@@ -354,14 +374,10 @@ async fn verify_app_code(
 /// Judges a recovery code, which is used up when right and tells the person it was.
 async fn verify_recovery_code(
     core: &Core,
-    Finishing {
-        who,
-        remember,
-        client,
-    }: Finishing<'_>,
+    step: Finishing<'_>,
     recovery: &RecoveryCode,
 ) -> Result<CodeAccepted, AppError> {
-    let person = &who.account.person;
+    let (person, client) = (&step.who.account.person, step.client);
     let hash = &core.keys.recovery_code_hash(&person.id, recovery.expose());
     core.in_one_transaction(move |core| async move {
         let core = &*core;
@@ -371,8 +387,12 @@ async fn verify_recovery_code(
         tell(core, person, person.two_factor.as_ref(), notice).await?;
         let used = AuditKind::RecoveryCodeUsed;
         record(core, Event::own(person, used, client, String::new())).await?;
-        let how = "password and recovery code";
-        finish(core, who, how, SecondFactor::RecoveryCode, remember, client).await
+        step.done(
+            core,
+            "password and recovery code",
+            SecondFactor::RecoveryCode,
+        )
+        .await
     })
     .await
 }
@@ -381,21 +401,17 @@ async fn verify_recovery_code(
 /// shape, with no challenge waiting, is refused as the method asked for would be.
 async fn verify_sent_code(
     core: &Core,
-    Finishing {
-        who,
-        remember,
-        client,
-    }: Finishing<'_>,
+    step: Finishing<'_>,
     code: &str,
     typed: TypedCode,
     method: Option<Answer>,
 ) -> Result<CodeAccepted, AppError> {
-    let person = &who.account.person;
+    let (person, client) = (&step.who.account.person, step.client);
     // Read before the unit, beside other requests: judging it checks again, by its id,
     // whatever counts.
     let challenge = &core
         .store
-        .challenge(&who.session.id, Purpose::SignIn)
+        .challenge(&step.who.session.id, Purpose::SignIn)
         .await?;
     let Some(challenge) = challenge else {
         return Err(match (typed, method) {
@@ -410,7 +426,7 @@ async fn verify_sent_code(
         let core = &*core;
         check_code(core, person, challenge, code, OnRightCode::SignIn, client).await?;
         let code_by = SecondFactor::code_by(challenge.channel);
-        finish(core, who, "password and code", code_by, remember, client).await
+        step.done(core, "password and code", code_by).await
     })
     .await
 }
