@@ -13,17 +13,19 @@ use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
 use crate::rows::{SessionAccountRow, person_columns, practice_columns, session_columns};
+use crate::sql;
 use crate::{Db, begin_write, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct ApplicationRow {
-    id: String,
-    name: String,
-    secret_hash: Option<String>,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    backchannel_logout_uri: Option<String>,
-    created_at: i64,
+crate::sql::row! {
+    struct ApplicationRow {
+        id: String,
+        name: String,
+        secret_hash: Option<String>,
+        redirect_uris: String,
+        post_logout_redirect_uris: String,
+        backchannel_logout_uri: Option<String>,
+        created_at: i64,
+    }
 }
 
 /// Addresses one per line: none of them holds a line break (`AppUri` parsed each).
@@ -52,14 +54,15 @@ impl From<ApplicationRow> for Application {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct SigningKeyRow {
-    id: String,
-    sealed_private_key: String,
-    public_n: String,
-    public_e: String,
-    created_at: i64,
-    retired_at: Option<i64>,
+crate::sql::row! {
+    struct SigningKeyRow {
+        id: String,
+        sealed_private_key: String,
+        public_n: String,
+        public_e: String,
+        created_at: i64,
+        retired_at: Option<i64>,
+    }
 }
 
 impl From<SigningKeyRow> for SigningKeyRecord {
@@ -75,18 +78,19 @@ impl From<SigningKeyRow> for SigningKeyRecord {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct CodeRow {
-    code_hash: String,
-    application_id: String,
-    session_id: String,
-    person_id: String,
-    redirect_uri: String,
-    scopes: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    created_at: i64,
-    expires_at: i64,
+crate::sql::row! {
+    struct CodeRow {
+        code_hash: String,
+        application_id: String,
+        session_id: String,
+        person_id: String,
+        redirect_uri: String,
+        scopes: String,
+        nonce: Option<String>,
+        code_challenge: Option<String>,
+        created_at: i64,
+        expires_at: i64,
+    }
 }
 
 impl From<CodeRow> for AuthorizationCode {
@@ -106,17 +110,18 @@ impl From<CodeRow> for AuthorizationCode {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    token_hash: String,
-    kind: String,
-    grant_id: String,
-    application_id: String,
-    session_id: String,
-    person_id: String,
-    scopes: String,
-    created_at: i64,
-    expires_at: i64,
+crate::sql::row! {
+    struct TokenRow {
+        token_hash: String,
+        kind: String,
+        grant_id: String,
+        application_id: String,
+        session_id: String,
+        person_id: String,
+        scopes: String,
+        created_at: i64,
+        expires_at: i64,
+    }
 }
 
 impl TryFrom<TokenRow> for ApplicationToken {
@@ -138,12 +143,13 @@ impl TryFrom<TokenRow> for ApplicationToken {
     }
 }
 
-/// An access token's scopes with the session it was given to.
-#[derive(sqlx::FromRow)]
-struct ScopedSessionRow {
-    token_scopes: String,
-    #[sqlx(flatten)]
-    found: SessionAccountRow,
+crate::sql::row! {
+    /// An access token's scopes with the session it was given to.
+    struct ScopedSessionRow {
+        token_scopes: String,
+        #[flatten]
+        found: SessionAccountRow,
+    }
 }
 
 const TOKEN_COLUMNS: &str = "token_hash, kind, grant_id, application_id, session_id, person_id, scopes, \
@@ -162,7 +168,7 @@ const INSERT_KEY: &str = "insert into signing_keys (id, sealed_private_key, publ
 impl ApplicationStore for Db {
     async fn put_application(&self, a: &Application) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into applications (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                  backchannel_logout_uri, created_at) values ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -182,9 +188,9 @@ impl ApplicationStore for Db {
 
     async fn applications(&self) -> StoreResult<Vec<Application>> {
         let rows: Vec<ApplicationRow> = on_db!(self, conn => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            sql::query_as(format!(
                 "select {APPLICATION_COLUMNS} from applications order by created_at, id"
-            )))
+            ))
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?
@@ -194,9 +200,9 @@ impl ApplicationStore for Db {
 
     async fn application(&self, id: &str) -> StoreResult<Option<Application>> {
         let row: Option<ApplicationRow> = on_db!(self, conn => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            sql::query_as(format!(
                 "select {APPLICATION_COLUMNS} from applications where id = $1"
-            )))
+            ))
             .bind(id)
             .fetch_optional(&mut *conn)
             .await
@@ -207,7 +213,7 @@ impl ApplicationStore for Db {
 
     async fn remove_application(&self, id: &str) -> StoreResult<bool> {
         let removed = on_db!(write self, conn => {
-            sqlx::query("delete from applications where id = $1")
+            sql::query("delete from applications where id = $1")
                 .bind(id)
                 .execute(&mut *conn)
                 .await
@@ -219,7 +225,7 @@ impl ApplicationStore for Db {
 
     async fn set_application_secret(&self, id: &str, secret_hash: &str) -> StoreResult<bool> {
         let changed = on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update applications set secret_hash = $2 where id = $1 and secret_hash is not null",
             )
             .bind(id)
@@ -234,7 +240,7 @@ impl ApplicationStore for Db {
 
     async fn signing_keys(&self, retired_since: Timestamp) -> StoreResult<Vec<SigningKeyRecord>> {
         let rows: Vec<SigningKeyRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, sealed_private_key, public_n, public_e, created_at, retired_at from signing_keys \
                  where signing = 1 or retired_at >= $1 \
                  order by signing is null, created_at desc",
@@ -249,7 +255,7 @@ impl ApplicationStore for Db {
 
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool> {
         let added = on_db!(write self, conn => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{INSERT_KEY} on conflict (signing) do nothing")))
+            sql::query(format!("{INSERT_KEY} on conflict (signing) do nothing"))
                 .bind(&key.id)
                 .bind(&key.sealed_private_key)
                 .bind(&key.public_n)
@@ -265,15 +271,15 @@ impl ApplicationStore for Db {
 
     async fn rotate_signing_key(&self, key: &SigningKeyRecord, now: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            let mut tx = begin_write(self, conn).await?;
-            sqlx::query("update signing_keys set signing = null, retired_at = $1 where signing = 1")
+            let mut tx = begin_write(conn).await?;
+            sql::query("update signing_keys set signing = null, retired_at = $1 where signing = 1")
                 .bind(now.seconds())
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
             // A rotation on another node between this one's two statements takes the signing
             // place first: this one is refused by the unique index, not doubled.
-            sqlx::query(INSERT_KEY)
+            sql::query(INSERT_KEY)
                 .bind(&key.id)
                 .bind(&key.sealed_private_key)
                 .bind(&key.public_n)
@@ -288,9 +294,9 @@ impl ApplicationStore for Db {
 
     async fn put_authorization_code(&self, c: &AuthorizationCode) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            sql::query(format!(
                 "insert into authorization_codes ({CODE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            )))
+            ))
             .bind(&c.code_hash)
             .bind(&c.application_id)
             .bind(c.session_id.as_str())
@@ -316,11 +322,11 @@ impl ApplicationStore for Db {
         on_db!(write self, conn => {
             // SECURITY: the guard is in the statement, so two requests with one code cannot
             // both find it unused.
-            let fresh: Option<CodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let fresh: Option<CodeRow> = sql::query_as(format!(
                 "update authorization_codes set redeemed_at = $2 \
                  where code_hash = $1 and redeemed_at is null and expires_at > $2 \
                  returning {CODE_COLUMNS}"
-            )))
+            ))
             .bind(code_hash)
             .bind(now.seconds())
             .fetch_optional(&mut *conn)
@@ -329,9 +335,9 @@ impl ApplicationStore for Db {
             if let Some(row) = fresh {
                 return Ok(Redeemed::Now(row.into()));
             }
-            let before: Option<CodeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let before: Option<CodeRow> = sql::query_as(format!(
                 "select {CODE_COLUMNS} from authorization_codes where code_hash = $1 and redeemed_at is not null"
-            )))
+            ))
             .bind(code_hash)
             .fetch_optional(&mut *conn)
             .await
@@ -342,9 +348,9 @@ impl ApplicationStore for Db {
 
     async fn put_application_token(&self, t: &ApplicationToken) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            sql::query(format!(
                 "insert into application_tokens ({TOKEN_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            )))
+            ))
             .bind(&t.token_hash)
             .bind(t.kind.as_str())
             .bind(&t.grant_id)
@@ -368,10 +374,10 @@ impl ApplicationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<ApplicationToken>> {
         let row: Option<TokenRow> = on_db!(self, conn => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            sql::query_as(format!(
                 "select {TOKEN_COLUMNS} from application_tokens \
                  where token_hash = $1 and kind = $2 and expires_at > $3 and used_at is null"
-            )))
+            ))
             .bind(token_hash)
             .bind(kind.as_str())
             .bind(now.seconds())
@@ -388,7 +394,7 @@ impl ApplicationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<(String, Session, Account)>> {
         let row: Option<ScopedSessionRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select t.scopes as token_scopes, ", session_columns!(), ", ", person_columns!(), ", ",
                 practice_columns!(),
                 " from application_tokens t join sessions s on s.id = t.session_id",
@@ -421,11 +427,11 @@ impl ApplicationStore for Db {
         on_db!(write self, conn => {
             // SECURITY: the guard is in the statement, so two refreshes with one token cannot
             // both find it unused.
-            let fresh: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let fresh: Option<TokenRow> = sql::query_as(format!(
                 "update application_tokens set used_at = $2 \
                  where token_hash = $1 and kind = 'refresh' and used_at is null and expires_at > $2 \
                  returning {TOKEN_COLUMNS}"
-            )))
+            ))
             .bind(token_hash)
             .bind(now.seconds())
             .fetch_optional(&mut *conn)
@@ -434,10 +440,10 @@ impl ApplicationStore for Db {
             if let Some(row) = fresh {
                 return Ok(Redeemed::Now(row.try_into()?));
             }
-            let before: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let before: Option<TokenRow> = sql::query_as(format!(
                 "select {TOKEN_COLUMNS} from application_tokens \
                  where token_hash = $1 and kind = 'refresh' and used_at is not null"
-            )))
+            ))
             .bind(token_hash)
             .fetch_optional(&mut *conn)
             .await
@@ -451,9 +457,9 @@ impl ApplicationStore for Db {
 
     async fn revoke_token(&self, token_hash: &str) -> StoreResult<Option<ApplicationToken>> {
         let row: Option<TokenRow> = on_db!(write self, conn => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            sql::query_as(format!(
                 "delete from application_tokens where token_hash = $1 returning {TOKEN_COLUMNS}"
-            )))
+            ))
             .bind(token_hash)
             .fetch_optional(&mut *conn)
             .await
@@ -464,7 +470,7 @@ impl ApplicationStore for Db {
 
     async fn revoke_grant(&self, grant_id: &str) -> StoreResult<u64> {
         Ok(on_db!(write self, conn => {
-            sqlx::query("delete from application_tokens where grant_id = $1")
+            sql::query("delete from application_tokens where grant_id = $1")
                 .bind(grant_id)
                 .execute(&mut *conn)
                 .await
@@ -481,7 +487,7 @@ impl ApplicationStore for Db {
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into application_sign_ins (session_id, application_id, person_id, signed_in_at) \
                  values ($1, $2, $3, $4) on conflict (session_id, application_id) do nothing",
             )
@@ -501,7 +507,7 @@ impl ApplicationStore for Db {
         person_id: &PersonId,
     ) -> StoreResult<Vec<ApplicationSignIn>> {
         let rows: Vec<(String, String, i64)> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select s.session_id, a.name, s.signed_in_at from application_sign_ins s \
                  join applications a on a.id = s.application_id \
                  where s.person_id = $1 order by s.signed_in_at desc, a.name",
@@ -541,7 +547,7 @@ impl ApplicationStore for Db {
              returning application_id, session_id, person_id, attempts"
         };
         let rows: Vec<(String, String, String, i64)> = on_db!(write self, conn => {
-            sqlx::query_as(claim)
+            sql::query_as(claim)
                 .bind(now.seconds())
                 .bind(retry_at.seconds())
                 .bind(limit)
@@ -568,7 +574,7 @@ impl ApplicationStore for Db {
         session_id: &SessionId,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("delete from backchannel_logouts where application_id = $1 and session_id = $2")
+            sql::query("delete from backchannel_logouts where application_id = $1 and session_id = $2")
                 .bind(application_id)
                 .bind(session_id.as_str())
                 .execute(&mut *conn)
@@ -585,7 +591,7 @@ impl ApplicationStore for Db {
         due_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update backchannel_logouts set due_at = $3 where application_id = $1 and session_id = $2",
             )
             .bind(application_id)

@@ -6,19 +6,21 @@ use latch_app::ports::{AuditStore, StoreResult};
 use latch_app::records::{AuditEvent, AuditQuery, NewAuditEvent};
 use latch_domain::Timestamp;
 
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    id: i64,
-    practice_id: String,
-    at: i64,
-    kind: String,
-    actor_id: Option<String>,
-    subject_id: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    detail: String,
+crate::sql::row! {
+    struct AuditRow {
+        id: i64,
+        practice_id: String,
+        at: i64,
+        kind: String,
+        actor_id: Option<String>,
+        subject_id: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+        detail: String,
+    }
 }
 
 #[async_trait]
@@ -28,20 +30,19 @@ impl AuditStore for Db {
             return Ok(());
         }
         on_db!(write self, conn => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) ",
-            );
-            insert.push_values(events, |mut row, e| {
-                row.push_bind(e.practice_id.as_str())
-                    .push_bind(e.at.seconds())
-                    .push_bind(e.kind)
-                    .push_bind(e.actor_id.as_ref().map(PersonId::as_str))
-                    .push_bind(e.subject_id.as_ref().map(PersonId::as_str))
-                    .push_bind(&e.ip)
-                    .push_bind(&e.user_agent)
-                    .push_bind(&e.detail);
-            });
-            insert.build().execute(&mut *conn).await.map_err(db_error)?;
+            let mut insert = sql::query(inserting(events.len()));
+            for e in events {
+                insert = insert
+                    .bind(e.practice_id.as_str())
+                    .bind(e.at.seconds())
+                    .bind(e.kind)
+                    .bind(e.actor_id.as_ref().map(PersonId::as_str))
+                    .bind(e.subject_id.as_ref().map(PersonId::as_str))
+                    .bind(&e.ip)
+                    .bind(&e.user_agent)
+                    .bind(&e.detail);
+            }
+            insert.execute(&mut *conn).await.map_err(db_error)?;
         });
         Ok(())
     }
@@ -52,7 +53,7 @@ impl AuditStore for Db {
         q: &AuditQuery,
     ) -> StoreResult<Vec<AuditEvent>> {
         let rows: Vec<AuditRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail from audit_events \
                  where practice_id = $1 and ($2 is null or id < $2) and ($3 is null or subject_id = $3) \
                  and ($4 is null or kind = $4) and ($5 is null or at >= $5) and ($6 is null or at <= $6) \
@@ -84,4 +85,22 @@ impl AuditStore for Db {
             })
             .collect())
     }
+}
+
+/// The insert of `count` audit events, eight values each.
+fn inserting(count: usize) -> String {
+    let mut sql = String::from(
+        "insert into audit_events (practice_id, at, kind, actor_id, subject_id, ip, user_agent, detail) values ",
+    );
+    for event in 0..count {
+        let first = event * 8 + 1;
+        let values: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
+        if event > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&values.join(", "));
+        sql.push(')');
+    }
+    sql
 }

@@ -8,24 +8,26 @@ use latch_app::records::{Challenge, CodeJudgement, Purpose};
 use latch_domain::Timestamp;
 use latch_domain::two_factor::{Channel, LockAfterFailure, LockState};
 
+use crate::sql;
 use crate::{Db, Writing, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct ChallengeRow {
-    id: String,
-    session_id: String,
-    person_id: String,
-    purpose: String,
-    phone: String,
-    extension: Option<String>,
-    channel: String,
-    method: Option<String>,
-    code_hash: String,
-    expires_at: i64,
-    attempts: i64,
-    sends: i64,
-    last_sent_at: i64,
-    created_at: i64,
+crate::sql::row! {
+    struct ChallengeRow {
+        id: String,
+        session_id: String,
+        person_id: String,
+        purpose: String,
+        phone: String,
+        extension: Option<String>,
+        channel: String,
+        method: Option<String>,
+        code_hash: String,
+        expires_at: i64,
+        attempts: i64,
+        sends: i64,
+        last_sent_at: i64,
+        created_at: i64,
+    }
 }
 
 impl TryFrom<ChallengeRow> for Challenge {
@@ -69,7 +71,7 @@ macro_rules! unlocked_person {
 /// was locked and nothing was counted. A macro, as each database's connection is its own type.
 macro_rules! count_failure {
     ($tx:ident, $person_id:expr, $now:expr, $lock_after:expr) => {{
-        let failures: Option<i64> = sqlx::query_scalar(concat!(
+        let failures: Option<i64> = sql::query_scalar(concat!(
             "update people set code_failures = code_failures + 1 where ",
             unlocked_person!(),
             " returning code_failures"
@@ -89,7 +91,7 @@ macro_rules! count_failure {
                     LockAfterFailure::UntilUnlocked => (None, true),
                 };
                 if lock != LockAfterFailure::None {
-                    sqlx::query(
+                    sql::query(
                         "update people set two_factor_locked_until = $2, \
                          two_factor_locked_for_good = two_factor_locked_for_good or $3 where id = $1",
                     )
@@ -113,7 +115,7 @@ pub(crate) use {count_failure, unlocked_person};
 /// whether it was unlocked.
 macro_rules! clear_failures {
     ($tx:ident, $person_id:expr, $now:expr, $finishes:expr, $by_phone:expr) => {
-        sqlx::query(concat!(
+        sql::query(concat!(
             "update people set code_failures = 0, two_factor_locked_until = null, \
              previous_sign_in_at = case when $3 then last_sign_in_at else previous_sign_in_at end, \
              last_sign_in_at = case when $3 then $2 else last_sign_in_at end, \
@@ -137,7 +139,7 @@ pub(crate) use clear_failures;
 impl ChallengeStore for Db {
     async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into challenges (id, session_id, person_id, purpose, phone, extension, channel, code_hash, \
                  expires_at, attempts, sends, last_sent_at, created_at, method) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
@@ -174,7 +176,7 @@ impl ChallengeStore for Db {
         purpose: Purpose,
     ) -> StoreResult<Option<Challenge>> {
         let row: Option<ChallengeRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, session_id, person_id, purpose, phone, extension, channel, method, code_hash, expires_at, \
                  attempts, sends, last_sent_at, created_at from challenges where session_id = $1 and purpose = $2",
             )
@@ -198,7 +200,7 @@ impl ChallengeStore for Db {
         wait_seconds: i64,
     ) -> StoreResult<bool> {
         let updated = on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update challenges set code_hash = $2, channel = $3, expires_at = $4, last_sent_at = $5, \
                  sends = sends + 1, attempts = 0 \
                  where id = $1 and sends < $6 and last_sent_at <= $5 - $7",
@@ -236,7 +238,7 @@ impl ChallengeStore for Db {
             // that finds the person locked, given back by one more statement, so inside a unit
             // of work this runs on the unit's own transaction, without a savepoint.
             let mut tx = Writing::begin(self, conn).await?;
-            let counted: Option<(String, i64)> = sqlx::query_as(
+            let counted: Option<(String, i64)> = sql::query_as(
                 "update challenges set attempts = attempts + 1 \
                  where id = $1 and attempts < $2 and expires_at > $3 returning code_hash, attempts",
             )
@@ -253,7 +255,7 @@ impl ChallengeStore for Db {
             let judgement = if is_right(&code_hash) {
                 let cleared = clear_failures!(tx, person_id, now, finishes_sign_in, true);
                 if cleared {
-                    sqlx::query("delete from challenges where id = $1")
+                    sql::query("delete from challenges where id = $1")
                         .bind(challenge_id)
                         .execute(&mut *tx)
                         .await
@@ -270,12 +272,12 @@ impl ChallengeStore for Db {
                 Some(judgement) => judgement,
                 None => {
                     // Locked: the guess counts nothing, not even against its code.
-                    sqlx::query("update challenges set attempts = attempts - 1 where id = $1")
+                    sql::query("update challenges set attempts = attempts - 1 where id = $1")
                         .bind(challenge_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_error)?;
-                    let (locked_until, locked_for_good): (Option<i64>, bool) = sqlx::query_as(
+                    let (locked_until, locked_for_good): (Option<i64>, bool) = sql::query_as(
                         "select two_factor_locked_until, two_factor_locked_for_good from people where id = $1",
                     )
                     .bind(person_id.as_str())
@@ -292,7 +294,7 @@ impl ChallengeStore for Db {
 
     async fn clear_resend_wait(&self, challenge_id: &str) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update challenges set last_sent_at = 0 where id = $1")
+            sql::query("update challenges set last_sent_at = 0 where id = $1")
                 .bind(challenge_id)
                 .execute(&mut *conn)
                 .await

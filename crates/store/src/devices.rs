@@ -6,16 +6,18 @@ use latch_app::ports::{DeviceStore, StoreResult};
 use latch_app::records::{Device, NewDevice};
 use latch_domain::Timestamp;
 
+use crate::sql;
 use crate::{Db, Writing, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct DeviceRow {
-    id: String,
-    person_id: String,
-    label: String,
-    created_at: i64,
-    last_used_at: i64,
-    expires_at: i64,
+crate::sql::row! {
+    struct DeviceRow {
+        id: String,
+        person_id: String,
+        label: String,
+        created_at: i64,
+        last_used_at: i64,
+        expires_at: i64,
+    }
 }
 
 impl From<DeviceRow> for Device {
@@ -35,7 +37,7 @@ impl From<DeviceRow> for Device {
 impl DeviceStore for Db {
     async fn insert_device(&self, d: &NewDevice) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into remembered_devices (id, token_hash, person_id, label, created_at, last_used_at, expires_at) \
                  values ($1, $2, $3, $4, $5, $5, $6)",
             )
@@ -59,7 +61,7 @@ impl DeviceStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<Device>> {
         let row: Option<DeviceRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, person_id, label, created_at, last_used_at, expires_at from remembered_devices \
                  where token_hash = $1 and person_id = $2 and expires_at > $3",
             )
@@ -75,7 +77,7 @@ impl DeviceStore for Db {
 
     async fn touch_device(&self, device_id: &str, at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update remembered_devices set last_used_at = $2 where id = $1")
+            sql::query("update remembered_devices set last_used_at = $2 where id = $1")
                 .bind(device_id)
                 .bind(at.seconds())
                 .execute(&mut *conn)
@@ -87,7 +89,7 @@ impl DeviceStore for Db {
 
     async fn devices_of(&self, person_id: &PersonId, now: Timestamp) -> StoreResult<Vec<Device>> {
         let rows: Vec<DeviceRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, person_id, label, created_at, last_used_at, expires_at from remembered_devices \
                  where person_id = $1 and expires_at > $2 order by last_used_at desc, id",
             )
@@ -102,7 +104,7 @@ impl DeviceStore for Db {
 
     async fn delete_device(&self, person_id: &PersonId, device_id: &str) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
-            sqlx::query("delete from remembered_devices where id = $1 and person_id = $2")
+            sql::query("delete from remembered_devices where id = $1 and person_id = $2")
                 .bind(device_id)
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
@@ -115,7 +117,7 @@ impl DeviceStore for Db {
 
     async fn delete_devices_of(&self, person_id: &PersonId) -> StoreResult<u64> {
         on_db!(write self, conn => {
-            Ok(sqlx::query("delete from remembered_devices where person_id = $1")
+            Ok(sql::query("delete from remembered_devices where person_id = $1")
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
@@ -130,7 +132,7 @@ impl DeviceStore for Db {
         now: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>> {
         on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select d.person_id, count(*) from remembered_devices d join people p on p.id = d.person_id \
                  where p.practice_id = $1 and d.expires_at > $2 group by d.person_id",
             )
@@ -150,7 +152,7 @@ impl DeviceStore for Db {
     ) -> StoreResult<u64> {
         on_db!(write self, conn => {
             let mut tx = Writing::begin(self, conn).await?;
-            let ended = sqlx::query(
+            let ended = sql::query(
                 "delete from remembered_devices where created_at <= $2 - $3 \
                  and person_id in (select id from people where practice_id = $1)",
             )
@@ -161,7 +163,7 @@ impl DeviceStore for Db {
             .await
             .map_err(db_error)?
             .rows_affected();
-            sqlx::query(
+            sql::query(
                 "update remembered_devices set expires_at = created_at + $2 \
                  where expires_at > created_at + $2 \
                  and person_id in (select id from people where practice_id = $1)",

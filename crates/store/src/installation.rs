@@ -5,6 +5,7 @@ use latch_app::ports::{Conflict, InstallationStore, StoreError, StoreResult};
 use latch_app::records::{Installation, NewPerson, NewPractice};
 use latch_domain::Timestamp;
 
+use crate::sql;
 use crate::{Db, begin_write, db_error, on_db};
 
 const INSERT_PRACTICE: &str = "insert into practices (id, name, country, require_two_factor, remember_device_days, \
@@ -18,7 +19,7 @@ pub(crate) const INSERT_PERSON: &str = "insert into people (id, practice_id, ema
 macro_rules! insert_practice_and_owner {
     ($tx:expr, $practice:expr, $owner:expr) => {{
         let s = &$practice.security;
-        sqlx::query(INSERT_PRACTICE)
+        sql::query(INSERT_PRACTICE)
             .bind($practice.id.as_str())
             .bind(&$practice.name)
             .bind(&$practice.country)
@@ -33,7 +34,7 @@ macro_rules! insert_practice_and_owner {
             .execute(&mut *$tx)
             .await
             .map_err(db_error)?;
-        sqlx::query(INSERT_PERSON)
+        sql::query(INSERT_PERSON)
             .bind($owner.id.as_str())
             .bind($owner.practice_id.as_str())
             .bind($owner.email.as_str())
@@ -53,13 +54,13 @@ macro_rules! insert_practice_and_owner {
 impl InstallationStore for Db {
     async fn installation(&self, fresh_nonce: &str) -> StoreResult<Installation> {
         on_db!(write self, conn => {
-            sqlx::query("insert into installation (id, setup_nonce) values (1, $1) on conflict (id) do nothing")
+            sql::query("insert into installation (id, setup_nonce) values (1, $1) on conflict (id) do nothing")
                 .bind(fresh_nonce)
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
             let (setup_nonce, set_up_at): (String, Option<i64>) =
-                sqlx::query_as("select setup_nonce, set_up_at from installation where id = 1")
+                sql::query_as("select setup_nonce, set_up_at from installation where id = 1")
                     .fetch_one(&mut *conn)
                     .await
                     .map_err(db_error)?;
@@ -74,10 +75,10 @@ impl InstallationStore for Db {
         now: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            let mut tx = begin_write(self, conn).await?;
+            let mut tx = begin_write(conn).await?;
             // Claiming the installation first makes two concurrent first runs race on one row:
             // exactly one sees it unclaimed.
-            let claimed = sqlx::query("update installation set set_up_at = $1 where id = 1 and set_up_at is null")
+            let claimed = sql::query("update installation set set_up_at = $1 where id = 1 and set_up_at is null")
                 .bind(now.seconds())
                 .execute(&mut *tx)
                 .await
@@ -93,8 +94,8 @@ impl InstallationStore for Db {
 
     async fn create_practice(&self, practice: &NewPractice, owner: &NewPerson) -> StoreResult<()> {
         on_db!(write self, conn => {
-            let mut tx = begin_write(self, conn).await?;
-            sqlx::query("insert into installation (id, setup_nonce, set_up_at) values (1, $1, $2) \
+            let mut tx = begin_write(conn).await?;
+            sql::query("insert into installation (id, setup_nonce, set_up_at) values (1, $1, $2) \
                          on conflict (id) do update set set_up_at = coalesce(installation.set_up_at, $2)")
                 .bind(latch_app::crypto::new_id())
                 .bind(practice.created_at.seconds())

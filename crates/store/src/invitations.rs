@@ -7,6 +7,7 @@ use latch_app::records::{Invitation, NewInvitation, Practice};
 use latch_domain::{Email, Role, Timestamp};
 
 use crate::rows::{PracticeRow, practice_columns};
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 macro_rules! invitation_columns {
@@ -17,25 +18,27 @@ macro_rules! invitation_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct InvitationRow {
-    id: String,
-    practice_id: String,
-    email: String,
-    name: String,
-    role: String,
-    invited_by: Option<String>,
-    invited_by_name: Option<String>,
-    created_at: i64,
-    expires_at: i64,
+crate::sql::row! {
+    struct InvitationRow {
+        id: String,
+        practice_id: String,
+        email: String,
+        name: String,
+        role: String,
+        invited_by: Option<String>,
+        invited_by_name: Option<String>,
+        created_at: i64,
+        expires_at: i64,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct InvitationPracticeRow {
-    #[sqlx(flatten)]
-    invitation: InvitationRow,
-    #[sqlx(flatten)]
-    practice: PracticeRow,
+crate::sql::row! {
+    struct InvitationPracticeRow {
+        #[flatten]
+        invitation: InvitationRow,
+        #[flatten]
+        practice: PracticeRow,
+    }
 }
 
 impl TryFrom<InvitationRow> for Invitation {
@@ -64,7 +67,7 @@ impl TryFrom<InvitationRow> for Invitation {
 impl InvitationStore for Db {
     async fn insert_invitation(&self, i: &NewInvitation) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into invitations (id, practice_id, email, email_normalized, name, role, invited_by, \
                  token_hash, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
@@ -91,7 +94,7 @@ impl InvitationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>> {
         let rows: Vec<InvitationRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", invitation_columns!(),
                 " from invitations i where i.practice_id = $1 and i.expires_at > $2 \
                  order by i.created_at desc, i.id"
@@ -112,7 +115,7 @@ impl InvitationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<Invitation>> {
         let row: Option<InvitationRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", invitation_columns!(),
                 " from invitations i where i.id = $1 and i.practice_id = $2 and i.expires_at > $3"
             ))
@@ -132,7 +135,7 @@ impl InvitationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<(Invitation, Practice)>> {
         let row: Option<InvitationPracticeRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", invitation_columns!(), ", ", practice_columns!(),
                 " from invitations i join practices pr on pr.id = i.practice_id \
                  where i.token_hash = $1 and i.expires_at > $2"
@@ -154,7 +157,7 @@ impl InvitationStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update invitations set token_hash = $2, expires_at = $3 where id = $1")
+            sql::query("update invitations set token_hash = $2, expires_at = $3 where id = $1")
                 .bind(id)
                 .bind(token_hash)
                 .bind(expires_at.seconds())
@@ -167,7 +170,7 @@ impl InvitationStore for Db {
 
     async fn delete_invitation(&self, practice_id: &PracticeId, id: &str) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
-            sqlx::query("delete from invitations where id = $1 and practice_id = $2")
+            sql::query("delete from invitations where id = $1 and practice_id = $2")
                 .bind(id)
                 .bind(practice_id.as_str())
                 .execute(&mut *conn)
@@ -184,7 +187,7 @@ impl InvitationStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<String>> {
         on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "delete from invitations where token_hash = $1 and expires_at > $2 returning id",
             )
             .bind(token_hash)
@@ -197,7 +200,7 @@ impl InvitationStore for Db {
 
     async fn delete_invitations_by(&self, person_id: &PersonId) -> StoreResult<u64> {
         Ok(on_db!(write self, conn => {
-            sqlx::query("delete from invitations where invited_by = $1")
+            sql::query("delete from invitations where invited_by = $1")
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
@@ -208,7 +211,7 @@ impl InvitationStore for Db {
 
     async fn email_in_use(&self, email_normalized: &str, now: Timestamp) -> StoreResult<bool> {
         on_db!(write self, conn => {
-            sqlx::query("delete from invitations where email_normalized = $1 and expires_at <= $2")
+            sql::query("delete from invitations where email_normalized = $1 and expires_at <= $2")
                 .bind(email_normalized)
                 .bind(now.seconds())
                 .execute(&mut *conn)
@@ -216,7 +219,7 @@ impl InvitationStore for Db {
                 .map_err(db_error)?;
         });
         Ok(on_db!(self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "select exists (select 1 from people where email_normalized = $1) \
                  or exists (select 1 from invitations where email_normalized = $1)",
             )
@@ -239,7 +242,7 @@ impl EmailChangeStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into email_changes (person_id, new_email, new_email_normalized, token_hash, created_at, expires_at) \
                  values ($1, $2, $3, $4, $5, $6) on conflict (person_id) do update set new_email = excluded.new_email, \
                  new_email_normalized = excluded.new_email_normalized, token_hash = excluded.token_hash, \
@@ -264,7 +267,7 @@ impl EmailChangeStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<(PersonId, Email)>> {
         let row: Option<(String, String)> = on_db!(write self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "delete from email_changes where token_hash = $1 and expires_at > $2 returning person_id, new_email",
             )
             .bind(token_hash)

@@ -2,6 +2,7 @@
 //! on either pool wherever the dialects agree.
 #![forbid(unsafe_code)]
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,13 +10,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use latch_app::ports::{Conflict, Store, StoreError, StoreResult, UnitOfWork};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous, SqliteTransactionManager,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 use sqlx::{Connection, Postgres};
-use sqlx_core::transaction::TransactionManager;
-use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use crate::sql::{Conn, SqliteConn, Tx};
 
 mod applications;
 mod audit;
@@ -30,6 +29,7 @@ mod people;
 mod practices;
 mod rows;
 mod sessions;
+mod sql;
 mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -39,23 +39,34 @@ mod throttle;
 /// method runs the same SQL on whichever this is.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqliteWriter, SqlitePool),
+    Sqlite(SqliteWriter, SqliteReaders),
     Postgres(PgPool),
     SqliteWork(Arc<Work<WriterTurn>>),
     PostgresWork(Arc<Work<sqlx::Transaction<'static, Postgres>>>),
 }
 
+/// A SQLite database file and how latch opens it.
+struct SqliteFile {
+    path: PathBuf,
+    /// For sqlx, which runs the migrations.
+    migrating: SqliteConnectOptions,
+}
+
+impl SqliteFile {
+    fn open(&self, pragmas: &str) -> StoreResult<SqliteConn> {
+        SqliteConn::open(&self.path, pragmas).map_err(db_error)
+    }
+}
+
 /// SQLite has one writer at a time, so latch writes through one connection, held here: writers
 /// take turns on it at once, in the process, where writers that found the database's lock
-/// taken would poll for it in SQLite's busy handler, sleeping a millisecond and more each time.
-/// Being the only writer, that connection also keeps its page cache, which another connection's
-/// write would have made it read again. Not a pool of one: a pool pings each connection given
-/// back to it, a hand-off to the connection's thread and back inside every writer's turn. Reads
-/// use the pool beside it.
+/// taken would poll for it, sleeping a millisecond and more each time. Being the only writer,
+/// that connection also keeps its page cache, which another connection's write would have made
+/// it read again. Reads use the connections beside it.
 #[derive(Clone)]
 pub struct SqliteWriter {
-    connection: Arc<Mutex<Option<SqliteConnection>>>,
-    connect: Arc<SqliteConnectOptions>,
+    connection: Arc<Mutex<Option<SqliteConn>>>,
+    file: Arc<SqliteFile>,
     wait: Duration,
 }
 
@@ -66,10 +77,10 @@ impl std::fmt::Debug for SqliteWriter {
 }
 
 impl SqliteWriter {
-    fn new(connect: SqliteConnectOptions, wait: Duration) -> Self {
+    fn new(file: Arc<SqliteFile>, wait: Duration) -> Self {
         SqliteWriter {
             connection: Arc::new(Mutex::new(None)),
-            connect: Arc::new(connect),
+            file,
             wait,
         }
     }
@@ -81,10 +92,8 @@ impl SqliteWriter {
             .await
             .map_err(|_| StoreError::Unavailable("SQLite's writer stayed busy".into()))?;
         if held.is_none() {
-            let opened = SqliteConnection::connect_with(&self.connect)
-                .await
-                .map_err(db_error)?;
-            *held = Some(opened);
+            let pragmas = format!("pragma wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};");
+            *held = Some(self.file.open(&pragmas)?);
         }
         OwnedMutexGuard::try_map(held, Option::as_mut)
             .map(WriterTurn)
@@ -100,37 +109,123 @@ impl SqliteWriter {
     }
 
     async fn close(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
-            // Closing ends the process's use of the file; a failure leaves nothing to act on.
-            connection.close().await.ok();
-        }
+        // Dropping the connection closes it, which ends the process's use of the file.
+        self.connection.lock().await.take();
     }
 }
 
 /// The SQLite writer, held by one writer until this drops.
-pub struct WriterTurn(OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>);
+pub struct WriterTurn(OwnedMappedMutexGuard<Option<SqliteConn>, SqliteConn>);
 
 impl std::ops::Deref for WriterTurn {
-    type Target = SqliteConnection;
+    type Target = SqliteConn;
 
-    fn deref(&self) -> &SqliteConnection {
+    fn deref(&self) -> &SqliteConn {
         &self.0
     }
 }
 
 impl std::ops::DerefMut for WriterTurn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut SqliteConn {
         &mut self.0
     }
 }
 
 impl Drop for WriterTurn {
     /// A turn that ends inside a transaction (a unit of work dropped uncommitted, a write whose
-    /// client went away) leaves its rollback queued on the connection's thread, ahead of the
-    /// next turn's first statement.
+    /// client went away) undoes it before the next turn.
     fn drop(&mut self) {
-        if SqliteTransactionManager::get_transaction_depth(&self.0) > 0 {
-            SqliteTransactionManager::start_rollback(&mut self.0);
+        self.0.rollback_all();
+    }
+}
+
+/// SQLite's connections for reading, beside the writer, as many as the pool size allows; each
+/// opened when first needed and kept.
+#[derive(Clone)]
+pub struct SqliteReaders {
+    idle: Arc<std::sync::Mutex<Vec<SqliteConn>>>,
+    permits: Arc<Semaphore>,
+    size: u32,
+    file: Arc<SqliteFile>,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for SqliteReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteReaders")
+    }
+}
+
+impl SqliteReaders {
+    pub(crate) async fn acquire(&self) -> StoreResult<Reader> {
+        let permit = tokio::time::timeout(self.wait, Arc::clone(&self.permits).acquire_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("every SQLite reader stayed busy".into()))?
+            .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+        let kept = self.idle().pop();
+        let connection = match kept {
+            Some(connection) => connection,
+            None => self.file.open("")?,
+        };
+        Ok(Reader {
+            connection: Some(connection),
+            readers: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConn>> {
+        // The list is only pushed to and popped from: a panic elsewhere cannot leave it torn.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Open connections and how many of them are idle.
+    fn status(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.idle().len()).unwrap_or(u32::MAX);
+        let busy = self.size - u32::try_from(self.permits.available_permits()).unwrap_or(0);
+        (idle + busy, idle)
+    }
+
+    fn close(&self) {
+        self.permits.close();
+        self.idle().clear();
+    }
+}
+
+/// A reading connection, back among the idle ones when this drops.
+pub struct Reader {
+    connection: Option<SqliteConn>,
+    readers: SqliteReaders,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = SqliteConn;
+
+    fn deref(&self) -> &SqliteConn {
+        self.connection
+            .as_ref()
+            .expect("a reader holds its connection until it drops")
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut SqliteConn {
+        self.connection
+            .as_mut()
+            .expect("a reader holds its connection until it drops")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(mut connection) = self.connection.take() {
+            connection.rollback_all();
+            if !self.readers.permits.is_closed() {
+                self.readers.idle().push(connection);
+            }
         }
     }
 }
@@ -158,8 +253,7 @@ macro_rules! on_db {
         $crate::on_db!(@ $db, $conn, writer, _readers => writer.turn().await?, $body)
     };
     ($db:expr, $conn:ident => $body:expr) => {
-        $crate::on_db!(@ $db, $conn, _writer, readers =>
-            readers.acquire().await.map_err($crate::db_error)?, $body)
+        $crate::on_db!(@ $db, $conn, _writer, readers => readers.acquire().await?, $body)
     };
     (@ $db:expr, $conn:ident, $writer:ident, $readers:ident => $sqlite:expr, $body:expr) => {
         match $db {
@@ -239,27 +333,26 @@ impl Db {
     /// it returns.
     pub fn connect(url: &str, options: &DbOptions) -> StoreResult<Db> {
         if url.starts_with("sqlite:") {
-            let connect = SqliteConnectOptions::from_str(url)
+            let migrating = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}").into()))?
                 .create_if_missing(true)
-                // WAL lets readers run beside the one writer; NORMAL is durable across a crash
-                // of latch, and loses at most the last commits on a power cut.
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            let writing = connect
-                .clone()
-                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string());
-            // A connection to a local file cannot drop: pinging it before each use would cost
-            // a hand-off to its thread and back for nothing.
-            let readers = SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(options.pool_size.max(1))
-                .acquire_timeout(options.acquire_timeout)
-                .connect_lazy_with(connect.clone());
+            let file = Arc::new(SqliteFile {
+                path: migrating.get_filename().to_owned(),
+                migrating,
+            });
+            let size = options.pool_size.max(1);
+            let readers = SqliteReaders {
+                idle: Arc::default(),
+                permits: Arc::new(Semaphore::new(size as usize)),
+                size,
+                file: Arc::clone(&file),
+                wait: options.acquire_timeout,
+            };
             Ok(Db::Sqlite(
-                SqliteWriter::new(writing, options.acquire_timeout),
+                SqliteWriter::new(file, options.acquire_timeout),
                 readers,
             ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -296,8 +389,16 @@ impl Db {
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
             Db::Sqlite(writer, _) => {
-                let mut turn = writer.turn().await?;
-                SQLITE_MIGRATIONS.run_direct(None, &mut *turn, false).await
+                // sqlx migrates, on a connection of its own, in the writer's turn.
+                let _turn = writer.turn().await?;
+                let mut migrating = SqliteConnection::connect_with(&writer.file.migrating)
+                    .await
+                    .map_err(db_error)?;
+                let migrated = SQLITE_MIGRATIONS
+                    .run_direct(None, &mut migrating, false)
+                    .await;
+                migrating.close().await.ok();
+                migrated
             }
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
             Db::SqliteWork(_) | Db::PostgresWork(_) => {
@@ -320,11 +421,16 @@ impl Db {
         let Db::Sqlite(_, readers) = self else {
             return Ok(Checkpoint::default());
         };
-        let (_busy, log_pages, copied_pages): (i64, i64, i64) =
-            sqlx::query_as("pragma wal_checkpoint(passive)")
-                .fetch_one(readers)
-                .await
-                .map_err(db_error)?;
+        let reader = readers.acquire().await?;
+        // Its copying and flushing take milliseconds: off the async workers.
+        let (reader, checkpoint) = tokio::task::spawn_blocking(move || {
+            let checkpoint = reader.checkpoint();
+            (reader, checkpoint)
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.into()))?;
+        drop(reader);
+        let (log_pages, copied_pages) = checkpoint.map_err(db_error)?;
         Ok(Checkpoint {
             log_pages,
             copied_pages,
@@ -352,7 +458,7 @@ impl Db {
         match self {
             Db::Sqlite(writer, readers) => {
                 writer.close().await;
-                readers.close().await;
+                readers.close();
             }
             Db::Postgres(pool) => pool.close().await,
             Db::SqliteWork(work) => Box::pin(work.home.close()).await,
@@ -372,7 +478,7 @@ impl Store for Db {
         }
         match self {
             Db::Sqlite(writer, readers) => {
-                let (open, idle) = status(readers);
+                let (open, idle) = readers.status();
                 let (writing, writer_idle) = writer.status();
                 (open + writing, idle + writer_idle)
             }
@@ -388,12 +494,7 @@ impl Store for Db {
         let db = match self {
             Db::Sqlite(writer, _) => {
                 let mut turn = writer.turn().await?;
-                SqliteTransactionManager::begin(
-                    &mut turn,
-                    Some(sqlx::SqlSafeStr::into_sql_str("begin immediate")),
-                )
-                .await
-                .map_err(db_error)?;
+                turn.begin().await.map_err(db_error)?;
                 Db::SqliteWork(Arc::new(Work {
                     held: Mutex::new(Some(turn)),
                     home: self.clone(),
@@ -418,7 +519,7 @@ impl Store for Db {
     /// Answers only when the database is reachable and every embedded migration is applied.
     async fn ping(&self) -> StoreResult<()> {
         let (latest, wanted) = on_db!(self, pool => {
-            let latest: Option<i64> = sqlx::query_scalar(
+            let latest: Option<i64> = sql::query_scalar(
                 "select max(version) from _sqlx_migrations where success",
             )
             .fetch_one(pool)
@@ -442,9 +543,7 @@ impl UnitOfWork for Db {
         match self {
             Db::SqliteWork(work) => {
                 let mut turn = work.held.lock().await.take().ok_or_else(ended)?;
-                SqliteTransactionManager::commit(&mut turn)
-                    .await
-                    .map_err(db_error)
+                turn.commit().await.map_err(db_error)
             }
             Db::PostgresWork(work) => {
                 let tx = work.held.lock().await.take().ok_or_else(ended)?;
@@ -467,38 +566,24 @@ fn latest_version(db: &Db) -> i64 {
 
 /// Begins a transaction that will write, on a connection `on_db!` gave: inside a unit of work
 /// a savepoint of it; otherwise SQLite takes the write lock at once (`begin immediate`), so two
-/// writers queue on the busy timeout instead of failing mid-way.
-pub(crate) async fn begin_write<'c, C: Connection>(
-    db: &Db,
-    conn: &'c mut C,
-) -> StoreResult<sqlx::Transaction<'c, C::Database>> {
-    match db {
-        Db::Sqlite(..) => {
-            conn.begin_with(sqlx::AssertSqlSafe("begin immediate"))
-                .await
-        }
-        Db::Postgres(_) | Db::SqliteWork(_) | Db::PostgresWork(_) => conn.begin().await,
-    }
-    .map_err(db_error)
+/// writers queue instead of failing mid-way.
+pub(crate) async fn begin_write<C: Conn>(conn: &mut C) -> StoreResult<Tx<'_, C>> {
+    Tx::begin(conn).await.map_err(db_error)
 }
 
 /// The transaction of a method whose statements never need undoing (each guarded, none that
 /// may fail once another has written): outside a unit of work its own, which SQLite begins
 /// with the write lock; inside one, the unit's, with no savepoint to round-trip for.
-pub(crate) enum Writing<'c, DB: sqlx::Database> {
-    Own(sqlx::Transaction<'c, DB>),
-    Unit(&'c mut DB::Connection),
+pub(crate) enum Writing<'c, C: Conn> {
+    Own(Tx<'c, C>),
+    Unit(&'c mut C),
 }
 
-impl<'c, DB: sqlx::Database> Writing<'c, DB> {
-    pub(crate) async fn begin<C>(db: &Db, conn: &'c mut C) -> StoreResult<Self>
-    where
-        C: Connection<Database = DB>,
-        DB: sqlx::Database<Connection = C>,
-    {
+impl<'c, C: Conn> Writing<'c, C> {
+    pub(crate) async fn begin(db: &Db, conn: &'c mut C) -> StoreResult<Self> {
         match db {
             Db::SqliteWork(_) | Db::PostgresWork(_) => Ok(Writing::Unit(conn)),
-            Db::Sqlite(..) | Db::Postgres(_) => begin_write(db, conn).await.map(Writing::Own),
+            Db::Sqlite(..) | Db::Postgres(_) => begin_write(conn).await.map(Writing::Own),
         }
     }
 
@@ -511,10 +596,10 @@ impl<'c, DB: sqlx::Database> Writing<'c, DB> {
     }
 }
 
-impl<DB: sqlx::Database> std::ops::Deref for Writing<'_, DB> {
-    type Target = DB::Connection;
+impl<C: Conn> std::ops::Deref for Writing<'_, C> {
+    type Target = C;
 
-    fn deref(&self) -> &DB::Connection {
+    fn deref(&self) -> &C {
         match self {
             Writing::Own(tx) => tx,
             Writing::Unit(conn) => conn,
@@ -522,8 +607,8 @@ impl<DB: sqlx::Database> std::ops::Deref for Writing<'_, DB> {
     }
 }
 
-impl<DB: sqlx::Database> std::ops::DerefMut for Writing<'_, DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
+impl<C: Conn> std::ops::DerefMut for Writing<'_, C> {
+    fn deref_mut(&mut self) -> &mut C {
         match self {
             Writing::Own(tx) => tx,
             Writing::Unit(conn) => conn,
@@ -531,10 +616,8 @@ impl<DB: sqlx::Database> std::ops::DerefMut for Writing<'_, DB> {
     }
 }
 
-/// The rule a unique violation broke: PostgreSQL names the constraint, SQLite names the column.
-fn conflict_of(d: &dyn sqlx::error::DatabaseError) -> Conflict {
-    let named = d.constraint().map(str::to_owned);
-    let rule = named.unwrap_or_else(|| d.message().to_owned());
+/// The rule a unique violation broke: PostgreSQL names the constraint, SQLite the column.
+fn conflict_of(rule: &str) -> Conflict {
     if rule == "people_email_unique"
         || rule.contains("people.email_normalized")
         || rule == "invitations_email_unique"
@@ -546,15 +629,55 @@ fn conflict_of(d: &dyn sqlx::error::DatabaseError) -> Conflict {
     {
         Conflict::CredentialTaken
     } else {
-        Conflict::Other(rule)
+        Conflict::Other(rule.to_owned())
     }
 }
 
 /// Sorts a database failure into what a use case can act on.
-pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+pub(crate) fn db_error(e: impl Into<sql::Error>) -> StoreError {
+    match e.into() {
+        sql::Error::Postgres(e) => postgres_error(e),
+        sql::Error::Sqlite(e) => sqlite_error(e),
+        e @ (sql::Error::Column { .. } | sql::Error::NoRow) => StoreError::Other(e.into()),
+    }
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    match &e {
+        rusqlite::Error::SqliteFailure(failure, message)
+            if matches!(
+                failure.extended_code,
+                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY
+            ) =>
+        {
+            StoreError::Conflict(conflict_of(message.as_deref().unwrap_or_default()))
+        }
+        // Another process held the file past the wait, or the disk is full, unreadable or
+        // gone: the database is there but cannot serve now.
+        rusqlite::Error::SqliteFailure(failure, _)
+            if matches!(
+                failure.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::ReadOnly
+            ) =>
+        {
+            StoreError::Unavailable(e.into())
+        }
+        _ => StoreError::Other(e.into()),
+    }
+}
+
+fn postgres_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(conflict_of(d.as_ref()))
+            let rule = d.constraint().unwrap_or_else(|| d.message());
+            StoreError::Conflict(conflict_of(rule))
         }
         // A connection that drops or answers garbage (a database going away mid-handshake) is
         // an outage, not a bug.

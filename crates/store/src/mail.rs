@@ -7,17 +7,19 @@ use latch_app::records::{Account, EmailOutboxMessage, NewEmailOutboxMessage, Que
 use latch_domain::Timestamp;
 
 use crate::rows::{AccountRow, person_columns, practice_columns};
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    to_address: String,
-    subject: String,
-    text_body: String,
-    html_body: String,
-    link: Option<String>,
-    sent_at: i64,
+crate::sql::row! {
+    struct OutboxRow {
+        id: i64,
+        to_address: String,
+        subject: String,
+        text_body: String,
+        html_body: String,
+        link: Option<String>,
+        sent_at: i64,
+    }
 }
 
 macro_rules! outbox_columns {
@@ -30,7 +32,7 @@ macro_rules! outbox_columns {
 impl MailStore for Db {
     async fn queue_mail(&self, sealed: &str, at: Timestamp) -> StoreResult<i64> {
         on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "insert into mail_queue (sealed, due_at, created_at) values ($1, $2, $2) returning id",
             )
             .bind(sealed)
@@ -59,7 +61,7 @@ impl MailStore for Db {
              returning id, sealed, attempts"
         };
         let mut rows: Vec<(i64, String, i64)> = on_db!(write self, conn => {
-            sqlx::query_as(claim)
+            sql::query_as(claim)
                 .bind(now.seconds())
                 .bind(retry_at.seconds())
                 .bind(limit)
@@ -81,7 +83,7 @@ impl MailStore for Db {
 
     async fn finish_mail(&self, id: i64) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("delete from mail_queue where id = $1")
+            sql::query("delete from mail_queue where id = $1")
                 .bind(id)
                 .execute(&mut *conn)
                 .await
@@ -92,7 +94,7 @@ impl MailStore for Db {
 
     async fn postpone_mail(&self, id: i64, due_at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update mail_queue set due_at = $2 where id = $1")
+            sql::query("update mail_queue set due_at = $2 where id = $1")
                 .bind(id)
                 .bind(due_at.seconds())
                 .execute(&mut *conn)
@@ -104,7 +106,7 @@ impl MailStore for Db {
 
     async fn append_email_outbox(&self, m: &NewEmailOutboxMessage) -> StoreResult<i64> {
         on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "insert into email_outbox (to_address, to_normalized, subject, text_body, html_body, link, sent_at) \
                  values ($1, $2, $3, $4, $5, $6, $7) returning id",
             )
@@ -128,12 +130,12 @@ impl MailStore for Db {
     ) -> StoreResult<Vec<EmailOutboxMessage>> {
         let rows: Vec<OutboxRow> = on_db!(self, conn => {
             match to {
-                Some(to) => sqlx::query_as(concat!(
+                Some(to) => sql::query_as(concat!(
                     "select ", outbox_columns!(),
                     " from email_outbox where to_normalized = $1 order by id desc limit $2"
                 ))
                 .bind(to),
-                None => sqlx::query_as(concat!(
+                None => sql::query_as(concat!(
                     "select ", outbox_columns!(), " from email_outbox order by id desc limit $1"
                 )),
             }
@@ -167,7 +169,7 @@ impl RecoveryStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into password_resets (person_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4) \
                  on conflict (person_id) do update set token_hash = excluded.token_hash, \
                  created_at = excluded.created_at, expires_at = excluded.expires_at",
@@ -189,7 +191,7 @@ impl RecoveryStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<Account>> {
         let row: Option<AccountRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", person_columns!(), ", ", practice_columns!(),
                 " from password_resets r join people p on p.id = r.person_id \
                  join practices pr on pr.id = p.practice_id \
@@ -210,7 +212,7 @@ impl RecoveryStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<PersonId>> {
         let person: Option<String> = on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "delete from password_resets where token_hash = $1 and expires_at > $2 returning person_id",
             )
             .bind(token_hash)
@@ -224,12 +226,12 @@ impl RecoveryStore for Db {
 
     async fn delete_links_of(&self, person_id: &PersonId) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("delete from password_resets where person_id = $1")
+            sql::query("delete from password_resets where person_id = $1")
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
-            sqlx::query("delete from email_changes where person_id = $1")
+            sql::query("delete from email_changes where person_id = $1")
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await

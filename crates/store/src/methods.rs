@@ -11,19 +11,21 @@ use latch_domain::method::MethodKind;
 use latch_domain::two_factor::{LockAfterFailure, LockState};
 
 use crate::challenges::{clear_failures, count_failure, unlocked_person};
+use crate::sql;
 use crate::{Db, begin_write, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct MethodRow {
-    id: String,
-    person_id: String,
-    kind: String,
-    label: String,
-    sealed_secret: String,
-    last_step: Option<i64>,
-    credential_id: Option<String>,
-    created_at: i64,
-    last_used_at: Option<i64>,
+crate::sql::row! {
+    struct MethodRow {
+        id: String,
+        person_id: String,
+        kind: String,
+        label: String,
+        sealed_secret: String,
+        last_step: Option<i64>,
+        credential_id: Option<String>,
+        created_at: i64,
+        last_used_at: Option<i64>,
+    }
 }
 
 impl TryFrom<MethodRow> for MethodRecord {
@@ -50,7 +52,7 @@ impl TryFrom<MethodRow> for MethodRecord {
 impl MethodStore for Db {
     async fn methods_of(&self, person_id: &PersonId) -> StoreResult<Vec<MethodRecord>> {
         let rows: Vec<MethodRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, person_id, kind, label, sealed_secret, last_step, credential_id, created_at, \
                  last_used_at from two_factor_methods where person_id = $1 order by created_at, id",
             )
@@ -67,7 +69,7 @@ impl MethodStore for Db {
         practice_id: &PracticeId,
     ) -> StoreResult<Vec<MethodRecord>> {
         let rows: Vec<MethodRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select m.id, m.person_id, m.kind, m.label, m.sealed_secret, m.last_step, m.credential_id, \
                  m.created_at, m.last_used_at from two_factor_methods m join people p on p.id = m.person_id \
                  where p.practice_id = $1 order by m.created_at, m.id",
@@ -85,7 +87,7 @@ impl MethodStore for Db {
         practice_id: &PracticeId,
     ) -> StoreResult<Vec<(PersonId, i64)>> {
         let rows: Vec<(String, i64)> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select r.person_id, count(*) from recovery_codes r join people p on p.id = r.person_id \
                  where p.practice_id = $1 and r.used_at is null group by r.person_id",
             )
@@ -102,7 +104,7 @@ impl MethodStore for Db {
 
     async fn insert_method(&self, m: &MethodRecord) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into two_factor_methods (id, person_id, kind, label, sealed_secret, last_step, \
                  credential_id, created_at, last_used_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
@@ -124,7 +126,7 @@ impl MethodStore for Db {
 
     async fn delete_method(&self, person_id: &PersonId, method_id: &str) -> StoreResult<bool> {
         let deleted = on_db!(write self, conn => {
-            sqlx::query("delete from two_factor_methods where id = $1 and person_id = $2")
+            sql::query("delete from two_factor_methods where id = $1 and person_id = $2")
                 .bind(method_id)
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
@@ -142,7 +144,7 @@ impl MethodStore for Db {
                 "delete from recovery_codes where person_id = $1",
                 "update people set preferred_method = null where id = $1",
             ] {
-                sqlx::query(sqlx::AssertSqlSafe(statement))
+                sql::query(statement)
                     .bind(person_id.as_str())
                     .execute(&mut *conn)
                     .await
@@ -158,7 +160,7 @@ impl MethodStore for Db {
         kind: Option<MethodKind>,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set preferred_method = $2 where id = $1")
+            sql::query("update people set preferred_method = $2 where id = $1")
                 .bind(person_id.as_str())
                 .bind(kind.map(MethodKind::as_str))
                 .execute(&mut *conn)
@@ -176,7 +178,7 @@ impl MethodStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into method_enrolments (session_id, kind, sealed_state, expires_at) \
                  values ($1, $2, $3, $4) on conflict (session_id, kind) do update set \
                  sealed_state = excluded.sealed_state, expires_at = excluded.expires_at",
@@ -199,7 +201,7 @@ impl MethodStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<String>> {
         Ok(on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "delete from method_enrolments where session_id = $1 and kind = $2 \
                  and expires_at > $3 returning sealed_state",
             )
@@ -217,7 +219,7 @@ impl MethodStore for Db {
         credential_id: &str,
     ) -> StoreResult<Option<MethodRecord>> {
         let row: Option<MethodRow> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select id, person_id, kind, label, sealed_secret, last_step, credential_id, created_at, \
                  last_used_at from two_factor_methods where credential_id = $1 and kind = 'passkey'",
             )
@@ -236,7 +238,7 @@ impl MethodStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into passkey_sign_ins (key, sealed_state, expires_at) values ($1, $2, $3) \
                  on conflict (key) do update set sealed_state = excluded.sealed_state, \
                  expires_at = excluded.expires_at",
@@ -253,7 +255,7 @@ impl MethodStore for Db {
 
     async fn take_passkey_sign_in(&self, key: &str, now: Timestamp) -> StoreResult<Option<String>> {
         Ok(on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "delete from passkey_sign_ins where key = $1 and expires_at > $2 returning sealed_state",
             )
             .bind(key)
@@ -271,7 +273,7 @@ impl MethodStore for Db {
         now: Timestamp,
     ) -> StoreResult<Option<String>> {
         Ok(on_db!(self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "select sealed_state from method_enrolments \
                  where session_id = $1 and kind = $2 and expires_at > $3",
             )
@@ -291,14 +293,14 @@ impl MethodStore for Db {
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            let mut tx = begin_write(self, conn).await?;
-            sqlx::query("delete from recovery_codes where person_id = $1")
+            let mut tx = begin_write(conn).await?;
+            sql::query("delete from recovery_codes where person_id = $1")
                 .bind(person_id.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
             for hash in code_hashes {
-                sqlx::query(
+                sql::query(
                     "insert into recovery_codes (person_id, code_hash, created_at) values ($1, $2, $3)",
                 )
                 .bind(person_id.as_str())
@@ -315,7 +317,7 @@ impl MethodStore for Db {
 
     async fn recovery_codes_left(&self, person_id: &PersonId) -> StoreResult<i64> {
         Ok(on_db!(self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "select count(*) from recovery_codes where person_id = $1 and used_at is null",
             )
             .bind(person_id.as_str())
@@ -339,10 +341,10 @@ impl MethodStore for Db {
             // unused; the others count as wrong. The person's row comes next, as in judging a
             // sent code, so answers of every kind queue there. While the step is locked
             // nothing stands: the transaction (a savepoint inside a unit of work) rolls back.
-            let mut tx = begin_write(self, conn).await?;
+            let mut tx = begin_write(conn).await?;
             let used = match consume {
                 Consume::Nothing => 0,
-                Consume::AppStep { method_id, step } => sqlx::query(
+                Consume::AppStep { method_id, step } => sql::query(
                     "update two_factor_methods set last_step = $3, last_used_at = $4 \
                      where id = $1 and person_id = $2 and kind = 'totp' \
                      and (last_step is null or last_step < $3)",
@@ -357,7 +359,7 @@ impl MethodStore for Db {
                 .rows_affected(),
                 // SECURITY: a counter that does not move past the last one may be a cloned
                 // authenticator's; one that has always been 0 keeps no counter at all.
-                Consume::PasskeyCounter { method_id, counter, sealed_secret } => sqlx::query(
+                Consume::PasskeyCounter { method_id, counter, sealed_secret } => sql::query(
                     "update two_factor_methods set last_step = $3, sealed_secret = $4, last_used_at = $5 \
                      where id = $1 and person_id = $2 and kind = 'passkey' \
                      and (coalesce(last_step, 0) < $3 or ($3 = 0 and coalesce(last_step, 0) = 0))",
@@ -371,7 +373,7 @@ impl MethodStore for Db {
                 .await
                 .map_err(db_error)?
                 .rows_affected(),
-                Consume::RecoveryCode { code_hash } => sqlx::query(
+                Consume::RecoveryCode { code_hash } => sql::query(
                     "update recovery_codes set used_at = $3 \
                      where person_id = $1 and code_hash = $2 and used_at is null",
                 )
@@ -382,7 +384,7 @@ impl MethodStore for Db {
                 .await
                 .map_err(db_error)?
                 .rows_affected(),
-                Consume::Enrolment { session_id, kind } => sqlx::query(
+                Consume::Enrolment { session_id, kind } => sql::query(
                     "delete from method_enrolments where session_id = $1 and kind = $2 and expires_at > $3",
                 )
                 .bind(session_id.as_str())
@@ -406,7 +408,7 @@ impl MethodStore for Db {
                     Ok(judged)
                 }
                 None => {
-                    let (locked_until, locked_for_good): (Option<i64>, bool) = sqlx::query_as(
+                    let (locked_until, locked_for_good): (Option<i64>, bool) = sql::query_as(
                         "select two_factor_locked_until, two_factor_locked_for_good from people where id = $1",
                     )
                     .bind(person_id.as_str())

@@ -7,16 +7,18 @@ use latch_app::records::OutboxMessage;
 use latch_domain::Timestamp;
 use latch_domain::two_factor::Channel;
 
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    to_phone: String,
-    channel: String,
-    body: String,
-    code: Option<String>,
-    sent_at: i64,
+crate::sql::row! {
+    struct OutboxRow {
+        id: i64,
+        to_phone: String,
+        channel: String,
+        body: String,
+        code: Option<String>,
+        sent_at: i64,
+    }
 }
 
 #[async_trait]
@@ -30,7 +32,7 @@ impl OutboxStore for Db {
         at: Timestamp,
     ) -> StoreResult<i64> {
         on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "insert into outbox (to_phone, channel, body, code, sent_at) values ($1, $2, $3, $4, $5) returning id",
             )
             .bind(to)
@@ -49,12 +51,12 @@ impl OutboxStore for Db {
         // answers from the (to_phone, id) index: it walks the whole outbox backwards.
         let rows: Vec<OutboxRow> = on_db!(self, conn => {
             match to {
-                Some(to) => sqlx::query_as(
+                Some(to) => sql::query_as(
                     "select id, to_phone, channel, body, code, sent_at from outbox where to_phone = $1 \
                      order by id desc limit $2",
                 )
                 .bind(to),
-                None => sqlx::query_as(
+                None => sql::query_as(
                     "select id, to_phone, channel, body, code, sent_at from outbox order by id desc limit $1",
                 ),
             }
@@ -90,7 +92,7 @@ impl DeliveryLogStore for Db {
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into deliveries (provider_id, practice_id, person_id, channel, sent_at) values ($1, $2, $3, $4, $5) \
                  on conflict (provider_id) do nothing",
             )
@@ -111,7 +113,7 @@ impl DeliveryLogStore for Db {
         provider_id: &str,
     ) -> StoreResult<Option<(PracticeId, Option<PersonId>)>> {
         let row: Option<(String, Option<String>)> = on_db!(self, conn => {
-            sqlx::query_as("select practice_id, person_id from deliveries where provider_id = $1")
+            sql::query_as("select practice_id, person_id from deliveries where provider_id = $1")
                 .bind(provider_id)
                 .fetch_optional(&mut *conn)
                 .await
@@ -135,7 +137,7 @@ impl CallStore for Db {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("insert into call_tokens (token_hash, sealed_code, expires_at) values ($1, $2, $3)")
+            sql::query("insert into call_tokens (token_hash, sealed_code, expires_at) values ($1, $2, $3)")
                 .bind(token_hash)
                 .bind(sealed_code)
                 .bind(expires_at.seconds())
@@ -148,7 +150,7 @@ impl CallStore for Db {
 
     async fn take_call(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
         on_db!(write self, conn => {
-            sqlx::query_scalar("delete from call_tokens where token_hash = $1 and expires_at > $2 returning sealed_code")
+            sql::query_scalar("delete from call_tokens where token_hash = $1 and expires_at > $2 returning sealed_code")
                 .bind(token_hash)
                 .bind(now.seconds())
                 .fetch_optional(&mut *conn)

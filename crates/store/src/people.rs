@@ -8,13 +8,14 @@ use latch_domain::{Email, Role, Timestamp};
 
 use crate::installation::INSERT_PERSON;
 use crate::rows::{AccountRow, PersonRow, person_columns, practice_columns};
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 #[async_trait]
 impl PersonStore for Db {
     async fn insert_person(&self, p: &NewPerson) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(INSERT_PERSON)
+            sql::query(INSERT_PERSON)
                 .bind(p.id.as_str())
                 .bind(p.practice_id.as_str())
                 .bind(p.email.as_str())
@@ -33,7 +34,7 @@ impl PersonStore for Db {
 
     async fn account_by_email(&self, email_normalized: &str) -> StoreResult<Option<Account>> {
         let row: Option<AccountRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", person_columns!(), ", ", practice_columns!(),
                 " from people p join practices pr on pr.id = p.practice_id where p.email_normalized = $1"
             ))
@@ -47,7 +48,7 @@ impl PersonStore for Db {
 
     async fn person_by_id(&self, person_id: &PersonId) -> StoreResult<Option<Person>> {
         let row: Option<PersonRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1"))
+            sql::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1"))
                 .bind(person_id.as_str())
                 .fetch_optional(&mut *conn)
                 .await
@@ -62,7 +63,7 @@ impl PersonStore for Db {
         person_id: &PersonId,
     ) -> StoreResult<Option<Person>> {
         let row: Option<PersonRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
+            sql::query_as(concat!("select ", person_columns!(), " from people p where p.id = $1 and p.practice_id = $2"))
                 .bind(person_id.as_str())
                 .bind(practice_id.as_str())
                 .fetch_optional(&mut *conn)
@@ -79,7 +80,7 @@ impl PersonStore for Db {
     ) -> StoreResult<Vec<Person>> {
         let role = filter.role.map(|r| r.as_str());
         let rows: Vec<PersonRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", person_columns!(),
                 " from people p where p.practice_id = $1 and ($2 is null or p.role = $2) \
                  and ($3 is null or (p.deactivated_at is not null) = $3) order by p.name, p.id"
@@ -96,7 +97,7 @@ impl PersonStore for Db {
 
     async fn headcount(&self, practice_id: &PracticeId) -> StoreResult<i64> {
         Ok(on_db!(self, conn => {
-            sqlx::query_scalar("select count(*) from people where practice_id = $1")
+            sql::query_scalar("select count(*) from people where practice_id = $1")
                 .bind(practice_id.as_str())
                 .fetch_one(&mut *conn)
                 .await
@@ -110,7 +111,7 @@ impl PersonStore for Db {
         password_hash: &str,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set password_hash = $2 where id = $1")
+            sql::query("update people set password_hash = $2 where id = $1")
                 .bind(person_id.as_str())
                 .bind(password_hash)
                 .execute(&mut *conn)
@@ -122,7 +123,7 @@ impl PersonStore for Db {
 
     async fn record_sign_in(&self, person_id: &PersonId, at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
+            sql::query("update people set previous_sign_in_at = last_sign_in_at, last_sign_in_at = $2 where id = $1")
                 .bind(person_id.as_str())
                 .bind(at.seconds())
                 .execute(&mut *conn)
@@ -139,7 +140,7 @@ impl PersonStore for Db {
         for_good: bool,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
+            sql::query("update people set two_factor_locked_until = $2, two_factor_locked_for_good = $3 where id = $1")
                 .bind(person_id.as_str())
                 .bind(locked_until.map(Timestamp::seconds))
                 .bind(for_good)
@@ -156,7 +157,7 @@ impl PersonStore for Db {
         person_id: &PersonId,
     ) -> StoreResult<bool> {
         let found: Option<i64> = on_db!(self, conn => {
-            sqlx::query_scalar("select cast(1 as bigint) from people where two_factor_phone = $1 and id <> $2 limit 1")
+            sql::query_scalar("select cast(1 as bigint) from people where two_factor_phone = $1 and id <> $2 limit 1")
                 .bind(e164)
                 .bind(person_id.as_str())
                 .fetch_optional(&mut *conn)
@@ -168,7 +169,7 @@ impl PersonStore for Db {
 
     async fn clear_code_failures(&self, person_id: &PersonId) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update people set code_failures = 0, two_factor_locked_until = null, two_factor_locked_for_good = false \
                  where id = $1",
             )
@@ -187,7 +188,7 @@ impl PersonStore for Db {
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update people set two_factor_channel = $2, two_factor_phone = $3, two_factor_extension = $4, \
                  phone_added_at = $5, phone_used_at = case when $3 is null then null else phone_used_at end \
                  where id = $1",
@@ -211,7 +212,7 @@ impl PersonStore for Db {
         role: Role,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set name = $2, role = $3 where id = $1")
+            sql::query("update people set name = $2, role = $3 where id = $1")
                 .bind(person_id.as_str())
                 .bind(name)
                 .bind(role.as_str())
@@ -228,7 +229,7 @@ impl PersonStore for Db {
         at: Option<Timestamp>,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set deactivated_at = $2 where id = $1")
+            sql::query("update people set deactivated_at = $2 where id = $1")
                 .bind(person_id.as_str())
                 .bind(at.map(Timestamp::seconds))
                 .execute(&mut *conn)
@@ -243,7 +244,7 @@ impl PersonStore for Db {
             return Ok(());
         }
         on_db!(write self, conn => {
-            sqlx::query("select id from practices where id = $1 for update")
+            sql::query("select id from practices where id = $1 for update")
                 .bind(practice_id.as_str())
                 .execute(&mut *conn)
                 .await
@@ -258,7 +259,7 @@ impl PersonStore for Db {
         besides: &PersonId,
     ) -> StoreResult<i64> {
         Ok(on_db!(self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "select count(*) from people where practice_id = $1 and role = 'owner' \
                  and deactivated_at is null and id <> $2",
             )
@@ -272,7 +273,7 @@ impl PersonStore for Db {
 
     async fn set_email(&self, person_id: &PersonId, email: &Email) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update people set email = $2, email_normalized = $3, email_verified = true where id = $1",
             )
             .bind(person_id.as_str())
@@ -287,7 +288,7 @@ impl PersonStore for Db {
 
     async fn set_email_verified(&self, person_id: &PersonId) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update people set email_verified = true where id = $1 and not email_verified")
+            sql::query("update people set email_verified = true where id = $1 and not email_verified")
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
                 .await

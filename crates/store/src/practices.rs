@@ -7,13 +7,14 @@ use latch_app::records::Practice;
 use latch_domain::practice::SecuritySettings;
 
 use crate::rows::{PracticeRow, practice_columns};
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 #[async_trait]
 impl PracticeStore for Db {
     async fn practice(&self, id: &PracticeId) -> StoreResult<Option<Practice>> {
         let row: Option<PracticeRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr where pr.id = $1"))
+            sql::query_as(concat!("select ", practice_columns!(), " from practices pr where pr.id = $1"))
                 .bind(id.as_str())
                 .fetch_optional(&mut *conn)
                 .await
@@ -24,7 +25,7 @@ impl PracticeStore for Db {
 
     async fn practices(&self) -> StoreResult<Vec<Practice>> {
         let rows: Vec<PracticeRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!("select ", practice_columns!(), " from practices pr order by pr.name, pr.id"))
+            sql::query_as(concat!("select ", practice_columns!(), " from practices pr order by pr.name, pr.id"))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(db_error)?
@@ -38,7 +39,7 @@ impl PracticeStore for Db {
         s: &SecuritySettings,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update practices set require_two_factor = $2, remember_device_days = $3, \
                  sign_out_after_idle_minutes = $4, allowed_countries = $5, daily_send_budget = $6, time_zone = $7, \
                  methods_allowed = $8 where id = $1",

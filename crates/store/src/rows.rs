@@ -48,19 +48,20 @@ macro_rules! session_columns {
 }
 pub(crate) use {person_columns, practice_columns, session_columns};
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct PracticeRow {
-    pr_id: String,
-    pr_name: String,
-    pr_country: String,
-    pr_require_two_factor: String,
-    pr_remember_device_days: i64,
-    pr_sign_out_after_idle_minutes: i64,
-    pr_allowed_countries: String,
-    pr_daily_send_budget: i64,
-    pr_time_zone: String,
-    pr_created_at: i64,
-    pr_methods_allowed: String,
+crate::sql::row! {
+    pub(crate) struct PracticeRow {
+        pr_id: String,
+        pr_name: String,
+        pr_country: String,
+        pr_require_two_factor: String,
+        pr_remember_device_days: i64,
+        pr_sign_out_after_idle_minutes: i64,
+        pr_allowed_countries: String,
+        pr_daily_send_budget: i64,
+        pr_time_zone: String,
+        pr_created_at: i64,
+        pr_methods_allowed: String,
+    }
 }
 
 impl TryFrom<PracticeRow> for Practice {
@@ -97,30 +98,31 @@ impl TryFrom<PracticeRow> for Practice {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct PersonRow {
-    id: String,
-    practice_id: String,
-    email: String,
-    name: String,
-    role: String,
-    password_hash: String,
-    two_factor_channel: Option<String>,
-    two_factor_phone: Option<String>,
-    two_factor_extension: Option<String>,
-    code_failures: i64,
-    two_factor_locked_until: Option<i64>,
-    two_factor_locked_for_good: bool,
-    last_sign_in_at: Option<i64>,
-    previous_sign_in_at: Option<i64>,
-    created_at: i64,
-    email_verified: bool,
-    deactivated_at: Option<i64>,
-    preferred_method: Option<String>,
-    phone_added_at: Option<i64>,
-    phone_used_at: Option<i64>,
-    has_totp: bool,
-    has_passkey: bool,
+crate::sql::row! {
+    pub(crate) struct PersonRow {
+        id: String,
+        practice_id: String,
+        email: String,
+        name: String,
+        role: String,
+        password_hash: String,
+        two_factor_channel: Option<String>,
+        two_factor_phone: Option<String>,
+        two_factor_extension: Option<String>,
+        code_failures: i64,
+        two_factor_locked_until: Option<i64>,
+        two_factor_locked_for_good: bool,
+        last_sign_in_at: Option<i64>,
+        previous_sign_in_at: Option<i64>,
+        created_at: i64,
+        email_verified: bool,
+        deactivated_at: Option<i64>,
+        preferred_method: Option<String>,
+        phone_added_at: Option<i64>,
+        phone_used_at: Option<i64>,
+        has_totp: bool,
+        has_passkey: bool,
+    }
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -171,12 +173,13 @@ impl TryFrom<PersonRow> for Person {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AccountRow {
-    #[sqlx(flatten)]
-    person: PersonRow,
-    #[sqlx(flatten)]
-    practice: PracticeRow,
+crate::sql::row! {
+    pub(crate) struct AccountRow {
+        #[flatten]
+        person: PersonRow,
+        #[flatten]
+        practice: PracticeRow,
+    }
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -190,19 +193,20 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct SessionRow {
-    s_id: String,
-    s_person_id: String,
-    s_state: String,
-    s_created_at: i64,
-    s_last_seen_at: i64,
-    s_reauthenticated_until: Option<i64>,
-    s_pending_until: Option<i64>,
-    s_ip: String,
-    s_label: String,
-    s_second_factor: Option<String>,
-    s_new_browser: bool,
+crate::sql::row! {
+    pub(crate) struct SessionRow {
+        s_id: String,
+        s_person_id: String,
+        s_state: String,
+        s_created_at: i64,
+        s_last_seen_at: i64,
+        s_reauthenticated_until: Option<i64>,
+        s_pending_until: Option<i64>,
+        s_ip: String,
+        s_label: String,
+        s_second_factor: Option<String>,
+        s_new_browser: bool,
+    }
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -234,12 +238,13 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct SessionAccountRow {
-    #[sqlx(flatten)]
-    pub session: SessionRow,
-    #[sqlx(flatten)]
-    pub account: AccountRow,
+crate::sql::row! {
+    pub(crate) struct SessionAccountRow {
+        #[flatten]
+        pub session: SessionRow,
+        #[flatten]
+        pub account: AccountRow,
+    }
 }
 
 /// A phone number the store holds, which latch checked on its way in.

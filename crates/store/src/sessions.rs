@@ -10,6 +10,7 @@ use latch_domain::session::SecondFactor;
 use crate::rows::{
     SessionAccountRow, SessionRow, person_columns, practice_columns, session_columns,
 };
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 /// What ends with the sessions `$ended` selects (a `select id from sessions where ...` whose
@@ -29,7 +30,7 @@ macro_rules! end_what_sessions_gave {
             concat!("delete from application_sign_ins where session_id in (", $ended, ")"),
             concat!("delete from application_tokens where session_id in (", $ended, ")"),
         ] {
-            sqlx::query(sql)
+            sql::query(sql)
                 $(.bind($bind))*
                 .execute(&mut *$conn)
                 .await
@@ -44,7 +45,7 @@ pub(crate) use end_what_sessions_gave;
 macro_rules! session_where {
     ($db:expr, $column:literal, $value:expr) => {{
         let row: Option<SessionAccountRow> = on_db!($db, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
                 " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
                 // A deactivated person's session ended with the deactivation; none stands after.
@@ -64,7 +65,7 @@ macro_rules! session_where {
 impl SessionStore for Db {
     async fn insert_session(&self, s: &NewSession) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "insert into sessions (id, token_hash, person_id, state, created_at, last_seen_at, ip, label, pending_until, \
                  second_factor) values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
             )
@@ -99,7 +100,7 @@ impl SessionStore for Db {
 
     async fn mark_new_browser(&self, session_id: &SessionId) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update sessions set new_browser = true where id = $1")
+            sql::query("update sessions set new_browser = true where id = $1")
                 .bind(session_id.as_str())
                 .execute(&mut *conn)
                 .await
@@ -110,7 +111,7 @@ impl SessionStore for Db {
 
     async fn touch_session(&self, session_id: &SessionId, at: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
+            sql::query("update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2")
                 .bind(session_id.as_str())
                 .bind(at.seconds())
                 .execute(&mut *conn)
@@ -122,7 +123,7 @@ impl SessionStore for Db {
 
     async fn set_pending_until(&self, session_id: &SessionId, until: Timestamp) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update sessions set pending_until = $2 where id = $1")
+            sql::query("update sessions set pending_until = $2 where id = $1")
                 .bind(session_id.as_str())
                 .bind(until.seconds())
                 .execute(&mut *conn)
@@ -140,7 +141,7 @@ impl SessionStore for Db {
         at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query(
+            sql::query(
                 "update sessions set token_hash = $2, state = $3, reauthenticated_until = $4, last_seen_at = $5, \
                  pending_until = $6, second_factor = coalesce($7, second_factor) where id = $1",
             )
@@ -160,7 +161,7 @@ impl SessionStore for Db {
 
     async fn sessions_of(&self, person_id: &PersonId) -> StoreResult<Vec<Session>> {
         let rows: Vec<SessionRow> = on_db!(self, conn => {
-            sqlx::query_as(concat!(
+            sql::query_as(concat!(
                 "select ", session_columns!(), " from sessions s where s.person_id = $1 order by s.last_seen_at desc, s.id"
             ))
             .bind(person_id.as_str())
@@ -183,7 +184,7 @@ impl SessionStore for Db {
                 session_id.as_str(),
                 person_id.as_str()
             );
-            sqlx::query("delete from sessions where id = $1 and person_id = $2")
+            sql::query("delete from sessions where id = $1 and person_id = $2")
                 .bind(session_id.as_str())
                 .bind(person_id.as_str())
                 .execute(&mut *conn)
@@ -217,7 +218,7 @@ impl SessionStore for Db {
                 person_id.as_str(),
                 keep.map(SessionId::as_str)
             );
-            sqlx::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
+            sql::query("delete from sessions where person_id = $1 and ($2 is null or id <> $2)")
                 .bind(person_id.as_str())
                 .bind(keep.map(SessionId::as_str))
                 .execute(&mut *conn)

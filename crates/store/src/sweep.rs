@@ -6,6 +6,7 @@ use latch_domain::Timestamp;
 use latch_domain::session::ABSOLUTE_LIFETIME_SECONDS;
 
 use crate::sessions::end_what_sessions_gave;
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 /// Delivery ids are kept a month, for late reports.
@@ -68,7 +69,7 @@ impl SweepStore for Db {
                 now.seconds(),
                 created_before
             );
-            swept += sqlx::query(
+            swept += sql::query(
                 "delete from sessions where id in (select id from sessions where \
                  last_seen_at <= $1 - 60 * \
                  (select pr.sign_out_after_idle_minutes from people pe \
@@ -83,7 +84,7 @@ impl SweepStore for Db {
             .map_err(db_error)?
             .rows_affected();
             for (sql, cutoff) in SWEEPS.into_iter().zip(cutoffs) {
-                swept += sqlx::query(sql)
+                swept += sql::query(sql)
                     .bind(cutoff)
                     .bind(batch)
                     .execute(&mut *conn)

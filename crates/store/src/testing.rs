@@ -137,8 +137,8 @@ pub async fn set_code_failures(db: &Db, person_id: &PersonId, failures: u32) {
         person_id: &PersonId,
         failures: u32,
     ) -> latch_app::ports::StoreResult<()> {
-        crate::on_db!(db, conn => {
-            sqlx::query(
+        crate::on_db!(write db, conn => {
+            crate::sql::query(
                 "update people set code_failures = $2, two_factor_locked_until = null, \
                  two_factor_locked_for_good = false where id = $1",
             )
@@ -158,8 +158,8 @@ pub async fn set_code_failures(db: &Db, person_id: &PersonId, failures: u32) {
 /// Empties a practice's time zone, as in a practice made before the practice had one.
 pub async fn forget_time_zone(db: &Db, practice_id: &PracticeId) {
     async fn forget(db: &Db, practice_id: &PracticeId) -> latch_app::ports::StoreResult<()> {
-        crate::on_db!(db, conn => {
-            sqlx::query("update practices set time_zone = '' where id = $1")
+        crate::on_db!(write db, conn => {
+            crate::sql::query("update practices set time_zone = '' where id = $1")
                 .bind(practice_id.as_str())
                 .execute(conn)
                 .await

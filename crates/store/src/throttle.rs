@@ -6,6 +6,7 @@ use latch_app::ports::{StoreError, StoreResult, ThrottleStore};
 use latch_app::records::Window;
 use latch_domain::Timestamp;
 
+use crate::sql;
 use crate::{Db, db_error, on_db};
 
 /// Counts several windows in one statement: `$1` is now, then each window's key and length.
@@ -41,7 +42,7 @@ impl ThrottleStore for Db {
         email_normalized: &str,
     ) -> StoreResult<Option<(u32, Option<Timestamp>)>> {
         let row: Option<(i64, Option<i64>)> = on_db!(self, conn => {
-            sqlx::query_as("select failures, retry_at from password_failures where email_normalized = $1")
+            sql::query_as("select failures, retry_at from password_failures where email_normalized = $1")
                 .bind(email_normalized)
                 .fetch_optional(&mut *conn)
                 .await
@@ -61,7 +62,7 @@ impl ThrottleStore for Db {
         at: Timestamp,
     ) -> StoreResult<u32> {
         let failures: i64 = on_db!(write self, conn => {
-            sqlx::query_scalar(
+            sql::query_scalar(
                 "insert into password_failures (email_normalized, failures, last_failed_at) values ($1, 1, $2) \
                  on conflict (email_normalized) do update \
                  set failures = password_failures.failures + 1, last_failed_at = $2 \
@@ -82,7 +83,7 @@ impl ThrottleStore for Db {
         retry_at: Timestamp,
     ) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("update password_failures set retry_at = $2 where email_normalized = $1")
+            sql::query("update password_failures set retry_at = $2 where email_normalized = $1")
                 .bind(email_normalized)
                 .bind(retry_at.seconds())
                 .execute(&mut *conn)
@@ -94,7 +95,7 @@ impl ThrottleStore for Db {
 
     async fn clear_password_failures(&self, email_normalized: &str) -> StoreResult<()> {
         on_db!(write self, conn => {
-            sqlx::query("delete from password_failures where email_normalized = $1")
+            sql::query("delete from password_failures where email_normalized = $1")
                 .bind(email_normalized)
                 .execute(&mut *conn)
                 .await
@@ -105,7 +106,7 @@ impl ThrottleStore for Db {
 
     async fn window(&self, key: &str) -> StoreResult<Option<Window>> {
         let row: Option<(i64, i64)> = on_db!(self, conn => {
-            sqlx::query_as("select count, window_started_at from rate_windows where key = $1")
+            sql::query_as("select count, window_started_at from rate_windows where key = $1")
                 .bind(key)
                 .fetch_optional(&mut *conn)
                 .await
@@ -119,7 +120,7 @@ impl ThrottleStore for Db {
 
     async fn windows(&self, keys: [&str; 2]) -> StoreResult<[Option<Window>; 2]> {
         let rows: Vec<(String, i64, i64)> = on_db!(self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "select key, count, window_started_at from rate_windows where key in ($1, $2)",
             )
             .bind(keys[0])
@@ -145,7 +146,7 @@ impl ThrottleStore for Db {
         window_seconds: i64,
     ) -> StoreResult<Window> {
         let (count, started): (i64, i64) = on_db!(write self, conn => {
-            sqlx::query_as(
+            sql::query_as(
                 "insert into rate_windows (key, window_started_at, window_ends_at, count) values ($1, $2, $3, 1) \
                  on conflict (key) do update set \
                  count = case when rate_windows.window_ends_at <= $2 then 1 else rate_windows.count + 1 end, \
@@ -177,7 +178,7 @@ impl ThrottleStore for Db {
             n => return Err(StoreError::Other(format!("{n} windows in one bump").into())),
         };
         let rows: Vec<(String, i64, i64)> = on_db!(write self, conn => {
-            let mut query = sqlx::query_as(sql).bind(at.seconds());
+            let mut query = sql::query_as(sql).bind(at.seconds());
             for (key, seconds) in windows {
                 query = query.bind(*key).bind(*seconds);
             }
@@ -214,7 +215,7 @@ impl ThrottleStore for Db {
         };
         on_db!(write self, conn => {
             for (first, second) in pairs {
-                sqlx::query(GIVE_BACK)
+                sql::query(GIVE_BACK)
                     .bind(first)
                     .bind(second)
                     .bind(by)

@@ -133,6 +133,37 @@ async fn an_unmigrated_database_is_not_ready() {
     assert!(db.ping().await.is_err());
 }
 
+/// Another process writing (a console command) holds SQLite's lock: a write waits for it,
+/// trying again, and lets its thread run everything else meanwhile; the test's runtime has
+/// one thread, so a write that slept in SQLite's busy handler would hold up the timer below
+/// until it gave up.
+#[tokio::test]
+async fn a_write_waits_for_another_connections_lock_without_holding_its_thread() {
+    use sqlx::Connection as _;
+    let t = TestDatabase::sqlite();
+    let db = open(&t).await;
+    practice_with_owner(&db, "p1", "o1", "a@example.com").await;
+    let mut console = sqlx::sqlite::SqliteConnection::connect(&t.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql("begin immediate")
+        .execute(&mut console)
+        .await
+        .unwrap();
+    let write = tokio::spawn({
+        let db = db.clone();
+        async move { db.insert_session(&session("s1", "hash-1", "o1", T0)).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        !write.is_finished(),
+        "the write waits while the lock is held"
+    );
+    sqlx::raw_sql("commit").execute(&mut console).await.unwrap();
+    write.await.unwrap().unwrap();
+    assert!(db.session_by_token("hash-1").await.unwrap().is_some());
+}
+
 fn practice(id: &str) -> NewPractice {
     NewPractice {
         id: practice_id(id),
