@@ -51,7 +51,9 @@ impl WebConfig {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub latch: Latch,
+    /// Behind one `Arc`: axum clones the state for each request, and each service's own
+    /// handle would otherwise be counted up and down every time.
+    pub latch: Arc<Latch>,
     pub config: Arc<WebConfig>,
     flood: FloodGuard,
     metrics: Arc<PromMetrics>,
@@ -61,7 +63,7 @@ pub struct AppState {
 pub fn router(latch: Latch, config: WebConfig, metrics: Arc<PromMetrics>) -> Router {
     let flood = FloodGuard::new(config.flood_limit);
     let state = AppState {
-        latch,
+        latch: Arc::new(latch),
         config: Arc::new(config),
         flood,
         metrics,
