@@ -221,11 +221,12 @@ impl std::ops::DerefMut for Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        if let Some(mut connection) = self.connection.take() {
-            connection.rollback_all();
-            if !self.readers.permits.is_closed() {
-                self.readers.idle().push(connection);
-            }
+        // Readers never begin a transaction (every `begin_write` is on the writer): the
+        // connection is as it was taken.
+        if let Some(connection) = self.connection.take()
+            && !self.readers.permits.is_closed()
+        {
+            self.readers.idle().push(connection);
         }
     }
 }

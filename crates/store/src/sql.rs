@@ -19,7 +19,6 @@ use sqlx_core::transaction::TransactionManager;
 pub(crate) enum Value {
     Text(Option<String>),
     Int(Option<i64>),
-    Int4(Option<i32>),
     Bool(Option<bool>),
     Bytes(Option<Vec<u8>>),
 }
@@ -49,11 +48,8 @@ bind! {
     &str => Text(str::to_owned),
     &String => Text(String::clone),
     i64 => Int,
-    i32 => Int4,
     bool => Bool,
     Vec<u8> => Bytes,
-    &[u8] => Bytes(<[u8]>::to_vec),
-    &Vec<u8> => Bytes(Vec::clone),
 }
 
 impl<T: Bind> Bind for Option<T> {
@@ -173,10 +169,6 @@ fn wrong(expected: &str, found: &Stored) -> String {
 column! {
     String => |v| match v { Stored::Text(s) => Ok(s.clone()), other => Err(wrong("text", other)) },
     i64 => |v| match v { Stored::Integer(i) => Ok(*i), other => Err(wrong("an integer", other)) },
-    i32 => |v| match v {
-        Stored::Integer(i) => i32::try_from(*i).map_err(|e| e.to_string()),
-        other => Err(wrong("an integer", other)),
-    },
     bool => |v| match v { Stored::Integer(i) => Ok(*i != 0), other => Err(wrong("a boolean", other)) },
     Vec<u8> => |v| match v { Stored::Blob(b) => Ok(b.clone()), other => Err(wrong("bytes", other)) },
 }
@@ -375,7 +367,6 @@ fn postgres_query(
         query = match value {
             Value::Text(v) => query.bind(v),
             Value::Int(v) => query.bind(v),
-            Value::Int4(v) => query.bind(v),
             Value::Bool(v) => query.bind(v),
             Value::Bytes(v) => query.bind(v),
         };
@@ -520,7 +511,6 @@ fn run_sqlite(
         match value {
             Value::Text(v) => statement.raw_bind_parameter(index, v)?,
             Value::Int(v) => statement.raw_bind_parameter(index, v)?,
-            Value::Int4(v) => statement.raw_bind_parameter(index, v)?,
             Value::Bool(v) => statement.raw_bind_parameter(index, v)?,
             Value::Bytes(v) => statement.raw_bind_parameter(index, v)?,
         }
