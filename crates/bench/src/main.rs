@@ -21,7 +21,7 @@ use latch_app::Secret;
 use latch_app::crypto::{Keys, hex, random_bytes};
 use latch_app::passwords::{HashCost, Passwords};
 
-use crate::report::{Base, Figures, Report};
+use crate::report::{Base, CpuTimes, Figures, Report, STOLEN_COMPARABLE};
 use crate::seed::Database;
 use crate::server::LatchCommand;
 
@@ -294,6 +294,7 @@ async fn measure(
     password_hash: &str,
 ) -> anyhow::Result<Figures> {
     eprintln!("== {dialect}");
+    let cpu_before = CpuTimes::now();
     let key = random_bytes::<32>();
     let keys = Arc::new(Keys::derive(&key));
     let latch = LatchCommand::new(
@@ -370,6 +371,15 @@ async fn measure(
         figures.large = Some(large);
     }
     db.close().await;
+    figures.stolen = CpuTimes::now()
+        .zip(cpu_before)
+        .and_then(|(after, before)| after.stolen_since(before));
+    if let Some(stolen) = figures.stolen.filter(|s| *s > STOLEN_COMPARABLE) {
+        eprintln!(
+            "the host took {:.1} % of the cores' time during {dialect}'s figures: they are not comparable with another run's",
+            stolen * 100.0
+        );
+    }
     Ok(figures)
 }
 

@@ -12,6 +12,8 @@ pub struct Figures {
     pub small: Option<Base>,
     pub large: Option<Base>,
     pub large_fill: Option<Duration>,
+    /// The share of the cores' time the host took while these were measured.
+    pub stolen: Option<f64>,
 }
 
 impl Figures {
@@ -21,6 +23,7 @@ impl Figures {
             small: None,
             large: None,
             large_fill: None,
+            stolen: None,
         }
     }
 }
@@ -342,6 +345,59 @@ impl Report {
             );
         }
         let _ = writeln!(out);
+        if let Some(stolen) = f.stolen {
+            let _ = writeln!(
+                out,
+                "The host took {:.1} % of the cores' time while these ran (steal, in /proc/stat){}.\n",
+                stolen * 100.0,
+                if stolen > STOLEN_COMPARABLE {
+                    ": more than 1 %, so these figures are not comparable with another run's"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+}
+
+/// Above this share of the cores' time taken by the host, a run's figures are not its own.
+pub const STOLEN_COMPARABLE: f64 = 0.01;
+
+/// The cores' time so far as /proc/stat counts it: all of it, and what the host took from
+/// this machine (a virtual one's steal), which no figure here should count as latch's.
+#[derive(Clone, Copy)]
+pub struct CpuTimes {
+    total: u64,
+    stolen: u64,
+}
+
+impl CpuTimes {
+    /// None where there is no /proc/stat.
+    pub fn now() -> Option<Self> {
+        Self::read(&std::fs::read_to_string("/proc/stat").ok()?)
+    }
+
+    fn read(stat: &str) -> Option<Self> {
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        // user, nice, system, idle, iowait, irq, softirq, steal: guest time is in user already.
+        let ticks: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        Some(CpuTimes {
+            total: ticks.iter().sum(),
+            stolen: *ticks.get(7)?,
+        })
+    }
+
+    /// The share of the cores' time since `earlier` that the host took.
+    pub fn stolen_since(self, earlier: CpuTimes) -> Option<f64> {
+        let total = self.total.checked_sub(earlier.total).filter(|t| *t > 0)?;
+        let stolen = self.stolen.saturating_sub(earlier.stolen);
+        Some(stolen as f64 / total as f64)
     }
 }
 
@@ -475,4 +531,19 @@ fn today() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     latch_domain::Timestamp(now).to_rfc3339()[..10].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CpuTimes;
+
+    #[test]
+    fn the_hosts_share_is_steal_over_all_the_cores_time_between_two_readings() {
+        let before = CpuTimes::read("cpu  100 0 50 800 0 0 0 50 0 0\ncpu0 1 2 3\n").unwrap();
+        let after = CpuTimes::read("cpu  300 0 150 1200 0 0 0 150 7 0\n").unwrap();
+        let share = after.stolen_since(before).unwrap();
+        assert!((share - 100.0 / 800.0).abs() < 1e-9, "{share}");
+        assert!(before.stolen_since(before).is_none(), "no time passed");
+        assert!(CpuTimes::read("intr 1 2 3\n").is_none());
+    }
 }
