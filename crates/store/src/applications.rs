@@ -12,7 +12,9 @@ use latch_app::records::{
 use latch_domain::Timestamp;
 use latch_domain::application::AppUri;
 
-use crate::rows::{SessionAccountRow, person_columns, practice_columns, session_columns};
+use crate::rows::{
+    SessionAccountRow, person_columns, practice_columns, session_account_joins, session_columns,
+};
 use crate::sql;
 use crate::{Db, begin_write, db_error, on_db};
 
@@ -398,9 +400,8 @@ impl ApplicationStore for Db {
                 "select t.scopes as token_scopes, ", session_columns!(), ", ", person_columns!(), ", ",
                 practice_columns!(),
                 " from application_tokens t join sessions s on s.id = t.session_id",
-                " join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
-                " where t.token_hash = $1 and t.kind = $3 and t.expires_at > $2",
-                " and t.used_at is null and p.deactivated_at is null"
+                session_account_joins!(),
+                " and t.token_hash = $1 and t.kind = $3 and t.expires_at > $2 and t.used_at is null"
             ))
             .bind(token_hash)
             .bind(now.seconds())

@@ -46,7 +46,16 @@ macro_rules! session_columns {
          s.second_factor as s_second_factor, s.new_browser as s_new_browser"
     };
 }
-pub(crate) use {person_columns, practice_columns, session_columns};
+/// A session's person and practice, joined to `sessions s`: where a signed-in request's
+/// account comes from, with the person still active (a deactivated person's sessions ended
+/// with the deactivation; none stands after).
+macro_rules! session_account_joins {
+    () => {
+        " join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id \
+         where p.deactivated_at is null"
+    };
+}
+pub(crate) use {person_columns, practice_columns, session_account_joins, session_columns};
 
 crate::sql::row! {
     pub(crate) struct PracticeRow {

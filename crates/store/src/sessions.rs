@@ -8,7 +8,8 @@ use latch_domain::Timestamp;
 use latch_domain::session::SecondFactor;
 
 use crate::rows::{
-    SessionAccountRow, SessionRow, person_columns, practice_columns, session_columns,
+    SessionAccountRow, SessionRow, person_columns, practice_columns, session_account_joins,
+    session_columns,
 };
 use crate::sql;
 use crate::{Db, db_error, on_db};
@@ -47,9 +48,7 @@ macro_rules! session_where {
         let row: Option<SessionAccountRow> = on_db!($db, conn => {
             sql::query_as(concat!(
                 "select ", session_columns!(), ", ", person_columns!(), ", ", practice_columns!(),
-                " from sessions s join people p on p.id = s.person_id join practices pr on pr.id = p.practice_id",
-                // A deactivated person's session ended with the deactivation; none stands after.
-                " where ", $column, " = $1 and p.deactivated_at is null"
+                " from sessions s", session_account_joins!(), " and ", $column, " = $1"
             ))
             .bind($value)
             .fetch_optional(&mut *conn)
